@@ -1,0 +1,31 @@
+package courtside
+
+import (
+	"context"
+	"time"
+)
+
+// CalendarHearing is a hearing as it appears in one user's calendar: with the docket number,
+// the court and, for an advocate, the pseudonyms of the victims they accompany. It never
+// carries legal names or contact points.
+type CalendarHearing struct {
+	Hearing    Hearing  `json:"hearing"`
+	Docket     string   `json:"docket"`
+	Court      Court    `json:"court"`
+	Pseudonyms []string `json:"pseudonyms,omitempty"`
+}
+
+// CalendarService answers what a user's server-generated hearings calendar holds.
+type CalendarService interface {
+	// FindCalendarHearings returns every hearing in the user's hearings calendar: those of the
+	// cases a prosecutor's office owns, those an advocate accompanies. Cancelled hearings stay,
+	// with status CANCELLED.
+	FindCalendarHearings(ctx context.Context, userID int64) ([]*CalendarHearing, error)
+
+	// FindCalendarHearing returns one hearing of the user's hearings calendar. Returns ENOTFOUND.
+	FindCalendarHearing(ctx context.Context, userID, hearingID int64) (*CalendarHearing, error)
+
+	// CalendarVersion returns the user's calendar change token: it grows whenever anything in
+	// the user's hearings calendar changes, and with it the time of that change.
+	CalendarVersion(ctx context.Context, userID int64) (version int64, updatedAt time.Time, err error)
+}

@@ -1,0 +1,47 @@
+package courtside
+
+import (
+	"context"
+	"time"
+)
+
+// EventTopic is the event-log topic every domain event is published to. Each handler reads it
+// in its own consumer group.
+const EventTopic = "courtside.events"
+
+// EventType says what happened.
+type EventType string
+
+// The event types.
+const (
+	EventCaseOpened            EventType = "case.opened"
+	EventHearingScheduled      EventType = "hearing.scheduled"
+	EventHearingChanged        EventType = "hearing.changed"
+	EventHearingCancelled      EventType = "hearing.cancelled"
+	EventVictimRegistered      EventType = "victim.registered"
+	EventVictimLinked          EventType = "victim.linked"
+	EventAccompanimentAssigned EventType = "accompaniment.assigned"
+)
+
+// Event is a fact written to the event log in the same transaction as the change it reports.
+// It carries identifiers, never victim PII.
+type Event struct {
+	ID              string         `json:"id"`
+	Type            EventType      `json:"type"`
+	At              time.Time      `json:"at"`
+	ActorID         int64          `json:"actorId,omitempty"`
+	CaseID          int64          `json:"caseId,omitempty"`
+	HearingID       int64          `json:"hearingId,omitempty"`
+	VictimID        int64          `json:"victimId,omitempty"`
+	AccompanimentID int64          `json:"accompanimentId,omitempty"`
+	UserID          int64          `json:"userId,omitempty"`
+	Sequence        int            `json:"sequence,omitempty"`
+	Change          *HearingChange `json:"change,omitempty"`
+}
+
+// EventHandler is a consumer of the event log. Handle runs inside the transaction that
+// acknowledges the event, so what it writes commits together with the acknowledgement.
+// Handlers do no network I/O.
+type EventHandler interface {
+	HandleEvent(ctx context.Context, ev Event) error
+}

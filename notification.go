@@ -1,0 +1,47 @@
+package courtside
+
+import "time"
+
+// DeliveryStatus is where one message to one person on one channel stands.
+type DeliveryStatus string
+
+// The delivery statuses.
+const (
+	DeliveryPending    DeliveryStatus = "PENDING"
+	DeliverySent       DeliveryStatus = "SENT"
+	DeliveryDelivered  DeliveryStatus = "DELIVERED"
+	DeliveryFailed     DeliveryStatus = "FAILED"
+	DeliverySuppressed DeliveryStatus = "SUPPRESSED"
+)
+
+// NotificationKind is what a message is about.
+type NotificationKind string
+
+// The notification kinds.
+const (
+	NotifyHearingScheduled      NotificationKind = "HEARING_SCHEDULED"
+	NotifyHearingChanged        NotificationKind = "HEARING_CHANGED"
+	NotifyHearingCancelled      NotificationKind = "HEARING_CANCELLED"
+	NotifyReminder              NotificationKind = "REMINDER"
+	NotifyBookingOffer          NotificationKind = "BOOKING_OFFER"
+	NotifyAccompanimentAssigned NotificationKind = "ACCOMPANIMENT_ASSIGNED"
+)
+
+// Delivery is one message to one recipient on one channel: the evidence that notice was given,
+// and how long before the hearing.
+type Delivery struct {
+	ID              int64            `json:"id"`
+	Kind            NotificationKind `json:"kind"`
+	HearingID       int64            `json:"hearingId"`
+	VictimID        int64            `json:"victimId,omitempty"`
+	UserID          int64            `json:"userId,omitempty"`
+	Channel         Channel          `json:"channel"`
+	Language        string           `json:"language"`
+	Status          DeliveryStatus   `json:"status"`
+	IdempotencyKey  string           `json:"idempotencyKey"`
+	Attempts        int              `json:"attempts"`
+	CreatedAt       time.Time        `json:"createdAt"`
+	SentAt          *time.Time       `json:"sentAt,omitempty"`
+	LeadTimeMinutes *int             `json:"leadTimeMinutes,omitempty"`
+	Reason          string           `json:"reason,omitempty"`
+}

@@ -1,0 +1,309 @@
+// Package storage implements Courtside's services on SQLite (github.com/mattn/go-sqlite3).
+//
+// One connection writes (immediate transactions, WAL, synchronous=FULL); a separate read-only
+// pool reads. Every mutation writes its domain rows, its audit row and its events in one
+// transaction.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"courtside"
+	"courtside/storage/migrations"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/pressly/goose/v3"
+)
+
+// TimeFormat is how times are stored: UTC, fixed width, so that they sort as strings.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// PublishFunc appends events to the event log inside tx. events.PublishTx is the one to use.
+type PublishFunc func(ctx context.Context, tx *sql.Tx, evs ...courtside.Event) error
+
+// DB is a Courtside database: one SQLite file.
+type DB struct {
+	// Writer is the single writing connection. Event-log subscribers use it too.
+	Writer *sql.DB
+	// Reader is the read-only pool.
+	Reader *sql.DB
+
+	// Path is the database file.
+	Path string
+
+	// Now returns the current time; tests replace it.
+	Now courtside.Clock
+
+	// Publish appends events in the mutation's transaction. It must be set before any mutation.
+	Publish PublishFunc
+
+	// Sealer encrypts victim PII at rest. It must be set before victims are written or read.
+	Sealer *Sealer
+
+	// Logger receives internal errors; never PII.
+	Logger *slog.Logger
+}
+
+// NewDB returns a DB for the file at path. Call Open before use.
+func NewDB(path string) *DB {
+	return &DB{Path: path, Now: courtside.SystemClock, Logger: slog.New(slog.DiscardHandler)}
+}
+
+// Open opens both pools and runs the migrations.
+func (db *DB) Open() error {
+	if db.Path == "" {
+		return fmt.Errorf("storage: database path required")
+	}
+	var err error
+	// _txlock=immediate: every transaction takes the write lock at BEGIN, so two writers never
+	// deadlock upgrading a read lock.
+	db.Writer, err = sql.Open("sqlite3", dsn(db.Path, "rwc", "_txlock=immediate"))
+	if err != nil {
+		return fmt.Errorf("storage: open writer: %w", err)
+	}
+	db.Writer.SetMaxOpenConns(1)
+	db.Writer.SetMaxIdleConns(1)
+	db.Writer.SetConnMaxLifetime(0)
+	if err := db.Writer.Ping(); err != nil {
+		db.Writer.Close()
+		return fmt.Errorf("storage: open %s: %w", db.Path, err)
+	}
+	if err := db.migrate(); err != nil {
+		db.Writer.Close()
+		return err
+	}
+	db.Reader, err = sql.Open("sqlite3", dsn(db.Path, "ro", ""))
+	if err != nil {
+		db.Writer.Close()
+		return fmt.Errorf("storage: open reader: %w", err)
+	}
+	db.Reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	return nil
+}
+
+// dsn builds a go-sqlite3 data source name with the settings of architecture.md.
+func dsn(path, mode, extra string) string {
+	q := url.Values{}
+	q.Set("mode", mode)
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	s := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	if extra != "" {
+		s += "&" + extra
+	}
+	return s
+}
+
+// migrate brings the schema up to date with the embedded goose migrations.
+func (db *DB) migrate() error {
+	sub, err := fs.Sub(migrations.FS, ".")
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db.Writer, sub)
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	if _, err := provider.Up(context.Background()); err != nil {
+		return fmt.Errorf("storage: migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.Reader != nil {
+		errs = append(errs, db.Reader.Close())
+	}
+	if db.Writer != nil {
+		errs = append(errs, db.Writer.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping reports whether the database is writable.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.Writer.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("storage: ping: %w", err)
+	}
+	return nil
+}
+
+// Tx is a write transaction that collects the audit rows and events of one mutation and writes
+// them with it.
+type Tx struct {
+	*sql.Tx
+	db     *DB
+	now    time.Time
+	actor  int64
+	events []courtside.Event
+	audits []auditRow
+}
+
+// BeginTx starts a write transaction for the caller in ctx.
+func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	tx, err := db.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("storage: begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: courtside.UserIDFromContext(ctx)}, nil
+}
+
+// Event queues an event to be written with the transaction.
+func (tx *Tx) Event(ev courtside.Event) {
+	if ev.At.IsZero() {
+		ev.At = tx.now
+	}
+	if ev.ActorID == 0 {
+		ev.ActorID = tx.actor
+	}
+	tx.events = append(tx.events, ev)
+}
+
+// Audit queues an audit row to be written with the transaction. object names a type and ID
+// ("hearing:12"), never a value.
+func (tx *Tx) Audit(action, object, outcome string) {
+	tx.audits = append(tx.audits, auditRow{action: action, object: object, outcome: outcome})
+}
+
+// Commit writes the queued audit rows and events, then commits.
+func (tx *Tx) Commit(ctx context.Context) error {
+	for _, a := range tx.audits {
+		if err := appendAudit(ctx, tx.Tx, tx.now, tx.actor, a); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if len(tx.events) > 0 {
+		if tx.db.Publish == nil {
+			tx.Rollback()
+			return fmt.Errorf("storage: no event publisher configured")
+		}
+		for i := range tx.events {
+			if tx.events[i].ID == "" {
+				tx.events[i].ID = newEventID()
+			}
+		}
+		if err := tx.db.Publish(ctx, tx.Tx, tx.events...); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("storage: publish events: %w", err)
+		}
+	}
+	if err := tx.Tx.Commit(); err != nil {
+		return fmt.Errorf("storage: commit: %w", mapSQLError(err))
+	}
+	return nil
+}
+
+// update runs fn in a write transaction and commits it; on error it rolls back, so nothing is
+// half-written.
+func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// FormatTime formats t the way the database stores times.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// ParseTime parses a stored time.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(TimeFormat, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("storage: bad stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// nullTime formats an optional time for storage.
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return FormatTime(*t)
+}
+
+// scanTime is a sql.Scanner for stored times, NULL becoming the zero time.
+type scanTime struct{ t *time.Time }
+
+func (s scanTime) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*s.t = time.Time{}
+		return nil
+	case string:
+		t, err := ParseTime(v)
+		*s.t = t
+		return err
+	case []byte:
+		t, err := ParseTime(string(v))
+		*s.t = t
+		return err
+	}
+	return fmt.Errorf("storage: cannot scan %T as time", v)
+}
+
+// scanOptTime is a sql.Scanner for optional stored times.
+type scanOptTime struct{ t **time.Time }
+
+func (s scanOptTime) Scan(v any) error {
+	if v == nil {
+		*s.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := (scanTime{&t}).Scan(v); err != nil {
+		return err
+	}
+	*s.t = &t
+	return nil
+}
+
+// mapSQLError turns constraint violations into ECONFLICT and a full disk into a clean error.
+func mapSQLError(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrConstraint:
+			if se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey {
+				return courtside.Errorf(courtside.ECONFLICT, "That already exists.")
+			}
+		case sqlite3.ErrFull:
+			return fmt.Errorf("storage: disk full: %w", err)
+		}
+	}
+	return err
+}
+
+// placeholders returns "?,?,?" for n arguments.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// int64Args converts ids to query arguments.
+func int64Args(ids []int64) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return args
+}

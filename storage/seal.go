@@ -1,0 +1,123 @@
+package storage
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Sealer encrypts victim PII at rest with AES-256-GCM. The additional data binds each
+// ciphertext to its place (table|column|row id), so a ciphertext copied to another row does not
+// open. A sealed value is: key id (8 bytes) | nonce (12 bytes) | ciphertext and tag.
+type Sealer struct {
+	aead  cipher.AEAD
+	keyID [8]byte
+}
+
+// NewSealer returns a Sealer for a 32-byte key.
+func NewSealer(key []byte) (*Sealer, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("storage: encryption key must be 32 bytes, got %d", len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("storage: cipher: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("storage: gcm: %w", err)
+	}
+	s := &Sealer{aead: aead}
+	sum := sha256.Sum256(append([]byte("courtside key id\x00"), key...))
+	copy(s.keyID[:], sum[:8])
+	return s, nil
+}
+
+// ParseKey decodes a key given as 64 hex digits or as standard base64 of 32 bytes.
+func ParseKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	return nil, errors.New("key must be 32 bytes, as 64 hex digits or base64")
+}
+
+// LoadOrCreateKeyFile reads the key in path, or creates the file with a new random key (mode
+// 0600) when it does not exist.
+func LoadOrCreateKeyFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		key, err := ParseKey(string(data))
+		if err != nil {
+			return nil, fmt.Errorf("storage: key file %s: %w", path, err)
+		}
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("storage: key file: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("storage: new key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("storage: create key file: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("storage: write key file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("storage: write key file: %w", err)
+	}
+	return key, f.Close()
+}
+
+// Seal encrypts plaintext for the given place. An empty plaintext seals to nil.
+func (s *Sealer) Seal(plaintext, table, column string, rowID int64) ([]byte, error) {
+	if plaintext == "" {
+		return nil, nil
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("storage: nonce: %w", err)
+	}
+	out := make([]byte, 0, len(s.keyID)+len(nonce)+len(plaintext)+s.aead.Overhead())
+	out = append(out, s.keyID[:]...)
+	out = append(out, nonce...)
+	return s.aead.Seal(out, nonce, []byte(plaintext), additionalData(table, column, rowID)), nil
+}
+
+// Open decrypts a sealed value for the given place. nil opens to "".
+func (s *Sealer) Open(sealed []byte, table, column string, rowID int64) (string, error) {
+	if len(sealed) == 0 {
+		return "", nil
+	}
+	n := len(s.keyID) + s.aead.NonceSize()
+	if len(sealed) < n+s.aead.Overhead() {
+		return "", errors.New("storage: sealed value too short")
+	}
+	if string(sealed[:len(s.keyID)]) != string(s.keyID[:]) {
+		return "", errors.New("storage: sealed with another key")
+	}
+	plain, err := s.aead.Open(nil, sealed[len(s.keyID):n], sealed[n:], additionalData(table, column, rowID))
+	if err != nil {
+		return "", fmt.Errorf("storage: open sealed %s.%s: %w", table, column, err)
+	}
+	return string(plain), nil
+}
+
+func additionalData(table, column string, rowID int64) []byte {
+	return []byte(fmt.Sprintf("%s|%s|%d", table, column, rowID))
+}

@@ -1,0 +1,122 @@
+package courtside
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+// Channel is a way to reach a person.
+type Channel string
+
+// The delivery channels.
+const (
+	ChannelEmail   Channel = "EMAIL"
+	ChannelSMS     Channel = "SMS"
+	ChannelWebhook Channel = "WEBHOOK"
+)
+
+// Channels lists every channel.
+var Channels = []Channel{ChannelEmail, ChannelSMS, ChannelWebhook}
+
+// ParseChannel parses a channel name.
+func ParseChannel(s string) (Channel, error) {
+	c := Channel(strings.ToUpper(s))
+	for _, known := range Channels {
+		if c == known {
+			return c, nil
+		}
+	}
+	return "", Invalidf("channel", "Channel must be one of EMAIL, SMS, WEBHOOK.")
+}
+
+// DetailLevel is how much a message to a victim may say.
+type DetailLevel string
+
+// The detail levels: FULL gives date, time, court and courtroom; MINIMAL date and time only;
+// CONTENT_FREE only "you have a new message, call your advocate".
+const (
+	DetailFull        DetailLevel = "FULL"
+	DetailMinimal     DetailLevel = "MINIMAL"
+	DetailContentFree DetailLevel = "CONTENT_FREE"
+)
+
+// Victim is a person a case concerns. Most roles see only the pseudonym; the legal name and
+// contact points are encrypted at rest and shown only to the victim's own advocates and
+// coordinators.
+type Victim struct {
+	ID                int64          `json:"id"`
+	OrganizationID    int64          `json:"organizationId"`
+	Pseudonym         string         `json:"pseudonym"`
+	PreferredLanguage string         `json:"preferredLanguage"`
+	CreatedAt         time.Time      `json:"createdAt"`
+	LegalName         string         `json:"-"`
+	Contacts          []ContactPoint `json:"-"`
+	Policy            *ContactPolicy `json:"-"`
+
+	// PIIVisible reports whether LegalName and Contacts were filled in for this caller.
+	PIIVisible bool `json:"-"`
+}
+
+// ContactPoint is an address on one channel.
+type ContactPoint struct {
+	Channel         Channel    `json:"channel"`
+	Address         string     `json:"address"`
+	ConfirmedSafeAt *time.Time `json:"confirmedSafeAt,omitempty"`
+}
+
+// ContactPolicy is the victim's rule for being contacted.
+type ContactPolicy struct {
+	Channels        []ChannelRule `json:"channels"`
+	QuietHoursStart string        `json:"quietHoursStart,omitempty"`
+	QuietHoursEnd   string        `json:"quietHoursEnd,omitempty"`
+	NeutralSender   string        `json:"neutralSender,omitempty"`
+}
+
+// ChannelRule says whether, and in how much detail, a channel may be used.
+type ChannelRule struct {
+	Channel Channel     `json:"channel"`
+	Allowed bool        `json:"allowed"`
+	Detail  DetailLevel `json:"detail"`
+}
+
+// Validate reports the first problem with v's fields as an EINVALID error.
+func (v *Victim) Validate() error {
+	if strings.TrimSpace(v.Pseudonym) == "" || len(v.Pseudonym) > 100 {
+		return Invalidf("pseudonym", "Pseudonym must be 1 to 100 characters.")
+	}
+	if len(v.LegalName) > 200 {
+		return Invalidf("legalName", "Legal name must be at most 200 characters.")
+	}
+	tag, err := language.Parse(v.PreferredLanguage)
+	if err != nil || v.PreferredLanguage == "" {
+		return Invalidf("preferredLanguage", "Preferred language must be a BCP 47 tag such as es or zh-Hans.")
+	}
+	v.PreferredLanguage = tag.String()
+	for i, c := range v.Contacts {
+		if _, err := ParseChannel(string(c.Channel)); err != nil {
+			return Invalidf("contacts", "Contact %d: channel must be one of EMAIL, SMS, WEBHOOK.", i+1)
+		}
+		if strings.TrimSpace(c.Address) == "" || len(c.Address) > 320 {
+			return Invalidf("contacts", "Contact %d: address must be 1 to 320 characters.", i+1)
+		}
+	}
+	return nil
+}
+
+// VictimService manages victims. Reads fill in PII only for callers allowed to see it, and are
+// audited.
+type VictimService interface {
+	// RegisterVictim registers a victim in the caller's advocacy organisation (coordinators).
+	// Returns EINVALID or EFORBIDDEN.
+	RegisterVictim(ctx context.Context, v *Victim) error
+
+	// FindVictimByID returns a victim the caller may see, redacted for the caller. Returns
+	// ENOTFOUND.
+	FindVictimByID(ctx context.Context, id int64) (*Victim, error)
+
+	// FindVictims returns the victims the caller may see among ids, redacted for the caller.
+	FindVictims(ctx context.Context, ids ...int64) ([]*Victim, error)
+}
