@@ -1,9 +1,6 @@
 package courtside
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // EventTopic is the event-log topic every domain event is published to. Each handler reads it
 // in its own consumer group.
@@ -37,11 +34,4 @@ type Event struct {
 	UserID          int64          `json:"userId,omitempty"`
 	Sequence        int            `json:"sequence,omitempty"`
 	Change          *HearingChange `json:"change,omitempty"`
-}
-
-// EventHandler is a consumer of the event log. Handle runs inside the transaction that
-// acknowledges the event, so what it writes commits together with the acknowledgement.
-// Handlers do no network I/O.
-type EventHandler interface {
-	HandleEvent(ctx context.Context, ev Event) error
 }

@@ -307,3 +307,15 @@ func int64Args(ids []int64) []any {
 	}
 	return args
 }
+
+// DB implements every service of the root package.
+var (
+	_ courtside.UserService          = (*DB)(nil)
+	_ courtside.TokenService         = (*DB)(nil)
+	_ courtside.CourtService         = (*DB)(nil)
+	_ courtside.CaseService          = (*DB)(nil)
+	_ courtside.HearingService       = (*DB)(nil)
+	_ courtside.VictimService        = (*DB)(nil)
+	_ courtside.AccompanimentService = (*DB)(nil)
+	_ courtside.CalendarService      = (*DB)(nil)
+)

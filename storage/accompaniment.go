@@ -1,0 +1,140 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"courtside"
+)
+
+const accompanimentColumns = `a.id, a.hearing_id, a.victim_id, a.advocate_id, a.status, a.meeting_point, a.created_at, a.updated_at`
+
+func scanAccompaniment(s interface{ Scan(...any) error }) (*courtside.Accompaniment, error) {
+	var a courtside.Accompaniment
+	if err := s.Scan(&a.ID, &a.HearingID, &a.VictimID, &a.AdvocateID, &a.Status, &a.MeetingPoint, scanTime{&a.CreatedAt}, scanTime{&a.UpdatedAt}); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// AssignAdvocate assigns an advocate to accompany a victim to a hearing.
+func (db *DB) AssignAdvocate(ctx context.Context, hearingID, victimID, advocateID int64) (*courtside.Accompaniment, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != courtside.RoleCoordinator || u.OrganizationID == 0 {
+		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may assign advocates.")
+	}
+	var a *courtside.Accompaniment
+	err = db.update(ctx, func(tx *Tx) error {
+		var victimOrg int64
+		err := tx.QueryRowContext(ctx, `SELECT organization_id FROM victims WHERE id = ?`, victimID).Scan(&victimOrg)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !courtside.CanManageVictimsOf(u, victimOrg)) {
+			return courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
+		} else if err != nil {
+			return fmt.Errorf("storage: find victim: %w", err)
+		}
+		h, err := scanHearing(tx.QueryRowContext(ctx, `SELECT `+hearingColumns+` FROM hearings h WHERE h.id = ?`, hearingID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return courtside.Errorf(courtside.ENOTFOUND, "Hearing not found.")
+		} else if err != nil {
+			return fmt.Errorf("storage: find hearing: %w", err)
+		}
+		var linked int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_victims WHERE case_id = ? AND victim_id = ?`, h.CaseID, victimID).Scan(&linked); err != nil {
+			return fmt.Errorf("storage: case victims: %w", err)
+		} else if linked == 0 {
+			return courtside.Invalidf("victimId", "The victim is not linked to this hearing's case; link the victim first.")
+		}
+		if !h.Open() {
+			return courtside.Errorf(courtside.ECONFLICT, "Hearing is %s.", h.Status)
+		}
+		var advRole string
+		var advOrg sql.NullInt64
+		err = tx.QueryRowContext(ctx, `SELECT role, organization_id FROM users WHERE id = ?`, advocateID).Scan(&advRole, &advOrg)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (advRole != string(courtside.RoleAdvocate) || advOrg.Int64 != u.OrganizationID)) {
+			return courtside.Invalidf("advocateId", "No advocate of your organisation has that ID.")
+		} else if err != nil {
+			return fmt.Errorf("storage: find advocate: %w", err)
+		}
+		a, err = scanAccompaniment(tx.QueryRowContext(ctx, `SELECT `+accompanimentColumns+` FROM accompaniments a
+			WHERE a.hearing_id = ? AND a.victim_id = ? AND a.advocate_id = ? AND a.status <> 'CANCELLED'`, hearingID, victimID, advocateID))
+		if err == nil {
+			return nil // already assigned: idempotent
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("storage: find accompaniment: %w", err)
+		}
+		a = &courtside.Accompaniment{HearingID: hearingID, VictimID: victimID, AdvocateID: advocateID,
+			Status: courtside.AccompanimentAssigned, CreatedAt: tx.now, UpdatedAt: tx.now}
+		res, err := tx.ExecContext(ctx, `INSERT INTO accompaniments (hearing_id, victim_id, advocate_id, status, created_at, updated_at) VALUES (?,?,?,?,?,?)`,
+			a.HearingID, a.VictimID, a.AdvocateID, a.Status, FormatTime(a.CreatedAt), FormatTime(a.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("storage: insert accompaniment: %w", err)
+		}
+		if a.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("storage: insert accompaniment: %w", err)
+		}
+		tx.Audit("accompaniment.assign", "accompaniment:"+strconv.FormatInt(a.ID, 10), courtside.OutcomeOK)
+		tx.Event(courtside.Event{Type: courtside.EventAccompanimentAssigned, AccompanimentID: a.ID, HearingID: hearingID,
+			CaseID: h.CaseID, VictimID: victimID, UserID: advocateID})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// accompanimentScope returns the SQL condition, on alias a, limiting accompaniments to those
+// the caller may see.
+func accompanimentScope(u *courtside.User) (string, []any) {
+	switch u.Role {
+	case courtside.RoleAdmin:
+		return "1 = 1", nil
+	case courtside.RoleCoordinator:
+		return "EXISTS (SELECT 1 FROM victims v WHERE v.id = a.victim_id AND v.organization_id = ?)", []any{u.OrganizationID}
+	case courtside.RoleAdvocate:
+		return "a.advocate_id = ?", []any{u.ID}
+	case courtside.RoleProsecutor:
+		return "EXISTS (SELECT 1 FROM hearings h WHERE h.id = a.hearing_id AND h.organization_id = ?)", []any{u.OrganizationID}
+	}
+	return "0 = 1", nil
+}
+
+// FindAccompaniments returns the accompaniments the caller may see that match filter.
+func (db *DB) FindAccompaniments(ctx context.Context, f courtside.AccompanimentFilter) ([]*courtside.Accompaniment, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scope, args := accompanimentScope(u)
+	where := []string{scope}
+	if f.HearingIDs != nil {
+		if len(f.HearingIDs) == 0 {
+			return nil, nil
+		}
+		where, args = append(where, "a.hearing_id IN ("+placeholders(len(f.HearingIDs))+")"), append(args, int64Args(f.HearingIDs)...)
+	}
+	if f.AdvocateID != nil {
+		where, args = append(where, "a.advocate_id = ?"), append(args, *f.AdvocateID)
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT `+accompanimentColumns+` FROM accompaniments a WHERE `+strings.Join(where, " AND ")+` ORDER BY a.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: find accompaniments: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.Accompaniment
+	for rows.Next() {
+		a, err := scanAccompaniment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("storage: scan accompaniment: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,165 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"courtside"
+)
+
+// HearingsCalendar is the name of every user's server-generated hearings calendar.
+const HearingsCalendar = "hearings"
+
+// calendarMembership returns the SQL condition, on alias h, for the hearings in a user's
+// hearings calendar: a prosecutor's office's hearings, the hearings an advocate accompanies
+// (kept after a cancellation so the calendar shows it cancelled).
+func calendarMembership(u *courtside.User) (string, []any) {
+	switch u.Role {
+	case courtside.RoleProsecutor:
+		return "h.organization_id = ?", []any{u.OrganizationID}
+	case courtside.RoleAdvocate:
+		return "EXISTS (SELECT 1 FROM accompaniments a WHERE a.hearing_id = h.id AND a.advocate_id = ?)", []any{u.ID}
+	}
+	return "0 = 1", nil
+}
+
+// FindCalendarHearings returns every hearing in the user's hearings calendar.
+func (db *DB) FindCalendarHearings(ctx context.Context, userID int64) ([]*courtside.CalendarHearing, error) {
+	return db.findCalendarHearings(ctx, userID, nil)
+}
+
+// FindCalendarHearing returns one hearing of the user's hearings calendar.
+func (db *DB) FindCalendarHearing(ctx context.Context, userID, hearingID int64) (*courtside.CalendarHearing, error) {
+	chs, err := db.findCalendarHearings(ctx, userID, &hearingID)
+	if err != nil {
+		return nil, err
+	} else if len(chs) == 0 {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Calendar object not found.")
+	}
+	return chs[0], nil
+}
+
+func (db *DB) findCalendarHearings(ctx context.Context, userID int64, hearingID *int64) ([]*courtside.CalendarHearing, error) {
+	u, err := db.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	member, args := calendarMembership(u)
+	query := `SELECT ` + hearingColumns + `, c.docket, ct.id, ct.name, ct.time_zone, ct.address, ct.created_at
+		FROM hearings h JOIN cases c ON c.id = h.case_id JOIN courts ct ON ct.id = h.court_id WHERE ` + member
+	if hearingID != nil {
+		query, args = query+" AND h.id = ?", append(args, *hearingID)
+	}
+	rows, err := db.Reader.QueryContext(ctx, query+" ORDER BY h.starts_at, h.id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar hearings: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.CalendarHearing
+	byHearing := map[int64]*courtside.CalendarHearing{}
+	for rows.Next() {
+		var ch courtside.CalendarHearing
+		h := &ch.Hearing
+		if err := rows.Scan(&h.ID, &h.CaseID, &h.CourtID, &h.Kind, scanTime{&h.StartsAt}, scanTime{&h.EndsAt}, &h.Courtroom,
+			&h.Judge, &h.Status, &h.Sequence, &h.ExternalID, scanTime{&h.CreatedAt}, scanTime{&h.UpdatedAt},
+			&ch.Docket, &ch.Court.ID, &ch.Court.Name, &ch.Court.TimeZone, &ch.Court.Address, scanTime{&ch.Court.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("storage: scan calendar hearing: %w", err)
+		}
+		out = append(out, &ch)
+		byHearing[h.ID] = &ch
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: calendar hearings: %w", err)
+	}
+	if u.Role == courtside.RoleAdvocate && len(out) > 0 {
+		// An advocate's calendar names the victims they accompany, by pseudonym only.
+		prow, err := db.Reader.QueryContext(ctx, `SELECT DISTINCT a.hearing_id, v.pseudonym FROM accompaniments a
+			JOIN victims v ON v.id = a.victim_id WHERE a.advocate_id = ? AND a.status <> 'CANCELLED' ORDER BY a.hearing_id, v.pseudonym`, u.ID)
+		if err != nil {
+			return nil, fmt.Errorf("storage: calendar pseudonyms: %w", err)
+		}
+		defer prow.Close()
+		for prow.Next() {
+			var id int64
+			var p string
+			if err := prow.Scan(&id, &p); err != nil {
+				return nil, fmt.Errorf("storage: calendar pseudonyms: %w", err)
+			}
+			if ch := byHearing[id]; ch != nil {
+				ch.Pseudonyms = append(ch.Pseudonyms, p)
+			}
+		}
+		if err := prow.Err(); err != nil {
+			return nil, fmt.Errorf("storage: calendar pseudonyms: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// CalendarVersion returns the user's hearings-calendar change token and when it last moved.
+func (db *DB) CalendarVersion(ctx context.Context, userID int64) (int64, time.Time, error) {
+	var version int64
+	var at time.Time
+	err := db.Reader.QueryRowContext(ctx, `SELECT version, updated_at FROM calendar_versions WHERE user_id = ? AND calendar = ?`,
+		userID, HearingsCalendar).Scan(&version, scanTime{&at})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	} else if err != nil {
+		return 0, time.Time{}, fmt.Errorf("storage: calendar version: %w", err)
+	}
+	return version, at, nil
+}
+
+// ProjectCalendar is the calendar projection, an event-log handler: for a hearing or
+// accompaniment event it bumps the change token of every user whose hearings calendar holds
+// the hearing, and records the version at which the hearing changed for each of them. It writes
+// only through tx, the event's own transaction.
+func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+	if ev.HearingID == 0 {
+		return nil
+	}
+	switch ev.Type {
+	case courtside.EventHearingScheduled, courtside.EventHearingChanged, courtside.EventHearingCancelled, courtside.EventAccompanimentAssigned:
+	default:
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT u.id FROM users u JOIN hearings h ON h.organization_id = u.organization_id
+			WHERE h.id = ? AND u.role = 'PROSECUTOR'
+		UNION
+		SELECT a.advocate_id FROM accompaniments a WHERE a.hearing_id = ?`, ev.HearingID, ev.HearingID)
+	if err != nil {
+		return fmt.Errorf("storage: calendar audience: %w", err)
+	}
+	var users []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("storage: calendar audience: %w", err)
+		}
+		users = append(users, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("storage: calendar audience: %w", err)
+	}
+	at := FormatTime(ev.At)
+	for _, id := range users {
+		var version int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO calendar_versions (user_id, calendar, version, updated_at) VALUES (?, ?, 1, ?)
+			ON CONFLICT (user_id, calendar) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at
+			RETURNING version`, id, HearingsCalendar, at).Scan(&version); err != nil {
+			return fmt.Errorf("storage: bump calendar version: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_changes (user_id, calendar, hearing_id, version, deleted) VALUES (?, ?, ?, ?, 0)
+			ON CONFLICT (user_id, calendar, hearing_id) DO UPDATE SET version = excluded.version, deleted = 0`,
+			id, HearingsCalendar, ev.HearingID, version); err != nil {
+			return fmt.Errorf("storage: calendar change: %w", err)
+		}
+	}
+	return nil
+}

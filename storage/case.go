@@ -1,0 +1,175 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"courtside"
+)
+
+// OpenCase opens a case for the caller's prosecutor's office.
+func (db *DB) OpenCase(ctx context.Context, c *courtside.Case) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if !courtside.CanOpenCase(u) {
+		return courtside.Errorf(courtside.EFORBIDDEN, "Only a prosecutor's office may open cases.")
+	}
+	c.Docket = strings.TrimSpace(c.Docket)
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	c.OrganizationID = u.OrganizationID
+	return db.update(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM courts WHERE id = ?`, c.CourtID).Scan(&n); err != nil {
+			return fmt.Errorf("storage: find court: %w", err)
+		} else if n == 0 {
+			return courtside.Invalidf("courtId", "Court %d does not exist.", c.CourtID)
+		}
+		c.CreatedAt = tx.now
+		res, err := tx.ExecContext(ctx, `INSERT INTO cases (docket, court_id, organization_id, created_at) VALUES (?,?,?,?)`,
+			c.Docket, c.CourtID, c.OrganizationID, FormatTime(c.CreatedAt))
+		if err != nil {
+			if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
+				return courtside.Errorf(courtside.ECONFLICT, "Docket %s is already open in that court.", c.Docket)
+			}
+			return fmt.Errorf("storage: insert case: %w", err)
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("storage: insert case: %w", err)
+		}
+		tx.Audit("case.open", "case:"+strconv.FormatInt(c.ID, 10), courtside.OutcomeOK)
+		tx.Event(courtside.Event{Type: courtside.EventCaseOpened, CaseID: c.ID})
+		return nil
+	})
+}
+
+// caseScope returns the SQL condition, on alias c, that limits cases to those the caller may see.
+func caseScope(u *courtside.User) (string, []any) {
+	switch u.Role {
+	case courtside.RoleAdmin:
+		return "1 = 1", nil
+	case courtside.RoleProsecutor:
+		return "c.organization_id = ?", []any{u.OrganizationID}
+	case courtside.RoleCoordinator:
+		return `EXISTS (SELECT 1 FROM case_victims cv JOIN victims v ON v.id = cv.victim_id
+			WHERE cv.case_id = c.id AND v.organization_id = ?)`, []any{u.OrganizationID}
+	case courtside.RoleAdvocate:
+		return `EXISTS (SELECT 1 FROM hearings h JOIN accompaniments a ON a.hearing_id = h.id
+			WHERE h.case_id = c.id AND a.advocate_id = ?)`, []any{u.ID}
+	}
+	return "0 = 1", nil
+}
+
+// FindCaseByID returns a case the caller may see.
+func (db *DB) FindCaseByID(ctx context.Context, id int64) (*courtside.Case, error) {
+	cases, err := db.FindCases(ctx, id)
+	if err != nil {
+		return nil, err
+	} else if len(cases) == 0 {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Case not found.")
+	}
+	return cases[0], nil
+}
+
+// FindCases returns the cases among ids that the caller may see.
+func (db *DB) FindCases(ctx context.Context, ids ...int64) ([]*courtside.Case, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	scope, args := caseScope(u)
+	rows, err := db.Reader.QueryContext(ctx, `SELECT c.id, c.docket, c.court_id, c.organization_id, c.created_at FROM cases c
+		WHERE c.id IN (`+placeholders(len(ids))+`) AND `+scope+` ORDER BY c.id`, append(int64Args(ids), args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: find cases: %w", err)
+	}
+	defer rows.Close()
+	var cases []*courtside.Case
+	for rows.Next() {
+		var c courtside.Case
+		if err := rows.Scan(&c.ID, &c.Docket, &c.CourtID, &c.OrganizationID, scanTime{&c.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("storage: scan case: %w", err)
+		}
+		cases = append(cases, &c)
+	}
+	return cases, rows.Err()
+}
+
+// FindCaseByDocket returns the organisation's case with the docket number in the court.
+func (db *DB) FindCaseByDocket(ctx context.Context, orgID, courtID int64, docket string) (*courtside.Case, error) {
+	var c courtside.Case
+	err := db.Reader.QueryRowContext(ctx, `SELECT id, docket, court_id, organization_id, created_at FROM cases
+		WHERE organization_id = ? AND court_id = ? AND docket = ?`, orgID, courtID, docket).
+		Scan(&c.ID, &c.Docket, &c.CourtID, &c.OrganizationID, scanTime{&c.CreatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Case not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("storage: find case: %w", err)
+	}
+	return &c, nil
+}
+
+// LinkVictim links a victim of the caller's organisation to a case.
+func (db *DB) LinkVictim(ctx context.Context, caseID, victimID int64, attends bool) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if u.Role != courtside.RoleCoordinator {
+		return courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may link victims to cases.")
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		var victimOrg int64
+		err := tx.QueryRowContext(ctx, `SELECT organization_id FROM victims WHERE id = ?`, victimID).Scan(&victimOrg)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !courtside.CanManageVictimsOf(u, victimOrg)) {
+			return courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
+		} else if err != nil {
+			return fmt.Errorf("storage: find victim: %w", err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE id = ?`, caseID).Scan(&n); err != nil {
+			return fmt.Errorf("storage: find case: %w", err)
+		} else if n == 0 {
+			return courtside.Errorf(courtside.ENOTFOUND, "Case not found.")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO case_victims (case_id, victim_id, attends) VALUES (?,?,?)
+			ON CONFLICT (case_id, victim_id) DO UPDATE SET attends = excluded.attends`, caseID, victimID, attends); err != nil {
+			return fmt.Errorf("storage: link victim: %w", err)
+		}
+		tx.Audit("case.link_victim", fmt.Sprintf("case:%d victim:%d", caseID, victimID), courtside.OutcomeOK)
+		tx.Event(courtside.Event{Type: courtside.EventVictimLinked, CaseID: caseID, VictimID: victimID})
+		return nil
+	})
+}
+
+// FindCaseVictims returns the victims linked to the cases.
+func (db *DB) FindCaseVictims(ctx context.Context, caseIDs ...int64) ([]*courtside.CaseVictim, error) {
+	if len(caseIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT case_id, victim_id, attends FROM case_victims
+		WHERE case_id IN (`+placeholders(len(caseIDs))+`) ORDER BY case_id, victim_id`, int64Args(caseIDs)...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: case victims: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.CaseVictim
+	for rows.Next() {
+		var cv courtside.CaseVictim
+		if err := rows.Scan(&cv.CaseID, &cv.VictimID, &cv.Attends); err != nil {
+			return nil, fmt.Errorf("storage: case victims: %w", err)
+		}
+		out = append(out, &cv)
+	}
+	return out, rows.Err()
+}

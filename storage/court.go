@@ -1,0 +1,103 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"courtside"
+)
+
+// CreateCourt creates a court (admins only).
+func (db *DB) CreateCourt(ctx context.Context, c *courtside.Court) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if !courtside.CanCreateCourt(u) {
+		return courtside.Errorf(courtside.EFORBIDDEN, "Only an administrator may create courts.")
+	}
+	c.Name, c.Address = strings.TrimSpace(c.Name), strings.TrimSpace(c.Address)
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		c.CreatedAt = tx.now
+		res, err := tx.ExecContext(ctx, `INSERT INTO courts (name, time_zone, address, created_at) VALUES (?,?,?,?)`,
+			c.Name, c.TimeZone, c.Address, FormatTime(c.CreatedAt))
+		if err != nil {
+			if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
+				return courtside.Errorf(courtside.ECONFLICT, "A court named %q exists.", c.Name)
+			}
+			return fmt.Errorf("storage: insert court: %w", err)
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("storage: insert court: %w", err)
+		}
+		tx.Audit("court.create", "court:"+strconv.FormatInt(c.ID, 10), courtside.OutcomeOK)
+		return nil
+	})
+}
+
+const courtColumns = `id, name, time_zone, address, created_at`
+
+func scanCourt(s interface{ Scan(...any) error }) (*courtside.Court, error) {
+	var c courtside.Court
+	if err := s.Scan(&c.ID, &c.Name, &c.TimeZone, &c.Address, scanTime{&c.CreatedAt}); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// FindCourtByID returns a court. Courts are public information.
+func (db *DB) FindCourtByID(ctx context.Context, id int64) (*courtside.Court, error) {
+	return db.findCourt(ctx, `id = ?`, id)
+}
+
+// FindCourtByName returns a court by its exact name.
+func (db *DB) FindCourtByName(ctx context.Context, name string) (*courtside.Court, error) {
+	return db.findCourt(ctx, `name = ?`, name)
+}
+
+func (db *DB) findCourt(ctx context.Context, where string, arg any) (*courtside.Court, error) {
+	c, err := scanCourt(db.Reader.QueryRowContext(ctx, `SELECT `+courtColumns+` FROM courts WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Court not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("storage: find court: %w", err)
+	}
+	return c, nil
+}
+
+// FindCourts returns every court, by name.
+func (db *DB) FindCourts(ctx context.Context) ([]*courtside.Court, error) {
+	return db.findCourts(ctx, `SELECT `+courtColumns+` FROM courts ORDER BY name`)
+}
+
+// FindCourtsByID returns the courts with the given IDs.
+func (db *DB) FindCourtsByID(ctx context.Context, ids ...int64) ([]*courtside.Court, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return db.findCourts(ctx, `SELECT `+courtColumns+` FROM courts WHERE id IN (`+placeholders(len(ids))+`) ORDER BY id`, int64Args(ids)...)
+}
+
+func (db *DB) findCourts(ctx context.Context, query string, args ...any) ([]*courtside.Court, error) {
+	rows, err := db.Reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: find courts: %w", err)
+	}
+	defer rows.Close()
+	var courts []*courtside.Court
+	for rows.Next() {
+		c, err := scanCourt(rows)
+		if err != nil {
+			return nil, fmt.Errorf("storage: scan court: %w", err)
+		}
+		courts = append(courts, c)
+	}
+	return courts, rows.Err()
+}

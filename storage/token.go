@@ -1,0 +1,119 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"database/sql"
+
+	"courtside"
+)
+
+// secretPrefix marks each kind of secret, so a leaked one is recognisable in a scan.
+var secretPrefix = map[courtside.TokenKind]string{
+	courtside.TokenAPI: "cs_api_", courtside.TokenApp: "cs_app_", courtside.TokenFeed: "cs_feed_",
+}
+
+// CreateToken issues a 256-bit random secret; only its SHA-256 is stored.
+func (db *DB) CreateToken(ctx context.Context, userID int64, kind courtside.TokenKind, label string) (*courtside.Token, string, error) {
+	if _, err := courtside.ParseTokenKind(string(kind)); err != nil {
+		return nil, "", err
+	}
+	label = strings.TrimSpace(label)
+	if len(label) > 100 {
+		return nil, "", courtside.Invalidf("label", "Label must be at most 100 characters.")
+	}
+	if caller := courtside.UserFromContext(ctx); caller != nil && caller.ID != userID && caller.Role != courtside.RoleAdmin {
+		return nil, "", courtside.Errorf(courtside.EFORBIDDEN, "You may issue secrets only for yourself.")
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, "", fmt.Errorf("storage: token: %w", err)
+	}
+	secret := secretPrefix[kind] + base64.RawURLEncoding.EncodeToString(raw)
+	t := &courtside.Token{UserID: userID, Kind: kind, Label: label}
+	err := db.update(ctx, func(tx *Tx) error {
+		var exists int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&exists); err != nil {
+			return fmt.Errorf("storage: token user: %w", err)
+		} else if exists == 0 {
+			return courtside.Errorf(courtside.ENOTFOUND, "User not found.")
+		}
+		t.CreatedAt = tx.now
+		res, err := tx.ExecContext(ctx, `INSERT INTO tokens (user_id, kind, label, secret_hash, created_at) VALUES (?,?,?,?,?)`,
+			userID, kind, label, hashSecret(secret), FormatTime(t.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("storage: insert token: %w", err)
+		}
+		if t.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("storage: insert token: %w", err)
+		}
+		tx.Audit("secret.issue", "token:"+strconv.FormatInt(t.ID, 10), courtside.OutcomeOK)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, secret, nil
+}
+
+func hashSecret(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
+
+// Authenticate returns the owner of a live secret of the given kind.
+func (db *DB) Authenticate(ctx context.Context, kind courtside.TokenKind, secret string) (*courtside.User, error) {
+	if !strings.HasPrefix(secret, secretPrefix[kind]) {
+		return nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Invalid credentials.")
+	}
+	var userID int64
+	err := db.Reader.QueryRowContext(ctx, `SELECT user_id FROM tokens WHERE secret_hash = ? AND kind = ? AND revoked_at IS NULL`,
+		hashSecret(secret), kind).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Invalid credentials.")
+	} else if err != nil {
+		return nil, fmt.Errorf("storage: authenticate: %w", err)
+	}
+	return db.FindUserByID(ctx, userID)
+}
+
+// AuthenticateAppPassword checks an app password for the named user.
+func (db *DB) AuthenticateAppPassword(ctx context.Context, username, secret string) (*courtside.User, error) {
+	u, err := db.Authenticate(ctx, courtside.TokenApp, secret)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(u.Username, username) {
+		return nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Invalid credentials.")
+	}
+	return u, nil
+}
+
+// RevokeToken revokes a secret of the caller's, or any for an admin, with immediate effect.
+func (db *DB) RevokeToken(ctx context.Context, id int64) error {
+	caller, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		var owner int64
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM tokens WHERE id = ?`, id).Scan(&owner)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && owner != caller.ID && caller.Role != courtside.RoleAdmin) {
+			return courtside.Errorf(courtside.ENOTFOUND, "Secret not found.")
+		} else if err != nil {
+			return fmt.Errorf("storage: find token: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, FormatTime(tx.now), id); err != nil {
+			return fmt.Errorf("storage: revoke token: %w", err)
+		}
+		tx.Audit("secret.revoke", "token:"+strconv.FormatInt(id, 10), courtside.OutcomeOK)
+		return nil
+	})
+}

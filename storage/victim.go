@@ -1,0 +1,208 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"courtside"
+)
+
+// RegisterVictim registers a victim in the caller's advocacy organisation. The legal name and
+// contact addresses are sealed before they reach the database.
+func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if u.Role != courtside.RoleCoordinator || u.OrganizationID == 0 {
+		return courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may register victims.")
+	}
+	v.Pseudonym, v.LegalName = strings.TrimSpace(v.Pseudonym), strings.TrimSpace(v.LegalName)
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	if db.Sealer == nil {
+		return fmt.Errorf("storage: no encryption key configured")
+	}
+	v.OrganizationID = u.OrganizationID
+	if v.Policy == nil {
+		v.Policy = &courtside.ContactPolicy{Channels: []courtside.ChannelRule{}}
+	}
+	policy, err := json.Marshal(v.Policy)
+	if err != nil {
+		return fmt.Errorf("storage: policy: %w", err)
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		v.CreatedAt = tx.now
+		res, err := tx.ExecContext(ctx, `INSERT INTO victims (organization_id, pseudonym, preferred_language, policy, created_at) VALUES (?,?,?,?,?)`,
+			v.OrganizationID, v.Pseudonym, v.PreferredLanguage, string(policy), FormatTime(v.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("storage: insert victim: %w", err)
+		}
+		if v.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("storage: insert victim: %w", err)
+		}
+		sealed, err := db.Sealer.Seal(v.LegalName, "victims", "legal_name", v.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE victims SET legal_name_sealed = ? WHERE id = ?`, sealed, v.ID); err != nil {
+			return fmt.Errorf("storage: seal victim: %w", err)
+		}
+		for i := range v.Contacts {
+			c := &v.Contacts[i]
+			res, err := tx.ExecContext(ctx, `INSERT INTO victim_contacts (victim_id, channel, address_sealed) VALUES (?,?,x'')`, v.ID, c.Channel)
+			if err != nil {
+				return fmt.Errorf("storage: insert contact: %w", err)
+			}
+			cid, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("storage: insert contact: %w", err)
+			}
+			sealed, err := db.Sealer.Seal(c.Address, "victim_contacts", "address", cid)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE victim_contacts SET address_sealed = ? WHERE id = ?`, sealed, cid); err != nil {
+				return fmt.Errorf("storage: seal contact: %w", err)
+			}
+		}
+		v.PIIVisible = true
+		tx.Audit("victim.register", victimObject(v.ID), courtside.OutcomeOK)
+		tx.Event(courtside.Event{Type: courtside.EventVictimRegistered, VictimID: v.ID})
+		return nil
+	})
+}
+
+func victimObject(id int64) string { return "victim:" + strconv.FormatInt(id, 10) }
+
+// victimScope returns the SQL condition, on alias v, limiting victims to those the caller may
+// see at all (by pseudonym at least). Admins and interpreters see none.
+func victimScope(u *courtside.User) (string, []any) {
+	switch u.Role {
+	case courtside.RoleCoordinator:
+		return "v.organization_id = ?", []any{u.OrganizationID}
+	case courtside.RoleAdvocate:
+		return "EXISTS (SELECT 1 FROM accompaniments a WHERE a.victim_id = v.id AND a.advocate_id = ?)", []any{u.ID}
+	case courtside.RoleProsecutor:
+		return `EXISTS (SELECT 1 FROM case_victims cv JOIN cases c ON c.id = cv.case_id
+			WHERE cv.victim_id = v.id AND c.organization_id = ?)`, []any{u.OrganizationID}
+	}
+	return "0 = 1", nil
+}
+
+// FindVictimByID returns a victim the caller may see, redacted for the caller.
+func (db *DB) FindVictimByID(ctx context.Context, id int64) (*courtside.Victim, error) {
+	vs, err := db.FindVictims(ctx, id)
+	if err != nil {
+		return nil, err
+	} else if len(vs) == 0 {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
+	}
+	return vs[0], nil
+}
+
+// FindVictims returns the victims among ids that the caller may see. Legal names and contacts
+// are opened only for callers allowed to see them, and each such read is audited.
+func (db *DB) FindVictims(ctx context.Context, ids ...int64) ([]*courtside.Victim, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	scope, scopeArgs := victimScope(u)
+	rows, err := db.Reader.QueryContext(ctx, `SELECT v.id, v.organization_id, v.pseudonym, v.preferred_language, v.legal_name_sealed, v.policy, v.created_at,
+		EXISTS (SELECT 1 FROM accompaniments a WHERE a.victim_id = v.id AND a.advocate_id = ? AND a.status <> 'CANCELLED')
+		FROM victims v WHERE v.id IN (`+placeholders(len(ids))+`) AND `+scope+` ORDER BY v.id`,
+		append(append([]any{u.ID}, int64Args(ids)...), scopeArgs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: find victims: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.Victim
+	sealedNames := map[int64][]byte{}
+	for rows.Next() {
+		var v courtside.Victim
+		var sealed []byte
+		var policy string
+		var accompanies bool
+		if err := rows.Scan(&v.ID, &v.OrganizationID, &v.Pseudonym, &v.PreferredLanguage, &sealed, &policy, scanTime{&v.CreatedAt}, &accompanies); err != nil {
+			return nil, fmt.Errorf("storage: scan victim: %w", err)
+		}
+		if courtside.CanSeeVictimPII(u, &v, accompanies) {
+			v.PIIVisible = true
+			sealedNames[v.ID] = sealed
+			v.Policy = &courtside.ContactPolicy{}
+			if err := json.Unmarshal([]byte(policy), v.Policy); err != nil {
+				return nil, fmt.Errorf("storage: victim policy: %w", err)
+			}
+		}
+		out = append(out, &v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: find victims: %w", err)
+	}
+	if len(sealedNames) == 0 {
+		return out, nil
+	}
+	if db.Sealer == nil {
+		return nil, fmt.Errorf("storage: no encryption key configured")
+	}
+	var piiIDs []int64
+	for _, v := range out {
+		if !v.PIIVisible {
+			continue
+		}
+		piiIDs = append(piiIDs, v.ID)
+		if v.LegalName, err = db.Sealer.Open(sealedNames[v.ID], "victims", "legal_name", v.ID); err != nil {
+			return nil, err
+		}
+	}
+	if err := db.openContacts(ctx, out, piiIDs); err != nil {
+		return nil, err
+	}
+	// Every read of victim PII is audited: who read which victim, never the value.
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range piiIDs {
+		tx.Audit("victim.read_pii", victimObject(id), courtside.OutcomeOK)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// openContacts fills in the contact points of the victims with ids.
+func (db *DB) openContacts(ctx context.Context, victims []*courtside.Victim, ids []int64) error {
+	byID := map[int64]*courtside.Victim{}
+	for _, v := range victims {
+		byID[v.ID] = v
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT id, victim_id, channel, address_sealed, confirmed_safe_at FROM victim_contacts
+		WHERE victim_id IN (`+placeholders(len(ids))+`) ORDER BY id`, int64Args(ids)...)
+	if err != nil {
+		return fmt.Errorf("storage: contacts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, victimID int64
+		var c courtside.ContactPoint
+		var sealed []byte
+		if err := rows.Scan(&id, &victimID, &c.Channel, &sealed, scanOptTime{&c.ConfirmedSafeAt}); err != nil {
+			return fmt.Errorf("storage: scan contact: %w", err)
+		}
+		if c.Address, err = db.Sealer.Open(sealed, "victim_contacts", "address", id); err != nil {
+			return err
+		}
+		byID[victimID].Contacts = append(byID[victimID].Contacts, c)
+	}
+	return rows.Err()
+}
