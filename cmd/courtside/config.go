@@ -1,0 +1,115 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"courtside/events"
+	"courtside/storage"
+)
+
+// Config is the configuration every command shares. Each value comes from a flag, else from
+// its COURTSIDE_* environment variable, else from DefaultConfig.
+type Config struct {
+	Addr    string
+	DB      string
+	KeyFile string
+	BaseURL string
+	Demo    bool
+	LogJSON bool
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Addr: "127.0.0.1:8080", DB: "courtside.db"}
+}
+
+// env returns the environment variable's value, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting, with the shared flags.
+func newFlagSet(name string, cfg *Config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DB, "db", env("COURTSIDE_DB", cfg.DB), "SQLite database file (COURTSIDE_DB)")
+	fs.StringVar(&cfg.KeyFile, "key-file", env("COURTSIDE_KEY_FILE", ""), "file holding the encryption key; default: the database path + .key (COURTSIDE_KEY_FILE; COURTSIDE_KEY holds the key itself)")
+	return fs
+}
+
+// parseFlags parses args, turning flag errors and stray arguments into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// validate checks the shared values once.
+func (c *Config) validate() error {
+	if strings.TrimSpace(c.DB) == "" {
+		return usagef("--db: a database file is required")
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--base-url: must be an http or https URL such as https://courtside.example.org")
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	return nil
+}
+
+// openDB opens the database with the event publisher and the encryption key wired in.
+func openDB(cfg Config) (*storage.DB, error) {
+	db := storage.NewDB(cfg.DB)
+	db.Publish = events.PublishTx
+	key, err := loadKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if db.Sealer, err = storage.NewSealer(key); err != nil {
+		return nil, err
+	}
+	if err := db.Open(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// loadKey returns the encryption key: COURTSIDE_KEY, else the key file, created on first use.
+func loadKey(cfg Config) ([]byte, error) {
+	if v := os.Getenv("COURTSIDE_KEY"); v != "" {
+		key, err := storage.ParseKey(v)
+		if err != nil {
+			return nil, usagef("COURTSIDE_KEY: %v", err)
+		}
+		return key, nil
+	}
+	path := cfg.KeyFile
+	if path == "" {
+		path = cfg.DB + ".key"
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, usagef("--db: directory %s does not exist", dir)
+		}
+	}
+	key, err := storage.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w", err)
+	}
+	return key, nil
+}

@@ -1,0 +1,100 @@
+// Command courtside runs the Courtside service and its administration commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"courtside"
+)
+
+// usage is printed for -h and for an unknown command.
+const usage = `Usage:
+  courtside serve [--addr 127.0.0.1:8080] [--db courtside.db] [--demo] [--base-url URL]
+  courtside user add --db FILE --username NAME --role ROLE [--org NAME] [--email ADDR] [--phone E164]
+                     [--interpreter-languages es:CERTIFIED,ru:LANGUAGE_SKILLED] [--password-stdin]
+  courtside token create --db FILE --username NAME [--kind api|app|feed] [--label TEXT]
+
+Every flag has an environment fallback: COURTSIDE_ADDR, COURTSIDE_DB, COURTSIDE_KEY, ...
+`
+
+// exitUsage is the exit status for bad input on the command line.
+const exitUsage = 2
+
+// usageError is bad command-line input: printed as one line, exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "courtside: "+errorLine(err))
+		var ue *usageError
+		if errors.As(err, &ue) || courtside.ErrorCode(err) == courtside.EINVALID || courtside.ErrorCode(err) == courtside.ECONFLICT ||
+			courtside.ErrorCode(err) == courtside.ENOTFOUND {
+			os.Exit(exitUsage)
+		}
+		os.Exit(1)
+	}
+}
+
+// run dispatches a command line.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return usagef("a command is required")
+		}
+		return nil
+	}
+	switch strings.Join(args[:min(2, len(args))], " ") {
+	case "user add":
+		return runUserAdd(ctx, args[2:], stdin, stdout, stderr)
+	case "token create":
+		return runTokenCreate(ctx, args[2:], stdout, stderr)
+	}
+	if args[0] == "serve" {
+		return runServe(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	return usagef("unknown command %q", strings.Join(args, " "))
+}
+
+// errorLine renders an error as the one line a user sees: the flag or field it concerns and a
+// message without internals.
+func errorLine(err error) string {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return ue.msg
+	}
+	code := courtside.ErrorCode(err)
+	if code == courtside.EINTERNAL {
+		return err.Error()
+	}
+	if f := courtside.ErrorField(err); f != "" {
+		return flagForField(f) + ": " + courtside.ErrorMessage(err)
+	}
+	return courtside.ErrorMessage(err)
+}
+
+// flagForField names the command-line flag that sets a domain field.
+func flagForField(field string) string {
+	switch field {
+	case "languages":
+		return "--interpreter-languages"
+	case "password":
+		return "--password-stdin"
+	}
+	return "--" + field
+}

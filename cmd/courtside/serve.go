@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"courtside/calendar"
+	"courtside/events"
+	"courtside/graph"
+	"courtside/storage"
+)
+
+// calendarProjection is the consumer group of the calendar projection.
+const calendarProjection = "calendar-projection"
+
+// Main is the running service: database, event router and HTTP server, closed in reverse
+// order of opening.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	DB       *storage.DB
+	Router   *events.Router
+	Server   *http.Server
+	Listener net.Listener
+
+	routerDone chan error
+}
+
+// runServe runs `courtside serve` until ctx is cancelled (SIGINT or SIGTERM).
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	fs := newFlagSet("serve", &cfg, stderr)
+	fs.StringVar(&cfg.Addr, "addr", env("COURTSIDE_ADDR", cfg.Addr), "listen address (COURTSIDE_ADDR)")
+	fs.BoolVar(&cfg.Demo, "demo", env("COURTSIDE_DEMO", "") == "1", "seed a small, realistic demo data set and print its logins (COURTSIDE_DEMO=1)")
+	fs.StringVar(&cfg.BaseURL, "base-url", env("COURTSIDE_BASE_URL", ""), "public URL of the service, for links and feed URLs (COURTSIDE_BASE_URL)")
+	fs.BoolVar(&cfg.LogJSON, "log-json", env("COURTSIDE_LOG_JSON", "") == "1", "log JSON lines instead of text (COURTSIDE_LOG_JSON=1)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if cfg.LogJSON {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	m := &Main{Config: cfg, Logger: slog.New(handler)}
+	if err := m.Open(ctx, stdout); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+// Open opens the database, seeds demo data when asked, starts the event router and the HTTP
+// server.
+func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
+	if m.DB, err = openDB(m.Config); err != nil {
+		return err
+	}
+	m.DB.Logger = m.Logger
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return usagef("--addr: %v", err)
+	}
+	m.Listener = ln
+	if m.Config.BaseURL == "" {
+		m.Config.BaseURL = "http://" + ln.Addr().String()
+	}
+	if m.Config.Demo {
+		if err := seedDemo(ctx, m.DB, m.Config.BaseURL, stdout); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	} else if n, err := m.DB.CountUsers(ctx); err != nil {
+		return err
+	} else if n == 0 {
+		fmt.Fprintf(stdout, "No users yet. Create the first administrator with:\n  courtside user add --db %s --username admin --role admin --password-stdin\n", m.Config.DB)
+	}
+
+	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, events.Config{}); err != nil {
+		return err
+	}
+	m.Router.Handle(calendarProjection, m.DB.ProjectCalendar)
+	m.routerDone = make(chan error, 1)
+	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
+
+	mux, err := m.routes()
+	if err != nil {
+		return err
+	}
+	m.Server = &http.Server{Handler: logRequests(m.Logger, mux), ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := m.Server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	m.Logger.Info("courtside listening", "addr", ln.Addr().String(), "db", m.Config.DB, "url", m.Config.BaseURL)
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr().String())
+	return nil
+}
+
+// routes builds the HTTP handler of interfaces.md.
+func (m *Main) routes() (http.Handler, error) {
+	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
+		Victims: m.DB, Accompaniments: m.DB, Logger: m.Logger, Introspection: true})
+	if err != nil {
+		return nil, err
+	}
+	dav := calendar.NewHandler(calendar.Config{Users: m.DB, Tokens: m.DB, Calendars: m.DB, Logger: m.Logger})
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", gql)
+	mux.Handle("/.well-known/caldav", dav)
+	mux.Handle("/dav/", dav)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", m.ready)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.Error(w, "Not found.", http.StatusNotFound)
+			return
+		}
+		http.Redirect(w, r, "/graphql", http.StatusFound)
+	})
+	return mux, nil
+}
+
+// ready answers /readyz: the database is writable and the event router is running.
+func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
+	if err := m.DB.Ping(r.Context()); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	select {
+	case <-m.Router.Running():
+	default:
+		http.Error(w, "event router not running", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Close stops the HTTP server (finishing in-flight requests), the router and the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.Server.Shutdown(ctx))
+		cancel()
+	} else if m.Listener != nil {
+		m.Listener.Close()
+	}
+	if m.Router != nil {
+		errs = append(errs, m.Router.Close())
+		if m.routerDone != nil {
+			<-m.routerDone
+		}
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flush, hijack).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// logRequests logs one line per request: method, path, status, duration. Paths carry no victim
+// data; secrets never travel in paths except feed tokens, which are not logged.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		path := r.URL.Path
+		if len(path) > 7 && path[:7] == "/feeds/" {
+			path = "/feeds/[redacted]"
+		}
+		logger.Info("http", slog.String("method", r.Method), slog.String("path", path),
+			slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+	})
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"courtside"
+)
+
+// runTokenCreate issues a secret: `courtside token create`. Only the secret (or, for a feed,
+// its URL) goes to stdout, so scripts can capture it.
+func runTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	fs := newFlagSet("token create", &cfg, stderr)
+	username := fs.String("username", "", "the user the secret belongs to (required)")
+	kind := fs.String("kind", "api", "api (GraphQL bearer token), app (CalDAV app password) or feed (webcal URL)")
+	label := fs.String("label", "", "what the secret is for, e.g. the device")
+	fs.StringVar(&cfg.BaseURL, "base-url", env("COURTSIDE_BASE_URL", "http://"+cfg.Addr), "public URL of the service, for feed URLs (COURTSIDE_BASE_URL)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usagef("--username is required")
+	}
+	k, err := courtside.ParseTokenKind(*kind)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByUsername(ctx, *username)
+	if err != nil {
+		return usagef("--username: no user %q", *username)
+	}
+	t, secret, err := db.CreateToken(ctx, u.ID, k, *label)
+	if err != nil {
+		return err
+	}
+	if k == courtside.TokenFeed {
+		fmt.Fprintf(stdout, "%s/feeds/%s.ics\n", cfg.BaseURL, secret)
+	} else {
+		fmt.Fprintln(stdout, secret)
+	}
+	fmt.Fprintf(stderr, "issued %s secret %d for %s; it is shown only this once\n", k, t.ID, u.Username)
+	return nil
+}

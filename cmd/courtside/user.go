@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"courtside"
+)
+
+// runUserAdd creates a user: `courtside user add`.
+func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	fs := newFlagSet("user add", &cfg, stderr)
+	username := fs.String("username", "", "login name (required)")
+	role := fs.String("role", "", "admin, coordinator, advocate, prosecutor or interpreter (required)")
+	org := fs.String("org", "", "organisation name; created when new")
+	email := fs.String("email", "", "e-mail address")
+	phone := fs.String("phone", "", "phone number in E.164 form, e.g. +12025550143")
+	langs := fs.String("interpreter-languages", "", "for interpreters: LANG:TIER,... e.g. es:CERTIFIED,ru:LANGUAGE_SKILLED")
+	passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usagef("--username is required")
+	}
+	if *role == "" {
+		return usagef("--role is required")
+	}
+	r, err := courtside.ParseRole(*role)
+	if err != nil {
+		return err
+	}
+	if *phone != "" && !validE164(*phone) {
+		return usagef("--phone: must be in E.164 form, e.g. +12025550143")
+	}
+	if *email != "" && (!strings.Contains(*email, "@") || strings.ContainsAny(*email, " \r\n<>")) {
+		return usagef("--email: %q is not an e-mail address", *email)
+	}
+	nu := courtside.NewUser{User: courtside.User{Username: *username, Role: r, Email: *email, Phone: *phone}, OrganizationName: *org}
+	if *langs != "" {
+		if nu.User.Languages, err = courtside.ParseInterpreterLanguages(*langs); err != nil {
+			return err
+		}
+	}
+	if *passwordStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return usagef("--password-stdin: %v", err)
+		}
+		nu.Password = strings.TrimRight(line, "\r\n")
+		if nu.Password == "" {
+			return usagef("--password-stdin: standard input held no password")
+		}
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.CreateUser(ctx, nu)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "created user %s (id %d, %s)\n", u.Username, u.ID, strings.ToLower(string(u.Role)))
+	return nil
+}
+
+// validE164 reports whether s looks like an E.164 number: + and 8 to 15 digits.
+func validE164(s string) bool {
+	if len(s) < 9 || len(s) > 16 || s[0] != '+' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,140 @@
+package storage_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"courtside"
+	"courtside/events"
+	"courtside/storage"
+)
+
+// testKey is the encryption key of test databases.
+var testKey = make([]byte, 32)
+
+// MustOpenDB opens a fresh database file in a temporary directory, with migrations run, the
+// event publisher wired and a fixed clock.
+func MustOpenDB(tb testing.TB) *storage.DB {
+	tb.Helper()
+	db := storage.NewDB(filepath.Join(tb.TempDir(), "courtside.db"))
+	db.Publish = events.PublishTx
+	var err error
+	if db.Sealer, err = storage.NewSealer(testKey); err != nil {
+		tb.Fatal(err)
+	}
+	db.Now = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
+	if err := db.Open(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// fixture is a small world: a court, a prosecutor's office with a case, an advocacy
+// organisation with a coordinator and an advocate, an interpreter and an admin.
+type fixture struct {
+	db                                                 *storage.DB
+	admin, prosecutor, otherProsecutor, coordinator    *courtside.User
+	advocate, otherAdvocate, interpreter, otherCoordin *courtside.User
+	court                                              *courtside.Court
+	kase                                               *courtside.Case
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{db: MustOpenDB(t)}
+	ctx := context.Background()
+	mk := func(name string, role courtside.Role, org string) *courtside.User {
+		nu := courtside.NewUser{User: courtside.User{Username: name, Role: role}, OrganizationName: org}
+		if role == courtside.RoleInterpreter {
+			nu.User.Languages = []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}
+		}
+		u, err := f.db.CreateUser(ctx, nu)
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		return u
+	}
+	f.admin = mk("admin", courtside.RoleAdmin, "")
+	f.prosecutor = mk("pros", courtside.RoleProsecutor, "DA Office")
+	f.otherProsecutor = mk("pros2", courtside.RoleProsecutor, "Other DA Office")
+	f.coordinator = mk("coord", courtside.RoleCoordinator, "Advocacy Org")
+	f.otherCoordin = mk("coord2", courtside.RoleCoordinator, "Other Advocacy Org")
+	f.advocate = mk("adv", courtside.RoleAdvocate, "Advocacy Org")
+	f.otherAdvocate = mk("adv2", courtside.RoleAdvocate, "Advocacy Org")
+	f.interpreter = mk("interp", courtside.RoleInterpreter, "")
+	f.court = &courtside.Court{Name: "Main Courthouse", TimeZone: "America/New_York"}
+	if err := f.db.CreateCourt(f.as(f.admin), f.court); err != nil {
+		t.Fatal(err)
+	}
+	f.kase = &courtside.Case{Docket: "26-CR-1", CourtID: f.court.ID}
+	if err := f.db.OpenCase(f.as(f.prosecutor), f.kase); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) as(u *courtside.User) context.Context {
+	return courtside.NewContextWithUser(context.Background(), u)
+}
+
+// count returns the number of rows in a table.
+func (f *fixture) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := f.db.Writer.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// counts returns the row counts of every table a mutation may write.
+func (f *fixture) counts(t *testing.T) map[string]int {
+	out := map[string]int{}
+	for _, table := range []string{"hearings", "hearing_changes", "cases", "courts", "victims", "victim_contacts",
+		"case_victims", "accompaniments", "audit_log", "events", "users", "tokens"} {
+		out[table] = f.count(t, table)
+	}
+	return out
+}
+
+var start = time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC)
+
+func (f *fixture) postHearing(t *testing.T, externalID string) *courtside.Hearing {
+	t.Helper()
+	h := &courtside.Hearing{CaseID: f.kase.ID, Kind: courtside.KindSentencing, StartsAt: start, EndsAt: start.Add(time.Hour),
+		Courtroom: "4B", Judge: "Judge of Part 4", ExternalID: externalID}
+	if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestDB_OpenTwice(t *testing.T) {
+	db := MustOpenDB(t)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopening runs the migrations again as a no-op.
+	again := storage.NewDB(db.Path)
+	again.Publish = events.PublishTx
+	if err := again.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	var mode string
+	if err := again.Writer.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v", mode, err)
+	}
+	var fk, sync int
+	again.Writer.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	again.Writer.QueryRow(`PRAGMA synchronous`).Scan(&sync)
+	if fk != 1 || sync != 2 {
+		t.Fatalf("foreign_keys=%d synchronous=%d, want 1 and 2 (FULL)", fk, sync)
+	}
+	if _, err := again.Reader.Exec(`INSERT INTO organizations (name, created_at) VALUES ('x', 'y')`); err == nil {
+		t.Fatal("the reader pool accepted a write")
+	}
+}
