@@ -62,37 +62,47 @@ func (db *DB) PostHearing(ctx context.Context, h *courtside.Hearing) (bool, erro
 	}
 	var created bool
 	err = db.update(ctx, func(tx *Tx) error {
-		var err error
-		created, err = db.upsertHearing(ctx, tx, u, h)
+		outcome, err := db.upsertHearing(ctx, tx, u, h, updateReason)
+		created = outcome == upsertCreated
 		return err
 	})
 	return created, err
 }
 
+// upsertOutcome says what upsertHearing did.
+type upsertOutcome int
+
+const (
+	upsertUnchanged upsertOutcome = iota
+	upsertCreated
+	upsertUpdated
+)
+
 // upsertHearing writes h in tx: an insert, or for a known external ID an update that records
-// what changed. It is shared by PostHearing and the docket import.
-func (db *DB) upsertHearing(ctx context.Context, tx *Tx, u *courtside.User, h *courtside.Hearing) (created bool, err error) {
+// what changed, with reason. It is shared by PostHearing and the docket import.
+func (db *DB) upsertHearing(ctx context.Context, tx *Tx, u *courtside.User, h *courtside.Hearing, reason string) (upsertOutcome, error) {
 	var caseOrg int64
-	err = tx.QueryRowContext(ctx, `SELECT organization_id, court_id FROM cases WHERE id = ?`, h.CaseID).Scan(&caseOrg, &h.CourtID)
+	err := tx.QueryRowContext(ctx, `SELECT organization_id, court_id FROM cases WHERE id = ?`, h.CaseID).Scan(&caseOrg, &h.CourtID)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !courtside.CanChangeHearingsOf(u, caseOrg)) {
-		return false, courtside.Errorf(courtside.ENOTFOUND, "Case not found.")
+		return upsertUnchanged, courtside.Errorf(courtside.ENOTFOUND, "Case not found.")
 	} else if err != nil {
-		return false, fmt.Errorf("storage: find case: %w", err)
+		return upsertUnchanged, fmt.Errorf("storage: find case: %w", err)
 	}
 	if h.ExternalID != "" {
 		existing, err := scanHearing(tx.QueryRowContext(ctx, `SELECT `+hearingColumns+` FROM hearings h
 			WHERE h.organization_id = ? AND h.external_id = ?`, caseOrg, h.ExternalID))
 		if err == nil {
 			if existing.CaseID != h.CaseID {
-				return false, courtside.Invalidf("externalId", "External ID %s belongs to a hearing of another case.", h.ExternalID)
+				return upsertUnchanged, courtside.Invalidf("externalId", "External ID %s belongs to a hearing of another case.", h.ExternalID)
 			}
-			if err := db.updatePostedHearing(ctx, tx, existing, h); err != nil {
-				return false, err
-			}
+			changed, err := db.updatePostedHearing(ctx, tx, existing, h, reason)
 			*h = *existing
-			return false, nil
+			if err != nil || !changed {
+				return upsertUnchanged, err
+			}
+			return upsertUpdated, nil
 		} else if !errors.Is(err, sql.ErrNoRows) {
-			return false, fmt.Errorf("storage: find hearing: %w", err)
+			return upsertUnchanged, fmt.Errorf("storage: find hearing: %w", err)
 		}
 	}
 	h.Status, h.Sequence, h.CreatedAt, h.UpdatedAt = courtside.HearingScheduled, 0, tx.now, tx.now
@@ -105,48 +115,48 @@ func (db *DB) upsertHearing(ctx context.Context, tx *Tx, u *courtside.User, h *c
 		h.CaseID, h.CourtID, caseOrg, h.Kind, FormatTime(h.StartsAt), FormatTime(h.EndsAt), h.Courtroom, h.Judge,
 		h.Status, h.Sequence, ext, FormatTime(h.CreatedAt), FormatTime(h.UpdatedAt))
 	if err != nil {
-		return false, fmt.Errorf("storage: insert hearing: %w", err)
+		return upsertUnchanged, fmt.Errorf("storage: insert hearing: %w", err)
 	}
 	if h.ID, err = res.LastInsertId(); err != nil {
-		return false, fmt.Errorf("storage: insert hearing: %w", err)
+		return upsertUnchanged, fmt.Errorf("storage: insert hearing: %w", err)
 	}
 	start, end := h.StartsAt, h.EndsAt
 	change := &courtside.HearingChange{HearingID: h.ID, At: tx.now, Reason: "scheduled", Status: h.Status,
 		Sequence: h.Sequence, ToStartsAt: &start, ToEndsAt: &end, ToCourtroom: h.Courtroom}
 	if err := insertHearingChange(ctx, tx, change); err != nil {
-		return false, err
+		return upsertUnchanged, err
 	}
 	tx.Audit("hearing.post", hearingObject(h.ID), courtside.OutcomeOK)
 	tx.Event(courtside.Event{Type: courtside.EventHearingScheduled, HearingID: h.ID, CaseID: h.CaseID, Sequence: h.Sequence, Change: change})
-	return true, nil
+	return upsertCreated, nil
 }
 
 // updatePostedHearing applies a re-posted hearing's details to existing: a changed time or
 // courtroom is a continuance; a changed kind or judge is a change of its own. Unchanged input
 // writes nothing.
-func (db *DB) updatePostedHearing(ctx context.Context, tx *Tx, existing, posted *courtside.Hearing) error {
+func (db *DB) updatePostedHearing(ctx context.Context, tx *Tx, existing, posted *courtside.Hearing, reason string) (bool, error) {
 	if existing.Kind == posted.Kind && existing.Judge == posted.Judge && existing.StartsAt.Equal(posted.StartsAt) &&
 		existing.EndsAt.Equal(posted.EndsAt) && existing.Courtroom == posted.Courtroom {
-		return nil
+		return false, nil
 	}
 	room := posted.Courtroom
-	change, changed, err := existing.Reschedule(posted.StartsAt, posted.EndsAt, &room, updateReason, tx.now)
+	change, changed, err := existing.Reschedule(posted.StartsAt, posted.EndsAt, &room, reason, tx.now)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if existing.Kind != posted.Kind || existing.Judge != posted.Judge {
 		if !existing.Open() {
-			return courtside.Errorf(courtside.ECONFLICT, "Hearing is %s and can no longer change.", existing.Status)
+			return false, courtside.Errorf(courtside.ECONFLICT, "Hearing is %s and can no longer change.", existing.Status)
 		}
 		existing.Kind, existing.Judge = posted.Kind, posted.Judge
 		if !changed {
 			existing.Sequence++
 			existing.UpdatedAt = tx.now
-			change = &courtside.HearingChange{HearingID: existing.ID, At: tx.now, Reason: updateReason,
+			change = &courtside.HearingChange{HearingID: existing.ID, At: tx.now, Reason: reason,
 				Status: existing.Status, Sequence: existing.Sequence, FromCourtroom: existing.Courtroom, ToCourtroom: existing.Courtroom}
 		}
 	}
-	return db.saveHearingChange(ctx, tx, existing, change, "hearing.update", courtside.EventHearingChanged)
+	return true, db.saveHearingChange(ctx, tx, existing, change, "hearing.update", courtside.EventHearingChanged)
 }
 
 // saveHearingChange writes the hearing's new state, its history entry, audit row and event.

@@ -1,0 +1,284 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"courtside"
+)
+
+// importReason is the change reason of a continuance found by a docket import.
+const importReason = "import"
+
+// maxImportLines bounds one import file.
+const maxImportLines = 200_000
+
+// importLine is one parsed line of a docket CSV.
+type importLine struct {
+	line    int
+	docket  string
+	court   *courtside.Court
+	status  courtside.HearingStatus
+	hearing courtside.Hearing
+}
+
+// importErr returns the EINVALID error of an import: it names the line and the column.
+func importErr(line int, column, format string, args ...any) error {
+	return courtside.Invalidf("csv", "line %d, column %s: %s", line, column, fmt.Sprintf(format, args...))
+}
+
+// ImportHearings reads a docket CSV and upserts it in one transaction.
+func (db *DB) ImportHearings(ctx context.Context, r io.Reader, progress func(lines int)) (*courtside.ImportResult, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != courtside.RoleProsecutor || u.OrganizationID == 0 {
+		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only a prosecutor's office may import its docket.")
+	}
+	lines, err := db.parseDocket(ctx, r, progress)
+	if err != nil {
+		return nil, err
+	}
+	res := &courtside.ImportResult{}
+	err = db.update(ctx, func(tx *Tx) error {
+		cases := map[string]int64{}
+		for i := range lines {
+			l := &lines[i]
+			key := fmt.Sprintf("%d\x00%s", l.court.ID, l.docket)
+			caseID, ok := cases[key]
+			if !ok {
+				if caseID, err = importCase(ctx, tx, u, l); err != nil {
+					return err
+				}
+				cases[key] = caseID
+			}
+			l.hearing.CaseID = caseID
+			if err := db.importHearing(ctx, tx, u, l, res); err != nil {
+				var e *courtside.Error
+				if errors.As(err, &e) {
+					return importErr(l.line, "external_id", "%s", e.Message)
+				}
+				return err
+			}
+		}
+		tx.Audit("hearing.import", fmt.Sprintf("import:%d-lines", len(lines)), courtside.OutcomeOK)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// importHearing applies one line: an upsert, then the status it names.
+func (db *DB) importHearing(ctx context.Context, tx *Tx, u *courtside.User, l *importLine, res *courtside.ImportResult) error {
+	h := &l.hearing
+	outcome, err := db.upsertHearing(ctx, tx, u, h, importReason)
+	if err != nil {
+		return err
+	}
+	var change *courtside.HearingChange
+	var action string
+	var evType courtside.EventType
+	switch {
+	case l.status == courtside.HearingCancelled && h.Open():
+		change, err = h.Cancel(importReason, tx.now)
+		action, evType = "hearing.cancel", courtside.EventHearingCancelled
+	case l.status == courtside.HearingHeld && h.Open():
+		change, err = h.MarkHeld(tx.now)
+		action, evType = "hearing.held", courtside.EventHearingChanged
+	}
+	if err != nil {
+		return err
+	}
+	if change != nil {
+		if err := db.saveHearingChange(ctx, tx, h, change, action, evType); err != nil {
+			return err
+		}
+		if outcome == upsertUnchanged {
+			outcome = upsertUpdated
+		}
+	}
+	switch outcome {
+	case upsertCreated:
+		res.Created++
+	case upsertUpdated:
+		res.Updated++
+	default:
+		res.Unchanged++
+	}
+	return nil
+}
+
+// importCase returns the office's case with the docket in the court, opening it when new.
+func importCase(ctx context.Context, tx *Tx, u *courtside.User, l *importLine) (int64, error) {
+	var id, org int64
+	err := tx.QueryRowContext(ctx, `SELECT id, organization_id FROM cases WHERE court_id = ? AND docket = ?`, l.court.ID, l.docket).Scan(&id, &org)
+	if err == nil && org != u.OrganizationID {
+		return 0, importErr(l.line, "docket", "docket %s in that court belongs to another office", l.docket)
+	} else if err == nil {
+		return id, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("storage: import case: %w", err)
+	}
+	c := &courtside.Case{Docket: l.docket, CourtID: l.court.ID, OrganizationID: u.OrganizationID, CreatedAt: tx.now}
+	res, err := tx.ExecContext(ctx, `INSERT INTO cases (docket, court_id, organization_id, created_at) VALUES (?,?,?,?)`,
+		c.Docket, c.CourtID, c.OrganizationID, FormatTime(c.CreatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("storage: import case: %w", err)
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return 0, fmt.Errorf("storage: import case: %w", err)
+	}
+	tx.Audit("case.open", fmt.Sprintf("case:%d", c.ID), courtside.OutcomeOK)
+	tx.Event(courtside.Event{Type: courtside.EventCaseOpened, CaseID: c.ID})
+	return c.ID, nil
+}
+
+// parseDocket reads and validates every line before anything is written.
+func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(int)) ([]importLine, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, courtside.Invalidf("csv", "line 1: the file is empty; it needs the header %s", strings.Join(courtside.ImportColumns, ","))
+	} else if err != nil {
+		return nil, csvErr(err)
+	}
+	col := map[string]int{}
+	for i, name := range header {
+		name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
+		if _, dup := col[name]; dup {
+			return nil, importErr(1, name, "column appears twice")
+		}
+		col[name] = i
+	}
+	for _, name := range courtside.ImportColumns[:6] {
+		if _, ok := col[name]; !ok {
+			return nil, importErr(1, name, "required column missing; the header is %s", strings.Join(courtside.ImportColumns, ","))
+		}
+	}
+	courts := map[string]*courtside.Court{}
+	seen := map[string]int{}
+	var lines []importLine
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, csvErr(err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(lines) >= maxImportLines {
+			return nil, importErr(line, "external_id", "a file may hold at most %d hearings; split it", maxImportLines)
+		}
+		if len(rec) != len(header) {
+			return nil, importErr(line, header[min(len(rec), len(header)-1)], "has %d fields, the header %d", len(rec), len(header))
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		l := importLine{line: line, docket: get("docket")}
+		for _, name := range courtside.ImportColumns[:6] {
+			if get(name) == "" {
+				return nil, importErr(line, name, "is empty")
+			}
+		}
+		ext := get("external_id")
+		if first, dup := seen[ext]; dup {
+			return nil, importErr(line, "external_id", "%q already appears on line %d", ext, first)
+		}
+		seen[ext] = line
+		courtName := get("court")
+		court, ok := courts[courtName]
+		if !ok {
+			if court, err = db.FindCourtByName(ctx, courtName); err != nil {
+				if courtside.ErrorCode(err) == courtside.ENOTFOUND {
+					return nil, importErr(line, "court", "unknown court %q", courtName)
+				}
+				return nil, err
+			}
+			courts[courtName] = court
+		}
+		l.court = court
+		kind, err := courtside.ParseHearingKind(get("kind"))
+		if err != nil {
+			return nil, importErr(line, "kind", "unknown hearing kind %q", get("kind"))
+		}
+		start, err := parseDocketTime(get("starts_at"), court.Location())
+		if err != nil {
+			return nil, importErr(line, "starts_at", "%v", err)
+		}
+		end, err := parseDocketTime(get("ends_at"), court.Location())
+		if err != nil {
+			return nil, importErr(line, "ends_at", "%v", err)
+		}
+		switch s := courtside.HearingStatus(strings.ToUpper(get("status"))); s {
+		case "", courtside.HearingScheduled, courtside.HearingContinued, courtside.HearingCancelled, courtside.HearingHeld:
+			l.status = s
+		default:
+			return nil, importErr(line, "status", "must be SCHEDULED, CONTINUED, CANCELLED or HELD")
+		}
+		l.hearing = courtside.Hearing{CaseID: 1, Kind: kind, StartsAt: start, EndsAt: end, Courtroom: get("courtroom"),
+			Judge: get("judge"), ExternalID: ext}
+		if len(l.docket) > 100 {
+			return nil, importErr(line, "docket", "must be at most 100 characters")
+		}
+		if err := l.hearing.Validate(); err != nil {
+			return nil, importErr(line, columnOf(courtside.ErrorField(err)), "%s", courtside.ErrorMessage(err))
+		}
+		lines = append(lines, l)
+		if progress != nil && len(lines)%1000 == 0 {
+			progress(len(lines))
+		}
+	}
+	if progress != nil {
+		progress(len(lines))
+	}
+	return lines, nil
+}
+
+// parseDocketTime parses RFC 3339, or "2006-01-02 15:04" in the court's zone.
+func parseDocketTime(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC().Truncate(time.Second), nil
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD HH:MM", s)
+	}
+	return t.UTC(), nil
+}
+
+// columnOf names the CSV column of a hearing field.
+func columnOf(field string) string {
+	switch field {
+	case "startsAt":
+		return "starts_at"
+	case "endsAt":
+		return "ends_at"
+	case "externalId":
+		return "external_id"
+	}
+	return field
+}
+
+// csvErr turns a CSV syntax error into an EINVALID error naming the line and column.
+func csvErr(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return courtside.Invalidf("csv", "line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+	}
+	return fmt.Errorf("storage: read csv: %w", err)
+}
