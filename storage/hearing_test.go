@@ -157,7 +157,9 @@ func TestHearing_RefusedWritesNothing(t *testing.T) {
 func TestHearing_EventsCommitWithTheChange(t *testing.T) {
 	f := newFixture(t)
 	before := f.counts(t)
-	f.db.Publish = func(ctx context.Context, tx *sql.Tx, evs ...courtside.Event) error { return errors.New("event log unavailable") }
+	f.db.Publish = func(ctx context.Context, tx *sql.Tx, evs ...courtside.Event) error {
+		return errors.New("event log unavailable")
+	}
 	h := &courtside.Hearing{CaseID: f.kase.ID, Kind: courtside.KindPlea, StartsAt: start, EndsAt: start.Add(time.Hour)}
 	if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err == nil {
 		t.Fatal("post succeeded without its event")

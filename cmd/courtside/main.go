@@ -20,6 +20,7 @@ const usage = `Usage:
   courtside user add --db FILE --username NAME --role ROLE [--org NAME] [--email ADDR] [--phone E164]
                      [--interpreter-languages es:CERTIFIED,ru:LANGUAGE_SKILLED] [--password-stdin]
   courtside token create --db FILE --username NAME [--kind api|app|feed] [--label TEXT]
+  courtside import hearings --db FILE --org NAME --file hearings.csv [--as USERNAME]
 
 Every flag has an environment fallback: COURTSIDE_ADDR, COURTSIDE_DB, COURTSIDE_KEY, ...
 `
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runUserAdd(ctx, args[2:], stdin, stdout, stderr)
 	case "token create":
 		return runTokenCreate(ctx, args[2:], stdout, stderr)
+	case "import hearings":
+		return runImport(ctx, args[2:], stdout, stderr)
 	}
 	if args[0] == "serve" {
 		return runServe(ctx, args[1:], stdout, stderr)

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"courtside"
+)
+
+// runImport imports a prosecutor's docket: `courtside import hearings`.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	fs := newFlagSet("import hearings", &cfg, stderr)
+	org := fs.String("org", "", "the prosecutor's office the docket belongs to (required)")
+	file := fs.String("file", "", "the CSV file: external_id,docket,court,kind,starts_at,ends_at,courtroom,judge,status (required)")
+	as := fs.String("as", "", "username of the prosecutor the import is recorded as; default: the office's first prosecutor")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if *org == "" {
+		return usagef("--org is required")
+	}
+	if *file == "" {
+		return usagef("--file is required")
+	}
+	f, err := os.Open(*file)
+	if err != nil {
+		return usagef("--file: %v", err)
+	}
+	defer f.Close()
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	actor, err := importActor(ctx, db, *org, *as)
+	if err != nil {
+		return err
+	}
+	progress := func(n int) { fmt.Fprintf(stderr, "\rread %d lines", n) }
+	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, actor), f, progress)
+	fmt.Fprintln(stderr)
+	if err != nil {
+		if courtside.ErrorCode(err) == courtside.EINVALID {
+			return usagef("--file %s: %s; nothing was imported", *file, courtside.ErrorMessage(err))
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "created %d, updated %d, unchanged %d\n", res.Created, res.Updated, res.Unchanged)
+	return nil
+}
+
+// importActor picks the prosecutor an import is recorded as.
+func importActor(ctx context.Context, db interface {
+	FindUsers(context.Context, courtside.UserFilter) ([]*courtside.User, error)
+}, org, username string) (*courtside.User, error) {
+	role := courtside.RoleProsecutor
+	filter := courtside.UserFilter{Role: &role}
+	if username != "" {
+		filter.Username = &username
+	}
+	users, err := db.FindUsers(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if u.Organization != nil && u.Organization.Name == org {
+			return u, nil
+		}
+	}
+	if username != "" {
+		return nil, usagef("--as: %q is not a prosecutor of %q", username, org)
+	}
+	return nil, usagef("--org: no prosecutor's office named %q (create a prosecutor with `courtside user add --org`)", org)
+}
