@@ -247,11 +247,23 @@ func TestEndToEnd_HearingReachesAdvocateCalendar(t *testing.T) {
 	from, to := window(starts)
 	got := caldavProbe(t, s.url, "adv", w.advocateApp, uid, from, to)
 	if got["found"] != true || got["in_range"] != true || got["dtstart"] != starts.Format(time.RFC3339) ||
-		got["sequence"] != 0.0 || got["status"] != "CONFIRMED" || got["crlf"] != true {
+		got["sequence"] != 0.0 || got["status"] != "CONFIRMED" {
 		t.Fatalf("after postHearing the advocate's calendar shows %v", got)
 	}
-	if strings.Contains(fmt.Sprint(got), "Sentinel") {
-		t.Fatal("the calendar carries the victim's legal name")
+	// The raw object, as the calendar app received it: CRLF line endings, UTC times, the
+	// pseudonym at most, never the legal name.
+	req, _ := http.NewRequest(http.MethodGet, got["calendar"].(string)+"hearing-"+hearingID+".ics", nil)
+	req.SetBasicAuth("adv", w.advocateApp)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ics := string(raw)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(ics, "\r\nUID:"+uid+"\r\n") || strings.Contains(strings.ReplaceAll(ics, "\r\n", ""), "\n") ||
+		!strings.Contains(ics, "DTSTART:"+starts.Format("20060102T150405Z")) || !strings.Contains(ics, "V-1042-A") || strings.Contains(ics, "Sentinel") {
+		t.Fatalf("GET of the calendar object: %d\n%s", resp.StatusCode, ics)
 	}
 
 	moved := starts.Add(7 * 24 * time.Hour)
@@ -318,7 +330,7 @@ func TestEndToEnd_KillAfterPost(t *testing.T) {
 	must(db.QueryRow(`SELECT sequence FROM hearings WHERE id = ?`, hearingID).Scan(&seq))
 	must(db.QueryRow(`SELECT COUNT(*) FROM hearing_changes WHERE hearing_id = ?`, hearingID).Scan(&changes))
 	must(db.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE object = ? AND action IN ('hearing.post', 'hearing.reschedule')`, "hearing:"+hearingID).Scan(&audits))
-	must(db.QueryRow(`SELECT COUNT(*) FROM events WHERE json_extract(payload, '$.hearingId') = ? AND json_extract(payload, '$.type') IN ('hearing.scheduled', 'hearing.changed')`, hearingID).Scan(&evs))
+	must(db.QueryRow(`SELECT COUNT(*) FROM events WHERE json_extract(payload, '$.hearingId') = CAST(? AS INTEGER) AND json_extract(payload, '$.type') IN ('hearing.scheduled', 'hearing.changed')`, hearingID).Scan(&evs))
 	if ok != "ok" || seq != 1 || changes != 2 || audits != 2 || evs != 2 {
 		t.Fatalf("after SIGKILL: integrity %q, sequence %d, changes %d, audit rows %d, events %d", ok, seq, changes, audits, evs)
 	}

@@ -31,7 +31,6 @@ def main():
             out["sequence"] = int(comp.get("SEQUENCE", 0))
             out["status"] = str(comp.get("STATUS", ""))
             out["summary"] = str(comp.get("SUMMARY", ""))
-            out["crlf"] = "\r\n" in ev.data
         t0 = datetime.datetime.fromisoformat(start.replace("Z", "+00:00"))
         t1 = datetime.datetime.fromisoformat(end.replace("Z", "+00:00"))
         for ev in cal.date_search(t0, t1):

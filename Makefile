@@ -1,0 +1,27 @@
+# The test command of a fresh machine is `make test`: it installs what the tests need when it is
+# missing (Debian's python3-caldav, the CalDAV client the end-to-end tests drive) and runs every
+# test.
+
+SHELL := /bin/bash
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GO ?= go
+
+.PHONY: test deps vet run
+
+test: deps vet
+	$(GO) test -race -count=1 ./...
+
+# deps installs the real protocol peers the tests use, only when they are missing.
+deps:
+	@if ! /usr/bin/python3 -c 'import caldav, icalendar' 2>/dev/null; then \
+		echo "installing python3-caldav and python3-icalendar"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-caldav python3-icalendar; \
+	fi
+	@command -v gcc >/dev/null || { echo "gcc is needed for mattn/go-sqlite3 (cgo)"; exit 1; }
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+run:
+	$(GO) run ./cmd/courtside serve --demo
