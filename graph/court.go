@@ -1,0 +1,88 @@
+package graph
+
+import (
+	"courtside"
+
+	"github.com/graphql-go/graphql"
+)
+
+// defineCourt defines Court and CourtInput.
+func (s *server) defineCourt() {
+	s.courtType = graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Court",
+		Description: "A courthouse; hearing times are shown in its time zone.",
+		Fields: graphql.Fields{
+			"id": {Type: nonNull(graphql.ID), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return formatID(p.Source.(*courtside.Court).ID), nil
+			}},
+			"name": {Type: nonNull(graphql.String), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(*courtside.Court).Name, nil
+			}},
+			"timeZone": {Type: nonNull(graphql.String), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(*courtside.Court).TimeZone, nil
+			}},
+			"address": {Type: graphql.String, Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return optString(p.Source.(*courtside.Court).Address), nil
+			}},
+		},
+	})
+	s.courtInput = graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "CourtInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"name":     {Type: nonNull(graphql.String)},
+			"timeZone": {Type: nonNull(graphql.String), Description: "An IANA time zone such as America/New_York."},
+			"address":  {Type: graphql.String},
+		},
+	})
+}
+
+// court loads the court with the given ID; NOT_FOUND when there is none.
+func (s *server) court(p graphql.ResolveParams, id int64) (interface{}, error) {
+	c, found, err := s.loaders(p.Context).courts.load(p.Context, id)
+	if err != nil {
+		return nil, err
+	} else if !found {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Court not found.")
+	}
+	return c, nil
+}
+
+// courtQueries returns Query.courts.
+func (s *server) courtQueries() graphql.Fields {
+	return graphql.Fields{
+		"courts": {
+			Type:        listOf(s.courtType),
+			Description: "Every court, by name.",
+			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
+				courts, err := s.cfg.Courts.FindCourts(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				l := s.loaders(p.Context)
+				for _, c := range courts {
+					l.courts.put(c.ID, c)
+				}
+				return courts, nil
+			}),
+		},
+	}
+}
+
+// courtMutations returns Mutation.createCourt.
+func (s *server) courtMutations() graphql.Fields {
+	return graphql.Fields{
+		"createCourt": {
+			Type:        nonNull(s.courtType),
+			Description: "Creates a court (admins).",
+			Args:        graphql.FieldConfigArgument{"input": {Type: nonNull(s.courtInput)}},
+			Resolve: s.mutation("input.", func(p graphql.ResolveParams) (interface{}, error) {
+				in := args{m: p.Args}.input("input")
+				c := &courtside.Court{Name: in.str("name"), TimeZone: in.str("timeZone"), Address: in.str("address")}
+				if err := s.cfg.Courts.CreateCourt(p.Context, c); err != nil {
+					return nil, err
+				}
+				return c, nil
+			}),
+		},
+	}
+}

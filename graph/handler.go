@@ -1,0 +1,378 @@
+// Package graph serves Courtside's GraphQL API (github.com/graphql-go/graphql): the schema of
+// schema-sketch.graphql, its resolvers over the root package's services, and an HTTP handler.
+//
+// The handler is its own, not graphql-go/handler: operations only by POST with
+// application/json, a body limit, depth, alias and cost limits, introspection that can be
+// switched off, and every error with extensions.code.
+package graph
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"courtside"
+
+	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
+	"github.com/graphql-go/graphql/language/location"
+	"github.com/graphql-go/graphql/language/parser"
+	"github.com/graphql-go/graphql/language/source"
+)
+
+// Defaults of Config's limits.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxDepth     = 12
+	DefaultMaxAliases   = 30
+	DefaultMaxFields    = 1000
+)
+
+// Config is what NewHandler needs: the services the resolvers call, and the limits.
+type Config struct {
+	Users          courtside.UserService
+	Tokens         courtside.TokenService
+	Courts         courtside.CourtService
+	Cases          courtside.CaseService
+	Hearings       courtside.HearingService
+	Victims        courtside.VictimService
+	Accompaniments courtside.AccompanimentService
+
+	// Logger receives internal errors (never victim PII or secrets). Nil discards them.
+	Logger *slog.Logger
+
+	// MaxBodyBytes caps a request body; larger ones answer 413. Zero means 1 MiB.
+	MaxBodyBytes int64
+	// MaxDepth caps how deeply fields nest; a root field is at depth 1. Zero means 12.
+	MaxDepth int
+	// MaxAliases caps the aliased fields of an operation, fragments expanded. Zero means 30.
+	MaxAliases int
+	// MaxFields caps the field selections of an operation, fragments expanded (a simple cost
+	// limit). Zero means 1000.
+	MaxFields int
+	// Introspection allows __schema and __type queries.
+	Introspection bool
+}
+
+// handler serves GraphQL over HTTP.
+type handler struct {
+	s      *server
+	schema graphql.Schema
+	// limits run first: the specification's rules are only safe on documents they passed.
+	limits     []graphql.ValidationRuleFn
+	maxNesting int
+}
+
+// NewHandler returns the GraphQL HTTP handler: POST application/json runs an operation
+// ({query, variables, operationName}); GET serves a small query page. A request with
+// "Authorization: Bearer <API token>" runs as the token's user; one without runs anonymously,
+// and every field that needs a user answers UNAUTHENTICATED.
+func NewHandler(cfg Config) (http.Handler, error) {
+	for name, svc := range map[string]interface{}{
+		"Users": cfg.Users, "Tokens": cfg.Tokens, "Courts": cfg.Courts, "Cases": cfg.Cases,
+		"Hearings": cfg.Hearings, "Victims": cfg.Victims, "Accompaniments": cfg.Accompaniments,
+	} {
+		if svc == nil {
+			return nil, fmt.Errorf("graph: Config.%s is required", name)
+		}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxDepth <= 0 {
+		cfg.MaxDepth = DefaultMaxDepth
+	}
+	if cfg.MaxAliases <= 0 {
+		cfg.MaxAliases = DefaultMaxAliases
+	}
+	if cfg.MaxFields <= 0 {
+		cfg.MaxFields = DefaultMaxFields
+	}
+	s := &server{cfg: cfg}
+	schema, err := s.newSchema()
+	if err != nil {
+		return nil, fmt.Errorf("graph: schema: %w", err)
+	}
+	limits := []graphql.ValidationRuleFn{limitsRule(cfg.MaxDepth, cfg.MaxAliases, cfg.MaxFields)}
+	if !cfg.Introspection {
+		limits = append(limits, noIntrospectionRule)
+	}
+	return &handler{s: s, schema: schema, limits: limits, maxNesting: 2*cfg.MaxDepth + 32}, nil
+}
+
+// ServeHTTP dispatches on the method.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		h.serveOperation(w, r)
+	case http.MethodGet, http.MethodHead:
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			http.Error(w, "Subscriptions over WebSocket are not available yet.", http.StatusNotImplemented)
+			return
+		}
+		servePage(w, r)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		writeErrors(w, http.StatusMethodNotAllowed, invalid("", "Send GraphQL operations by POST with Content-Type: application/json."))
+	}
+}
+
+// request is the body of a POST.
+type request struct {
+	Query         string                 `json:"query"`
+	Variables     map[string]interface{} `json:"variables"`
+	OperationName string                 `json:"operationName"`
+}
+
+// serveOperation runs one operation: content type, body limit, authentication, parse,
+// validate, execute.
+func (h *handler) serveOperation(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	logger := h.s.cfg.Logger
+	defer func() {
+		if rec := recover(); rec != nil {
+			writeErrors(w, http.StatusInternalServerError, recoverError(ctx, logger, rec))
+		}
+	}()
+
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
+		writeErrors(w, http.StatusUnsupportedMediaType, invalid("", "Send GraphQL operations with Content-Type: application/json."))
+		return
+	}
+	limit := h.s.cfg.MaxBodyBytes
+	tooLarge := invalid("", "The request body is larger than %d bytes.", limit)
+	if r.ContentLength > limit {
+		writeErrors(w, http.StatusRequestEntityTooLarge, tooLarge)
+		return
+	}
+
+	ctx, status, gerr := h.authenticate(ctx, r)
+	if gerr != nil {
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="courtside", error="invalid_token"`)
+		}
+		writeErrors(w, status, gerr)
+		return
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeErrors(w, http.StatusRequestEntityTooLarge, tooLarge)
+			return
+		}
+		writeErrors(w, http.StatusBadRequest, invalid("", "The request body could not be read."))
+		return
+	}
+	var req request
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		writeErrors(w, http.StatusBadRequest, invalid("", "Batched requests are not supported; send one operation per request."))
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		writeErrors(w, http.StatusBadRequest, invalid("", "The body must be one JSON object {query, variables, operationName}."))
+		return
+	}
+	if strings.TrimSpace(req.Query) == "" {
+		writeErrors(w, http.StatusBadRequest, invalid("query", "The query is missing."))
+		return
+	}
+
+	writeResult(w, h.execute(h.s.withLoaders(ctx), req))
+}
+
+// authenticate puts the user of the bearer token into ctx. No Authorization header is an
+// anonymous request; a malformed or unknown token answers 401.
+func (h *handler) authenticate(ctx context.Context, r *http.Request) (context.Context, int, *Error) {
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		return ctx, 0, nil
+	}
+	scheme, secret, ok := strings.Cut(header, " ")
+	secret = strings.TrimSpace(secret)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return ctx, http.StatusUnauthorized, &Error{Code: CodeUnauthenticated, Message: "Authorization must be Bearer <API token>."}
+	}
+	user, err := h.s.cfg.Tokens.Authenticate(ctx, courtside.TokenAPI, secret)
+	if err != nil {
+		e := toError(ctx, h.s.cfg.Logger, err, "")
+		if e.Code == CodeInternal {
+			return ctx, http.StatusInternalServerError, e
+		}
+		return ctx, http.StatusUnauthorized, &Error{Code: CodeUnauthenticated, Message: "The API token is unknown or revoked."}
+	}
+	return courtside.NewContextWithUser(ctx, user), 0, nil
+}
+
+// result is a GraphQL response. Data is absent when the operation did not run.
+type result struct {
+	data   interface{}
+	ran    bool
+	errors []gqlerrors.FormattedError
+}
+
+// execute parses, validates (our limits, then the specification's rules) and executes one
+// operation.
+func (h *handler) execute(ctx context.Context, req request) result {
+	logger := h.s.cfg.Logger
+	if !nestingOK(req.Query, h.maxNesting) {
+		return result{errors: []gqlerrors.FormattedError{formatted(&Error{Code: CodeInvalid, Rule: "depth",
+			Message: fmt.Sprintf("The document nests brackets more than %d deep.", h.maxNesting)})}}
+	}
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{
+		Body: []byte(req.Query), Name: "GraphQL request",
+	})})
+	if err != nil {
+		fe := gqlerrors.FormatError(err)
+		fe.Extensions = map[string]interface{}{"code": CodeInvalid}
+		return result{errors: []gqlerrors.FormattedError{fe}}
+	}
+	if op := selectOperation(doc, req.OperationName); op != nil && op.Operation == ast.OperationTypeSubscription {
+		return result{errors: []gqlerrors.FormattedError{formatted(invalid("", "Subscriptions are not available yet."))}}
+	}
+	for _, rules := range [][]graphql.ValidationRuleFn{h.limits, graphql.SpecifiedRules} {
+		if vr := graphql.ValidateDocument(&h.schema, doc, rules); !vr.IsValid {
+			for i, fe := range vr.Errors {
+				if _, ok := fe.Extensions["code"]; !ok {
+					fe.Extensions = map[string]interface{}{"code": CodeInvalid}
+				}
+				vr.Errors[i] = fe
+			}
+			return result{errors: vr.Errors}
+		}
+	}
+	res := graphql.Execute(graphql.ExecuteParams{
+		Schema:        h.schema,
+		AST:           doc,
+		OperationName: req.OperationName,
+		Args:          req.Variables,
+		Context:       ctx,
+	})
+	out := result{data: res.Data, ran: true}
+	for _, fe := range res.Errors {
+		out.errors = append(out.errors, classify(ctx, logger, fe))
+	}
+	if res.Data == nil && len(out.errors) > 0 && isRequestError(out.errors) {
+		out.ran = false // the operation never started: bad variables or operation name
+	}
+	return out
+}
+
+// isRequestError reports whether errs are about the request rather than its execution.
+func isRequestError(errs []gqlerrors.FormattedError) bool {
+	for _, fe := range errs {
+		if fe.Extensions["code"] != CodeInvalid || len(fe.Path) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// selectOperation returns the operation that will run, or nil when execution will refuse.
+func selectOperation(doc *ast.Document, name string) *ast.OperationDefinition {
+	var found *ast.OperationDefinition
+	for _, def := range doc.Definitions {
+		op, ok := def.(*ast.OperationDefinition)
+		if !ok {
+			continue
+		}
+		if name == "" {
+			if found != nil {
+				return nil
+			}
+			found = op
+		} else if op.Name != nil && op.Name.Value == name {
+			return op
+		}
+	}
+	return found
+}
+
+// outError is one error of a response.
+type outError struct {
+	Message    string                    `json:"message"`
+	Locations  []location.SourceLocation `json:"locations,omitempty"`
+	Path       []interface{}             `json:"path,omitempty"`
+	Extensions map[string]interface{}    `json:"extensions"`
+}
+
+// outErrors converts graphql-go errors to the response shape.
+func outErrors(errs []gqlerrors.FormattedError) []outError {
+	out := make([]outError, 0, len(errs))
+	for _, fe := range errs {
+		out = append(out, outError{Message: fe.Message, Locations: fe.Locations, Path: fe.Path, Extensions: fe.Extensions})
+	}
+	return out
+}
+
+// setJSONHeaders sets the headers of every JSON answer: nothing is cached, nothing sniffed.
+func setJSONHeaders(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+}
+
+// writeResult writes a GraphQL response with status 200, as GraphQL over HTTP asks of
+// application/json answers to well-formed requests.
+func writeResult(w http.ResponseWriter, res result) {
+	body := map[string]interface{}{}
+	if res.ran {
+		body["data"] = res.data
+	}
+	if len(res.errors) > 0 {
+		body["errors"] = outErrors(res.errors)
+	}
+	setJSONHeaders(w)
+	w.WriteHeader(http.StatusOK)
+	json.NewEncoder(w).Encode(body)
+}
+
+// writeErrors writes an answer that is not a GraphQL result: the HTTP status, and the error
+// in the GraphQL shape so that clients read it the same way.
+func writeErrors(w http.ResponseWriter, status int, e *Error) {
+	setJSONHeaders(w)
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]interface{}{"errors": outErrors([]gqlerrors.FormattedError{formatted(e)})})
+}
+
+//go:embed graphiql.html
+var pageHTML string
+
+// servePage serves the query page: self-contained, its script and style allowed by a nonce,
+// and forbidden to be framed.
+func servePage(w http.ResponseWriter, r *http.Request) {
+	var b [18]byte
+	rand.Read(b[:])
+	nonce := base64.StdEncoding.EncodeToString(b[:])
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'; style-src 'nonce-"+nonce+
+		"'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	io.WriteString(w, strings.ReplaceAll(pageHTML, "{{NONCE}}", nonce))
+}

@@ -1,0 +1,181 @@
+package graph
+
+import (
+	"courtside"
+
+	"github.com/graphql-go/graphql"
+)
+
+// defineVictim defines Victim, ContactPoint, ContactPolicy, ChannelRule and the inputs of
+// registerVictim. The legal name, contact points and contact policy are null unless the
+// service filled them in for this caller (Victim.PIIVisible): its own coordinators, and the
+// advocates who accompany the victim.
+func (s *server) defineVictim() {
+	s.contactPointType = graphql.NewObject(graphql.ObjectConfig{
+		Name: "ContactPoint",
+		Fields: graphql.Fields{
+			"channel": {Type: nonNull(s.channelEnum), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(courtside.ContactPoint).Channel, nil
+			}},
+			"address": {Type: nonNull(graphql.String), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(courtside.ContactPoint).Address, nil
+			}},
+			"confirmedSafeAt": {Type: s.dateTime, Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(courtside.ContactPoint).ConfirmedSafeAt, nil
+			}},
+		},
+	})
+	s.channelRuleType = graphql.NewObject(graphql.ObjectConfig{
+		Name: "ChannelRule",
+		Fields: graphql.Fields{
+			"channel": {Type: nonNull(s.channelEnum), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(courtside.ChannelRule).Channel, nil
+			}},
+			"allowed": {Type: nonNull(graphql.Boolean), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(courtside.ChannelRule).Allowed, nil
+			}},
+			"detail": {Type: nonNull(s.detailLevelEnum), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(courtside.ChannelRule).Detail, nil
+			}},
+		},
+	})
+	s.contactPolicyType = graphql.NewObject(graphql.ObjectConfig{
+		Name: "ContactPolicy",
+		Fields: graphql.Fields{
+			"channels": {Type: listOf(s.channelRuleType), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				if cs := p.Source.(*courtside.ContactPolicy).Channels; cs != nil {
+					return cs, nil
+				}
+				return []courtside.ChannelRule{}, nil
+			}},
+			"quietHoursStart": {Type: graphql.String, Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return optString(p.Source.(*courtside.ContactPolicy).QuietHoursStart), nil
+			}},
+			"quietHoursEnd": {Type: graphql.String, Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return optString(p.Source.(*courtside.ContactPolicy).QuietHoursEnd), nil
+			}},
+			"neutralSender": {Type: graphql.String, Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return optString(p.Source.(*courtside.ContactPolicy).NeutralSender), nil
+			}},
+		},
+	})
+	s.victimType = graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Victim",
+		Description: "A person a case concerns. Most roles see only the pseudonym.",
+		Fields: graphql.Fields{
+			"id": {Type: nonNull(graphql.ID), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return formatID(p.Source.(*courtside.Victim).ID), nil
+			}},
+			"pseudonym": {Type: nonNull(graphql.String), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+				return p.Source.(*courtside.Victim).Pseudonym, nil
+			}},
+			"preferredLanguage": {Type: nonNull(graphql.String), Description: "A BCP 47 tag.",
+				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+					return p.Source.(*courtside.Victim).PreferredLanguage, nil
+				}},
+			"legalName": {Type: graphql.String, Description: "Null unless the caller is this victim's advocate or coordinator.",
+				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+					v := p.Source.(*courtside.Victim)
+					if !v.PIIVisible {
+						return nil, nil
+					}
+					return optString(v.LegalName), nil
+				}},
+			"contacts": {Type: graphql.NewList(nonNull(s.contactPointType)), Description: "Null unless the caller is this victim's advocate or coordinator.",
+				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+					v := p.Source.(*courtside.Victim)
+					if !v.PIIVisible {
+						return nil, nil
+					}
+					if v.Contacts == nil {
+						return []courtside.ContactPoint{}, nil
+					}
+					return v.Contacts, nil
+				}},
+			"policy": {Type: s.contactPolicyType, Description: "Null unless the caller is this victim's advocate or coordinator.",
+				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+					v := p.Source.(*courtside.Victim)
+					if !v.PIIVisible || v.Policy == nil {
+						return nil, nil
+					}
+					return v.Policy, nil
+				}},
+		},
+	})
+	s.contactInput = graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "ContactInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"channel": {Type: nonNull(s.channelEnum)},
+			"address": {Type: nonNull(graphql.String)},
+		},
+	})
+	s.registerVictimInput = graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "RegisterVictimInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"pseudonym":         {Type: nonNull(graphql.String)},
+			"legalName":         {Type: graphql.String},
+			"preferredLanguage": {Type: nonNull(graphql.String), Description: "A BCP 47 tag such as es or zh-Hans."},
+			"contacts":          {Type: graphql.NewList(nonNull(s.contactInput))},
+		},
+	})
+}
+
+// victim loads a victim the caller may see, redacted for the caller; NOT_FOUND otherwise.
+// Interpreters never see victims.
+func (s *server) victim(p graphql.ResolveParams, id int64) (*courtside.Victim, error) {
+	if !courtside.CanSeeVictimPseudonym(courtside.UserFromContext(p.Context)) {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
+	}
+	v, found, err := s.loaders(p.Context).victims.load(p.Context, id)
+	if err != nil {
+		return nil, err
+	} else if !found {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
+	}
+	return v, nil
+}
+
+// victimQueries returns Query.victim.
+func (s *server) victimQueries() graphql.Fields {
+	return graphql.Fields{
+		"victim": {
+			Type:        s.victimType,
+			Description: "A victim the caller may see; null with NOT_FOUND otherwise.",
+			Args:        graphql.FieldConfigArgument{"id": {Type: nonNull(graphql.ID)}},
+			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
+				id, err := args{m: p.Args}.id("id")
+				if err != nil {
+					return nil, err
+				}
+				return s.victim(p, id)
+			}),
+		},
+	}
+}
+
+// victimMutations returns Mutation.registerVictim.
+func (s *server) victimMutations() graphql.Fields {
+	return graphql.Fields{
+		"registerVictim": {
+			Type:        nonNull(s.victimType),
+			Description: "Registers a victim in the caller's advocacy organisation (coordinators).",
+			Args:        graphql.FieldConfigArgument{"input": {Type: nonNull(s.registerVictimInput)}},
+			Resolve: s.mutation("input.", func(p graphql.ResolveParams) (interface{}, error) {
+				in := args{m: p.Args}.input("input")
+				v := &courtside.Victim{Pseudonym: in.str("pseudonym"), LegalName: in.str("legalName"),
+					PreferredLanguage: in.str("preferredLanguage")}
+				contacts, _ := in.m["contacts"].([]interface{})
+				for _, c := range contacts {
+					cm, _ := c.(map[string]interface{})
+					ch, _ := cm["channel"].(courtside.Channel)
+					addr, _ := cm["address"].(string)
+					v.Contacts = append(v.Contacts, courtside.ContactPoint{Channel: ch, Address: addr})
+				}
+				if err := s.cfg.Victims.RegisterVictim(p.Context, v); err != nil {
+					return nil, err
+				}
+				return v, nil
+			}),
+		},
+	}
+}
