@@ -1,5 +1,5 @@
 # The test command of a fresh machine is `make test`: it installs what the tests need when it is
-# missing (Debian's python3-caldav, the CalDAV client the end-to-end tests drive) and runs every
+# missing (Debian's python3-caldav and vdirsyncer, the CalDAV clients the tests drive) and runs every
 # test.
 
 SHELL := /bin/bash
@@ -13,9 +13,9 @@ test: deps vet
 
 # deps installs the real protocol peers the tests use, only when they are missing.
 deps:
-	@if ! /usr/bin/python3 -c 'import caldav, icalendar' 2>/dev/null; then \
-		echo "installing python3-caldav and python3-icalendar"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-caldav python3-icalendar; \
+	@if ! /usr/bin/python3 -c 'import caldav, icalendar' 2>/dev/null || ! command -v vdirsyncer >/dev/null; then \
+		echo "installing python3-caldav, python3-icalendar and vdirsyncer"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-caldav python3-icalendar vdirsyncer; \
 	fi
 	@command -v gcc >/dev/null || { echo "gcc is needed for mattn/go-sqlite3 (cgo)"; exit 1; }
 

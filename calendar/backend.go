@@ -1,0 +1,218 @@
+package calendar
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"courtside"
+
+	"github.com/emersion/go-ical"
+	"github.com/emersion/go-webdav"
+	"github.com/emersion/go-webdav/caldav"
+)
+
+// backend is the caldav.Backend over the root services. The user comes from the request
+// context; every path outside the user's own space is "not found", and the one calendar,
+// hearings, is server-generated and read-only.
+type backend struct {
+	calendars courtside.CalendarService
+	prodID    string
+	logger    *slog.Logger
+}
+
+var _ caldav.Backend = (*backend)(nil)
+
+// user returns the authenticated user of the request.
+func (b *backend) user(ctx context.Context) (*courtside.User, error) {
+	u := courtside.UserFromContext(ctx)
+	if u == nil || u.ID == 0 {
+		return nil, webdav.NewHTTPError(http.StatusUnauthorized, safeError("Unauthorized."))
+	}
+	return u, nil
+}
+
+// own parses p and returns it when it names a resource of the wanted kind in the user's own
+// space; anything else is not found.
+func (b *backend) own(ctx context.Context, p string, want resourceKind) (*courtside.User, davPath, error) {
+	u, err := b.user(ctx)
+	if err != nil {
+		return nil, davPath{}, err
+	}
+	dp := parsePath(p)
+	if dp.kind != want || dp.username != u.Username {
+		return nil, davPath{}, errNotFound
+	}
+	return u, dp, nil
+}
+
+// CurrentUserPrincipal returns the path of the user's principal.
+func (b *backend) CurrentUserPrincipal(ctx context.Context) (string, error) {
+	u, err := b.user(ctx)
+	if err != nil {
+		return "", err
+	}
+	return PrincipalPath(u.Username), nil
+}
+
+// CalendarHomeSetPath returns the path of the user's calendar home set.
+func (b *backend) CalendarHomeSetPath(ctx context.Context) (string, error) {
+	u, err := b.user(ctx)
+	if err != nil {
+		return "", err
+	}
+	return HomeSetPath(u.Username), nil
+}
+
+// hearingsCalendar describes the user's hearings calendar.
+func hearingsCalendar(u *courtside.User) caldav.Calendar {
+	return caldav.Calendar{
+		Path:                  HearingsPath(u.Username),
+		Name:                  "Hearings",
+		Description:           "Court hearings you work on. Read-only: changes come from Courtside.",
+		SupportedComponentSet: []string{ical.CompEvent},
+	}
+}
+
+// CreateCalendar refuses: the user's calendars are the server's.
+func (b *backend) CreateCalendar(ctx context.Context, cal *caldav.Calendar) error {
+	if _, err := b.user(ctx); err != nil {
+		return err
+	}
+	return webdav.NewHTTPError(http.StatusForbidden, safeError("Calendars cannot be created here."))
+}
+
+// ListCalendars returns the user's one calendar.
+func (b *backend) ListCalendars(ctx context.Context) ([]caldav.Calendar, error) {
+	u, err := b.user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []caldav.Calendar{hearingsCalendar(u)}, nil
+}
+
+// GetCalendar returns the user's hearings calendar; any other path is not found.
+func (b *backend) GetCalendar(ctx context.Context, p string) (*caldav.Calendar, error) {
+	u, _, err := b.own(ctx, p, resourceHearings)
+	if err != nil {
+		return nil, err
+	}
+	cal := hearingsCalendar(u)
+	return &cal, nil
+}
+
+// GetCalendarObject returns one hearing of the user's calendar. A hearing the user does not
+// work on is not found, like a path outside the user's space.
+func (b *backend) GetCalendarObject(ctx context.Context, p string, req *caldav.CalendarCompRequest) (*caldav.CalendarObject, error) {
+	u, dp, err := b.own(ctx, p, resourceHearing)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := b.calendars.FindCalendarHearing(ctx, u.ID, dp.hearingID)
+	if err != nil {
+		return nil, davError(ctx, b.logger, "find calendar hearing", err)
+	}
+	co, err := b.object(u, ch)
+	if err != nil {
+		return nil, davError(ctx, b.logger, "render calendar hearing", err)
+	}
+	return co, nil
+}
+
+// ListCalendarObjects returns every hearing of the user's calendar, cancelled ones included.
+func (b *backend) ListCalendarObjects(ctx context.Context, p string, req *caldav.CalendarCompRequest) ([]caldav.CalendarObject, error) {
+	u, _, err := b.own(ctx, p, resourceHearings)
+	if err != nil {
+		return nil, err
+	}
+	hearings, err := b.calendars.FindCalendarHearings(ctx, u.ID)
+	if err != nil {
+		return nil, davError(ctx, b.logger, "find calendar hearings", err)
+	}
+	return b.objects(ctx, u, hearings)
+}
+
+// QueryCalendarObjects returns the hearings of the user's calendar that match a
+// calendar-query. The time range is applied to the hearings' own times with the overlap rule of
+// RFC 4791 section 9.9, before rendering; the rest of the filter goes to caldav.Filter.
+func (b *backend) QueryCalendarObjects(ctx context.Context, p string, query *caldav.CalendarQuery) ([]caldav.CalendarObject, error) {
+	u, _, err := b.own(ctx, p, resourceHearings)
+	if err != nil {
+		return nil, err
+	}
+	hearings, err := b.calendars.FindCalendarHearings(ctx, u.ID)
+	if err != nil {
+		return nil, davError(ctx, b.logger, "find calendar hearings", err)
+	}
+	rest := caldav.CalendarQuery{}
+	if query != nil {
+		var tr timeRange
+		rest, tr = splitTimeRange(*query)
+		hearings = tr.filter(hearings)
+	}
+	cos, err := b.objects(ctx, u, hearings)
+	if err != nil {
+		return nil, err
+	}
+	return filterObjects(&rest, cos)
+}
+
+// PutCalendarObject refuses: hearings change through Courtside, not through calendar apps.
+func (b *backend) PutCalendarObject(ctx context.Context, p string, cal *ical.Calendar, opts *caldav.PutCalendarObjectOptions) (*caldav.CalendarObject, error) {
+	return nil, b.refuseChange(ctx, p)
+}
+
+// DeleteCalendarObject refuses, like PutCalendarObject.
+func (b *backend) DeleteCalendarObject(ctx context.Context, p string) error {
+	return b.refuseChange(ctx, p)
+}
+
+// refuseChange answers a change to p: not found outside the user's own space, forbidden
+// inside it.
+func (b *backend) refuseChange(ctx context.Context, p string) error {
+	u, err := b.user(ctx)
+	if err != nil {
+		return err
+	}
+	if parsePath(p).username != u.Username {
+		return errNotFound
+	}
+	return errReadOnly
+}
+
+// object renders one hearing as the calendar object go-webdav serves.
+func (b *backend) object(u *courtside.User, ch *courtside.CalendarHearing) (*caldav.CalendarObject, error) {
+	rendered, err := RenderHearing(ch, b.prodID)
+	if err != nil {
+		return nil, err
+	}
+	cal, encoded, etag, err := Convert(rendered)
+	if err != nil {
+		return nil, err
+	}
+	modTime := ch.Hearing.UpdatedAt
+	if modTime.IsZero() {
+		modTime = ch.Hearing.CreatedAt
+	}
+	return &caldav.CalendarObject{
+		Path:          HearingPath(u.Username, ch.Hearing.ID),
+		ModTime:       modTime,
+		ContentLength: int64(len(encoded)),
+		ETag:          etag,
+		Data:          cal,
+	}, nil
+}
+
+// objects renders hearings. One hearing that cannot be rendered fails the whole answer, so that
+// a calendar app keeps what it has rather than dropping that hearing.
+func (b *backend) objects(ctx context.Context, u *courtside.User, hearings []*courtside.CalendarHearing) ([]caldav.CalendarObject, error) {
+	cos := make([]caldav.CalendarObject, 0, len(hearings))
+	for _, ch := range hearings {
+		co, err := b.object(u, ch)
+		if err != nil {
+			return nil, davError(ctx, b.logger, "render calendar hearing", err)
+		}
+		cos = append(cos, *co)
+	}
+	return cos, nil
+}

@@ -1,0 +1,13 @@
+// Package calendar publishes each user's hearings as a calendar: it renders hearings as
+// iCalendar (github.com/arran4/golang-ical) and serves them over CalDAV
+// (github.com/emersion/go-webdav), read-only and behind HTTP Basic auth with app passwords.
+//
+// The CalDAV namespace, under /dav/:
+//
+//	/dav/principals/<username>/                         the user's principal
+//	/dav/calendars/<username>/                          the user's calendar home set
+//	/dav/calendars/<username>/hearings/                 the hearings the user works on
+//	/dav/calendars/<username>/hearings/hearing-<id>.ics one hearing
+//
+// Another user's paths answer 404 whatever the method, so that they reveal nothing.
+package calendar

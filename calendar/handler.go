@@ -1,0 +1,198 @@
+package calendar
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"courtside"
+
+	"github.com/emersion/go-webdav/caldav"
+)
+
+// DefaultMaxBodyBytes caps CalDAV request bodies unless Config says otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+// WellKnownPath is where CalDAV clients start looking (RFC 6764).
+const WellKnownPath = "/.well-known/caldav"
+
+// Config is what NewHandler needs.
+type Config struct {
+	// Users is the user service. The handler needs none of it today (the app password
+	// check returns the user); it is here so that wiring stays stable as the calendar grows.
+	Users courtside.UserService
+	// Tokens checks app passwords. Required.
+	Tokens courtside.TokenService
+	// Calendars answers what each user's hearings calendar holds. Required.
+	Calendars courtside.CalendarService
+	// Logger receives internal errors and recovered panics, never victim data or secrets.
+	// Nil discards.
+	Logger *slog.Logger
+	// MaxBodyBytes caps request bodies; larger ones get 413. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// handler serves /.well-known/caldav and /dav/.
+type handler struct {
+	tokens  courtside.TokenService
+	logger  *slog.Logger
+	maxBody int64
+
+	// go-webdav tells principals, home sets, calendars and objects apart by the number of path
+	// segments after its Prefix, expecting /<user>/, /<user>/<home>/, ... Our principals
+	// (/dav/principals/<user>/) and home sets (/dav/calendars/<user>/) have the same depth, so
+	// principals go to a handler whose Prefix is /dav/principals. Hrefs are whatever the
+	// backend returns, so they stay /dav/... either way.
+	dav        *caldav.Handler
+	principals *caldav.Handler
+}
+
+// NewHandler returns the CalDAV handler: mount it at /.well-known/caldav and /dav/. It wraps
+// go-webdav's caldav.Handler with HTTP Basic auth (username and app password), 404 for other
+// users' paths, 403 for changes and for PROPFIND with an infinite depth on a collection, a
+// body cap (413), 304 on a matching If-None-Match, short plain-text errors and panic recovery.
+// It panics when Tokens or Calendars is nil: that is a wiring mistake.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.Tokens == nil || cfg.Calendars == nil {
+		panic("calendar: NewHandler: Config.Tokens and Config.Calendars are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	b := &backend{calendars: cfg.Calendars, prodID: DefaultProdID, logger: cfg.Logger}
+	return &handler{
+		tokens:     cfg.Tokens,
+		logger:     cfg.Logger,
+		maxBody:    cfg.MaxBodyBytes,
+		dav:        &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(davRoot, "/")},
+		principals: &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(principalsRoot, "/")},
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rw := &responseWriter{ResponseWriter: w, req: r}
+	defer h.recover(rw, r)
+
+	rw.Header().Set("Cache-Control", "private, no-cache")
+	if strings.TrimSuffix(r.URL.Path, "/") == WellKnownPath {
+		// Clients follow this with their credentials and ask /dav/ for current-user-principal
+		// (RFC 6764 section 6). Answering here without authentication counts no failed login.
+		http.Redirect(rw, r, davRoot, http.StatusPermanentRedirect)
+		return
+	}
+	if r.URL.Path != "/dav" && !strings.HasPrefix(r.URL.Path, davRoot) {
+		rw.fail(http.StatusNotFound, "")
+		return
+	}
+
+	user := authenticate(rw, r, h.tokens, h.logger)
+	if user == nil {
+		return
+	}
+	r = r.WithContext(courtside.NewContextWithUser(r.Context(), user))
+
+	p := parsePath(r.URL.Path)
+	if p.kind != resourceRoot && p.username != user.Username {
+		rw.fail(http.StatusNotFound, "")
+		return
+	}
+	if status, msg := check(r, p); status != 0 {
+		rw.fail(status, msg)
+		return
+	}
+	if r.Method == "PROPFIND" && p.collection() && infiniteDepth(r.Header.Get("Depth")) {
+		rw.raw(http.StatusForbidden, func() { writeFiniteDepthError(w) })
+		return
+	}
+
+	if r.ContentLength > h.maxBody {
+		rw.fail(http.StatusRequestEntityTooLarge, "")
+		return
+	}
+	rw.body = newLimitedBody(w, r, h.maxBody)
+	r.Body = rw.body
+
+	// The backend compares paths exactly: hand it the canonical spelling.
+	r.URL.Path, r.URL.RawPath = p.canonical(), ""
+	switch {
+	case r.Method == http.MethodOptions:
+		serveOptions(rw, p)
+	case r.Method == "PROPPATCH":
+		servePropPatch(rw, r)
+	case r.Method == "PROPFIND" && p.kind == resourceRoot:
+		serveRootPropFind(rw, r, user)
+	case p.kind == resourcePrincipal:
+		h.principals.ServeHTTP(rw, r)
+	default:
+		h.dav.ServeHTTP(rw, r)
+	}
+	rw.finish()
+}
+
+// writeMethods change resources. The hearings calendar is server-generated, so they are
+// refused everywhere in the caller's space.
+var writeMethods = map[string]bool{
+	http.MethodPut: true, http.MethodDelete: true, http.MethodPost: true, http.MethodPatch: true,
+	"MKCOL": true, "MKCALENDAR": true, "COPY": true, "MOVE": true, "ACL": true,
+	"LOCK": true, "UNLOCK": true,
+}
+
+// check applies the rules that need no backend, for a path in the caller's own space: changes
+// are forbidden, unknown paths are not found, GET of a collection is not allowed. It returns
+// status 0 when the request may go on.
+func check(r *http.Request, p davPath) (status int, msg string) {
+	switch {
+	case writeMethods[r.Method]:
+		return http.StatusForbidden, "Forbidden: the hearings calendar is read-only."
+	case p.kind == resourceUnknown:
+		return http.StatusNotFound, ""
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && p.collection():
+		return http.StatusMethodNotAllowed, ""
+	}
+	return 0, ""
+}
+
+// infiniteDepth reports whether a PROPFIND Depth header asks for infinity: explicitly, or by
+// its absence (RFC 4918 section 9.1).
+func infiniteDepth(depth string) bool {
+	depth = strings.TrimSpace(depth)
+	return depth == "" || strings.EqualFold(depth, "infinity")
+}
+
+// finiteDepthError is the body of the 403 that refuses an infinite-depth PROPFIND (RFC 4918
+// section 9.1).
+const finiteDepthError = `<?xml version="1.0" encoding="utf-8"?>
+<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>
+`
+
+// writeFiniteDepthError writes the 403 propfind-finite-depth response.
+func writeFiniteDepthError(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", `application/xml; charset="utf-8"`)
+	w.WriteHeader(http.StatusForbidden)
+	w.Write([]byte(finiteDepthError))
+}
+
+// recover turns a panic into a 500 with a short body, or, when the response has begun, aborts
+// it. The panic is logged with its stack; request bodies and credentials are not.
+func (h *handler) recover(rw *responseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	h.logger.LogAttrs(r.Context(), slog.LevelError, "calendar: panic",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
+	if rw.wroteHeader {
+		panic(http.ErrAbortHandler)
+	}
+	rw.fail(http.StatusInternalServerError, "")
+}

@@ -1,0 +1,154 @@
+package calendar
+
+import (
+	"path"
+	"strconv"
+	"strings"
+)
+
+// The CalDAV namespace. Every path is built and parsed in this file.
+const (
+	davRoot         = "/dav/"
+	principalsRoot  = "/dav/principals/"
+	calendarsRoot   = "/dav/calendars/"
+	hearingsName    = "hearings"
+	hearingFilePre  = "hearing-"
+	hearingFileSuff = ".ics"
+)
+
+// PrincipalPath returns the path of the user's CalDAV principal.
+func PrincipalPath(username string) string { return principalsRoot + username + "/" }
+
+// HomeSetPath returns the path of the user's calendar home set.
+func HomeSetPath(username string) string { return calendarsRoot + username + "/" }
+
+// HearingsPath returns the path of the user's read-only hearings calendar.
+func HearingsPath(username string) string { return HomeSetPath(username) + hearingsName + "/" }
+
+// HearingPath returns the path of one hearing in the user's hearings calendar.
+func HearingPath(username string, hearingID int64) string {
+	return HearingsPath(username) + hearingFilePre + strconv.FormatInt(hearingID, 10) + hearingFileSuff
+}
+
+// resourceKind is what a path under /dav/ names.
+type resourceKind int
+
+const (
+	resourceUnknown   resourceKind = iota // nothing: 404 (a write in the caller's own space: 403)
+	resourceRoot                          // /dav/
+	resourcePrincipal                     // /dav/principals/<username>/
+	resourceHomeSet                       // /dav/calendars/<username>/
+	resourceHearings                      // /dav/calendars/<username>/hearings/
+	resourceHearing                       // /dav/calendars/<username>/hearings/hearing-<id>.ics
+)
+
+// davPath is a parsed request path.
+type davPath struct {
+	kind resourceKind
+	// username is the user whose space the path is in ("" for the root and unknown paths).
+	username string
+	// hearingID is set for resourceHearing.
+	hearingID int64
+}
+
+// collection reports whether the path names a collection.
+func (p davPath) collection() bool {
+	switch p.kind {
+	case resourceRoot, resourcePrincipal, resourceHomeSet, resourceHearings:
+		return true
+	}
+	return false
+}
+
+// canonical returns the path as the backend spells it: collections end with a slash.
+func (p davPath) canonical() string {
+	switch p.kind {
+	case resourceRoot:
+		return davRoot
+	case resourcePrincipal:
+		return PrincipalPath(p.username)
+	case resourceHomeSet:
+		return HomeSetPath(p.username)
+	case resourceHearings:
+		return HearingsPath(p.username)
+	case resourceHearing:
+		return HearingPath(p.username, p.hearingID)
+	}
+	return ""
+}
+
+// parsePath parses a request path. Paths are cleaned first, so "." and ".." cannot leave the
+// user's space; a path that names nothing known has kind resourceUnknown, with username set
+// when it lies inside that user's principal or home set.
+func parsePath(p string) davPath {
+	if p == "" || p[0] != '/' {
+		return davPath{}
+	}
+	clean := path.Clean(p)
+	if clean == "/dav" {
+		return davPath{kind: resourceRoot}
+	}
+	rest, ok := strings.CutPrefix(clean, "/dav/")
+	if !ok {
+		return davPath{}
+	}
+	seg := strings.Split(rest, "/")
+	if len(seg) < 2 || !validUsername(seg[1]) {
+		return davPath{}
+	}
+	user := seg[1]
+	switch seg[0] {
+	case "principals":
+		if len(seg) == 2 {
+			return davPath{kind: resourcePrincipal, username: user}
+		}
+	case "calendars":
+		switch {
+		case len(seg) == 2:
+			return davPath{kind: resourceHomeSet, username: user}
+		case len(seg) == 3 && seg[2] == hearingsName:
+			return davPath{kind: resourceHearings, username: user}
+		case len(seg) == 4 && seg[2] == hearingsName:
+			if id, ok := parseHearingFile(seg[3]); ok {
+				return davPath{kind: resourceHearing, username: user, hearingID: id}
+			}
+		}
+	default:
+		return davPath{}
+	}
+	return davPath{username: user}
+}
+
+// parseHearingFile parses "hearing-<id>.ics". Only the canonical spelling of a positive ID is
+// accepted, so that one hearing has one path.
+func parseHearingFile(name string) (int64, bool) {
+	s, ok := strings.CutPrefix(name, hearingFilePre)
+	if !ok {
+		return 0, false
+	}
+	s, ok = strings.CutSuffix(s, hearingFileSuff)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != s {
+		return 0, false
+	}
+	return id, true
+}
+
+// validUsername reports whether s can be a username: the characters courtside.User.Validate
+// allows.
+func validUsername(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return s != "." && s != ".."
+}

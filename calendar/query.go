@@ -1,0 +1,96 @@
+package calendar
+
+import (
+	"net/http"
+	"time"
+
+	"courtside"
+
+	"github.com/emersion/go-ical"
+	"github.com/emersion/go-webdav"
+	"github.com/emersion/go-webdav/caldav"
+)
+
+// timeRange is a calendar-query time range; a zero bound is open.
+type timeRange struct {
+	start, end time.Time
+}
+
+// overlaps reports whether [startsAt, endsAt) overlaps the range, by RFC 4791 section 9.9:
+// start < DTEND and DTSTART < end. (caldav.Filter gets the edges wrong: an event exactly
+// filling the range does not match there, and a range with only an end is ignored.)
+func (tr timeRange) overlaps(startsAt, endsAt time.Time) bool {
+	return (tr.end.IsZero() || startsAt.Before(tr.end)) && (tr.start.IsZero() || endsAt.After(tr.start))
+}
+
+// filter returns the hearings that overlap the range.
+func (tr timeRange) filter(hearings []*courtside.CalendarHearing) []*courtside.CalendarHearing {
+	if tr.start.IsZero() && tr.end.IsZero() {
+		return hearings
+	}
+	var out []*courtside.CalendarHearing
+	for _, ch := range hearings {
+		if tr.overlaps(ch.Hearing.StartsAt, ch.Hearing.EndsAt) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// splitTimeRange takes the VEVENT time range out of a calendar-query (a VCALENDAR comp-filter
+// with a VEVENT comp-filter in it, the shape every client sends) and returns the rest of the
+// query with the range. Our events have no recurrence, so the range can be applied to the
+// hearings' own times. A range on the VCALENDAR itself is treated the same way.
+func splitTimeRange(q caldav.CalendarQuery) (caldav.CalendarQuery, timeRange) {
+	var tr timeRange
+	top := q.CompFilter
+	if top.Name != ical.CompCalendar {
+		return q, tr
+	}
+	if !top.Start.IsZero() || !top.End.IsZero() {
+		tr = timeRange{top.Start, top.End}
+		top.Start, top.End = time.Time{}, time.Time{}
+	}
+	comps := make([]caldav.CompFilter, len(top.Comps))
+	copy(comps, top.Comps)
+	for i := range comps {
+		c := &comps[i]
+		if c.Name == ical.CompEvent && !c.IsNotDefined && (!c.Start.IsZero() || !c.End.IsZero()) {
+			tr = intersect(tr, timeRange{c.Start, c.End})
+			c.Start, c.End = time.Time{}, time.Time{}
+		}
+	}
+	top.Comps = comps
+	q.CompFilter = top
+	return q, tr
+}
+
+// intersect returns the range both a and b cover.
+func intersect(a, b timeRange) timeRange {
+	out := a
+	if !b.start.IsZero() && (out.start.IsZero() || b.start.After(out.start)) {
+		out.start = b.start
+	}
+	if !b.end.IsZero() && (out.end.IsZero() || b.end.Before(out.end)) {
+		out.end = b.end
+	}
+	return out
+}
+
+// filterObjects applies the rest of a calendar-query with caldav.Filter. The filter comes from
+// the client, so a panic in go-webdav's matching becomes a 400.
+func filterObjects(q *caldav.CalendarQuery, cos []caldav.CalendarObject) (out []caldav.CalendarObject, err error) {
+	if q.CompFilter.Name == "" {
+		return cos, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, webdav.NewHTTPError(http.StatusBadRequest, safeError("Unsupported calendar-query filter."))
+		}
+	}()
+	out, err = caldav.Filter(q, cos)
+	if err != nil {
+		return nil, webdav.NewHTTPError(http.StatusBadRequest, safeError("Unsupported calendar-query filter."))
+	}
+	return out, nil
+}

@@ -1,0 +1,222 @@
+package calendar_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"courtside"
+	"courtside/calendar"
+	"courtside/events"
+	"courtside/storage"
+)
+
+// world is a real database behind a real CalDAV server: a court, a prosecutor's office with a
+// case and three hearings, an advocacy organisation whose advocate accompanies a victim to the
+// first two, and users with app passwords.
+type world struct {
+	t   testing.TB
+	db  *storage.DB
+	h   http.Handler
+	srv *httptest.Server
+	now *clock
+
+	admin, prosecutor, otherProsecutor, coordinator, advocate, otherAdvocate, interpreter *courtside.User
+
+	secrets    map[string]string // username -> app password
+	tokenIDs   map[string]int64  // username -> app password's token ID
+	victim     *courtside.Victim
+	kase       *courtside.Case
+	h1, h2, h3 *courtside.Hearing
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// Secret values that must never appear in a calendar.
+const (
+	legalName    = "Maria Legalname"
+	victimEmail  = "maria.private@example.org"
+	victimPhone  = "+15555550123"
+	accountPass  = "correct horse battery staple 42"
+	pseudonym    = "Robin"
+	docketNumber = "1:26-cr-00042"
+)
+
+// MustOpenDB opens a fresh database in a temporary directory, wired as in production.
+func MustOpenDB(tb testing.TB, now func() time.Time) *storage.DB {
+	tb.Helper()
+	db := storage.NewDB(filepath.Join(tb.TempDir(), "courtside.db"))
+	db.Publish = events.PublishTx
+	var err error
+	if db.Sealer, err = storage.NewSealer(make([]byte, 32)); err != nil {
+		tb.Fatal(err)
+	}
+	db.Now = now
+	if err := db.Open(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newWorld builds the world and starts the server.
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	w := &world{t: t, now: &clock{t: time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC)}, secrets: map[string]string{},
+		tokenIDs: map[string]int64{}}
+	w.db = MustOpenDB(t, w.now.Now)
+	ctx := context.Background()
+
+	mk := func(name string, role courtside.Role, org string) *courtside.User {
+		nu := courtside.NewUser{User: courtside.User{Username: name, Role: role}, OrganizationName: org}
+		if name == "adv" {
+			nu.Password = accountPass // argon2id is slow on purpose: only the user whose password a test tries
+		}
+		if role == courtside.RoleInterpreter {
+			nu.User.Languages = []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}
+		}
+		u, err := w.db.CreateUser(ctx, nu)
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		tok, secret, err := w.db.CreateToken(w.as(u), u.ID, courtside.TokenApp, "phone")
+		if err != nil {
+			t.Fatalf("app password for %s: %v", name, err)
+		}
+		w.secrets[name], w.tokenIDs[name] = secret, tok.ID
+		return u
+	}
+	w.admin = mk("admin", courtside.RoleAdmin, "")
+	w.prosecutor = mk("pros", courtside.RoleProsecutor, "Eastern District USAO")
+	w.otherProsecutor = mk("pros2", courtside.RoleProsecutor, "Other DA Office")
+	w.coordinator = mk("coord", courtside.RoleCoordinator, "Safe Harbor Advocates")
+	w.advocate = mk("adv", courtside.RoleAdvocate, "Safe Harbor Advocates")
+	w.otherAdvocate = mk("adv2", courtside.RoleAdvocate, "Safe Harbor Advocates")
+	w.interpreter = mk("interp", courtside.RoleInterpreter, "")
+
+	court := &courtside.Court{Name: "U.S. District Court, E.D.N.Y.", TimeZone: "America/New_York",
+		Address: "225 Cadman Plaza East, Brooklyn, NY 11201"}
+	w.must(w.db.CreateCourt(w.as(w.admin), court))
+	w.kase = &courtside.Case{Docket: docketNumber, CourtID: court.ID}
+	w.must(w.db.OpenCase(w.as(w.prosecutor), w.kase))
+
+	post := func(kind courtside.HearingKind, start time.Time) *courtside.Hearing {
+		h := &courtside.Hearing{CaseID: w.kase.ID, Kind: kind, StartsAt: start, EndsAt: start.Add(90 * time.Minute),
+			Courtroom: "4B", Judge: "Hon. Ana Ruiz"}
+		if _, err := w.db.PostHearing(w.as(w.prosecutor), h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	w.h1 = post(courtside.KindSentencing, time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC))
+	w.h2 = post(courtside.KindRestitution, time.Date(2026, 12, 10, 15, 0, 0, 0, time.UTC))
+	w.h3 = post(courtside.KindStatus, time.Date(2027, 1, 12, 16, 0, 0, 0, time.UTC))
+
+	w.victim = &courtside.Victim{Pseudonym: pseudonym, LegalName: legalName, PreferredLanguage: "es",
+		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelEmail, Address: victimEmail},
+			{Channel: courtside.ChannelSMS, Address: victimPhone}}}
+	w.must(w.db.RegisterVictim(w.as(w.coordinator), w.victim))
+	w.must(w.db.LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true))
+	for _, h := range []*courtside.Hearing{w.h1, w.h2} {
+		if _, err := w.db.AssignAdvocate(w.as(w.coordinator), h.ID, w.victim.ID, w.advocate.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	w.h = calendar.NewHandler(calendar.Config{Users: w.db, Tokens: w.db, Calendars: w.db, MaxBodyBytes: 64 << 10})
+	w.srv = httptest.NewServer(w.h)
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+func (w *world) as(u *courtside.User) context.Context {
+	return courtside.NewContextWithUser(context.Background(), u)
+}
+
+func (w *world) must(err error) {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// httpServer starts a test server for h and returns its URL.
+func httpServer(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// request is a raw HTTP request to the server.
+type request struct {
+	method, path string
+	user         *courtside.User // app password of user; nil for none
+	username     string          // overrides user.Username in the credentials
+	password     string          // overrides the app password
+	body         string
+	header       map[string]string
+}
+
+// do sends r and returns the response with its body read.
+func (w *world) do(r request) (*http.Response, string) {
+	w.t.Helper()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req, err := http.NewRequest(r.method, w.srv.URL+r.path, body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if r.body != "" && strings.HasPrefix(strings.TrimSpace(r.body), "<") {
+		req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	if r.user != nil || r.username != "" {
+		username, password := r.username, r.password
+		if r.user != nil {
+			if username == "" {
+				username = r.user.Username
+			}
+			if password == "" {
+				password = w.secrets[r.user.Username]
+			}
+		}
+		req.SetBasicAuth(username, password)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return resp, string(b)
+}
