@@ -48,6 +48,11 @@ type Config struct {
 	Hearings       courtside.HearingService
 	Victims        courtside.VictimService
 	Accompaniments courtside.AccompanimentService
+	Sessions       courtside.SessionService
+	Imports        courtside.ImportService
+
+	// BaseURL is the service's public URL, for the feed URLs createFeedToken returns.
+	BaseURL string
 
 	// Logger receives internal errors (never victim PII or secrets). Nil discards them.
 	Logger *slog.Logger
@@ -82,6 +87,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	for name, svc := range map[string]interface{}{
 		"Users": cfg.Users, "Tokens": cfg.Tokens, "Courts": cfg.Courts, "Cases": cfg.Cases,
 		"Hearings": cfg.Hearings, "Victims": cfg.Victims, "Accompaniments": cfg.Accompaniments,
+		"Sessions": cfg.Sessions, "Imports": cfg.Imports,
 	} {
 		if svc == nil {
 			return nil, fmt.Errorf("graph: Config.%s is required", name)
@@ -208,15 +214,22 @@ func (h *handler) authenticate(ctx context.Context, r *http.Request) (context.Co
 	scheme, secret, ok := strings.Cut(header, " ")
 	secret = strings.TrimSpace(secret)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		return ctx, http.StatusUnauthorized, &Error{Code: CodeUnauthenticated, Message: "Authorization must be Bearer <API token>."}
+		return ctx, http.StatusUnauthorized, &Error{Code: CodeUnauthenticated, Message: "Authorization must be Bearer <API token or session token>."}
 	}
-	user, err := h.s.cfg.Tokens.Authenticate(ctx, courtside.TokenAPI, secret)
+	var user *courtside.User
+	var err error
+	if strings.HasPrefix(secret, sessionPrefix) {
+		user, _, err = h.s.cfg.Sessions.AuthenticateSession(ctx, secret)
+		ctx = context.WithValue(ctx, sessionTokenKey{}, secret)
+	} else {
+		user, err = h.s.cfg.Tokens.Authenticate(ctx, courtside.TokenAPI, secret)
+	}
 	if err != nil {
 		e := toError(ctx, h.s.cfg.Logger, err, "")
 		if e.Code == CodeInternal {
 			return ctx, http.StatusInternalServerError, e
 		}
-		return ctx, http.StatusUnauthorized, &Error{Code: CodeUnauthenticated, Message: "The API token is unknown or revoked."}
+		return ctx, http.StatusUnauthorized, &Error{Code: CodeUnauthenticated, Message: "The token is unknown, expired or revoked."}
 	}
 	return courtside.NewContextWithUser(ctx, user), 0, nil
 }

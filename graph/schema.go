@@ -71,7 +71,8 @@ func (s *server) newSchema() (graphql.Schema, error) {
 			query[name] = field
 		}
 	}
-	for _, f := range []graphql.Fields{s.courtMutations(), s.caseMutations(), s.hearingMutations(), s.victimMutations(), s.accompanimentMutations()} {
+	for _, f := range []graphql.Fields{s.courtMutations(), s.caseMutations(), s.hearingMutations(), s.victimMutations(), s.accompanimentMutations(),
+		s.sessionMutations(), s.importMutations()} {
 		for name, field := range f {
 			mutation[name] = field
 		}

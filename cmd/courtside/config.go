@@ -22,6 +22,9 @@ type Config struct {
 	BaseURL string
 	Demo    bool
 	LogJSON bool
+
+	// Introspection allows GraphQL __schema and __type queries (the explorer page needs them).
+	Introspection bool
 }
 
 // DefaultConfig returns the defaults.

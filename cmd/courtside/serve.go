@@ -40,6 +40,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Addr, "addr", env("COURTSIDE_ADDR", cfg.Addr), "listen address (COURTSIDE_ADDR)")
 	fs.BoolVar(&cfg.Demo, "demo", env("COURTSIDE_DEMO", "") == "1", "seed a small, realistic demo data set and print its logins (COURTSIDE_DEMO=1)")
 	fs.StringVar(&cfg.BaseURL, "base-url", env("COURTSIDE_BASE_URL", ""), "public URL of the service, for links and feed URLs (COURTSIDE_BASE_URL)")
+	fs.BoolVar(&cfg.Introspection, "introspection", env("COURTSIDE_INTROSPECTION", "1") != "0", "allow GraphQL introspection; --introspection=false switches it off (COURTSIDE_INTROSPECTION=0)")
 	fs.BoolVar(&cfg.LogJSON, "log-json", env("COURTSIDE_LOG_JSON", "") == "1", "log JSON lines instead of text (COURTSIDE_LOG_JSON=1)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -112,7 +113,8 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 // routes builds the HTTP handler of interfaces.md.
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
-		Victims: m.DB, Accompaniments: m.DB, Logger: m.Logger, Introspection: true})
+		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, BaseURL: m.Config.BaseURL,
+		Logger: m.Logger, Introspection: m.Config.Introspection})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,121 @@
+package graph
+
+import (
+	"strings"
+
+	"courtside"
+
+	"github.com/graphql-go/graphql"
+)
+
+// sessionPrefix marks session tokens; other bearer secrets are API tokens.
+const sessionPrefix = "cs_ses_"
+
+// sessionTokenKey carries the request's session token, for logout.
+type sessionTokenKey struct{}
+
+// defineSession defines Session and SecretIssued, and returns the mutations that sign people
+// in and out and issue and revoke their secrets.
+func (s *server) sessionMutations() graphql.Fields {
+	sessionType := graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Session",
+		Description: "A signed-in session. Send the token as Authorization: Bearer; it dies after 30 idle minutes and 12 hours at most.",
+		Fields: graphql.Fields{
+			"token":     {Type: nonNull(graphql.String)},
+			"expiresAt": {Type: nonNull(s.dateTime)},
+			"user":      {Type: nonNull(s.userType)},
+		},
+	})
+	secretType := graphql.NewObject(graphql.ObjectConfig{
+		Name:        "SecretIssued",
+		Description: "A secret, shown this once: only its hash is stored.",
+		Fields: graphql.Fields{
+			"id":     {Type: nonNull(graphql.ID)},
+			"secret": {Type: nonNull(graphql.String)},
+			"url":    {Type: graphql.String, Description: "For a feed token: the secret webcal URL."},
+		},
+	})
+	issue := func(kind courtside.TokenKind) graphql.FieldResolveFn {
+		return s.mutation("", func(p graphql.ResolveParams) (interface{}, error) {
+			u := courtside.UserFromContext(p.Context)
+			t, secret, err := s.cfg.Tokens.CreateToken(p.Context, u.ID, kind, args{m: p.Args}.str("label"))
+			if err != nil {
+				return nil, err
+			}
+			out := map[string]interface{}{"id": formatID(t.ID), "secret": secret}
+			if kind == courtside.TokenFeed {
+				out["url"] = strings.TrimRight(s.cfg.BaseURL, "/") + "/feeds/" + secret + ".ics"
+			}
+			return out, nil
+		})
+	}
+	return graphql.Fields{
+		"login": {
+			Type:        nonNull(sessionType),
+			Description: "Signs a person in. Five failures in 15 minutes lock the account for 15 minutes.",
+			Args: graphql.FieldConfigArgument{
+				"username": {Type: nonNull(graphql.String)},
+				"password": {Type: nonNull(graphql.String)},
+			},
+			Resolve: s.resolve("", func(p graphql.ResolveParams) (interface{}, error) {
+				a := args{m: p.Args}
+				sess, token, err := s.cfg.Sessions.Login(p.Context, a.str("username"), a.str("password"))
+				if err != nil {
+					return nil, err
+				}
+				u, err := s.cfg.Users.FindUserByID(p.Context, sess.UserID)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]interface{}{"token": token, "expiresAt": sess.ExpiresAt, "user": u}, nil
+			}),
+		},
+		"logout": {
+			Type:        nonNull(graphql.Boolean),
+			Description: "Ends the session whose token authorised this request.",
+			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
+				token, _ := p.Context.Value(sessionTokenKey{}).(string)
+				if token == "" {
+					return nil, invalid("", "logout ends a session; this request was made with an API token. Use revokeSecret for tokens.")
+				}
+				if err := s.cfg.Sessions.Logout(p.Context, token); err != nil {
+					return nil, err
+				}
+				return true, nil
+			}),
+		},
+		"createAppPassword": {
+			Type:        nonNull(secretType),
+			Description: "Issues an app password for a calendar app (CalDAV). Shown once.",
+			Args:        graphql.FieldConfigArgument{"label": {Type: nonNull(graphql.String)}},
+			Resolve:     issue(courtside.TokenApp),
+		},
+		"createFeedToken": {
+			Type:        nonNull(secretType),
+			Description: "Issues a secret webcal feed URL. Shown once.",
+			Args:        graphql.FieldConfigArgument{"label": {Type: nonNull(graphql.String)}},
+			Resolve:     issue(courtside.TokenFeed),
+		},
+		"createApiToken": {
+			Type:        nonNull(secretType),
+			Description: "Issues an API token for a system acting as the caller. Shown once.",
+			Args:        graphql.FieldConfigArgument{"label": {Type: nonNull(graphql.String)}},
+			Resolve:     issue(courtside.TokenAPI),
+		},
+		"revokeSecret": {
+			Type:        nonNull(graphql.Boolean),
+			Description: "Revokes one of the caller's secrets (any, for an admin) with immediate effect.",
+			Args:        graphql.FieldConfigArgument{"id": {Type: nonNull(graphql.ID)}},
+			Resolve: s.mutation("", func(p graphql.ResolveParams) (interface{}, error) {
+				id, err := args{m: p.Args}.id("id")
+				if err != nil {
+					return nil, err
+				}
+				if err := s.cfg.Tokens.RevokeToken(p.Context, id); err != nil {
+					return nil, err
+				}
+				return true, nil
+			}),
+		},
+	}
+}
