@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"courtside"
@@ -51,6 +52,17 @@ type DB struct {
 
 	// Logger receives internal errors; never PII.
 	Logger *slog.Logger
+
+	statements atomic.Int64
+}
+
+// Statements returns how many SQL statements both pools have run since Open. Tests use it to
+// show that a request's cost does not grow with the number of objects it returns.
+func (db *DB) Statements() int64 { return db.statements.Load() }
+
+// openPool opens a pool whose connections count their statements.
+func (db *DB) openPool(dsn string) *sql.DB {
+	return sql.OpenDB(&connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{}, statements: &db.statements})
 }
 
 // NewDB returns a DB for the file at path. Call Open before use.
@@ -63,13 +75,9 @@ func (db *DB) Open() error {
 	if db.Path == "" {
 		return fmt.Errorf("storage: database path required")
 	}
-	var err error
 	// _txlock=immediate: every transaction takes the write lock at BEGIN, so two writers never
 	// deadlock upgrading a read lock.
-	db.Writer, err = sql.Open("sqlite3", dsn(db.Path, "rwc", "_txlock=immediate"))
-	if err != nil {
-		return fmt.Errorf("storage: open writer: %w", err)
-	}
+	db.Writer = db.openPool(dsn(db.Path, "rwc", "_txlock=immediate"))
 	db.Writer.SetMaxOpenConns(1)
 	db.Writer.SetMaxIdleConns(1)
 	db.Writer.SetConnMaxLifetime(0)
@@ -81,11 +89,7 @@ func (db *DB) Open() error {
 		db.Writer.Close()
 		return err
 	}
-	db.Reader, err = sql.Open("sqlite3", dsn(db.Path, "ro", ""))
-	if err != nil {
-		db.Writer.Close()
-		return fmt.Errorf("storage: open reader: %w", err)
-	}
+	db.Reader = db.openPool(dsn(db.Path, "ro", ""))
 	db.Reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	return nil
 }
