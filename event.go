@@ -17,6 +17,7 @@ const (
 	EventHearingCancelled      EventType = "hearing.cancelled"
 	EventVictimRegistered      EventType = "victim.registered"
 	EventVictimLinked          EventType = "victim.linked"
+	EventVictimPolicyChanged   EventType = "victim.policy_changed"
 	EventAccompanimentAssigned EventType = "accompaniment.assigned"
 )
 

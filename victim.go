@@ -106,6 +106,49 @@ func (v *Victim) Validate() error {
 	return nil
 }
 
+// Validate reports the first problem with the policy as an EINVALID error: each channel at
+// most once, a known detail level, quiet hours as HH:MM pairs, a short neutral sender name.
+func (p *ContactPolicy) Validate() error {
+	seen := map[Channel]bool{}
+	for _, r := range p.Channels {
+		if _, err := ParseChannel(string(r.Channel)); err != nil {
+			return Invalidf("channels", "Channel must be one of EMAIL, SMS, WEBHOOK.")
+		}
+		if seen[r.Channel] {
+			return Invalidf("channels", "Channel %s is listed twice.", r.Channel)
+		}
+		seen[r.Channel] = true
+		switch r.Detail {
+		case DetailFull, DetailMinimal, DetailContentFree:
+		default:
+			return Invalidf("channels", "Detail must be FULL, MINIMAL or CONTENT_FREE.")
+		}
+	}
+	if (p.QuietHoursStart == "") != (p.QuietHoursEnd == "") {
+		return Invalidf("quietHoursEnd", "Give both ends of the quiet hours, or neither.")
+	}
+	for field, v := range map[string]string{"quietHoursStart": p.QuietHoursStart, "quietHoursEnd": p.QuietHoursEnd} {
+		if _, err := time.Parse("15:04", v); v != "" && (err != nil || len(v) != 5) {
+			return Invalidf(field, "Quiet hours are HH:MM in the victim's time zone, e.g. 21:00.")
+		}
+	}
+	if len(p.NeutralSender) > 40 || strings.ContainsAny(p.NeutralSender, "\r\n<>\"") {
+		return Invalidf("neutralSender", "The neutral sender name must be at most 40 characters, without quotes or angle brackets.")
+	}
+	return nil
+}
+
+// Rule returns the policy's rule for a channel; a channel the policy does not name is not
+// allowed.
+func (p *ContactPolicy) Rule(c Channel) ChannelRule {
+	for _, r := range p.Channels {
+		if r.Channel == c {
+			return r
+		}
+	}
+	return ChannelRule{Channel: c, Allowed: false, Detail: DetailContentFree}
+}
+
 // VictimService manages victims. Reads fill in PII only for callers allowed to see it, and are
 // audited.
 type VictimService interface {
@@ -119,4 +162,9 @@ type VictimService interface {
 
 	// FindVictims returns the victims the caller may see among ids, redacted for the caller.
 	FindVictims(ctx context.Context, ids ...int64) ([]*Victim, error)
+
+	// SetContactPolicy replaces the victim's contact policy and marks the victim's contact
+	// points on the channels in confirmSafe as confirmed safe now (coordinators of the victim's
+	// organisation). Returns EINVALID, EFORBIDDEN or ENOTFOUND.
+	SetContactPolicy(ctx context.Context, victimID int64, policy ContactPolicy, confirmSafe []Channel) (*Victim, error)
 }

@@ -282,5 +282,5 @@ const postHearing = `mutation($in: PostHearingInput!) {
 // hearingInput is a PostHearingInput.
 func hearingInput(caseID, externalID, startsAt, endsAt string) map[string]any {
 	return map[string]any{"caseId": caseID, "kind": "ARRAIGNMENT", "startsAt": startsAt, "endsAt": endsAt,
-		"courtroom": "4B", "judge": "Hon. A. Smith", "externalId": externalID}
+		"courtroom": "4B", "judge": "Judge of Part 4", "externalId": externalID}
 }

@@ -49,6 +49,7 @@ type server struct {
 	postHearingInput    *graphql.InputObject
 	registerVictimInput *graphql.InputObject
 	contactInput        *graphql.InputObject
+	policyInput         *graphql.InputObject
 }
 
 // newSchema builds the schema of schema-sketch.graphql, as far as it is implemented, with s's

@@ -177,5 +177,63 @@ func (s *server) victimMutations() graphql.Fields {
 				return v, nil
 			}),
 		},
+		"setContactPolicy": {
+			Type:        nonNull(s.victimType),
+			Description: "Replaces a victim's contact policy (coordinators of the victim's organisation).",
+			Args: graphql.FieldConfigArgument{
+				"victimId": {Type: nonNull(graphql.ID)},
+				"input":    {Type: nonNull(s.contactPolicyInput())},
+			},
+			Resolve: s.mutation("input.", func(p graphql.ResolveParams) (interface{}, error) {
+				a := args{m: p.Args}
+				id, err := parseID(a.m["victimId"], "victimId")
+				if err != nil {
+					return nil, err
+				}
+				in := a.input("input")
+				policy := courtside.ContactPolicy{Channels: []courtside.ChannelRule{}, QuietHoursStart: in.str("quietHoursStart"),
+					QuietHoursEnd: in.str("quietHoursEnd"), NeutralSender: in.str("neutralSender")}
+				var confirm []courtside.Channel
+				rules, _ := in.m["channels"].([]interface{})
+				for _, r := range rules {
+					rm, _ := r.(map[string]interface{})
+					rule := courtside.ChannelRule{}
+					rule.Channel, _ = rm["channel"].(courtside.Channel)
+					rule.Allowed, _ = rm["allowed"].(bool)
+					rule.Detail, _ = rm["detail"].(courtside.DetailLevel)
+					policy.Channels = append(policy.Channels, rule)
+					if safe, _ := rm["confirmedSafe"].(bool); safe {
+						confirm = append(confirm, rule.Channel)
+					}
+				}
+				return s.cfg.Victims.SetContactPolicy(p.Context, id, policy, confirm)
+			}),
+		},
 	}
+}
+
+// contactPolicyInput returns ContactPolicyInput, defined once.
+func (s *server) contactPolicyInput() *graphql.InputObject {
+	if s.policyInput != nil {
+		return s.policyInput
+	}
+	rule := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "ChannelRuleInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"channel":       {Type: nonNull(s.channelEnum)},
+			"allowed":       {Type: nonNull(graphql.Boolean)},
+			"detail":        {Type: nonNull(s.detailLevelEnum)},
+			"confirmedSafe": {Type: graphql.Boolean, Description: "Marks the victim's contact points on this channel as confirmed safe now."},
+		},
+	})
+	s.policyInput = graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "ContactPolicyInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"channels":        {Type: listOf(rule)},
+			"quietHoursStart": {Type: graphql.String, Description: "HH:MM in the victim's time zone."},
+			"quietHoursEnd":   {Type: graphql.String},
+			"neutralSender":   {Type: graphql.String},
+		},
+	})
+	return s.policyInput
 }

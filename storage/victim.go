@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -205,4 +207,51 @@ func (db *DB) openContacts(ctx context.Context, victims []*courtside.Victim, ids
 		byID[victimID].Contacts = append(byID[victimID].Contacts, c)
 	}
 	return rows.Err()
+}
+
+// SetContactPolicy replaces the victim's contact policy and confirms contact points safe.
+func (db *DB) SetContactPolicy(ctx context.Context, victimID int64, policy courtside.ContactPolicy, confirmSafe []courtside.Channel) (*courtside.Victim, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != courtside.RoleCoordinator {
+		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may set a victim's contact policy.")
+	}
+	if policy.Channels == nil {
+		policy.Channels = []courtside.ChannelRule{}
+	}
+	policy.NeutralSender = strings.TrimSpace(policy.NeutralSender)
+	if err := policy.Validate(); err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(policy)
+	if err != nil {
+		return nil, fmt.Errorf("storage: policy: %w", err)
+	}
+	err = db.update(ctx, func(tx *Tx) error {
+		var org int64
+		err := tx.QueryRowContext(ctx, `SELECT organization_id FROM victims WHERE id = ?`, victimID).Scan(&org)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !courtside.CanManageVictimsOf(u, org)) {
+			return courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
+		} else if err != nil {
+			return fmt.Errorf("storage: find victim: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE victims SET policy = ? WHERE id = ?`, string(raw), victimID); err != nil {
+			return fmt.Errorf("storage: set policy: %w", err)
+		}
+		for _, c := range confirmSafe {
+			if _, err := tx.ExecContext(ctx, `UPDATE victim_contacts SET confirmed_safe_at = ? WHERE victim_id = ? AND channel = ?`,
+				FormatTime(tx.now), victimID, c); err != nil {
+				return fmt.Errorf("storage: confirm contact: %w", err)
+			}
+		}
+		tx.Audit("victim.set_policy", victimObject(victimID), courtside.OutcomeOK)
+		tx.Event(courtside.Event{Type: courtside.EventVictimPolicyChanged, VictimID: victimID})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.FindVictimByID(ctx, victimID)
 }
