@@ -44,3 +44,11 @@ func CanSeeVictimPII(u *User, v *Victim, accompanies bool) bool {
 func CanSeeVictimPseudonym(u *User) bool {
 	return u != nil && u.Role != RoleInterpreter
 }
+
+// CanBookInterpreters reports whether u's role may see interpreter candidates and request
+// interpreters: coordinators and prosecutors' offices. Which hearings is the hearing scope's
+// business: a coordinator's organisation must have a victim linked to the case, a prosecutor's
+// office must own it.
+func CanBookInterpreters(u *User) bool {
+	return u != nil && u.OrganizationID != 0 && (u.Role == RoleCoordinator || u.Role == RoleProsecutor)
+}

@@ -19,6 +19,15 @@ const (
 	EventVictimLinked          EventType = "victim.linked"
 	EventVictimPolicyChanged   EventType = "victim.policy_changed"
 	EventAccompanimentAssigned EventType = "accompaniment.assigned"
+
+	// Interpreter bookings. They carry the booking, its hearing and, except booking.unfilled,
+	// the interpreter as UserID.
+	EventBookingOffered  EventType = "booking.offered"
+	EventBookingAccepted EventType = "booking.accepted"
+	EventBookingDeclined EventType = "booking.declined"
+	EventBookingExpired  EventType = "booking.expired"
+	// EventBookingUnfilled reports a declined booking that nobody was left to be offered.
+	EventBookingUnfilled EventType = "booking.unfilled"
 )
 
 // Event is a fact written to the event log in the same transaction as the change it reports.
@@ -32,6 +41,7 @@ type Event struct {
 	HearingID       int64          `json:"hearingId,omitempty"`
 	VictimID        int64          `json:"victimId,omitempty"`
 	AccompanimentID int64          `json:"accompanimentId,omitempty"`
+	BookingID       int64          `json:"bookingId,omitempty"`
 	UserID          int64          `json:"userId,omitempty"`
 	Sequence        int            `json:"sequence,omitempty"`
 	Change          *HearingChange `json:"change,omitempty"`

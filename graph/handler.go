@@ -50,6 +50,7 @@ type Config struct {
 	Accompaniments courtside.AccompanimentService
 	Sessions       courtside.SessionService
 	Imports        courtside.ImportService
+	Bookings       courtside.BookingService
 
 	// BaseURL is the service's public URL, for the feed URLs createFeedToken returns.
 	BaseURL string
@@ -68,6 +69,10 @@ type Config struct {
 	MaxFields int
 	// Introspection allows __schema and __type queries.
 	Introspection bool
+
+	// Hub is the live feed of subscriptions, served over WebSocket (graphql-transport-ws) on
+	// GET. Nil switches subscriptions off: the WebSocket upgrade answers 501.
+	Hub *Hub
 }
 
 // handler serves GraphQL over HTTP.
@@ -77,17 +82,19 @@ type handler struct {
 	// limits run first: the specification's rules are only safe on documents they passed.
 	limits     []graphql.ValidationRuleFn
 	maxNesting int
+	ws         wsLimits // of WebSocket connections; zero fields take the defaults
 }
 
 // NewHandler returns the GraphQL HTTP handler: POST application/json runs an operation
-// ({query, variables, operationName}); GET serves a small query page. A request with
+// ({query, variables, operationName}); GET serves a small query page, or with Config.Hub
+// upgrades to WebSocket for subscriptions (subscription.go). A request with
 // "Authorization: Bearer <API token>" runs as the token's user; one without runs anonymously,
 // and every field that needs a user answers UNAUTHENTICATED.
 func NewHandler(cfg Config) (http.Handler, error) {
 	for name, svc := range map[string]interface{}{
 		"Users": cfg.Users, "Tokens": cfg.Tokens, "Courts": cfg.Courts, "Cases": cfg.Cases,
 		"Hearings": cfg.Hearings, "Victims": cfg.Victims, "Accompaniments": cfg.Accompaniments,
-		"Sessions": cfg.Sessions, "Imports": cfg.Imports,
+		"Sessions": cfg.Sessions, "Imports": cfg.Imports, "Bookings": cfg.Bookings,
 	} {
 		if svc == nil {
 			return nil, fmt.Errorf("graph: Config.%s is required", name)
@@ -127,7 +134,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveOperation(w, r)
 	case http.MethodGet, http.MethodHead:
 		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			http.Error(w, "Subscriptions over WebSocket are not available yet.", http.StatusNotImplemented)
+			if h.s.cfg.Hub == nil {
+				http.Error(w, "Subscriptions over WebSocket are not available.", http.StatusNotImplemented)
+				return
+			}
+			h.serveWebSocket(w, r)
 			return
 		}
 		servePage(w, r)
@@ -216,13 +227,9 @@ func (h *handler) authenticate(ctx context.Context, r *http.Request) (context.Co
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 		return ctx, http.StatusUnauthorized, &Error{Code: CodeUnauthenticated, Message: "Authorization must be Bearer <API token or session token>."}
 	}
-	var user *courtside.User
-	var err error
+	user, err := h.s.authenticateSecret(ctx, secret)
 	if strings.HasPrefix(secret, sessionPrefix) {
-		user, _, err = h.s.cfg.Sessions.AuthenticateSession(ctx, secret)
 		ctx = context.WithValue(ctx, sessionTokenKey{}, secret)
-	} else {
-		user, err = h.s.cfg.Tokens.Authenticate(ctx, courtside.TokenAPI, secret)
 	}
 	if err != nil {
 		e := toError(ctx, h.s.cfg.Logger, err, "")
@@ -258,7 +265,7 @@ func (h *handler) execute(ctx context.Context, req request) result {
 		return result{errors: []gqlerrors.FormattedError{fe}}
 	}
 	if op := selectOperation(doc, req.OperationName); op != nil && op.Operation == ast.OperationTypeSubscription {
-		return result{errors: []gqlerrors.FormattedError{formatted(invalid("", "Subscriptions are not available yet."))}}
+		return result{errors: []gqlerrors.FormattedError{formatted(invalid("", "Subscriptions run over WebSocket: GET /graphql with subprotocol graphql-transport-ws."))}}
 	}
 	for _, rules := range [][]graphql.ValidationRuleFn{h.limits, graphql.SpecifiedRules} {
 		if vr := graphql.ValidateDocument(&h.schema, doc, rules); !vr.IsValid {

@@ -154,9 +154,17 @@ func (s *server) hearingHistory(p graphql.ResolveParams) (interface{}, error) {
 	return cs, nil
 }
 
-// hearingBookings resolves Hearing.bookings. Interpreter bookings are not implemented yet.
+// hearingBookings resolves Hearing.bookings: the hearing's interpreter bookings the caller may
+// see (an interpreter only its own), batched across hearings.
 func (s *server) hearingBookings(p graphql.ResolveParams) (interface{}, error) {
-	return []*courtside.InterpreterBooking{}, nil
+	bs, _, err := s.loaders(p.Context).bookings.load(p.Context, p.Source.(*courtside.Hearing).ID)
+	if err != nil {
+		return nil, err
+	}
+	if bs == nil {
+		bs = []*courtside.InterpreterBooking{}
+	}
+	return bs, nil
 }
 
 // hearingAccompaniments resolves Hearing.accompaniments: those the caller may see whose

@@ -106,6 +106,7 @@ type loaders struct {
 	caseVictims    *batch[int64, []*courtside.CaseVictim]
 	victims        *batch[int64, *courtside.Victim]
 	users          *batch[int64, *courtside.User]
+	bookings       *batch[int64, []*courtside.InterpreterBooking] // by hearing ID
 }
 
 // loadersKey is the context key of a request's loaders.
@@ -230,6 +231,7 @@ func (l *loaders) reset() {
 		}
 		return byID(vs, func(v *courtside.Victim) int64 { return v.ID }), nil
 	})
+	l.bookings = l.newBookingsBatch()
 	l.users = newBatch(func(ctx context.Context, ids []int64) (map[int64]*courtside.User, error) {
 		m := map[int64]*courtside.User{}
 		for _, id := range ids {
@@ -251,6 +253,7 @@ func (l *loaders) primeHearings(hs []*courtside.Hearing) {
 		l.hearings.put(h.ID, h)
 		l.changes.prime(h.ID)
 		l.accompaniments.prime(h.ID)
+		l.bookings.prime(h.ID)
 		l.cases.prime(h.CaseID)
 		l.courts.prime(h.CourtID)
 	}

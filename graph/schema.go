@@ -67,20 +67,21 @@ func (s *server) newSchema() (graphql.Schema, error) {
 
 	query := graphql.Fields{}
 	mutation := graphql.Fields{}
-	for _, f := range []graphql.Fields{s.userQueries(), s.courtQueries(), s.caseQueries(), s.hearingQueries(), s.victimQueries()} {
+	for _, f := range []graphql.Fields{s.userQueries(), s.courtQueries(), s.caseQueries(), s.hearingQueries(), s.victimQueries(), s.bookingQueries()} {
 		for name, field := range f {
 			query[name] = field
 		}
 	}
 	for _, f := range []graphql.Fields{s.courtMutations(), s.caseMutations(), s.hearingMutations(), s.victimMutations(), s.accompanimentMutations(),
-		s.sessionMutations(), s.importMutations()} {
+		s.sessionMutations(), s.importMutations(), s.bookingMutations()} {
 		for name, field := range f {
 			mutation[name] = field
 		}
 	}
 	return graphql.NewSchema(graphql.SchemaConfig{
-		Query:    graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: query}),
-		Mutation: graphql.NewObject(graphql.ObjectConfig{Name: "Mutation", Fields: mutation}),
+		Query:        graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: query}),
+		Mutation:     graphql.NewObject(graphql.ObjectConfig{Name: "Mutation", Fields: mutation}),
+		Subscription: s.subscriptionType(),
 	})
 }
 

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"strings"
 
 	"courtside"
@@ -13,6 +14,17 @@ const sessionPrefix = "cs_ses_"
 
 // sessionTokenKey carries the request's session token, for logout.
 type sessionTokenKey struct{}
+
+// authenticateSecret returns the user of a bearer secret: a session token (cs_ses_...) or an
+// API token. It is the one check of HTTP requests and WebSocket connections alike. Returns
+// EUNAUTHORIZED.
+func (s *server) authenticateSecret(ctx context.Context, secret string) (*courtside.User, error) {
+	if strings.HasPrefix(secret, sessionPrefix) {
+		user, _, err := s.cfg.Sessions.AuthenticateSession(ctx, secret)
+		return user, err
+	}
+	return s.cfg.Tokens.Authenticate(ctx, courtside.TokenAPI, secret)
+}
 
 // defineSession defines Session and SecretIssued, and returns the mutations that sign people
 // in and out and issue and revoke their secrets.

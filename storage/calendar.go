@@ -15,13 +15,17 @@ const HearingsCalendar = "hearings"
 
 // calendarMembership returns the SQL condition, on alias h, for the hearings in a user's
 // hearings calendar: a prosecutor's office's hearings, the hearings an advocate accompanies
-// (kept after a cancellation so the calendar shows it cancelled).
+// (kept after a cancellation so the calendar shows it cancelled), the hearings an interpreter
+// accepted or must reconfirm (not mere offers).
 func calendarMembership(u *courtside.User) (string, []any) {
 	switch u.Role {
 	case courtside.RoleProsecutor:
 		return "h.organization_id = ?", []any{u.OrganizationID}
 	case courtside.RoleAdvocate:
 		return "EXISTS (SELECT 1 FROM accompaniments a WHERE a.hearing_id = h.id AND a.advocate_id = ?)", []any{u.ID}
+	case courtside.RoleInterpreter:
+		return `EXISTS (SELECT 1 FROM interpreter_bookings ib WHERE ib.hearing_id = h.id AND ib.interpreter_id = ?
+			AND ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION'))`, []any{u.ID}
 	}
 	return "0 = 1", nil
 }
@@ -114,15 +118,16 @@ func (db *DB) CalendarVersion(ctx context.Context, userID int64) (int64, time.Ti
 }
 
 // ProjectCalendar is the calendar projection, an event-log handler: for a hearing or
-// accompaniment event it bumps the change token of every user whose hearings calendar holds
-// the hearing, and records the version at which the hearing changed for each of them. It writes
-// only through tx, the event's own transaction.
+// accompaniment event, or an accepted interpreter booking, it bumps the change token of every
+// user whose hearings calendar holds the hearing, and records the version at which the hearing
+// changed for each of them. It writes only through tx, the event's own transaction.
 func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
 	if ev.HearingID == 0 {
 		return nil
 	}
 	switch ev.Type {
-	case courtside.EventHearingScheduled, courtside.EventHearingChanged, courtside.EventHearingCancelled, courtside.EventAccompanimentAssigned:
+	case courtside.EventHearingScheduled, courtside.EventHearingChanged, courtside.EventHearingCancelled, courtside.EventAccompanimentAssigned,
+		courtside.EventBookingAccepted:
 	default:
 		return nil
 	}
@@ -130,7 +135,10 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 		SELECT u.id FROM users u JOIN hearings h ON h.organization_id = u.organization_id
 			WHERE h.id = ? AND u.role = 'PROSECUTOR'
 		UNION
-		SELECT a.advocate_id FROM accompaniments a WHERE a.hearing_id = ?`, ev.HearingID, ev.HearingID)
+		SELECT a.advocate_id FROM accompaniments a WHERE a.hearing_id = ?
+		UNION
+		SELECT ib.interpreter_id FROM interpreter_bookings ib
+			WHERE ib.hearing_id = ? AND ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION')`, ev.HearingID, ev.HearingID, ev.HearingID)
 	if err != nil {
 		return fmt.Errorf("storage: calendar audience: %w", err)
 	}

@@ -63,6 +63,11 @@ func caseScope(u *courtside.User) (string, []any) {
 	case courtside.RoleAdvocate:
 		return `EXISTS (SELECT 1 FROM hearings h JOIN accompaniments a ON a.hearing_id = h.id
 			WHERE h.case_id = c.id AND a.advocate_id = ?)`, []any{u.ID}
+	case courtside.RoleInterpreter:
+		// The cases of the hearings offered to or booked with the interpreter, for the docket
+		// number; their victims stay hidden (FindCaseVictims, victimScope).
+		return `EXISTS (SELECT 1 FROM hearings h JOIN interpreter_bookings ib ON ib.hearing_id = h.id
+			WHERE h.case_id = c.id AND ib.interpreter_id = ? AND ib.status IN ` + heldStatuses + `)`, []any{u.ID}
 	}
 	return "0 = 1", nil
 }
@@ -154,8 +159,8 @@ func (db *DB) LinkVictim(ctx context.Context, caseID, victimID int64, attends bo
 
 // FindCaseVictims returns the victims linked to the cases.
 func (db *DB) FindCaseVictims(ctx context.Context, caseIDs ...int64) ([]*courtside.CaseVictim, error) {
-	if len(caseIDs) == 0 {
-		return nil, nil
+	if u := courtside.UserFromContext(ctx); len(caseIDs) == 0 || (u != nil && !courtside.CanSeeVictimPseudonym(u)) {
+		return nil, nil // interpreters never learn which victims a case has
 	}
 	rows, err := db.Reader.QueryContext(ctx, `SELECT case_id, victim_id, attends FROM case_victims
 		WHERE case_id IN (`+placeholders(len(caseIDs))+`) ORDER BY case_id, victim_id`, int64Args(caseIDs)...)

@@ -42,6 +42,10 @@ func hearingScope(u *courtside.User) (string, []any) {
 			WHERE cv.case_id = h.case_id AND v.organization_id = ?)`, []any{u.OrganizationID}
 	case courtside.RoleAdvocate:
 		return `EXISTS (SELECT 1 FROM accompaniments a WHERE a.hearing_id = h.id AND a.advocate_id = ?)`, []any{u.ID}
+	case courtside.RoleInterpreter:
+		// The hearings offered to or booked with the interpreter (storage/booking.go).
+		return `EXISTS (SELECT 1 FROM interpreter_bookings ib WHERE ib.hearing_id = h.id AND ib.interpreter_id = ?
+			AND ib.status IN ` + heldStatuses + `)`, []any{u.ID}
 	}
 	return "0 = 1", nil
 }

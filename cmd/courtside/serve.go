@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"courtside"
 	"courtside/calendar"
 	"courtside/events"
 	"courtside/graph"
@@ -19,6 +21,9 @@ import (
 // calendarProjection is the consumer group of the calendar projection.
 const calendarProjection = "calendar-projection"
 
+// liveFeed is the consumer group that feeds GraphQL subscriptions.
+const liveFeed = "live-feed"
+
 // Main is the running service: database, event router and HTTP server, closed in reverse
 // order of opening.
 type Main struct {
@@ -27,6 +32,7 @@ type Main struct {
 
 	DB       *storage.DB
 	Router   *events.Router
+	Hub      *graph.Hub // the live feed of GraphQL subscriptions
 	Server   *http.Server
 	Listener net.Listener
 
@@ -91,6 +97,14 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		return err
 	}
 	m.Router.Handle(calendarProjection, m.DB.ProjectCalendar)
+	// The live feed hands each event to the subscriptions without waiting or I/O. It runs
+	// before the event's transaction commits, so an event delivered again after a rollback
+	// reaches subscribers twice: subscriptions are at least once (graph.Hub).
+	m.Hub = graph.NewHub(0)
+	m.Router.Handle(liveFeed, func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+		m.Hub.Publish(ev)
+		return nil
+	})
 	m.routerDone = make(chan error, 1)
 	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
 
@@ -113,8 +127,8 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 // routes builds the HTTP handler of interfaces.md.
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
-		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, BaseURL: m.Config.BaseURL,
-		Logger: m.Logger, Introspection: m.Config.Introspection})
+		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Bookings: m.DB, BaseURL: m.Config.BaseURL,
+		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub})
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +173,9 @@ func (m *Main) Close() error {
 		cancel()
 	} else if m.Listener != nil {
 		m.Listener.Close()
+	}
+	if m.Hub != nil {
+		m.Hub.Close() // Shutdown leaves WebSocket connections alone: close them with 1001
 	}
 	if m.Router != nil {
 		errs = append(errs, m.Router.Close())
