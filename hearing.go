@@ -209,6 +209,7 @@ type HearingFilter struct {
 	IDs     []int64
 	CaseIDs []int64
 	CourtID *int64
+	Status  *HearingStatus
 	From    *time.Time // hearings ending after From
 	To      *time.Time // hearings starting before To
 	After   *HearingCursor

@@ -257,6 +257,7 @@ func (s *server) hearingQueries() graphql.Fields {
 				"to":      {Type: nonNull(s.dateTime)},
 				"courtId": {Type: graphql.ID},
 				"caseId":  {Type: graphql.ID},
+				"status":  {Type: s.hearingStatusEnum, Description: "Only hearings with this status."},
 				"first":   {Type: graphql.Int, Description: "Page size, 1 to 200; 50 when absent."},
 				"after":   {Type: graphql.String, Description: "The endCursor of the previous page."},
 			},
@@ -288,6 +289,9 @@ func (s *server) hearings(p graphql.ResolveParams) (interface{}, error) {
 		return nil, err
 	} else if caseID != nil {
 		f.CaseIDs = []int64{*caseID}
+	}
+	if status, ok := a.m["status"].(courtside.HearingStatus); ok {
+		f.Status = &status
 	}
 	if first := a.optInt("first"); first != nil {
 		if *first < 1 || *first > maxHearingsPage {

@@ -297,6 +297,9 @@ func (db *DB) FindHearings(ctx context.Context, f courtside.HearingFilter) ([]*c
 	if f.CourtID != nil {
 		where, args = append(where, "h.court_id = ?"), append(args, *f.CourtID)
 	}
+	if f.Status != nil {
+		where, args = append(where, "h.status = ?"), append(args, *f.Status)
+	}
 	if f.From != nil {
 		where, args = append(where, "h.ends_at > ?"), append(args, FormatTime(*f.From))
 	}
