@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"courtside"
 )
@@ -112,18 +111,15 @@ func (db *DB) FindAccompaniments(ctx context.Context, f courtside.AccompanimentF
 	if err != nil {
 		return nil, err
 	}
-	scope, args := accompanimentScope(u)
-	where := []string{scope}
-	if f.HearingIDs != nil {
-		if len(f.HearingIDs) == 0 {
-			return nil, nil
-		}
-		where, args = append(where, "a.hearing_id IN ("+placeholders(len(f.HearingIDs))+")"), append(args, int64Args(f.HearingIDs)...)
+	w := where(accompanimentScope(u))
+	w.in("a.hearing_id", f.HearingIDs)
+	if w.none {
+		return nil, nil
 	}
 	if f.AdvocateID != nil {
-		where, args = append(where, "a.advocate_id = ?"), append(args, *f.AdvocateID)
+		w.add("a.advocate_id = ?", *f.AdvocateID)
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT `+accompanimentColumns+` FROM accompaniments a WHERE `+strings.Join(where, " AND ")+` ORDER BY a.id`, args...)
+	rows, err := db.Reader.QueryContext(ctx, `SELECT `+accompanimentColumns+` FROM accompaniments a WHERE `+w.sql()+` ORDER BY a.id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find accompaniments: %w", err)
 	}

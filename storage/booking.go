@@ -368,24 +368,16 @@ func (db *DB) FindBookings(ctx context.Context, f courtside.BookingFilter) ([]*c
 	if err != nil {
 		return nil, err
 	}
-	scope, args := bookingScope(u)
-	where := []string{scope}
-	if f.IDs != nil {
-		if len(f.IDs) == 0 {
-			return nil, nil
-		}
-		where, args = append(where, "b.id IN ("+placeholders(len(f.IDs))+")"), append(args, int64Args(f.IDs)...)
+	w := where(bookingScope(u))
+	w.in("b.id", f.IDs)
+	w.in("b.hearing_id", f.HearingIDs)
+	if w.none {
+		return nil, nil
 	}
 	if f.Status != nil {
-		where, args = append(where, "b.status = ?"), append(args, *f.Status)
+		w.add("b.status = ?", *f.Status)
 	}
-	if f.HearingIDs != nil {
-		if len(f.HearingIDs) == 0 {
-			return nil, nil
-		}
-		where, args = append(where, "b.hearing_id IN ("+placeholders(len(f.HearingIDs))+")"), append(args, int64Args(f.HearingIDs)...)
-	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT `+bookingColumns+` FROM interpreter_bookings b WHERE `+strings.Join(where, " AND ")+` ORDER BY b.id`, args...)
+	rows, err := db.Reader.QueryContext(ctx, `SELECT `+bookingColumns+` FROM interpreter_bookings b WHERE `+w.sql()+` ORDER BY b.id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find bookings: %w", err)
 	}

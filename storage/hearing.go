@@ -280,41 +280,32 @@ func (db *DB) FindHearings(ctx context.Context, f courtside.HearingFilter) ([]*c
 	if err != nil {
 		return nil, err
 	}
-	scope, args := hearingScope(u)
-	where := []string{scope}
-	if f.IDs != nil {
-		if len(f.IDs) == 0 {
-			return nil, nil
-		}
-		where, args = append(where, "h.id IN ("+placeholders(len(f.IDs))+")"), append(args, int64Args(f.IDs)...)
-	}
-	if f.CaseIDs != nil {
-		if len(f.CaseIDs) == 0 {
-			return nil, nil
-		}
-		where, args = append(where, "h.case_id IN ("+placeholders(len(f.CaseIDs))+")"), append(args, int64Args(f.CaseIDs)...)
+	w := where(hearingScope(u))
+	w.in("h.id", f.IDs)
+	w.in("h.case_id", f.CaseIDs)
+	if w.none {
+		return nil, nil
 	}
 	if f.CourtID != nil {
-		where, args = append(where, "h.court_id = ?"), append(args, *f.CourtID)
+		w.add("h.court_id = ?", *f.CourtID)
 	}
 	if f.Status != nil {
-		where, args = append(where, "h.status = ?"), append(args, *f.Status)
+		w.add("h.status = ?", *f.Status)
 	}
 	if f.From != nil {
-		where, args = append(where, "h.ends_at > ?"), append(args, FormatTime(*f.From))
+		w.add("h.ends_at > ?", FormatTime(*f.From))
 	}
 	if f.To != nil {
-		where, args = append(where, "h.starts_at < ?"), append(args, FormatTime(*f.To))
+		w.add("h.starts_at < ?", FormatTime(*f.To))
 	}
 	if f.After != nil {
-		where = append(where, "(h.starts_at > ? OR (h.starts_at = ? AND h.id > ?))")
-		args = append(args, FormatTime(f.After.StartsAt), FormatTime(f.After.StartsAt), f.After.ID)
+		w.add("(h.starts_at > ? OR (h.starts_at = ? AND h.id > ?))", FormatTime(f.After.StartsAt), FormatTime(f.After.StartsAt), f.After.ID)
 	}
-	query := `SELECT ` + hearingColumns + ` FROM hearings h WHERE ` + strings.Join(where, " AND ") + ` ORDER BY h.starts_at, h.id`
+	query := `SELECT ` + hearingColumns + ` FROM hearings h WHERE ` + w.sql() + ` ORDER BY h.starts_at, h.id`
 	if f.Limit > 0 {
 		query += " LIMIT " + strconv.Itoa(f.Limit)
 	}
-	rows, err := db.Reader.QueryContext(ctx, query, args...)
+	rows, err := db.Reader.QueryContext(ctx, query, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find hearings: %w", err)
 	}
