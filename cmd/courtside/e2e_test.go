@@ -241,6 +241,17 @@ func setUpHearing(t *testing.T, base string, w *world, starts time.Time) string 
 func TestEndToEnd_HearingReachesAdvocateCalendar(t *testing.T) {
 	w := newWorld(t)
 	s := startServer(t, w.db)
+	for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": "ready\n"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(body) != want {
+			t.Fatalf("GET %s: %d %q", path, resp.StatusCode, body)
+		}
+	}
 	starts := time.Now().UTC().Add(14 * 24 * time.Hour).Truncate(time.Hour)
 	hearingID := setUpHearing(t, s.url, w, starts)
 	uid := "hearing-" + hearingID + "@courtside"
