@@ -1,6 +1,9 @@
 package courtside
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // DeliveryStatus is where one message to one person on one channel stands.
 type DeliveryStatus string
@@ -44,4 +47,20 @@ type Delivery struct {
 	SentAt          *time.Time       `json:"sentAt,omitempty"`
 	LeadTimeMinutes *int             `json:"leadTimeMinutes,omitempty"`
 	Reason          string           `json:"reason,omitempty"`
+}
+
+// DeliveryFilter selects deliveries.
+type DeliveryFilter struct {
+	VictimID  *int64
+	HearingID *int64
+}
+
+// DeliveryService answers whether, when, how and how long before the hearing notice was given.
+type DeliveryService interface {
+	// FindDeliveries returns the deliveries the caller may see that match filter, oldest
+	// first: a coordinator's organisation's victims and users, an advocate's accompanied
+	// victims and its own, a prosecutor's office's hearings (evidence of notice, never
+	// addresses or bodies), a user's own. Returns ENOTFOUND for a victim or hearing the caller
+	// may not see.
+	FindDeliveries(ctx context.Context, filter DeliveryFilter) ([]*Delivery, error)
 }

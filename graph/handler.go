@@ -50,6 +50,7 @@ type Config struct {
 	Accompaniments courtside.AccompanimentService
 	Sessions       courtside.SessionService
 	Imports        courtside.ImportService
+	Deliveries     courtside.DeliveryService
 	Bookings       courtside.BookingService
 
 	// BaseURL is the service's public URL, for the feed URLs createFeedToken returns.
@@ -94,7 +95,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	for name, svc := range map[string]interface{}{
 		"Users": cfg.Users, "Tokens": cfg.Tokens, "Courts": cfg.Courts, "Cases": cfg.Cases,
 		"Hearings": cfg.Hearings, "Victims": cfg.Victims, "Accompaniments": cfg.Accompaniments,
-		"Sessions": cfg.Sessions, "Imports": cfg.Imports, "Bookings": cfg.Bookings,
+		"Sessions": cfg.Sessions, "Imports": cfg.Imports, "Deliveries": cfg.Deliveries, "Bookings": cfg.Bookings,
 	} {
 		if svc == nil {
 			return nil, fmt.Errorf("graph: Config.%s is required", name)

@@ -322,4 +322,5 @@ var (
 	_ courtside.VictimService        = (*DB)(nil)
 	_ courtside.AccompanimentService = (*DB)(nil)
 	_ courtside.CalendarService      = (*DB)(nil)
+	_ courtside.DeliveryService      = (*DB)(nil)
 )

@@ -1,0 +1,72 @@
+package graph
+
+import (
+	"courtside"
+
+	"github.com/graphql-go/graphql"
+)
+
+// deliveryQueries returns Query.deliveries: the evidence that notice was given.
+func (s *server) deliveryQueries() graphql.Fields {
+	deliveryStatus := graphql.NewEnum(graphql.EnumConfig{Name: "DeliveryStatus", Values: graphql.EnumValueConfigMap{
+		"PENDING": {Value: courtside.DeliveryPending}, "SENT": {Value: courtside.DeliverySent},
+		"DELIVERED": {Value: courtside.DeliveryDelivered}, "FAILED": {Value: courtside.DeliveryFailed},
+		"SUPPRESSED": {Value: courtside.DeliverySuppressed},
+	}})
+	field := func(get func(d *courtside.Delivery) interface{}) graphql.FieldResolveFn {
+		return func(p graphql.ResolveParams) (interface{}, error) { return get(p.Source.(*courtside.Delivery)), nil }
+	}
+	deliveryType := graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Delivery",
+		Description: "One message to one person on one channel: whether, when, how and how long before the hearing notice was given.",
+		Fields: graphql.Fields{
+			"id":        {Type: nonNull(graphql.ID), Resolve: field(func(d *courtside.Delivery) interface{} { return formatID(d.ID) })},
+			"kind":      {Type: nonNull(graphql.String), Resolve: field(func(d *courtside.Delivery) interface{} { return string(d.Kind) })},
+			"channel":   {Type: nonNull(s.channelEnum), Resolve: field(func(d *courtside.Delivery) interface{} { return d.Channel })},
+			"language":  {Type: nonNull(graphql.String), Resolve: field(func(d *courtside.Delivery) interface{} { return d.Language })},
+			"status":    {Type: nonNull(deliveryStatus), Resolve: field(func(d *courtside.Delivery) interface{} { return d.Status })},
+			"createdAt": {Type: nonNull(s.dateTime), Resolve: field(func(d *courtside.Delivery) interface{} { return d.CreatedAt })},
+			"sentAt": {Type: s.dateTime, Resolve: field(func(d *courtside.Delivery) interface{} {
+				if d.SentAt == nil {
+					return nil
+				}
+				return *d.SentAt
+			})},
+			"leadTimeMinutes": {Type: graphql.Int, Description: "How long before the hearing's start the message was sent.",
+				Resolve: field(func(d *courtside.Delivery) interface{} {
+					if d.LeadTimeMinutes == nil {
+						return nil
+					}
+					return *d.LeadTimeMinutes
+				})},
+			"reason": {Type: graphql.String, Description: "Why a delivery failed or was suppressed.",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return optString(d.Reason) })},
+		},
+	})
+	return graphql.Fields{
+		"deliveries": {
+			Type:        listOf(deliveryType),
+			Description: "Notice evidence: the deliveries the caller may see, oldest first, for a victim and/or a hearing.",
+			Args: graphql.FieldConfigArgument{
+				"victimId":  {Type: graphql.ID},
+				"hearingId": {Type: graphql.ID},
+			},
+			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
+				a := args{m: p.Args}
+				var f courtside.DeliveryFilter
+				var err error
+				if f.VictimID, err = a.optID("victimId"); err != nil {
+					return nil, err
+				}
+				if f.HearingID, err = a.optID("hearingId"); err != nil {
+					return nil, err
+				}
+				ds, err := s.cfg.Deliveries.FindDeliveries(p.Context, f)
+				if ds == nil && err == nil {
+					ds = []*courtside.Delivery{}
+				}
+				return ds, err
+			}),
+		},
+	}
+}

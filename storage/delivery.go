@@ -1,0 +1,70 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"courtside"
+)
+
+// deliveryScope returns the SQL condition, on alias d, limiting deliveries to those the caller
+// may see.
+func deliveryScope(u *courtside.User) (string, []any) {
+	switch u.Role {
+	case courtside.RoleCoordinator:
+		return `(EXISTS (SELECT 1 FROM victims v WHERE v.id = d.victim_id AND v.organization_id = ?)
+			OR EXISTS (SELECT 1 FROM users x WHERE x.id = d.user_id AND x.organization_id = ?))`, []any{u.OrganizationID, u.OrganizationID}
+	case courtside.RoleAdvocate:
+		return `(d.user_id = ? OR EXISTS (SELECT 1 FROM accompaniments a WHERE a.victim_id = d.victim_id AND a.advocate_id = ?))`, []any{u.ID, u.ID}
+	case courtside.RoleProsecutor:
+		return `EXISTS (SELECT 1 FROM hearings h WHERE h.id = d.hearing_id AND h.organization_id = ?)`, []any{u.OrganizationID}
+	}
+	return "d.user_id = ?", []any{u.ID}
+}
+
+// FindDeliveries returns the deliveries the caller may see that match filter, oldest first.
+func (db *DB) FindDeliveries(ctx context.Context, f courtside.DeliveryFilter) ([]*courtside.Delivery, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if f.VictimID != nil {
+		if _, err := db.FindVictimByID(ctx, *f.VictimID); err != nil {
+			return nil, err
+		}
+	}
+	if f.HearingID != nil {
+		if _, err := db.FindHearingByID(ctx, *f.HearingID); err != nil {
+			return nil, err
+		}
+	}
+	w := where(deliveryScope(u))
+	if f.VictimID != nil {
+		w.add("d.victim_id = ?", *f.VictimID)
+	}
+	if f.HearingID != nil {
+		w.add("d.hearing_id = ?", *f.HearingID)
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT d.id, d.kind, COALESCE(d.hearing_id, 0), COALESCE(d.victim_id, 0), COALESCE(d.user_id, 0),
+		d.channel, d.language, d.status, d.idempotency_key, d.attempts, d.created_at, d.sent_at, d.lead_time_minutes, d.reason
+		FROM deliveries d WHERE `+w.sql()+` ORDER BY d.created_at, d.id`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: find deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.Delivery
+	for rows.Next() {
+		var d courtside.Delivery
+		var lead *int64
+		if err := rows.Scan(&d.ID, &d.Kind, &d.HearingID, &d.VictimID, &d.UserID, &d.Channel, &d.Language, &d.Status,
+			&d.IdempotencyKey, &d.Attempts, scanTime{&d.CreatedAt}, scanOptTime{&d.SentAt}, &lead, &d.Reason); err != nil {
+			return nil, fmt.Errorf("storage: scan delivery: %w", err)
+		}
+		if lead != nil {
+			n := int(*lead)
+			d.LeadTimeMinutes = &n
+		}
+		out = append(out, &d)
+	}
+	return out, rows.Err()
+}
