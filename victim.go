@@ -56,7 +56,8 @@ type Victim struct {
 	Contacts          []ContactPoint `json:"-"`
 	Policy            *ContactPolicy `json:"-"`
 
-	// PIIVisible reports whether LegalName and Contacts were filled in for this caller.
+	// PIIVisible reports whether the caller may see the legal name, contacts and policy
+	// (VictimService.OpenVictimPII opens them).
 	PIIVisible bool `json:"-"`
 }
 
@@ -156,12 +157,16 @@ type VictimService interface {
 	// Returns EINVALID or EFORBIDDEN.
 	RegisterVictim(ctx context.Context, v *Victim) error
 
-	// FindVictimByID returns a victim the caller may see, redacted for the caller. Returns
-	// ENOTFOUND.
+	// FindVictimByID returns a victim the caller may see, without PII. Returns ENOTFOUND.
 	FindVictimByID(ctx context.Context, id int64) (*Victim, error)
 
-	// FindVictims returns the victims the caller may see among ids, redacted for the caller.
+	// FindVictims returns the victims the caller may see among ids, without PII; PIIVisible
+	// says whether OpenVictimPII would open a victim's PII for the caller.
 	FindVictims(ctx context.Context, ids ...int64) ([]*Victim, error)
+
+	// OpenVictimPII returns the victims among ids whose legal name, contacts and contact policy
+	// the caller may see, with those opened. Each victim opened is audited.
+	OpenVictimPII(ctx context.Context, ids ...int64) ([]*Victim, error)
 
 	// SetContactPolicy replaces the victim's contact policy and marks the victim's contact
 	// points on the channels in confirmSafe as confirmed safe now (coordinators of the victim's

@@ -105,6 +105,7 @@ type loaders struct {
 	accompaniments *batch[int64, []*courtside.Accompaniment]
 	caseVictims    *batch[int64, []*courtside.CaseVictim]
 	victims        *batch[int64, *courtside.Victim]
+	victimPII      *batch[int64, *courtside.Victim] // opened only when a PII field is asked for
 	users          *batch[int64, *courtside.User]
 	bookings       *batch[int64, []*courtside.InterpreterBooking] // by hearing ID
 }
@@ -226,6 +227,18 @@ func (l *loaders) reset() {
 	})
 	l.victims = newBatch(func(ctx context.Context, ids []int64) (map[int64]*courtside.Victim, error) {
 		vs, err := cfg.Victims.FindVictims(ctx, ids...)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			if v.PIIVisible {
+				l.victimPII.prime(v.ID)
+			}
+		}
+		return byID(vs, func(v *courtside.Victim) int64 { return v.ID }), nil
+	})
+	l.victimPII = newBatch(func(ctx context.Context, ids []int64) (map[int64]*courtside.Victim, error) {
+		vs, err := cfg.Victims.OpenVictimPII(ctx, ids...)
 		if err != nil {
 			return nil, err
 		}

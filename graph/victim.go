@@ -74,32 +74,32 @@ func (s *server) defineVictim() {
 					return p.Source.(*courtside.Victim).PreferredLanguage, nil
 				}},
 			"legalName": {Type: graphql.String, Description: "Null unless the caller is this victim's advocate or coordinator.",
-				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
-					v := p.Source.(*courtside.Victim)
-					if !v.PIIVisible {
-						return nil, nil
+				Resolve: s.resolve("", func(p graphql.ResolveParams) (interface{}, error) {
+					v, err := s.openPII(p)
+					if v == nil || err != nil {
+						return nil, err
 					}
 					return optString(v.LegalName), nil
-				}},
+				})},
 			"contacts": {Type: graphql.NewList(nonNull(s.contactPointType)), Description: "Null unless the caller is this victim's advocate or coordinator.",
-				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
-					v := p.Source.(*courtside.Victim)
-					if !v.PIIVisible {
-						return nil, nil
+				Resolve: s.resolve("", func(p graphql.ResolveParams) (interface{}, error) {
+					v, err := s.openPII(p)
+					if v == nil || err != nil {
+						return nil, err
 					}
 					if v.Contacts == nil {
 						return []courtside.ContactPoint{}, nil
 					}
 					return v.Contacts, nil
-				}},
+				})},
 			"policy": {Type: s.contactPolicyType, Description: "Null unless the caller is this victim's advocate or coordinator.",
-				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
-					v := p.Source.(*courtside.Victim)
-					if !v.PIIVisible || v.Policy == nil {
-						return nil, nil
+				Resolve: s.resolve("", func(p graphql.ResolveParams) (interface{}, error) {
+					v, err := s.openPII(p)
+					if v == nil || v.Policy == nil || err != nil {
+						return nil, err
 					}
 					return v.Policy, nil
-				}},
+				})},
 		},
 	})
 	s.contactInput = graphql.NewInputObject(graphql.InputObjectConfig{
@@ -236,4 +236,22 @@ func (s *server) contactPolicyInput() *graphql.InputObject {
 		},
 	})
 	return s.policyInput
+}
+
+// openPII returns the source victim with its PII opened, or nil when the caller may not see it.
+// The PII of every victim of the request is opened (and audited) in one call, and only when a
+// query asks for a PII field. A victim that came back from a mutation is already open.
+func (s *server) openPII(p graphql.ResolveParams) (*courtside.Victim, error) {
+	v := p.Source.(*courtside.Victim)
+	if !v.PIIVisible {
+		return nil, nil
+	}
+	if v.LegalName != "" || v.Contacts != nil || v.Policy != nil {
+		return v, nil
+	}
+	opened, found, err := s.loaders(p.Context).victimPII.load(p.Context, v.ID)
+	if err != nil || !found {
+		return nil, err
+	}
+	return opened, nil
 }

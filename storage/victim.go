@@ -96,7 +96,7 @@ func victimScope(u *courtside.User) (string, []any) {
 	return "0 = 1", nil
 }
 
-// FindVictimByID returns a victim the caller may see, redacted for the caller.
+// FindVictimByID returns a victim the caller may see, without PII (see FindVictims).
 func (db *DB) FindVictimByID(ctx context.Context, id int64) (*courtside.Victim, error) {
 	vs, err := db.FindVictims(ctx, id)
 	if err != nil {
@@ -107,68 +107,48 @@ func (db *DB) FindVictimByID(ctx context.Context, id int64) (*courtside.Victim, 
 	return vs[0], nil
 }
 
-// FindVictims returns the victims among ids that the caller may see. Legal names and contacts
-// are opened only for callers allowed to see them, and each such read is audited.
+// FindVictims returns the victims among ids that the caller may see, without PII: the legal
+// name and contacts stay sealed, and PIIVisible says whether OpenVictimPII would open them for
+// this caller. Nothing is decrypted, so nothing needs an audit row.
 func (db *DB) FindVictims(ctx context.Context, ids ...int64) ([]*courtside.Victim, error) {
-	u, err := requireUser(ctx)
+	vs, _, err := db.findVictims(ctx, ids)
+	return vs, err
+}
+
+// OpenVictimPII returns the victims among ids whose PII the caller may see, with the legal
+// name, contacts and contact policy opened. Every victim opened is an audit row naming the
+// victim, never the values.
+func (db *DB) OpenVictimPII(ctx context.Context, ids ...int64) ([]*courtside.Victim, error) {
+	vs, sealed, err := db.findVictims(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	scope, scopeArgs := victimScope(u)
-	rows, err := db.Reader.QueryContext(ctx, `SELECT v.id, v.organization_id, v.pseudonym, v.preferred_language, v.legal_name_sealed, v.policy, v.created_at,
-		EXISTS (SELECT 1 FROM accompaniments a WHERE a.victim_id = v.id AND a.advocate_id = ? AND a.status <> 'CANCELLED')
-		FROM victims v WHERE v.id IN (`+placeholders(len(ids))+`) AND `+scope+` ORDER BY v.id`,
-		append(append([]any{u.ID}, int64Args(ids)...), scopeArgs...)...)
-	if err != nil {
-		return nil, fmt.Errorf("storage: find victims: %w", err)
-	}
-	defer rows.Close()
 	var out []*courtside.Victim
-	sealedNames := map[int64][]byte{}
-	for rows.Next() {
-		var v courtside.Victim
-		var sealed []byte
-		var policy string
-		var accompanies bool
-		if err := rows.Scan(&v.ID, &v.OrganizationID, &v.Pseudonym, &v.PreferredLanguage, &sealed, &policy, scanTime{&v.CreatedAt}, &accompanies); err != nil {
-			return nil, fmt.Errorf("storage: scan victim: %w", err)
-		}
-		if courtside.CanSeeVictimPII(u, &v, accompanies) {
-			v.PIIVisible = true
-			sealedNames[v.ID] = sealed
-			v.Policy = &courtside.ContactPolicy{}
-			if err := json.Unmarshal([]byte(policy), v.Policy); err != nil {
-				return nil, fmt.Errorf("storage: victim policy: %w", err)
-			}
-		}
-		out = append(out, &v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: find victims: %w", err)
-	}
-	if len(sealedNames) == 0 {
-		return out, nil
-	}
-	if db.Sealer == nil {
-		return nil, fmt.Errorf("storage: no encryption key configured")
-	}
 	var piiIDs []int64
-	for _, v := range out {
+	for _, v := range vs {
 		if !v.PIIVisible {
 			continue
 		}
-		piiIDs = append(piiIDs, v.ID)
-		if v.LegalName, err = db.Sealer.Open(sealedNames[v.ID], "victims", "legal_name", v.ID); err != nil {
+		if db.Sealer == nil {
+			return nil, fmt.Errorf("storage: no encryption key configured")
+		}
+		if v.LegalName, err = db.Sealer.Open(sealed[v.ID].name, "victims", "legal_name", v.ID); err != nil {
 			return nil, err
 		}
+		v.Policy = &courtside.ContactPolicy{}
+		if err := json.Unmarshal([]byte(sealed[v.ID].policy), v.Policy); err != nil {
+			return nil, fmt.Errorf("storage: victim policy: %w", err)
+		}
+		v.Contacts = []courtside.ContactPoint{}
+		out = append(out, v)
+		piiIDs = append(piiIDs, v.ID)
+	}
+	if len(out) == 0 {
+		return nil, nil
 	}
 	if err := db.openContacts(ctx, out, piiIDs); err != nil {
 		return nil, err
 	}
-	// Every read of victim PII is audited: who read which victim, never the value.
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -180,6 +160,51 @@ func (db *DB) FindVictims(ctx context.Context, ids ...int64) ([]*courtside.Victi
 		return nil, err
 	}
 	return out, nil
+}
+
+// sealedVictim is what findVictims keeps back of a victim whose PII the caller may open.
+type sealedVictim struct {
+	name   []byte
+	policy string
+}
+
+// findVictims reads the victims among ids that the caller may see, with PII still sealed.
+func (db *DB) findVictims(ctx context.Context, ids []int64) ([]*courtside.Victim, map[int64]sealedVictim, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	scope, scopeArgs := victimScope(u)
+	rows, err := db.Reader.QueryContext(ctx, `SELECT v.id, v.organization_id, v.pseudonym, v.preferred_language, v.legal_name_sealed, v.policy, v.created_at,
+		EXISTS (SELECT 1 FROM accompaniments a WHERE a.victim_id = v.id AND a.advocate_id = ? AND a.status <> 'CANCELLED')
+		FROM victims v WHERE v.id IN (`+placeholders(len(ids))+`) AND `+scope+` ORDER BY v.id`,
+		append(append([]any{u.ID}, int64Args(ids)...), scopeArgs...)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("storage: find victims: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.Victim
+	sealed := map[int64]sealedVictim{}
+	for rows.Next() {
+		var v courtside.Victim
+		var s sealedVictim
+		var accompanies bool
+		if err := rows.Scan(&v.ID, &v.OrganizationID, &v.Pseudonym, &v.PreferredLanguage, &s.name, &s.policy, scanTime{&v.CreatedAt}, &accompanies); err != nil {
+			return nil, nil, fmt.Errorf("storage: scan victim: %w", err)
+		}
+		if courtside.CanSeeVictimPII(u, &v, accompanies) {
+			v.PIIVisible = true
+			sealed[v.ID] = s
+		}
+		out = append(out, &v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("storage: find victims: %w", err)
+	}
+	return out, sealed, nil
 }
 
 // openContacts fills in the contact points of the victims with ids.
@@ -253,5 +278,11 @@ func (db *DB) SetContactPolicy(ctx context.Context, victimID int64, policy court
 	if err != nil {
 		return nil, err
 	}
-	return db.FindVictimByID(ctx, victimID)
+	vs, err := db.OpenVictimPII(ctx, victimID)
+	if err != nil {
+		return nil, err
+	} else if len(vs) == 0 {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
+	}
+	return vs[0], nil
 }

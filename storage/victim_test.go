@@ -66,20 +66,29 @@ func TestVictim_Redaction(t *testing.T) {
 			if courtside.ErrorCode(err) != courtside.ENOTFOUND {
 				t.Errorf("%s: %v, want not found", tt.u.Username, err)
 			}
+			if opened, err := f.db.OpenVictimPII(f.as(tt.u), v.ID); err != nil || len(opened) != 0 {
+				t.Errorf("%s: OpenVictimPII gave %d victims, %v", tt.u.Username, len(opened), err)
+			}
 			continue
 		}
-		if err != nil || got.Pseudonym != "V-1" {
+		// Finding a victim opens nothing and so audits nothing.
+		if err != nil || got.Pseudonym != "V-1" || got.LegalName != "" || got.Contacts != nil || got.Policy != nil || got.PIIVisible != tt.wantPII {
 			t.Fatalf("%s: %v %+v", tt.u.Username, err, got)
 		}
-		hasPII := got.LegalName == "Legal Name One" && len(got.Contacts) == 1 && got.Contacts[0].Address == "one@example.org"
-		if hasPII != tt.wantPII || got.PIIVisible != tt.wantPII {
-			t.Errorf("%s: PII visible=%v (%q), want %v", tt.u.Username, hasPII, got.LegalName, tt.wantPII)
+		if n := f.count(t, "audit_log") - auditBefore; n != 0 {
+			t.Errorf("%s: finding a victim wrote %d audit rows", tt.u.Username, n)
 		}
-		if !tt.wantPII && (got.LegalName != "" || got.Contacts != nil) {
-			t.Errorf("%s: redacted victim carries PII", tt.u.Username)
+		opened, err := f.db.OpenVictimPII(f.as(tt.u), v.ID)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if audited := f.count(t, "audit_log") - auditBefore; (audited == 1) != tt.wantPII {
-			t.Errorf("%s: %d audit rows for the read, want one exactly when PII was read", tt.u.Username, audited)
+		hasPII := len(opened) == 1 && opened[0].LegalName == "Legal Name One" && len(opened[0].Contacts) == 1 &&
+			opened[0].Contacts[0].Address == "one@example.org" && opened[0].Policy != nil
+		if hasPII != tt.wantPII || (!tt.wantPII && len(opened) != 0) {
+			t.Errorf("%s: opened PII %v (%+v), want %v", tt.u.Username, hasPII, opened, tt.wantPII)
+		}
+		if audited := f.count(t, "audit_log") - auditBefore; (audited == 1) != tt.wantPII || audited > 1 {
+			t.Errorf("%s: %d audit rows for opening PII, want one exactly when PII was opened", tt.u.Username, audited)
 		}
 	}
 	var action, object string
