@@ -52,6 +52,7 @@ type Config struct {
 	Imports        courtside.ImportService
 	Deliveries     courtside.DeliveryService
 	Bookings       courtside.BookingService
+	Coordination   courtside.CoordinationService
 
 	// BaseURL is the service's public URL, for the feed URLs createFeedToken returns.
 	BaseURL string
@@ -96,6 +97,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		"Users": cfg.Users, "Tokens": cfg.Tokens, "Courts": cfg.Courts, "Cases": cfg.Cases,
 		"Hearings": cfg.Hearings, "Victims": cfg.Victims, "Accompaniments": cfg.Accompaniments,
 		"Sessions": cfg.Sessions, "Imports": cfg.Imports, "Deliveries": cfg.Deliveries, "Bookings": cfg.Bookings,
+		"Coordination": cfg.Coordination,
 	} {
 		if svc == nil {
 			return nil, fmt.Errorf("graph: Config.%s is required", name)

@@ -67,7 +67,8 @@ func (s *server) newSchema() (graphql.Schema, error) {
 
 	query := graphql.Fields{}
 	mutation := graphql.Fields{}
-	for _, f := range []graphql.Fields{s.userQueries(), s.deliveryQueries(), s.courtQueries(), s.caseQueries(), s.hearingQueries(), s.victimQueries(), s.bookingQueries()} {
+	for _, f := range []graphql.Fields{s.userQueries(), s.deliveryQueries(), s.courtQueries(), s.caseQueries(), s.hearingQueries(), s.victimQueries(), s.bookingQueries(),
+		s.coordinationQueries()} {
 		for name, field := range f {
 			query[name] = field
 		}

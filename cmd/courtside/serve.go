@@ -127,7 +127,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 // routes builds the HTTP handler of interfaces.md.
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
-		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, BaseURL: m.Config.BaseURL,
+		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, BaseURL: m.Config.BaseURL,
 		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub})
 	if err != nil {
 		return nil, err
