@@ -29,27 +29,49 @@ func RenderHearing(ch *courtside.CalendarHearing, prodID string) ([]byte, error)
 	if ch == nil {
 		return nil, fmt.Errorf("calendar: render hearing: nil hearing")
 	}
+	cal := newCalendar(prodID)
+	if err := addHearingEvent(cal, ch); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
+		return nil, fmt.Errorf("calendar: render hearing %d: %w", ch.Hearing.ID, err)
+	}
+	return []byte(b.String()), nil
+}
+
+// newCalendar returns an empty VCALENDAR with the given PRODID (DefaultProdID when it is empty
+// once sanitised) and the Gregorian calendar scale.
+func newCalendar(prodID string) *ics.Calendar {
+	if prodID = sanitizeLine(prodID, 200); prodID == "" {
+		prodID = DefaultProdID
+	}
+	cal := ics.NewCalendarFor("Courtside")
+	cal.SetProductId(prodID)
+	cal.SetCalscale("GREGORIAN")
+	return cal
+}
+
+// addHearingEvent adds the VEVENT of one hearing to cal: the event that both the CalDAV
+// objects and the feeds serve, so that its UID, SEQUENCE and content are the same in both.
+func addHearingEvent(cal *ics.Calendar, ch *courtside.CalendarHearing) error {
+	if ch == nil {
+		return fmt.Errorf("calendar: render hearing: nil hearing")
+	}
 	h := &ch.Hearing
 	if h.ID <= 0 {
-		return nil, fmt.Errorf("calendar: render hearing: no ID")
+		return fmt.Errorf("calendar: render hearing: no ID")
 	}
 	if h.StartsAt.IsZero() || !h.EndsAt.After(h.StartsAt) {
-		return nil, fmt.Errorf("calendar: render hearing %d: invalid start or end time", h.ID)
+		return fmt.Errorf("calendar: render hearing %d: invalid start or end time", h.ID)
 	}
 	stamp := h.UpdatedAt
 	if stamp.IsZero() {
 		stamp = h.CreatedAt
 	}
 	if stamp.IsZero() {
-		return nil, fmt.Errorf("calendar: render hearing %d: no update time", h.ID)
+		return fmt.Errorf("calendar: render hearing %d: no update time", h.ID)
 	}
-	if prodID = sanitizeLine(prodID, 200); prodID == "" {
-		prodID = DefaultProdID
-	}
-
-	cal := ics.NewCalendarFor("Courtside")
-	cal.SetProductId(prodID)
-	cal.SetCalscale("GREGORIAN")
 
 	ev := cal.AddEvent(UID(h.ID))
 	ev.SetDtStampTime(stamp)
@@ -69,12 +91,7 @@ func RenderHearing(ch *courtside.CalendarHearing, prodID string) ([]byte, error)
 		ev.SetDescription(desc)
 	}
 	ev.SetTimeTransparency(ics.TransparencyOpaque)
-
-	var b strings.Builder
-	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
-		return nil, fmt.Errorf("calendar: render hearing %d: %w", h.ID, err)
-	}
-	return []byte(b.String()), nil
+	return nil
 }
 
 // eventStatus maps a hearing status to the VEVENT STATUS: a cancelled hearing is CANCELLED,

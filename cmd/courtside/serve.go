@@ -137,6 +137,7 @@ func (m *Main) routes() (http.Handler, error) {
 	mux.Handle("/graphql", gql)
 	mux.Handle("/.well-known/caldav", dav)
 	mux.Handle("/dav/", dav)
+	mux.Handle("/feeds/", calendar.NewFeedHandler(calendar.FeedConfig{Tokens: m.DB, Calendars: m.DB, Logger: m.Logger, Now: m.DB.Now}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
