@@ -15,6 +15,15 @@ type CalendarHearing struct {
 	Pseudonyms []string `json:"pseudonyms,omitempty"`
 }
 
+// CalendarChange is one hearing whose entry in a user's hearings calendar changed: Version is
+// the calendar version at its latest change, Deleted reports that the hearing left the
+// calendar then.
+type CalendarChange struct {
+	HearingID int64 `json:"hearingId"`
+	Version   int64 `json:"version"`
+	Deleted   bool  `json:"deleted"`
+}
+
 // CalendarService answers what a user's server-generated hearings calendar holds.
 type CalendarService interface {
 	// FindCalendarHearings returns every hearing in the user's hearings calendar: those of the
@@ -28,4 +37,11 @@ type CalendarService interface {
 	// CalendarVersion returns the user's calendar change token: it grows whenever anything in
 	// the user's hearings calendar changes, and with it the time of that change.
 	CalendarVersion(ctx context.Context, userID int64) (version int64, updatedAt time.Time, err error)
+
+	// CalendarChanges returns the hearings of the user's hearings calendar that changed after
+	// version since, one entry per hearing (its latest change), in the order of their versions,
+	// with the calendar's current version read in the same snapshot. since 0 returns every
+	// hearing the projection has recorded. A since greater than the current version is not an
+	// error: the caller compares.
+	CalendarChanges(ctx context.Context, userID, since int64) (changes []CalendarChange, version int64, err error)
 }

@@ -10,4 +10,8 @@
 //	/dav/calendars/<username>/hearings/hearing-<id>.ics one hearing
 //
 // Another user's paths answer 404 whatever the method, so that they reveal nothing.
+//
+// The hearings calendar supports sync-collection (RFC 6578) and CS:getctag. Its sync token,
+// also its ctag, is "https://courtside/sync/<userID>/<version>" (SyncToken), version being
+// the user's calendar version, which the event-log projection moves after each change.
 package calendar

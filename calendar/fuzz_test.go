@@ -23,6 +23,11 @@ func FuzzHandlerXML(f *testing.F) {
 	f.Add(uint8(3), `<?xml version="1.0"?><C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter>`+
 		`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="UID"><C:param-filter name="X"/>`+
 		`<C:text-match>hearing</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`)
+	// which 9 and 10: PROPFIND and REPORT on the hearings calendar.
+	f.Add(uint8(9), `<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop>`+
+		`<CS:getctag/><D:sync-token/><D:current-user-privilege-set/><D:supported-report-set/></D:prop></D:propfind>`)
+	f.Add(uint8(10), `<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>https://courtside/sync/1/0</D:sync-token>`+
+		`<D:sync-level>1</D:sync-level><D:limit><D:nresults>1</D:nresults></D:limit><D:prop><D:getetag/></D:prop></D:sync-collection>`)
 	w := newWorld(f)
 	paths := []string{"/dav/", calendar.PrincipalPath("adv"), calendar.HomeSetPath("adv"), calendar.HearingsPath("adv"),
 		calendar.HearingPath("adv", w.h1.ID)}

@@ -36,9 +36,11 @@ type Config struct {
 
 // handler serves /.well-known/caldav and /dav/.
 type handler struct {
-	tokens  courtside.TokenService
-	logger  *slog.Logger
-	maxBody int64
+	tokens    courtside.TokenService
+	calendars courtside.CalendarService
+	backend   *backend
+	logger    *slog.Logger
+	maxBody   int64
 
 	// go-webdav tells principals, home sets, calendars and objects apart by the number of path
 	// segments after its Prefix, expecting /<user>/, /<user>/<home>/, ... Our principals
@@ -52,7 +54,10 @@ type handler struct {
 // NewHandler returns the CalDAV handler: mount it at /.well-known/caldav and /dav/. It wraps
 // go-webdav's caldav.Handler with HTTP Basic auth (username and app password), 404 for other
 // users' paths, 403 for changes and for PROPFIND with an infinite depth on a collection, a
-// body cap (413), 304 on a matching If-None-Match, short plain-text errors and panic recovery.
+// body cap (413), 304 on a matching If-None-Match, short plain-text errors and panic recovery,
+// and adds what go-webdav lacks for the hearings calendar: the sync-collection REPORT (sync.go),
+// and CS:getctag, DAV:sync-token, DAV:current-user-privilege-set and DAV:supported-report-set
+// in PROPFIND (props.go).
 // It panics when Tokens or Calendars is nil: that is a wiring mistake.
 func NewHandler(cfg Config) http.Handler {
 	if cfg.Tokens == nil || cfg.Calendars == nil {
@@ -67,6 +72,8 @@ func NewHandler(cfg Config) http.Handler {
 	b := &backend{calendars: cfg.Calendars, prodID: DefaultProdID, logger: cfg.Logger}
 	return &handler{
 		tokens:     cfg.Tokens,
+		calendars:  cfg.Calendars,
+		backend:    b,
 		logger:     cfg.Logger,
 		maxBody:    cfg.MaxBodyBytes,
 		dav:        &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(davRoot, "/")},
@@ -120,6 +127,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The backend compares paths exactly: hand it the canonical spelling.
 	r.URL.Path, r.URL.RawPath = p.canonical(), ""
+	if r.Method == "REPORT" {
+		body, ok := readBody(rw, r)
+		if !ok {
+			return
+		}
+		if reportName(body) == syncCollectionName {
+			h.serveSyncCollection(rw, r, user, p, body)
+			rw.finish()
+			return
+		}
+	}
 	switch {
 	case r.Method == http.MethodOptions:
 		serveOptions(rw, p)
@@ -127,6 +145,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		servePropPatch(rw, r)
 	case r.Method == "PROPFIND" && p.kind == resourceRoot:
 		serveRootPropFind(rw, r, user)
+	case r.Method == "PROPFIND" && (p.kind == resourceHomeSet || p.kind == resourceHearings):
+		h.servePropFindWithExtras(rw, r, user)
 	case p.kind == resourcePrincipal:
 		h.principals.ServeHTTP(rw, r)
 	default:

@@ -501,7 +501,14 @@ func TestMalformedRequests(t *testing.T) {
 		want               int
 	}{
 		{"garbage REPORT", "REPORT", "<not xml", http.StatusBadRequest},
-		{"unknown REPORT", "REPORT", `<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:"/>`, http.StatusBadRequest},
+		{"unknown REPORT", "REPORT", `<?xml version="1.0"?><D:expand-property xmlns:D="DAV:"/>`, http.StatusBadRequest},
+		{"sync-collection, bad level", "REPORT", `<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:"><D:sync-token/>
+			<D:sync-level>2</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`, http.StatusBadRequest},
+		{"sync-collection, bad limit", "REPORT", `<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:"><D:sync-token/>
+			<D:sync-level>1</D:sync-level><D:limit><D:nresults>none</D:nresults></D:limit><D:prop><D:getetag/></D:prop></D:sync-collection>`,
+			http.StatusBadRequest},
+		{"sync-collection, not XML inside", "REPORT", `<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>`,
+			http.StatusBadRequest},
 		{"deeply nested REPORT", "REPORT", `<?xml version="1.0"?>` + deep, http.StatusBadRequest},
 		{"garbage PROPFIND", "PROPFIND", "<D:propfind", http.StatusBadRequest},
 		{"garbage PROPPATCH", "PROPPATCH", "<D:propertyupdate", http.StatusBadRequest},

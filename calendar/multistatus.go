@@ -14,12 +14,23 @@ import (
 type multistatus struct {
 	XMLName   xml.Name   `xml:"DAV: multistatus"`
 	Responses []response `xml:"DAV: response"`
+	// SyncToken is the new token of a sync-collection report (RFC 6578 section 6.2).
+	SyncToken string `xml:"DAV: sync-token,omitempty"`
 }
 
 // response is one DAV:response: a resource and its properties, grouped by status.
 type response struct {
-	Href      string     `xml:"DAV: href"`
+	Href string `xml:"DAV: href"`
+	// Status is set for a response without properties, such as a sync-collection report's
+	// 404 for a hearing that left the calendar.
+	Status    string     `xml:"DAV: status,omitempty"`
 	PropStats []propStat `xml:"DAV: propstat"`
+	Error     *rawXML    `xml:"DAV: error,omitempty"`
+}
+
+// rawXML is an element whose content is raw XML.
+type rawXML struct {
+	Inner string `xml:",innerxml"`
 }
 
 // propStat is one DAV:propstat.

@@ -117,17 +117,53 @@ func (db *DB) CalendarVersion(ctx context.Context, userID int64) (int64, time.Ti
 	return version, at, nil
 }
 
+// CalendarChanges returns the user's hearings-calendar changes after version since, in version
+// order, and the current version, both from one read snapshot.
+func (db *DB) CalendarChanges(ctx context.Context, userID, since int64) ([]courtside.CalendarChange, int64, error) {
+	tx, err := db.Reader.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
+	}
+	defer tx.Rollback()
+	var version int64
+	err = tx.QueryRowContext(ctx, `SELECT version FROM calendar_versions WHERE user_id = ? AND calendar = ?`,
+		userID, HearingsCalendar).Scan(&version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT hearing_id, version, deleted FROM calendar_changes
+		WHERE user_id = ? AND calendar = ? AND version > ? ORDER BY version, hearing_id`, userID, HearingsCalendar, since)
+	if err != nil {
+		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
+	}
+	defer rows.Close()
+	var out []courtside.CalendarChange
+	for rows.Next() {
+		var c courtside.CalendarChange
+		if err := rows.Scan(&c.HearingID, &c.Version, &c.Deleted); err != nil {
+			return nil, 0, fmt.Errorf("storage: scan calendar change: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
+	}
+	return out, version, nil
+}
+
 // ProjectCalendar is the calendar projection, an event-log handler: for a hearing or
 // accompaniment event, or an accepted interpreter booking, it bumps the change token of every
 // user whose hearings calendar holds the hearing, and records the version at which the hearing
-// changed for each of them. It writes only through tx, the event's own transaction.
+// changed for each of them; for a user whose calendar held the hearing and no longer does, it
+// records that the hearing left it (deleted). It writes only through tx, the event's own
+// transaction.
 func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
 	if ev.HearingID == 0 {
 		return nil
 	}
 	switch ev.Type {
 	case courtside.EventHearingScheduled, courtside.EventHearingChanged, courtside.EventHearingCancelled, courtside.EventAccompanimentAssigned,
-		courtside.EventBookingAccepted:
+		courtside.EventBookingAccepted, courtside.EventBookingDeclined, courtside.EventBookingExpired:
 	default:
 		return nil
 	}
@@ -157,6 +193,9 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 	}
 	at := FormatTime(ev.At)
 	for _, id := range users {
+		if ev.Type == courtside.EventBookingDeclined || ev.Type == courtside.EventBookingExpired {
+			break // the hearing itself did not change: only who sees it may have
+		}
 		var version int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO calendar_versions (user_id, calendar, version, updated_at) VALUES (?, ?, 1, ?)
 			ON CONFLICT (user_id, calendar) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at
@@ -166,6 +205,48 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_changes (user_id, calendar, hearing_id, version, deleted) VALUES (?, ?, ?, ?, 0)
 			ON CONFLICT (user_id, calendar, hearing_id) DO UPDATE SET version = excluded.version, deleted = 0`,
 			id, HearingsCalendar, ev.HearingID, version); err != nil {
+			return fmt.Errorf("storage: calendar change: %w", err)
+		}
+	}
+	return db.projectCalendarLeavers(ctx, tx, ev, users)
+}
+
+// projectCalendarLeavers records that the hearing left the calendars of the users it was in
+// (a change recorded, not deleted) who are no longer its audience: an interpreter whose
+// booking was cancelled with the hearing or declined at reconfirmation, for instance.
+func (db *DB) projectCalendarLeavers(ctx context.Context, tx *sql.Tx, ev courtside.Event, audience []int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM calendar_changes WHERE calendar = ? AND hearing_id = ? AND deleted = 0`,
+		HearingsCalendar, ev.HearingID)
+	if err != nil {
+		return fmt.Errorf("storage: calendar leavers: %w", err)
+	}
+	stays := map[int64]bool{}
+	for _, id := range audience {
+		stays[id] = true
+	}
+	var leavers []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("storage: calendar leavers: %w", err)
+		}
+		if !stays[id] {
+			leavers = append(leavers, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("storage: calendar leavers: %w", err)
+	}
+	for _, id := range leavers {
+		var version int64
+		if err := tx.QueryRowContext(ctx, `UPDATE calendar_versions SET version = version + 1, updated_at = ?
+			WHERE user_id = ? AND calendar = ? RETURNING version`, FormatTime(ev.At), id, HearingsCalendar).Scan(&version); err != nil {
+			return fmt.Errorf("storage: bump calendar version: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE calendar_changes SET version = ?, deleted = 1
+			WHERE user_id = ? AND calendar = ? AND hearing_id = ?`, version, id, HearingsCalendar, ev.HearingID); err != nil {
 			return fmt.Errorf("storage: calendar change: %w", err)
 		}
 	}

@@ -72,3 +72,125 @@ func TestCalendar_HearingsAndProjection(t *testing.T) {
 		t.Fatalf("versions: adv %d pros %d other adv %d other pros %d", version(f.advocate), version(f.prosecutor), version(f.otherAdvocate), version(f.otherProsecutor))
 	}
 }
+
+func TestCalendar_ChangesRecordLeaving(t *testing.T) {
+	f := newBookingFixture(t)
+	ctx := context.Background()
+	project := func(ev courtside.Event) {
+		t.Helper()
+		tx, err := f.db.Writer.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		ev.HearingID, ev.At = f.hearing.ID, time.Now()
+		if err := f.db.ProjectCalendar(ctx, tx, ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := f.db.RequestInterpreter(f.as(f.prosecutor), f.hearing.ID, "es", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	project(courtside.Event{Type: courtside.EventBookingAccepted, UserID: f.interpreter.ID})
+	cs, accepted, err := f.db.CalendarChanges(ctx, f.interpreter.ID, 0)
+	if err != nil || len(cs) != 1 || cs[0].Deleted || accepted != 1 {
+		t.Fatalf("after accepting: %v %+v at %d", err, cs, accepted)
+	}
+
+	// No method takes an accepted booking back today (a decline at reconfirmation would): the
+	// projection must still notice the hearing leaving the interpreter's calendar, and leave the
+	// prosecutor's alone.
+	if _, err := f.db.Writer.ExecContext(ctx, `UPDATE interpreter_bookings SET status = 'DECLINED' WHERE id = ?`, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, prosBefore, _ := f.db.CalendarChanges(ctx, f.prosecutor.ID, 0)
+	project(courtside.Event{Type: courtside.EventBookingDeclined, UserID: f.interpreter.ID})
+	cs, v, err := f.db.CalendarChanges(ctx, f.interpreter.ID, accepted)
+	if err != nil || len(cs) != 1 || !cs[0].Deleted || cs[0].HearingID != f.hearing.ID || v != accepted+1 {
+		t.Fatalf("interpreter after the decline: %v %+v at %d", err, cs, v)
+	}
+	if cs, v, err = f.db.CalendarChanges(ctx, f.prosecutor.ID, prosBefore); err != nil || len(cs) != 0 || v != prosBefore {
+		t.Fatalf("prosecutor after the decline: %v %+v at %d", err, cs, v)
+	}
+	// Another event for the hearing leaves the interpreter's calendar alone.
+	project(courtside.Event{Type: courtside.EventHearingChanged})
+	if _, again, _ := f.db.CalendarChanges(ctx, f.interpreter.ID, 0); again != accepted+1 {
+		t.Fatalf("interpreter's version moved to %d", again)
+	}
+}
+
+func TestCalendar_Changes(t *testing.T) {
+	f := newFixture(t)
+	h1, h2 := f.postHearing(t, ""), f.postHearing(t, "")
+	ctx := context.Background()
+	project := func(hearingIDs ...int64) {
+		t.Helper()
+		tx, err := f.db.Writer.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for _, id := range hearingIDs {
+			if err := f.db.ProjectCalendar(ctx, tx, courtside.Event{Type: courtside.EventHearingChanged, HearingID: id, At: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changes := func(since int64) ([]courtside.CalendarChange, int64) {
+		t.Helper()
+		cs, v, err := f.db.CalendarChanges(ctx, f.prosecutor.ID, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs, v
+	}
+	if cs, v := changes(0); len(cs) != 0 || v != 0 {
+		t.Fatalf("before any projection: %+v at %d", cs, v)
+	}
+	project(h1.ID, h2.ID, h1.ID) // versions 1 (h1), 2 (h2), 3 (h1 again)
+	tests := []struct {
+		name    string
+		since   int64
+		want    []int64 // hearing IDs, in version order
+		version int64
+	}{
+		{"everything", 0, []int64{h2.ID, h1.ID}, 3},
+		{"after the first", 1, []int64{h2.ID, h1.ID}, 3},
+		{"after the second", 2, []int64{h1.ID}, 3},
+		{"current", 3, nil, 3},
+		{"future", 9, nil, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs, v := changes(tt.since)
+			var got []int64
+			for _, c := range cs {
+				if c.Deleted || c.Version <= tt.since {
+					t.Errorf("change %+v", c)
+				}
+				got = append(got, c.HearingID)
+			}
+			if v != tt.version || len(got) != len(tt.want) {
+				t.Fatalf("got %v at %d, want %v at %d", got, v, tt.want, tt.version)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("got %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+	if cs, v, err := f.db.CalendarChanges(ctx, f.otherProsecutor.ID, 0); err != nil || len(cs) != 0 || v != 0 {
+		t.Fatalf("another office: %v %+v at %d", err, cs, v)
+	}
+}

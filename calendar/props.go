@@ -1,0 +1,197 @@
+package calendar
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/http"
+	"slices"
+	"strings"
+
+	"courtside"
+)
+
+// The properties of the hearings calendar that go-webdav v0.6.0 does not know: CS:getctag,
+// DAV:sync-token (RFC 6578), DAV:current-user-privilege-set (RFC 3744) and
+// DAV:supported-report-set (RFC 3253). A PROPFIND on the home set or the calendar goes to
+// go-webdav into a buffer; the calendar's response in its multistatus then gets these
+// properties, moved out of the 404 propstat go-webdav put them in. They are live properties
+// that allprop does not return (RFC 4918 section 9.1, RFC 6578 section 4); propname lists them.
+
+var (
+	getCTagName            = xml.Name{Space: "http://calendarserver.org/ns/", Local: "getctag"}
+	syncTokenName          = xml.Name{Space: "DAV:", Local: "sync-token"}
+	currentUserPrivName    = xml.Name{Space: "DAV:", Local: "current-user-privilege-set"}
+	supportedReportSetName = xml.Name{Space: "DAV:", Local: "supported-report-set"}
+)
+
+// calendarExtraNames are the added properties, in the order propname lists them.
+var calendarExtraNames = []xml.Name{getCTagName, syncTokenName, currentUserPrivName, supportedReportSetName}
+
+// readOnlyPrivileges is the DAV:current-user-privilege-set of the hearings calendar: it can be
+// read, and so can this set, nothing else.
+const readOnlyPrivileges = `<privilege xmlns="DAV:"><read></read></privilege>` +
+	`<privilege xmlns="DAV:"><read-current-user-privilege-set></read-current-user-privilege-set></privilege>`
+
+// supportedReports is the DAV:supported-report-set of the hearings calendar.
+const supportedReports = `<supported-report xmlns="DAV:"><report><calendar-query xmlns="` + caldavNS + `"></calendar-query></report></supported-report>` +
+	`<supported-report xmlns="DAV:"><report><calendar-multiget xmlns="` + caldavNS + `"></calendar-multiget></report></supported-report>` +
+	`<supported-report xmlns="DAV:"><report><sync-collection></sync-collection></report></supported-report>`
+
+// calendarExtras returns the values of the added properties for the user's calendar.
+func (h *handler) calendarExtras(r *http.Request, user *courtside.User) (map[xml.Name]string, error) {
+	version, _, err := h.calendars.CalendarVersion(r.Context(), user.ID)
+	if err != nil {
+		return nil, err
+	}
+	token := escapeText(SyncToken(user.ID, version))
+	return map[xml.Name]string{
+		getCTagName:            token,
+		syncTokenName:          token,
+		currentUserPrivName:    readOnlyPrivileges,
+		supportedReportSetName: supportedReports,
+	}, nil
+}
+
+// bufferedResponse is an http.ResponseWriter that keeps what go-webdav writes.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// servePropFindWithExtras answers a PROPFIND on the user's home set or hearings calendar:
+// go-webdav's answer, with the added properties on the calendar's response.
+func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, user *courtside.User) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var pf propFind
+	if len(bytes.TrimSpace(body)) == 0 {
+		pf.AllProp = &struct{}{}
+	} else if err := xml.Unmarshal(body, &pf); err != nil {
+		h.dav.ServeHTTP(w, r) // go-webdav answers the malformed body
+		return
+	}
+	buf := &bufferedResponse{header: http.Header{}}
+	h.dav.ServeHTTP(buf, r)
+	var ms multistatus
+	// go-webdav's answer goes out untouched unless there is something to add to it.
+	if !wantsExtras(&pf) || buf.status != http.StatusMultiStatus || xml.Unmarshal(buf.body.Bytes(), &ms) != nil {
+		for k, v := range buf.header {
+			w.Header()[k] = v
+		}
+		if buf.status == 0 {
+			buf.status = http.StatusOK
+		}
+		w.WriteHeader(buf.status)
+		w.Write(buf.body.Bytes())
+		return
+	}
+	var values map[xml.Name]string
+	for i := range ms.Responses {
+		resp := &ms.Responses[i]
+		if p := parsePath(resp.Href); p.kind != resourceHearings || p.username != user.Username {
+			continue
+		}
+		switch {
+		case pf.Prop != nil:
+			var wanted []xml.Name
+			for _, p := range pf.Prop.Props {
+				if slices.Contains(calendarExtraNames, p.XMLName) {
+					wanted = append(wanted, p.XMLName)
+				}
+			}
+			if len(wanted) == 0 {
+				continue
+			}
+			if values == nil {
+				var err error
+				if values, err = h.calendarExtras(r, user); err != nil {
+					h.serviceError(w, r.Context(), "calendar version", err)
+					return
+				}
+			}
+			var added []property
+			for _, name := range wanted {
+				removeProp(resp, name)
+				added = append(added, property{XMLName: name, Inner: values[name]})
+			}
+			addProps(resp, added)
+		case pf.PropName != nil:
+			var added []property
+			for _, name := range calendarExtraNames {
+				added = append(added, property{XMLName: name})
+			}
+			addProps(resp, added)
+		}
+	}
+	for k, v := range buf.header {
+		if !strings.EqualFold(k, "Content-Length") {
+			w.Header()[k] = v
+		}
+	}
+	writeMultistatus(w, &ms)
+}
+
+// wantsExtras reports whether a PROPFIND asks for any of the added properties, by name or
+// with propname.
+func wantsExtras(pf *propFind) bool {
+	if pf.PropName != nil {
+		return true
+	}
+	if pf.Prop == nil {
+		return false
+	}
+	for _, p := range pf.Prop.Props {
+		if slices.Contains(calendarExtraNames, p.XMLName) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeProp takes a property out of every propstat of resp, dropping propstats left empty.
+func removeProp(resp *response, name xml.Name) {
+	kept := resp.PropStats[:0]
+	for _, ps := range resp.PropStats {
+		props := ps.Prop.Props[:0]
+		for _, p := range ps.Prop.Props {
+			if p.XMLName != name {
+				props = append(props, p)
+			}
+		}
+		ps.Prop.Props = props
+		if len(props) > 0 {
+			kept = append(kept, ps)
+		}
+	}
+	resp.PropStats = kept
+}
+
+// addProps adds properties to the 200 propstat of resp, creating it first in line if needed.
+func addProps(resp *response, props []property) {
+	ok := statusLine(http.StatusOK)
+	for i := range resp.PropStats {
+		if strings.Contains(resp.PropStats[i].Status, " 200 ") || resp.PropStats[i].Status == ok {
+			resp.PropStats[i].Prop.Props = append(resp.PropStats[i].Prop.Props, props...)
+			return
+		}
+	}
+	resp.PropStats = append([]propStat{{Status: ok, Prop: propList{Props: props}}}, resp.PropStats...)
+}
