@@ -16,9 +16,14 @@ import (
 // Sealer encrypts victim PII at rest with AES-256-GCM. The additional data binds each
 // ciphertext to its place (table|column|row id), so a ciphertext copied to another row does not
 // open. A sealed value is: key id (8 bytes) | nonce (12 bytes) | ciphertext and tag.
+//
+// A Sealer seals with its current key and opens values of the current key or of any older key
+// added with WithOlder, chosen by the key id in front of the ciphertext: during a key rotation
+// (RotateKeys) a database that holds values under both keys still reads everything.
 type Sealer struct {
 	aead  cipher.AEAD
 	keyID [8]byte
+	older map[[8]byte]cipher.AEAD
 }
 
 // NewSealer returns a Sealer for a 32-byte key.
@@ -34,10 +39,50 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: gcm: %w", err)
 	}
-	s := &Sealer{aead: aead}
+	return &Sealer{aead: aead, keyID: KeyID(key)}, nil
+}
+
+// KeyID returns the id stored in front of values sealed with key: the first 8 bytes of
+// SHA-256("courtside key id\x00" + key). It identifies a key without revealing it.
+func KeyID(key []byte) [8]byte {
+	var id [8]byte
 	sum := sha256.Sum256(append([]byte("courtside key id\x00"), key...))
-	copy(s.keyID[:], sum[:8])
-	return s, nil
+	copy(id[:], sum[:8])
+	return id
+}
+
+// KeyID returns the id of the Sealer's current key.
+func (s *Sealer) KeyID() [8]byte { return s.keyID }
+
+// WithOlder returns a Sealer that seals with s's current key and also opens values sealed with
+// the older keys (and with the older keys of the given Sealers).
+func (s *Sealer) WithOlder(older ...*Sealer) *Sealer {
+	out := &Sealer{aead: s.aead, keyID: s.keyID, older: map[[8]byte]cipher.AEAD{}}
+	add := func(o *Sealer) {
+		for id, a := range o.older {
+			if id != out.keyID {
+				out.older[id] = a
+			}
+		}
+		if o.keyID != out.keyID {
+			out.older[o.keyID] = o.aead
+		}
+	}
+	add(s)
+	for _, o := range older {
+		add(o)
+	}
+	return out
+}
+
+// SealedWith returns the key id a sealed value carries, and false for an empty or short value.
+func SealedWith(sealed []byte) ([8]byte, bool) {
+	var id [8]byte
+	if len(sealed) < len(id) {
+		return id, false
+	}
+	copy(id[:], sealed)
+	return id, true
 }
 
 // ParseKey decodes a key given as 64 hex digits or as standard base64 of 32 bytes.
@@ -104,14 +149,17 @@ func (s *Sealer) Open(sealed []byte, table, column string, rowID int64) (string,
 	if len(sealed) == 0 {
 		return "", nil
 	}
-	n := len(s.keyID) + s.aead.NonceSize()
-	if len(sealed) < n+s.aead.Overhead() {
+	aead := s.aead
+	if id, ok := SealedWith(sealed); ok && id != s.keyID {
+		if aead = s.older[id]; aead == nil {
+			return "", errors.New("storage: sealed with another key")
+		}
+	}
+	n := len(s.keyID) + aead.NonceSize()
+	if len(sealed) < n+aead.Overhead() {
 		return "", errors.New("storage: sealed value too short")
 	}
-	if string(sealed[:len(s.keyID)]) != string(s.keyID[:]) {
-		return "", errors.New("storage: sealed with another key")
-	}
-	plain, err := s.aead.Open(nil, sealed[len(s.keyID):n], sealed[n:], additionalData(table, column, rowID))
+	plain, err := aead.Open(nil, sealed[len(s.keyID):n], sealed[n:], additionalData(table, column, rowID))
 	if err != nil {
 		return "", fmt.Errorf("storage: open sealed %s.%s: %w", table, column, err)
 	}

@@ -86,6 +86,18 @@ func openDB(cfg Config) (*storage.DB, error) {
 	if db.Sealer, err = storage.NewSealer(key); err != nil {
 		return nil, err
 	}
+	// COURTSIDE_OLD_KEY: a key the database may still hold values under, during a rotation.
+	if v := os.Getenv("COURTSIDE_OLD_KEY"); v != "" {
+		old, err := storage.ParseKey(v)
+		if err != nil {
+			return nil, usagef("COURTSIDE_OLD_KEY: %v", err)
+		}
+		oldSealer, err := storage.NewSealer(old)
+		if err != nil {
+			return nil, usagef("COURTSIDE_OLD_KEY: %v", err)
+		}
+		db.Sealer = db.Sealer.WithOlder(oldSealer)
+	}
 	if err := db.Open(); err != nil {
 		return nil, err
 	}

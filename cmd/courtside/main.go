@@ -21,6 +21,9 @@ const usage = `Usage:
                      [--interpreter-languages es:CERTIFIED,ru:LANGUAGE_SKILLED] [--password-stdin]
   courtside token create --db FILE --username NAME [--kind api|app|feed] [--label TEXT]
   courtside import hearings --db FILE --org NAME --file hearings.csv [--as USERNAME]
+  courtside backup --db FILE --out FILE
+  courtside audit verify --db FILE
+  courtside keys rotate --db FILE --new-key-file FILE [--batch 500]
 
 Every flag has an environment fallback: COURTSIDE_ADDR, COURTSIDE_DB, COURTSIDE_KEY, ...
 `
@@ -66,9 +69,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTokenCreate(ctx, args[2:], stdout, stderr)
 	case "import hearings":
 		return runImport(ctx, args[2:], stdout, stderr)
+	case "audit verify":
+		return runAuditVerify(ctx, args[2:], stdout, stderr)
+	case "keys rotate":
+		return runKeysRotate(ctx, args[2:], stdout, stderr)
 	}
 	if args[0] == "serve" {
 		return runServe(ctx, args[1:], stdout, stderr)
+	}
+	if args[0] == "backup" {
+		return runBackup(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return usagef("unknown command %q", strings.Join(args, " "))
