@@ -35,10 +35,6 @@ func TestEndToEnd_SubscriptionThroughMain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	type message struct {
-		ID, Type string
-		Payload  json.RawMessage
-	}
 	// Messages arrive on a channel so that the test can wait for them with a timeout; the
 	// reader ends with the connection, its close error last.
 	msgs := make(chan message, 16)
@@ -65,37 +61,16 @@ func TestEndToEnd_SubscriptionThroughMain(t *testing.T) {
 
 	// The subscription joins the live feed a moment after the subscribe message: move the
 	// hearing until a change arrives.
-	var got struct {
-		Data struct {
-			ScheduleChanged struct {
-				Hearing struct {
-					ID       string
-					Sequence int
-				}
-				Change struct {
-					By       string
-					Sequence int
-				}
-			}
-		}
-	}
+	var got scheduleChangedAnswer
 	for day := 1; ; day++ {
 		if day > 30 {
 			t.Fatal("no change arrived")
 		}
 		moved := starts.Add(time.Duration(day) * 24 * time.Hour)
 		mustGQL(t, s.url, w.prosecutor, reschedule, map[string]any{"id": hearingID, "s": moved.Format(time.RFC3339), "e": moved.Add(time.Hour).Format(time.RFC3339)})
-		select {
-		case m := <-msgs:
-			if m.Type != "next" || m.ID != "1" || json.Unmarshal(m.Payload, &got) != nil {
-				t.Fatalf("want next, got %+v (%s)", m, m.Payload)
-			}
-		case err := <-closed:
-			t.Fatalf("connection closed: %v", err)
-		case <-time.After(2 * time.Second):
-			continue
+		if receiveChange(t, msgs, closed, &got) {
+			break
 		}
-		break
 	}
 	sc := got.Data.ScheduleChanged
 	if sc.Hearing.ID != hearingID || sc.Hearing.Sequence < 1 || sc.Change.By != "pros" || sc.Change.Sequence < 1 {
@@ -120,5 +95,49 @@ func TestEndToEnd_SubscriptionThroughMain(t *testing.T) {
 	}
 	if err := s.cmd.Wait(); err != nil {
 		t.Fatalf("after SIGTERM: %v\n%s", err, s.logs.String())
+	}
+}
+
+// receiveChange waits up to two seconds for a rescheduling change. The live feed may deliver
+// the hearing's posting (sequence 0) after the subscription began; that one is skipped.
+func receiveChange(t *testing.T, msgs <-chan message, closed <-chan error, got *scheduleChangedAnswer) bool {
+	t.Helper()
+	timeout := time.After(2 * time.Second)
+	for {
+		select {
+		case m := <-msgs:
+			if m.Type != "next" || m.ID != "1" || json.Unmarshal(m.Payload, got) != nil {
+				t.Fatalf("want next, got %+v (%s)", m, m.Payload)
+			}
+			if got.Data.ScheduleChanged.Change.Sequence > 0 {
+				return true
+			}
+		case err := <-closed:
+			t.Fatalf("connection closed: %v", err)
+		case <-timeout:
+			return false
+		}
+	}
+}
+
+// message is one graphql-transport-ws message.
+type message struct {
+	ID, Type string
+	Payload  json.RawMessage
+}
+
+// scheduleChangedAnswer is the payload of a scheduleChanged "next" message.
+type scheduleChangedAnswer struct {
+	Data struct {
+		ScheduleChanged struct {
+			Hearing struct {
+				ID       string
+				Sequence int
+			}
+			Change struct {
+				By       string
+				Sequence int
+			}
+		}
 	}
 }
