@@ -208,8 +208,13 @@ type RankRequest struct {
 	// are left out.
 	Interpreters []*User
 	// Commitments are the interpreters' bookings: their live bookings of hearings around the
-	// hearing's time and week, and every booking they had for the hearing itself.
+	// hearing's time (travel buffer included) and week, and every booking they had for the
+	// hearing itself.
 	Commitments []Commitment
+	// TravelBuffer returns the time needed to get from courtA, where the earlier hearing is,
+	// to courtB; it is asked only when the courts differ. Nil means DefaultTravelBuffer, the
+	// rule FindConflicts applies too.
+	TravelBuffer func(courtA, courtB int64) time.Duration
 }
 
 // BookingWeek returns the week, Monday 00:00 to the next Monday 00:00 in loc (UTC when nil),
@@ -231,8 +236,9 @@ func BookingWeek(t time.Time, loc *time.Location) (start, end time.Time) {
 // then fewest live bookings that week, then ID.
 //
 // An interpreter is not available who holds a live booking (accepted, waiting for
-// reconfirmation, or offered and not yet expired) of another open hearing whose time overlaps
-// the hearing; who holds a live booking of this hearing, in any language; or who was offered
+// reconfirmation, or offered and not yet expired) of another open hearing that clashes with the
+// hearing as FindConflicts judges it: their times overlap once the earlier one is widened by
+// the travel buffer between their courts (nothing within one court); who holds a live booking of this hearing, in any language; or who was offered
 // this hearing in this language before, whatever the answer: nobody is asked twice.
 func RankCandidates(req RankRequest) []*Candidate {
 	loc := req.Location
@@ -240,6 +246,10 @@ func RankCandidates(req RankRequest) []*Candidate {
 		loc = time.UTC
 	}
 	h := req.Hearing
+	travel := req.TravelBuffer
+	if travel == nil {
+		travel = DefaultTravelBuffer
+	}
 	weekStart, weekEnd := BookingWeek(h.StartsAt, loc)
 	byInterpreter := map[int64][]Commitment{}
 	for _, c := range req.Commitments {
@@ -274,6 +284,9 @@ func RankCandidates(req RankRequest) []*Candidate {
 			case bh.ID != h.ID && live && bh.Open() && bh.StartsAt.Before(h.EndsAt) && h.StartsAt.Before(bh.EndsAt):
 				blocked = fmt.Sprintf("%s for another hearing at the same time (%s to %s).", capitalise(liveWord(b.Status)),
 					bh.StartsAt.In(loc).Format("Mon 2 Jan 15:04"), bh.EndsAt.In(loc).Format("15:04 MST"))
+			case bh.ID != h.ID && live && bh.Open() && hearingsClash(h, bh, travel):
+				blocked = fmt.Sprintf("%s for a hearing at another court (%s to %s), too close to travel between the courts.",
+					capitalise(liveWord(b.Status)), bh.StartsAt.In(loc).Format("Mon 2 Jan 15:04"), bh.EndsAt.In(loc).Format("15:04 MST"))
 			}
 		}
 		c.Available = blocked == ""
@@ -301,6 +314,14 @@ func RankCandidates(req RankRequest) []*Candidate {
 		return a.Interpreter.ID < b.Interpreter.ID
 	})
 	return out
+}
+
+// hearingsClash reports whether one person cannot be at both hearings, whichever is first.
+func hearingsClash(a, b *Hearing, travel func(courtA, courtB int64) time.Duration) bool {
+	if b.StartsAt.Before(a.StartsAt) {
+		a, b = b, a
+	}
+	return clash(a, b, travel)
 }
 
 // bestLanguage returns the candidate for u's language that serves want best (by match, then

@@ -325,3 +325,50 @@ func TestCanBookInterpreters(t *testing.T) {
 		}
 	}
 }
+
+func TestRankCandidates_TravelBuffer(t *testing.T) {
+	// rankHearing is at court 0; these are at court 7, an hour's travel away by default. An
+	// available interpreter 1 ranks after 2 for the booking that week ("2 1").
+	at := func(id int64, start time.Time, court int64) *courtside.Hearing {
+		h := otherHearing(id, start)
+		h.CourtID = court
+		return h
+	}
+	before30 := at(300, rankHearing.StartsAt.Add(-90*time.Minute), 7) // ends 30 minutes before ours starts
+	before60 := at(301, rankHearing.StartsAt.Add(-2*time.Hour), 7)    // ends 60 minutes before
+	after45 := at(302, rankHearing.EndsAt.Add(45*time.Minute), 7)     // starts 45 minutes after ours ends
+	sameCourt := at(303, rankHearing.EndsAt, 0)                       // back to back in the same court
+	for _, tt := range []struct {
+		name   string
+		h      *courtside.Hearing
+		travel func(a, b int64) time.Duration
+		want   string
+	}{
+		{"too close before, at another court", before30, nil, "2 1!"},
+		{"exactly the buffer before", before60, nil, "2 1"},
+		{"too close after, at another court", after45, nil, "2 1!"},
+		{"back to back in one court", sameCourt, nil, "2 1"},
+		{"a shorter buffer for the pair", before30, func(a, b int64) time.Duration { return 20 * time.Minute }, "2 1"},
+		{"a longer buffer for the pair", before60, func(a, b int64) time.Duration { return 90 * time.Minute }, "2 1!"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ranked := courtside.RankCandidates(courtside.RankRequest{Hearing: rankHearing, Language: "es", Now: rankNow,
+				Interpreters: []*courtside.User{interp(1, "es:CERTIFIED"), interp(2, "es:CERTIFIED")},
+				Commitments:  []courtside.Commitment{commit(1, tt.h, courtside.BookingAccepted, "es", nil)}, TravelBuffer: tt.travel})
+			var got []string
+			for _, c := range ranked {
+				s := fmt.Sprint(c.Interpreter.ID)
+				if !c.Available {
+					s += "!"
+					if !strings.Contains(c.Reason, "too close to travel") {
+						t.Errorf("reason %q", c.Reason)
+					}
+				}
+				got = append(got, s)
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("ranked %q, want %q", strings.Join(got, " "), tt.want)
+			}
+		})
+	}
+}

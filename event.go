@@ -19,6 +19,11 @@ const (
 	EventVictimLinked          EventType = "victim.linked"
 	EventVictimPolicyChanged   EventType = "victim.policy_changed"
 	EventAccompanimentAssigned EventType = "accompaniment.assigned"
+	// Accompaniments reacting to their hearing: a move of its time or courtroom makes a
+	// confirmed accompaniment need reconfirmation; a cancellation cancels a live one. They
+	// carry the accompaniment, its hearing and the advocate as UserID, never the victim.
+	EventAccompanimentNeedsReconfirmation EventType = "accompaniment.needs_reconfirmation"
+	EventAccompanimentCancelled           EventType = "accompaniment.cancelled"
 
 	// Interpreter bookings. They carry the booking, its hearing and, except booking.unfilled,
 	// the interpreter as UserID.
@@ -28,6 +33,10 @@ const (
 	EventBookingExpired  EventType = "booking.expired"
 	// EventBookingUnfilled reports a declined booking that nobody was left to be offered.
 	EventBookingUnfilled EventType = "booking.unfilled"
+	// EventBookingNeedsReconfirmation reports an accepted booking whose hearing moved (time or
+	// courtroom); EventBookingCancelled a live booking cancelled with its hearing.
+	EventBookingNeedsReconfirmation EventType = "booking.needs_reconfirmation"
+	EventBookingCancelled           EventType = "booking.cancelled"
 )
 
 // Event is a fact written to the event log in the same transaction as the change it reports.

@@ -86,8 +86,8 @@ func TestCoverageAndConflicts(t *testing.T) {
 		t.Fatalf("coverage at first: %q", got)
 	}
 
-	// A second case in Los Angeles, where Rosa attends too: its hearing starts 30 minutes after
-	// h1 ends, 08:30 there.
+	// A second case in Los Angeles, where Rosa attends too: its hearing is first set for 10:30
+	// there, time enough to travel from h1, and later moved to 08:30, 30 minutes after h1 ends.
 	var court struct{ CreateCourt struct{ ID string } }
 	e.gql("admin", `mutation($in: CourtInput!) { createCourt(input: $in) { id } }`,
 		map[string]any{"in": map[string]any{"name": "Harbor Courthouse", "timeZone": "America/Los_Angeles"}}).ok(&court)
@@ -97,7 +97,7 @@ func TestCoverageAndConflicts(t *testing.T) {
 	e.gql("coord", `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`,
 		map[string]any{"c": kase.OpenCase.ID, "v": f.victimID}).ok(nil)
 	var posted struct{ PostHearing struct{ ID string } }
-	e.gql("pros", postHearing, map[string]any{"in": hearingInput(kase.OpenCase.ID, "EXT-LA", "2030-03-04T08:30:00-08:00", "2030-03-04T09:30:00-08:00")}).ok(&posted)
+	e.gql("pros", postHearing, map[string]any{"in": hearingInput(kase.OpenCase.ID, "EXT-LA", "2030-03-04T10:30:00-08:00", "2030-03-04T11:30:00-08:00")}).ok(&posted)
 	h2 := posted.PostHearing.ID
 	// A Saturday hearing in New York.
 	e.gql("pros", postHearing, map[string]any{"in": hearingInput(f.caseID, "EXT-SAT", "2030-03-09T10:00:00-05:00", "2030-03-09T11:00:00-05:00")}).ok(&posted)
@@ -145,6 +145,14 @@ func TestCoverageAndConflicts(t *testing.T) {
 	e.respond("interp", req.RequestInterpreter.ID, true, nil).ok(nil)
 	if got := e.coverage("coord"); !same(got, h3+": advocate") {
 		t.Fatalf("coverage after the acceptance: %q", got)
+	}
+
+	// Moved up to 08:30, h2 clashes with h1 for all three (ranking would no longer have offered
+	// interp both hearings, travel buffer included); interp must reconfirm it.
+	e.gql("pros", `mutation($id: ID!) { rescheduleHearing(id: $id, startsAt: "2030-03-04T08:30:00-08:00",
+		endsAt: "2030-03-04T09:30:00-08:00", reason: "moved up") { id } }`, map[string]any{"id": h2}).ok(nil)
+	if got := e.coverage("coord"); !same(got, h2+": interpreter (es)", h3+": advocate") {
+		t.Fatalf("coverage after the move: %q", got)
 	}
 
 	pair := h1 + "," + h2

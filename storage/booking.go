@@ -113,13 +113,15 @@ func (db *DB) rankCandidates(ctx context.Context, q queryer, h *courtside.Hearin
 		return nil, err
 	}
 	// The bookings that matter: every booking of this hearing (nobody is asked twice), and the
-	// held bookings of open hearings that overlap the hearing or start in its week.
+	// held bookings of open hearings that overlap the hearing (travel buffer included) or
+	// start in its week.
+	// Hearings within the travel buffer of h clash with it too (courtside.DefaultTravelBuffer).
 	from, to := courtside.BookingWeek(h.StartsAt, loc)
-	if h.StartsAt.Before(from) {
-		from = h.StartsAt
+	if early := h.StartsAt.Add(-courtside.DefaultTravelTime); early.Before(from) {
+		from = early
 	}
-	if h.EndsAt.After(to) {
-		to = h.EndsAt
+	if late := h.EndsAt.Add(courtside.DefaultTravelTime); late.After(to) {
+		to = late
 	}
 	rows, err := q.QueryContext(ctx, `SELECT `+bookingColumns+`, `+hearingColumns+`
 		FROM interpreter_bookings b JOIN hearings h ON h.id = b.hearing_id
@@ -143,7 +145,7 @@ func (db *DB) rankCandidates(ctx context.Context, q queryer, h *courtside.Hearin
 		return nil, fmt.Errorf("storage: interpreter commitments: %w", err)
 	}
 	return courtside.RankCandidates(courtside.RankRequest{Hearing: h, Language: language, Location: loc, Now: now,
-		Interpreters: interpreters, Commitments: commitments}), nil
+		Interpreters: interpreters, Commitments: commitments, TravelBuffer: courtside.DefaultTravelBuffer}), nil
 }
 
 // RequestInterpreter offers the hearing to the best available candidate. When nobody is

@@ -16,7 +16,8 @@ const HearingsCalendar = "hearings"
 // calendarMembership returns the SQL condition, on alias h, for the hearings in a user's
 // hearings calendar: a prosecutor's office's hearings, the hearings an advocate accompanies
 // (kept after a cancellation so the calendar shows it cancelled), the hearings an interpreter
-// accepted or must reconfirm (not mere offers).
+// accepted or must reconfirm (not mere offers), and those whose booking was cancelled with the
+// hearing (kept, so the calendar shows STATUS:CANCELLED rather than the event vanishing).
 func calendarMembership(u *courtside.User) (string, []any) {
 	switch u.Role {
 	case courtside.RoleProsecutor:
@@ -25,7 +26,7 @@ func calendarMembership(u *courtside.User) (string, []any) {
 		return "EXISTS (SELECT 1 FROM accompaniments a WHERE a.hearing_id = h.id AND a.advocate_id = ?)", []any{u.ID}
 	case courtside.RoleInterpreter:
 		return `EXISTS (SELECT 1 FROM interpreter_bookings ib WHERE ib.hearing_id = h.id AND ib.interpreter_id = ?
-			AND ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION'))`, []any{u.ID}
+			AND (ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION') OR (ib.status = 'CANCELLED' AND h.status = 'CANCELLED')))`, []any{u.ID}
 	}
 	return "0 = 1", nil
 }
@@ -173,8 +174,9 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 		UNION
 		SELECT a.advocate_id FROM accompaniments a WHERE a.hearing_id = ?
 		UNION
-		SELECT ib.interpreter_id FROM interpreter_bookings ib
-			WHERE ib.hearing_id = ? AND ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION')`, ev.HearingID, ev.HearingID, ev.HearingID)
+		SELECT ib.interpreter_id FROM interpreter_bookings ib JOIN hearings h ON h.id = ib.hearing_id
+			WHERE ib.hearing_id = ? AND (ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION')
+				OR (ib.status = 'CANCELLED' AND h.status = 'CANCELLED'))`, ev.HearingID, ev.HearingID, ev.HearingID)
 	if err != nil {
 		return fmt.Errorf("storage: calendar audience: %w", err)
 	}

@@ -194,8 +194,9 @@ func TestFindConflicts(t *testing.T) {
 	if err := f.db.LinkVictim(f.as(f.coordinator), other.ID, f.victim.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	// 08:00 in Los Angeles, 30 minutes after h1 ends in New York: not enough to travel.
-	h2 := f.postHearingAt(t, other.ID, time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC), time.Hour)
+	// 10:00 in Los Angeles, 90 minutes after h1 ends in New York: time enough to travel, so
+	// the interpreter can be booked for both (ranking applies the travel buffer too).
+	h2 := f.postHearingAt(t, other.ID, time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC), time.Hour)
 	// Saturday 5 December in New York.
 	h3 := f.postHearingAt(t, f.kase.ID, time.Date(2026, 12, 5, 15, 0, 0, 0, time.UTC), time.Hour)
 	for _, h := range []*courtside.Hearing{h1, h2} {
@@ -212,6 +213,13 @@ func TestFindConflicts(t *testing.T) {
 		if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Moved to 08:00 in Los Angeles, 30 minutes after h1 ends in New York: not enough to
+	// travel. The advocate and the interpreter must reconfirm, and are double-booked meanwhile.
+	var err error
+	if h2, err = f.db.RescheduleHearing(f.as(f.prosecutor), h2.ID, courtside.HearingUpdate{StartsAt: h2.StartsAt.Add(-2 * time.Hour),
+		EndsAt: h2.EndsAt.Add(-2 * time.Hour), Reason: "moved up"}); err != nil {
+		t.Fatal(err)
 	}
 	conflicts := func(u *courtside.User, from, to time.Time) string {
 		t.Helper()

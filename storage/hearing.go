@@ -163,7 +163,8 @@ func (db *DB) updatePostedHearing(ctx context.Context, tx *Tx, existing, posted 
 	return true, db.saveHearingChange(ctx, tx, existing, change, "hearing.update", courtside.EventHearingChanged)
 }
 
-// saveHearingChange writes the hearing's new state, its history entry, audit row and event.
+// saveHearingChange writes the hearing's new state, its history entry, audit row and event,
+// and makes the hearing's bookings and accompaniments follow a move or a cancellation.
 func (db *DB) saveHearingChange(ctx context.Context, tx *Tx, h *courtside.Hearing, change *courtside.HearingChange, action string, evType courtside.EventType) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE hearings SET kind = ?, starts_at = ?, ends_at = ?, courtroom = ?, judge = ?,
 		status = ?, sequence = ?, updated_at = ? WHERE id = ?`, h.Kind, FormatTime(h.StartsAt), FormatTime(h.EndsAt),
@@ -175,7 +176,8 @@ func (db *DB) saveHearingChange(ctx context.Context, tx *Tx, h *courtside.Hearin
 	}
 	tx.Audit(action, hearingObject(h.ID), courtside.OutcomeOK)
 	tx.Event(courtside.Event{Type: evType, HearingID: h.ID, CaseID: h.CaseID, Sequence: h.Sequence, Change: change})
-	return nil
+	// Bookings and accompaniments follow in the same transaction (storage/reconfirm.go).
+	return db.followHearingChange(ctx, tx, h, change)
 }
 
 func insertHearingChange(ctx context.Context, tx *Tx, c *courtside.HearingChange) error {

@@ -97,10 +97,11 @@ func TestScenario_CoordinationThroughPublicAPI(t *testing.T) {
 		dig(got, "hearing", "status") != "CONTINUED" || dig(got, "change", "toStartsAt") != dig(got, "hearing", "startsAt") {
 		t.Fatalf("change received: %v", got)
 	}
-	// Afterwards the coordinator's view shows the whole picture.
+	// Afterwards the coordinator's view shows the whole picture: the continuance asks the
+	// interpreter to reconfirm the accepted booking (docs/coordination.md).
 	view := mustGQL(t, s.url, coord, `query($h: ID!) { hearing(id: $h) { status sequence bookings { status interpreter { name } }
 		accompaniments { status advocate { username } victim { pseudonym legalName } } history { reason } } }`, map[string]any{"h": hearingID})
-	if dig(view, "hearing", "status") != "CONTINUED" || dig(view, "hearing", "bookings").([]any)[0].(map[string]any)["status"] != "ACCEPTED" ||
+	if dig(view, "hearing", "status") != "CONTINUED" || dig(view, "hearing", "bookings").([]any)[0].(map[string]any)["status"] != "NEEDS_RECONFIRMATION" ||
 		dig(view, "hearing", "accompaniments").([]any)[0].(map[string]any)["victim"].(map[string]any)["legalName"] != "Scenario Legalname" {
 		t.Fatalf("coordinator's view: %v", view)
 	}
