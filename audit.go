@@ -20,4 +20,8 @@ type AuditEntry struct {
 	Outcome  string    `json:"outcome"`
 	PrevHash string    `json:"prevHash"`
 	Hash     string    `json:"hash"`
+
+	// Actor is the actor's username, filled in by listings (ListAuditEntries) for display. It is
+	// not stored in the row and not part of the hash.
+	Actor string `json:"actor,omitempty"`
 }

@@ -53,6 +53,8 @@ type Config struct {
 	Deliveries     courtside.DeliveryService
 	Bookings       courtside.BookingService
 	Coordination   courtside.CoordinationService
+	// AuditLog serves Query.auditLog to admins; nil answers it with an internal error.
+	AuditLog AuditLogService
 
 	// BaseURL is the service's public URL, for the feed URLs createFeedToken returns.
 	BaseURL string

@@ -77,7 +77,8 @@ func TestHTTP(t *testing.T) {
 		}
 		csp := res.Header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'nonce-") ||
-			res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("X-Frame-Options") != "DENY" {
+			res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("X-Frame-Options") != "DENY" ||
+			res.Header.Get("Referrer-Policy") != "no-referrer" {
 			t.Fatalf("headers: %v", res.Header)
 		}
 		nonce := csp[strings.Index(csp, "'nonce-")+7:]

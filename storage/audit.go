@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -100,4 +101,57 @@ func (db *DB) VerifyAudit(ctx context.Context) (int, error) {
 		prev = e.Hash
 	}
 	return len(entries), nil
+}
+
+// DefaultAuditPage and MaxAuditPage bound a page of ListAuditEntries.
+const (
+	DefaultAuditPage = 50
+	MaxAuditPage     = 500
+)
+
+// ListAuditEntries returns a page of the audit log for an admin, newest first: up to first
+// entries (DefaultAuditPage when first <= 0, at most MaxAuditPage) with ids below before (all
+// when before <= 0), with each actor's username. hasMore says whether older entries remain.
+// Anyone but an admin gets FORBIDDEN, itself audited. Reading the log is audited too.
+func (db *DB) ListAuditEntries(ctx context.Context, first int, before int64) (entries []*courtside.AuditEntry, hasMore bool, err error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if u.Role != courtside.RoleAdmin {
+		if err := db.Audit(ctx, "audit.read", "audit_log", courtside.OutcomeDenied); err != nil {
+			return nil, false, err
+		}
+		return nil, false, courtside.Errorf(courtside.EFORBIDDEN, "Only an admin may read the audit log.")
+	}
+	if first <= 0 {
+		first = DefaultAuditPage
+	}
+	first = min(first, MaxAuditPage)
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT a.id, a.at, COALESCE(a.actor_id, 0), COALESCE(u.username, ''), a.action, a.object, a.outcome, a.prev_hash, a.hash
+		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.id < ? ORDER BY a.id DESC LIMIT ?`, before, first+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("storage: audit log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e courtside.AuditEntry
+		if err := rows.Scan(&e.ID, scanTime{&e.At}, &e.ActorID, &e.Actor, &e.Action, &e.Object, &e.Outcome, &e.PrevHash, &e.Hash); err != nil {
+			return nil, false, fmt.Errorf("storage: audit log: %w", err)
+		}
+		entries = append(entries, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("storage: audit log: %w", err)
+	}
+	if len(entries) > first {
+		entries, hasMore = entries[:first], true
+	}
+	if err := db.Audit(ctx, "audit.read", "audit_log", courtside.OutcomeOK); err != nil {
+		return nil, false, err
+	}
+	return entries, hasMore, nil
 }

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -75,6 +76,9 @@ func (db *DB) Open() error {
 	if db.Path == "" {
 		return fmt.Errorf("storage: database path required")
 	}
+	if err := restrictFileModes(db.Path, true); err != nil {
+		return err
+	}
 	// _txlock=immediate: every transaction takes the write lock at BEGIN, so two writers never
 	// deadlock upgrading a read lock.
 	db.Writer = db.openPool(dsn(db.Path, "rwc", "_txlock=immediate"))
@@ -85,12 +89,50 @@ func (db *DB) Open() error {
 		db.Writer.Close()
 		return fmt.Errorf("storage: open %s: %w", db.Path, err)
 	}
+	// SQLite gives the -wal and -shm files the main file's mode; make sure of it anyway.
+	if err := restrictFileModes(db.Path, false); err != nil {
+		db.Writer.Close()
+		return err
+	}
 	if err := db.migrate(); err != nil {
 		db.Writer.Close()
 		return err
 	}
 	db.Reader = db.openPool(dsn(db.Path, "ro", ""))
 	db.Reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	return nil
+}
+
+// DBFileMode is the mode of the database file and its -wal and -shm files: they hold victim
+// data (sealed, but with everything else in the clear), so only the service's user may read them.
+const DBFileMode fs.FileMode = 0o600
+
+// restrictFileModes gives the database file at path, and its -wal and -shm files when they
+// exist, DBFileMode whatever the umask. With create it first creates an empty database file with
+// that mode, so that SQLite never creates it with a wider one.
+func restrictFileModes(path string, create bool) error {
+	if create {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, DBFileMode)
+		if err != nil {
+			return fmt.Errorf("storage: open %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("storage: open %s: %w", path, err)
+		}
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("storage: stat %s: %w", p, err)
+		}
+		if fi.Mode().Perm() != DBFileMode {
+			if err := os.Chmod(p, DBFileMode); err != nil {
+				return fmt.Errorf("storage: chmod %s: %w", p, err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -70,6 +70,11 @@ func (db *DB) RotateKeys(ctx context.Context, next *Sealer, batch int, progress 
 			}
 		}
 	}
+	// The blind index of contact addresses is keyed by a key derived from the encryption key:
+	// recompute it under next (rows indexed under an older key, or not at all, are redone).
+	if err := db.reindexContacts(ctx, combined, newID, batch); err != nil {
+		return rotated, err
+	}
 	if err := db.Audit(ctx, "keys.rotate", "key:"+hex.EncodeToString(newID[:]), courtside.OutcomeOK); err != nil {
 		return rotated, err
 	}
@@ -133,4 +138,59 @@ func (db *DB) rotateBatch(ctx context.Context, sc sealedColumn, s *Sealer, newID
 		return nil
 	})
 	return n, last, err
+}
+
+// reindexContacts recomputes, in transactions of batch rows, the blind index (address_index) of
+// every contact whose index is missing or not under newID, opening the address with s (which
+// must open values of both keys and index under newID's key).
+func (db *DB) reindexContacts(ctx context.Context, s *Sealer, newID [8]byte, batch int) error {
+	var after int64
+	for {
+		done := true
+		err := db.update(ctx, func(tx *Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT id, channel, address_sealed FROM victim_contacts
+				WHERE id > ? AND (address_index IS NULL OR substr(address_index, 1, 8) <> ?)
+				ORDER BY id LIMIT ?`, after, newID[:], batch)
+			if err != nil {
+				return fmt.Errorf("storage: reindex contacts: %w", err)
+			}
+			type contact struct {
+				id      int64
+				channel courtside.Channel
+				sealed  []byte
+			}
+			var cs []contact
+			for rows.Next() {
+				var c contact
+				if err := rows.Scan(&c.id, &c.channel, &c.sealed); err != nil {
+					rows.Close()
+					return fmt.Errorf("storage: reindex contacts: %w", err)
+				}
+				cs = append(cs, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("storage: reindex contacts: %w", err)
+			}
+			for _, c := range cs {
+				address, err := s.Open(c.sealed, "victim_contacts", "address", c.id)
+				if err != nil {
+					return fmt.Errorf("storage: reindex contact %d: %w", c.id, err)
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE victim_contacts SET address_index = ? WHERE id = ?`,
+					s.BlindIndex(c.channel, address), c.id); err != nil {
+					return fmt.Errorf("storage: reindex contact %d: %w", c.id, err)
+				}
+				after = c.id
+			}
+			done = len(cs) < batch
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"courtside"
 )
 
 // Sealer encrypts victim PII at rest with AES-256-GCM. The additional data binds each
@@ -24,6 +27,11 @@ type Sealer struct {
 	aead  cipher.AEAD
 	keyID [8]byte
 	older map[[8]byte]cipher.AEAD
+
+	// indexKey keys the blind index (BlindIndex); olderIndex holds the index keys of the
+	// older keys, by key id.
+	indexKey   []byte
+	olderIndex map[[8]byte][]byte
 }
 
 // NewSealer returns a Sealer for a 32-byte key.
@@ -39,7 +47,62 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: gcm: %w", err)
 	}
-	return &Sealer{aead: aead, keyID: KeyID(key)}, nil
+	return &Sealer{aead: aead, keyID: KeyID(key), indexKey: blindIndexKey(key)}, nil
+}
+
+// blindIndexKey derives the key of the blind index from the encryption key:
+// HMAC-SHA256(key, "courtside blind index"). It is a different key from the one that seals, so
+// an index value says nothing about the ciphertexts.
+func blindIndexKey(key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("courtside blind index"))
+	return m.Sum(nil)
+}
+
+// NormalizeContact returns the form of a contact address the blind index is computed over:
+// e-mail addresses lower-cased, phone numbers (SMS) reduced to their E.164 digits, webhook URLs
+// trimmed.
+func NormalizeContact(channel courtside.Channel, address string) string {
+	address = strings.TrimSpace(address)
+	switch channel {
+	case courtside.ChannelEmail:
+		return strings.ToLower(address)
+	case courtside.ChannelSMS:
+		var b strings.Builder
+		for _, r := range address {
+			if r >= '0' && r <= '9' {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	return address
+}
+
+// BlindIndex returns the blind index of a contact address under the current key: key id (8
+// bytes) | HMAC-SHA256(index key, channel | 0 | normalised address). Equal addresses (after
+// NormalizeContact) have equal indexes, so a lookup can match them without the address being
+// stored in the clear; without the key the index cannot be computed or reversed by guessing.
+func (s *Sealer) BlindIndex(channel courtside.Channel, address string) []byte {
+	return blindIndex(s.keyID, s.indexKey, channel, address)
+}
+
+// blindIndexes returns the blind index of an address under the current key and under every
+// older key, so a lookup during a key rotation finds rows not yet re-indexed.
+func (s *Sealer) blindIndexes(channel courtside.Channel, address string) [][]byte {
+	out := [][]byte{s.BlindIndex(channel, address)}
+	for id, k := range s.olderIndex {
+		out = append(out, blindIndex(id, k, channel, address))
+	}
+	return out
+}
+
+func blindIndex(keyID [8]byte, indexKey []byte, channel courtside.Channel, address string) []byte {
+	m := hmac.New(sha256.New, indexKey)
+	m.Write([]byte(channel))
+	m.Write([]byte{0})
+	m.Write([]byte(NormalizeContact(channel, address)))
+	return m.Sum(keyID[:len(keyID):len(keyID)])
 }
 
 // KeyID returns the id stored in front of values sealed with key: the first 8 bytes of
@@ -57,15 +120,22 @@ func (s *Sealer) KeyID() [8]byte { return s.keyID }
 // WithOlder returns a Sealer that seals with s's current key and also opens values sealed with
 // the older keys (and with the older keys of the given Sealers).
 func (s *Sealer) WithOlder(older ...*Sealer) *Sealer {
-	out := &Sealer{aead: s.aead, keyID: s.keyID, older: map[[8]byte]cipher.AEAD{}}
+	out := &Sealer{aead: s.aead, keyID: s.keyID, older: map[[8]byte]cipher.AEAD{},
+		indexKey: s.indexKey, olderIndex: map[[8]byte][]byte{}}
 	add := func(o *Sealer) {
 		for id, a := range o.older {
 			if id != out.keyID {
 				out.older[id] = a
 			}
 		}
+		for id, k := range o.olderIndex {
+			if id != out.keyID {
+				out.olderIndex[id] = k
+			}
+		}
 		if o.keyID != out.keyID {
 			out.older[o.keyID] = o.aead
+			out.olderIndex[o.keyID] = o.indexKey
 		}
 	}
 	add(s)

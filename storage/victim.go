@@ -68,7 +68,8 @@ func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE victim_contacts SET address_sealed = ? WHERE id = ?`, sealed, cid); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE victim_contacts SET address_sealed = ?, address_index = ? WHERE id = ?`,
+				sealed, db.Sealer.BlindIndex(c.Channel, c.Address), cid); err != nil {
 				return fmt.Errorf("storage: seal contact: %w", err)
 			}
 		}
@@ -94,6 +95,69 @@ func victimScope(u *courtside.User) (string, []any) {
 			WHERE cv.victim_id = v.id AND c.organization_id = ?)`, []any{u.OrganizationID}
 	}
 	return "0 = 1", nil
+}
+
+// FindVictimsByContact returns the victims, without PII (see FindVictims), with a contact point
+// on channel whose address equals address once normalised (NormalizeContact). The match is made
+// on the blind index, so the address is never stored or compared in the clear. Only coordinators
+// may look up by contact, and only among their own organisation's victims: to anyone else a
+// match would tell whom an address belongs to. The lookup is audited by victim, never by address.
+func (db *DB) FindVictimsByContact(ctx context.Context, channel courtside.Channel, address string) ([]*courtside.Victim, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role != courtside.RoleCoordinator || u.OrganizationID == 0 {
+		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may look victims up by contact.")
+	}
+	if channel, err = courtside.ParseChannel(string(channel)); err != nil {
+		return nil, err
+	}
+	if db.Sealer == nil {
+		return nil, fmt.Errorf("storage: no encryption key configured")
+	}
+	if NormalizeContact(channel, address) == "" {
+		return nil, nil
+	}
+	indexes := db.Sealer.blindIndexes(channel, address)
+	args := []any{channel}
+	for _, ix := range indexes {
+		args = append(args, ix)
+	}
+	scope, scopeArgs := victimScope(u)
+	rows, err := db.Reader.QueryContext(ctx, `SELECT DISTINCT v.id FROM victim_contacts c JOIN victims v ON v.id = c.victim_id
+		WHERE c.channel = ? AND c.address_index IN (`+placeholders(len(indexes))+`) AND `+scope+` ORDER BY v.id`,
+		append(args, scopeArgs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: find victims by contact: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("storage: find victims by contact: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: find victims by contact: %w", err)
+	}
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		tx.Audit("victim.find_by_contact", "victim:none", courtside.OutcomeOK)
+	}
+	for _, id := range ids {
+		tx.Audit("victim.find_by_contact", victimObject(id), courtside.OutcomeOK)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return db.FindVictims(ctx, ids...)
 }
 
 // FindVictimByID returns a victim the caller may see, without PII (see FindVictims).

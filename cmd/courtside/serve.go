@@ -24,6 +24,9 @@ const calendarProjection = "calendar-projection"
 // liveFeed is the consumer group that feeds GraphQL subscriptions.
 const liveFeed = "live-feed"
 
+// offerSweepInterval is how often the offer-expiry sweep (storage.DB.ExpireOffers) runs.
+const offerSweepInterval = 30 * time.Second
+
 // Main is the running service: database, event router and HTTP server, closed in reverse
 // order of opening.
 type Main struct {
@@ -37,6 +40,8 @@ type Main struct {
 	Listener net.Listener
 
 	routerDone chan error
+	stopSweep  context.CancelFunc // stops the offer-expiry sweep
+	sweepDone  chan struct{}
 }
 
 // runServe runs `courtside serve` until ctx is cancelled (SIGINT or SIGTERM).
@@ -107,6 +112,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	})
 	m.routerDone = make(chan error, 1)
 	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
+	m.startOfferSweep(ctx)
 
 	mux, err := m.routes()
 	if err != nil {
@@ -124,10 +130,35 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	return nil
 }
 
+// startOfferSweep runs the offer-expiry sweep every offerSweepInterval, as the system (no
+// user in its context), until Close stops it.
+func (m *Main) startOfferSweep(ctx context.Context) {
+	ctx, m.stopSweep = context.WithCancel(context.WithoutCancel(ctx))
+	m.sweepDone = make(chan struct{})
+	go func() {
+		defer close(m.sweepDone)
+		ticker := time.NewTicker(offerSweepInterval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+			n, err := m.DB.ExpireOffers(ctx)
+			if err != nil && ctx.Err() == nil {
+				m.Logger.Error("offer expiry sweep", "err", err, "expired", n)
+			} else if n > 0 {
+				m.Logger.Info("offer expiry sweep", "expired", n)
+			}
+		}
+	}()
+}
+
 // routes builds the HTTP handler of interfaces.md.
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
-		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, BaseURL: m.Config.BaseURL,
+		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, BaseURL: m.Config.BaseURL,
 		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub})
 	if err != nil {
 		return nil, err
@@ -141,6 +172,13 @@ func (m *Main) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The redirect and the 404 carry a small HTML or text body: the same headers as every
+		// HTML page (graph's GraphiQL page sets its own, with a script nonce).
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
 		if r.URL.Path != "/" {
 			http.Error(w, "Not found.", http.StatusNotFound)
 			return
@@ -177,6 +215,10 @@ func (m *Main) Close() error {
 	}
 	if m.Hub != nil {
 		m.Hub.Close() // Shutdown leaves WebSocket connections alone: close them with 1001
+	}
+	if m.stopSweep != nil {
+		m.stopSweep()
+		<-m.sweepDone
 	}
 	if m.Router != nil {
 		errs = append(errs, m.Router.Close())
