@@ -12,7 +12,7 @@ import (
 
 const accompanimentColumns = `a.id, a.hearing_id, a.victim_id, a.advocate_id, a.status, a.meeting_point, a.created_at, a.updated_at`
 
-func scanAccompaniment(s interface{ Scan(...any) error }) (*courtside.Accompaniment, error) {
+func scanAccompaniment(s scanner) (*courtside.Accompaniment, error) {
 	var a courtside.Accompaniment
 	if err := s.Scan(&a.ID, &a.HearingID, &a.VictimID, &a.AdvocateID, &a.Status, &a.MeetingPoint, scanTime{&a.CreatedAt}, scanTime{&a.UpdatedAt}); err != nil {
 		return nil, err
@@ -123,14 +123,5 @@ func (db *DB) FindAccompaniments(ctx context.Context, f courtside.AccompanimentF
 	if err != nil {
 		return nil, fmt.Errorf("storage: find accompaniments: %w", err)
 	}
-	defer rows.Close()
-	var out []*courtside.Accompaniment
-	for rows.Next() {
-		a, err := scanAccompaniment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("storage: scan accompaniment: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(rows, "accompaniment", scanAccompaniment)
 }

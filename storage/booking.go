@@ -27,7 +27,7 @@ func bookingFields(b *courtside.InterpreterBooking) []any {
 		&b.FallbackReason, &b.DeclineReason, &b.PreviousBookingID, scanTime{&b.CreatedAt}, scanTime{&b.UpdatedAt}}
 }
 
-func scanBooking(s interface{ Scan(...any) error }) (*courtside.InterpreterBooking, error) {
+func scanBooking(s scanner) (*courtside.InterpreterBooking, error) {
 	var b courtside.InterpreterBooking
 	if err := s.Scan(bookingFields(&b)...); err != nil {
 		return nil, err
@@ -383,14 +383,5 @@ func (db *DB) FindBookings(ctx context.Context, f courtside.BookingFilter) ([]*c
 	if err != nil {
 		return nil, fmt.Errorf("storage: find bookings: %w", err)
 	}
-	defer rows.Close()
-	var out []*courtside.InterpreterBooking
-	for rows.Next() {
-		b, err := scanBooking(rows)
-		if err != nil {
-			return nil, fmt.Errorf("storage: scan booking: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return collect(rows, "booking", scanBooking)
 }

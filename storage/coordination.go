@@ -153,19 +153,7 @@ func queryHearings(ctx context.Context, q queryer, cond string, args []any) ([]*
 	if err != nil {
 		return nil, fmt.Errorf("storage: find hearings: %w", err)
 	}
-	defer rows.Close()
-	var hs []*courtside.Hearing
-	for rows.Next() {
-		h, err := scanHearing(rows)
-		if err != nil {
-			return nil, fmt.Errorf("storage: scan hearing: %w", err)
-		}
-		hs = append(hs, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: find hearings: %w", err)
-	}
-	return hs, nil
+	return collect(rows, "hearing", scanHearing)
 }
 
 // queryCourts returns the courts of query, which selects courtColumns.

@@ -44,7 +44,7 @@ func (db *DB) CreateCourt(ctx context.Context, c *courtside.Court) error {
 
 const courtColumns = `id, name, time_zone, address, created_at`
 
-func scanCourt(s interface{ Scan(...any) error }) (*courtside.Court, error) {
+func scanCourt(s scanner) (*courtside.Court, error) {
 	var c courtside.Court
 	if err := s.Scan(&c.ID, &c.Name, &c.TimeZone, &c.Address, scanTime{&c.CreatedAt}); err != nil {
 		return nil, err
@@ -90,14 +90,5 @@ func (db *DB) findCourts(ctx context.Context, query string, args ...any) ([]*cou
 	if err != nil {
 		return nil, fmt.Errorf("storage: find courts: %w", err)
 	}
-	defer rows.Close()
-	var courts []*courtside.Court
-	for rows.Next() {
-		c, err := scanCourt(rows)
-		if err != nil {
-			return nil, fmt.Errorf("storage: scan court: %w", err)
-		}
-		courts = append(courts, c)
-	}
-	return courts, rows.Err()
+	return collect(rows, "court", scanCourt)
 }

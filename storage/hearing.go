@@ -19,7 +19,7 @@ const updateReason = "updated by the prosecutor's system"
 const hearingColumns = `h.id, h.case_id, h.court_id, h.kind, h.starts_at, h.ends_at, h.courtroom, h.judge,
 	h.status, h.sequence, COALESCE(h.external_id, ''), h.created_at, h.updated_at`
 
-func scanHearing(s interface{ Scan(...any) error }) (*courtside.Hearing, error) {
+func scanHearing(s scanner) (*courtside.Hearing, error) {
 	var h courtside.Hearing
 	err := s.Scan(&h.ID, &h.CaseID, &h.CourtID, &h.Kind, scanTime{&h.StartsAt}, scanTime{&h.EndsAt}, &h.Courtroom,
 		&h.Judge, &h.Status, &h.Sequence, &h.ExternalID, scanTime{&h.CreatedAt}, scanTime{&h.UpdatedAt})
@@ -311,16 +311,7 @@ func (db *DB) FindHearings(ctx context.Context, f courtside.HearingFilter) ([]*c
 	if err != nil {
 		return nil, fmt.Errorf("storage: find hearings: %w", err)
 	}
-	defer rows.Close()
-	var hs []*courtside.Hearing
-	for rows.Next() {
-		h, err := scanHearing(rows)
-		if err != nil {
-			return nil, fmt.Errorf("storage: scan hearing: %w", err)
-		}
-		hs = append(hs, h)
-	}
-	return hs, rows.Err()
+	return collect(rows, "hearing", scanHearing)
 }
 
 // FindHearingChanges returns the history of the hearings the caller may see, oldest first.
