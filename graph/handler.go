@@ -27,8 +27,6 @@ import (
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
 	"github.com/graphql-go/graphql/language/location"
-	"github.com/graphql-go/graphql/language/parser"
-	"github.com/graphql-go/graphql/language/source"
 )
 
 // Defaults of Config's limits.
@@ -261,13 +259,9 @@ func (h *handler) execute(ctx context.Context, req request) result {
 		return result{errors: []gqlerrors.FormattedError{formatted(&Error{Code: CodeInvalid, Rule: "depth",
 			Message: fmt.Sprintf("The document nests brackets more than %d deep.", h.maxNesting)})}}
 	}
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{
-		Body: []byte(req.Query), Name: "GraphQL request",
-	})})
-	if err != nil {
-		fe := gqlerrors.FormatError(err)
-		fe.Extensions = map[string]interface{}{"code": CodeInvalid}
-		return result{errors: []gqlerrors.FormattedError{fe}}
+	doc, errs := parseDocument(req.Query)
+	if errs != nil {
+		return result{errors: errs}
 	}
 	if op := selectOperation(doc, req.OperationName); op != nil && op.Operation == ast.OperationTypeSubscription {
 		return result{errors: []gqlerrors.FormattedError{formatted(invalid("", "Subscriptions run over WebSocket: GET /graphql with subprotocol graphql-transport-ws."))}}

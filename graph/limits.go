@@ -7,6 +7,8 @@ import (
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
 	"github.com/graphql-go/graphql/language/kinds"
+	"github.com/graphql-go/graphql/language/parser"
+	"github.com/graphql-go/graphql/language/source"
 	"github.com/graphql-go/graphql/language/visitor"
 )
 
@@ -184,6 +186,33 @@ func limitsRule(maxDepth, maxAliases, maxFields int) graphql.ValidationRuleFn {
 			},
 		}}
 	}
+}
+
+// parseDocument parses a GraphQL document, and refuses what graphql-go's parser lets through
+// but its validator cannot walk: a variable definition without a type (`query($id:) {...}`),
+// on which ValidateDocument dereferences nil.
+func parseDocument(query string) (*ast.Document, []gqlerrors.FormattedError) {
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{
+		Body: []byte(query), Name: "GraphQL request",
+	})})
+	if err != nil {
+		fe := gqlerrors.FormatError(err)
+		fe.Extensions = map[string]interface{}{"code": CodeInvalid}
+		return nil, []gqlerrors.FormattedError{fe}
+	}
+	for _, def := range doc.Definitions {
+		op, ok := def.(*ast.OperationDefinition)
+		if !ok {
+			continue
+		}
+		for _, v := range op.VariableDefinitions {
+			if v == nil || v.Variable == nil || v.Variable.Name == nil || v.Type == nil {
+				return nil, []gqlerrors.FormattedError{formatted(&Error{Code: CodeInvalid, Rule: "variables",
+					Message: "Every variable needs a type, such as $id: ID!."})}
+			}
+		}
+	}
+	return doc, nil
 }
 
 // noIntrospectionRule refuses __schema and __type when introspection is switched off.

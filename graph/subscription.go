@@ -17,8 +17,6 @@ import (
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/ast"
-	"github.com/graphql-go/graphql/language/parser"
-	"github.com/graphql-go/graphql/language/source"
 )
 
 // GraphQL subscriptions over WebSocket, in the graphql-transport-ws protocol of the npm
@@ -483,13 +481,9 @@ func (h *handler) validateSubscription(req request) []gqlerrors.FormattedError {
 	if !nestingOK(req.Query, h.maxNesting) {
 		return one(&Error{Code: CodeInvalid, Rule: "depth", Message: fmt.Sprintf("The document nests brackets more than %d deep.", h.maxNesting)})
 	}
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{
-		Body: []byte(req.Query), Name: "GraphQL request",
-	})})
-	if err != nil {
-		fe := gqlerrors.FormatError(err)
-		fe.Extensions = map[string]interface{}{"code": CodeInvalid}
-		return []gqlerrors.FormattedError{fe}
+	doc, errs := parseDocument(req.Query)
+	if errs != nil {
+		return errs
 	}
 	op := selectOperation(doc, req.OperationName)
 	if op == nil {
