@@ -1,14 +1,10 @@
 package main_test
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,29 +30,8 @@ func TestDocsExamplesAreValid(t *testing.T) {
 		t.Fatalf("found %d examples in docs/api.md", len(bodies))
 	}
 
-	db := filepath.Join(t.TempDir(), "demo.db")
-	cmd := exec.Command(binary, "serve", "--demo", "--addr", "127.0.0.1:0", "--db", db)
-	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	var base, admin string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 4 && f[0] == "admin" {
-			admin = f[2]
-		}
-		if line, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-			base = line
-			break
-		}
-	}
-	if base == "" || admin == "" {
-		t.Fatalf("demo server did not start; log:\n%s", logs.String())
-	}
+	base, logins := startDemo(t)
+	admin := logins["admin"][0]
 	for i, body := range bodies {
 		if !json.Valid([]byte(body)) {
 			t.Errorf("example %d is not JSON:\n%s", i+1, body)

@@ -447,30 +447,9 @@ func TestEndToEnd_CLIErrors(t *testing.T) {
 
 // TestEndToEnd_Demo starts the service with --demo and checks the printed logins work.
 func TestEndToEnd_Demo(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "demo.db")
-	cmd := exec.Command(binary, "serve", "--demo", "--addr", "127.0.0.1:0", "--db", db)
-	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	tokens := map[string][2]string{}
-	var base string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 4 && strings.HasPrefix(f[2], "cs_api_") {
-			tokens[f[0]] = [2]string{f[2], f[3]}
-		}
-		if line, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-			base = line
-			break
-		}
-	}
-	if base == "" || len(tokens) < 5 {
-		t.Fatalf("demo printed %d logins, base %q; log:\n%s", len(tokens), base, logs.String())
+	base, tokens := startDemo(t)
+	if len(tokens) < 5 {
+		t.Fatalf("demo printed %d logins", len(tokens))
 	}
 	from := time.Now().UTC().Format(time.RFC3339)
 	to := time.Now().UTC().Add(60 * 24 * time.Hour).Format(time.RFC3339)
@@ -482,4 +461,32 @@ func TestEndToEnd_Demo(t *testing.T) {
 	if cals, _ := got["calendars"].([]any); len(cals) != 1 {
 		t.Fatalf("demo advocate's calendars: %v", got)
 	}
+}
+
+// startDemo runs `courtside serve --demo` on a fresh database and returns its URL and the
+// printed logins: username -> {API token, app password}.
+func startDemo(t *testing.T) (string, map[string][2]string) {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "demo.db")
+	cmd := exec.Command(binary, "serve", "--demo", "--addr", "127.0.0.1:0", "--db", db)
+	stdout, _ := cmd.StdoutPipe()
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	tokens := map[string][2]string{}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 4 && strings.HasPrefix(f[2], "cs_api_") {
+			tokens[f[0]] = [2]string{f[2], f[3]}
+		}
+		if base, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+			return base, tokens
+		}
+	}
+	t.Fatalf("demo server did not start; log:\n%s", logs.String())
+	return "", nil
 }
