@@ -78,18 +78,8 @@ func TestCalendar_ChangesRecordLeaving(t *testing.T) {
 	ctx := context.Background()
 	project := func(ev courtside.Event) {
 		t.Helper()
-		tx, err := f.db.Writer.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		ev.HearingID, ev.At = f.hearing.ID, time.Now()
-		if err := f.db.ProjectCalendar(ctx, tx, ev); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		ev.HearingID = f.hearing.ID
+		runProjection(t, f.db, ev)
 	}
 	b, err := f.db.RequestInterpreter(f.as(f.prosecutor), f.hearing.ID, "es", nil)
 	if err != nil {
@@ -132,19 +122,11 @@ func TestCalendar_Changes(t *testing.T) {
 	ctx := context.Background()
 	project := func(hearingIDs ...int64) {
 		t.Helper()
-		tx, err := f.db.Writer.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
+		var evs []courtside.Event
 		for _, id := range hearingIDs {
-			if err := f.db.ProjectCalendar(ctx, tx, courtside.Event{Type: courtside.EventHearingChanged, HearingID: id, At: time.Now()}); err != nil {
-				t.Fatal(err)
-			}
+			evs = append(evs, courtside.Event{Type: courtside.EventHearingChanged, HearingID: id})
 		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		runProjection(t, f.db, evs...)
 	}
 	changes := func(since int64) ([]courtside.CalendarChange, int64) {
 		t.Helper()

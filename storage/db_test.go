@@ -138,3 +138,24 @@ func TestDB_OpenTwice(t *testing.T) {
 		t.Fatal("the reader pool accepted a write")
 	}
 }
+
+// runProjection runs the calendar projection over events in one transaction, as the event router
+// would, stamping each with the current time.
+func runProjection(t *testing.T, db *storage.DB, evs ...courtside.Event) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, ev := range evs {
+		ev.At = time.Now()
+		if err := db.ProjectCalendar(ctx, tx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -174,18 +174,8 @@ func TestReconfirm_CancelCancelsAndStaysInCalendars(t *testing.T) {
 	ctx := context.Background()
 	project := func(ev courtside.Event) {
 		t.Helper()
-		tx, err := f.db.Writer.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		ev.HearingID, ev.At = f.hearing.ID, time.Now()
-		if err := f.db.ProjectCalendar(ctx, tx, ev); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		ev.HearingID = f.hearing.ID
+		runProjection(t, f.db, ev)
 	}
 	project(courtside.Event{Type: courtside.EventBookingAccepted, UserID: f.interpreter.ID})
 	_, before, _ := f.db.CalendarChanges(ctx, f.interpreter.ID, 0)
