@@ -491,12 +491,7 @@ func TestBooking_RefusedWritesNothing(t *testing.T) {
 			t.Errorf("%s: %v, want %s %q", tt.name, err, tt.code, tt.field)
 		}
 	}
-	after := f.writes(t)
-	for table, n := range before {
-		if after[table] != n {
-			t.Errorf("%s: %d rows, was %d", table, after[table], n)
-		}
-	}
+	sameCounts(t, "refused write", before, f.writes(t))
 }
 
 func TestBooking_EventsCommitWithTheChange(t *testing.T) {
@@ -515,12 +510,7 @@ func TestBooking_EventsCommitWithTheChange(t *testing.T) {
 		t.Fatal("a decline succeeded without its events")
 	}
 	f.db.Publish = publish
-	after := f.writes(t)
-	for table, n := range before {
-		if after[table] != n {
-			t.Errorf("%s: %d rows, was %d", table, after[table], n)
-		}
-	}
+	sameCounts(t, "refused write", before, f.writes(t))
 	bs, err := f.db.FindBookings(f.as(f.interpreter), courtside.BookingFilter{})
 	if err != nil || len(bs) != 1 || bs[0].Status != courtside.BookingOffered {
 		t.Fatalf("after the failed decline: %v %+v", err, bs)

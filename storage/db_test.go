@@ -159,3 +159,14 @@ func runProjection(t *testing.T, db *storage.DB, evs ...courtside.Event) {
 		t.Fatal(err)
 	}
 }
+
+// sameCounts fails the test for every table whose row count changed: the check that a refused
+// or failed write left nothing behind.
+func sameCounts(t *testing.T, what string, before, after map[string]int) {
+	t.Helper()
+	for table, n := range before {
+		if after[table] != n {
+			t.Errorf("%s: %s has %d rows, had %d", what, table, after[table], n)
+		}
+	}
+}

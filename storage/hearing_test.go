@@ -146,12 +146,7 @@ func TestHearing_RefusedWritesNothing(t *testing.T) {
 			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
 		}
 	}
-	after := f.counts(t)
-	for table, n := range before {
-		if after[table] != n {
-			t.Errorf("%s: %d rows, was %d", table, after[table], n)
-		}
-	}
+	sameCounts(t, "refused write", before, f.counts(t))
 }
 
 func TestHearing_EventsCommitWithTheChange(t *testing.T) {
@@ -164,12 +159,7 @@ func TestHearing_EventsCommitWithTheChange(t *testing.T) {
 	if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err == nil {
 		t.Fatal("post succeeded without its event")
 	}
-	after := f.counts(t)
-	for table, n := range before {
-		if after[table] != n {
-			t.Errorf("%s: %d rows, was %d: a change was written without its event", table, after[table], n)
-		}
-	}
+	sameCounts(t, "a change without its event", before, f.counts(t))
 }
 
 func TestHearing_Visibility(t *testing.T) {

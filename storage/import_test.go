@@ -84,12 +84,7 @@ func TestImport_ErrorsNameLineAndColumnAndImportNothing(t *testing.T) {
 		if courtside.ErrorCode(err) != courtside.EINVALID || !strings.Contains(courtside.ErrorMessage(err), tt.want) {
 			t.Errorf("%s: %v, want EINVALID naming %q", tt.name, err, tt.want)
 		}
-		after := f.counts(t)
-		for table, n := range before {
-			if after[table] != n {
-				t.Errorf("%s: %s has %d rows, had %d", tt.name, table, after[table], n)
-			}
-		}
+		sameCounts(t, tt.name, before, f.counts(t))
 	}
 	// Another office's docket in the same court is refused, naming the line.
 	other := header + "X-1,26-CR-1,Main Courthouse,PLEA,2026-12-01 09:30,2026-12-01 10:30,,,\n"

@@ -119,12 +119,7 @@ func TestVictim_Validation(t *testing.T) {
 			t.Errorf("%+v as %s: %v, want %s %s", tt.v, tt.u.Username, err, tt.code, tt.field)
 		}
 	}
-	after := f.counts(t)
-	for table, n := range before {
-		if after[table] != n {
-			t.Errorf("%s: %d rows, was %d", table, after[table], n)
-		}
-	}
+	sameCounts(t, "refused write", before, f.counts(t))
 }
 
 func TestAccompaniment_Assign(t *testing.T) {
