@@ -19,26 +19,30 @@ type auditRow struct {
 	action, object, outcome string
 }
 
-// appendAudit writes one hash-chained audit row.
-func appendAudit(ctx context.Context, tx *sql.Tx, at time.Time, actor int64, a auditRow) error {
+// appendAudit writes the rows, hash-chained after the last row of the log. It reads the chain's
+// end once, however many rows one transaction writes.
+func appendAudit(ctx context.Context, tx *sql.Tx, at time.Time, actor int64, rows []auditRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var last int64
 	var prev string
-	err := tx.QueryRowContext(ctx, `SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prev)
+	err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&last, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("storage: audit chain: %w", err)
 	}
-	var id int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log`).Scan(&id); err != nil {
-		return fmt.Errorf("storage: audit id: %w", err)
-	}
-	e := courtside.AuditEntry{ID: id, At: at, ActorID: actor, Action: a.action, Object: a.object, Outcome: a.outcome, PrevHash: prev}
-	e.Hash = auditHash(&e)
 	var actorArg any
 	if actor != 0 {
 		actorArg = actor
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, at, actor_id, action, object, outcome, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)`,
-		e.ID, FormatTime(e.At), actorArg, e.Action, e.Object, e.Outcome, e.PrevHash, e.Hash); err != nil {
-		return fmt.Errorf("storage: insert audit: %w", err)
+	for i, a := range rows {
+		e := courtside.AuditEntry{ID: last + 1 + int64(i), At: at, ActorID: actor, Action: a.action, Object: a.object, Outcome: a.outcome, PrevHash: prev}
+		e.Hash = auditHash(&e)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, at, actor_id, action, object, outcome, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)`,
+			e.ID, FormatTime(e.At), actorArg, e.Action, e.Object, e.Outcome, e.PrevHash, e.Hash); err != nil {
+			return fmt.Errorf("storage: insert audit: %w", err)
+		}
+		prev = e.Hash
 	}
 	return nil
 }

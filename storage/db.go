@@ -227,11 +227,9 @@ func (tx *Tx) Audit(action, object, outcome string) {
 
 // Commit writes the queued audit rows and events, then commits.
 func (tx *Tx) Commit(ctx context.Context) error {
-	for _, a := range tx.audits {
-		if err := appendAudit(ctx, tx.Tx, tx.now, tx.actor, a); err != nil {
-			tx.Rollback()
-			return err
-		}
+	if err := appendAudit(ctx, tx.Tx, tx.now, tx.actor, tx.audits); err != nil {
+		tx.Rollback()
+		return err
 	}
 	if len(tx.events) > 0 {
 		if tx.db.Publish == nil {

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,10 @@ func TestImport_IdempotentUpsert(t *testing.T) {
 	}
 	if _, err := f.db.FindCaseByDocket(ctx, f.prosecutor.OrganizationID, f.court.ID, "26-CR-9"); err != nil {
 		t.Fatalf("new docket not opened: %v", err)
+	}
+	// One import is one transaction with many audit rows: the chain holds across them.
+	if n, err := f.db.VerifyAudit(context.Background()); err != nil || n < 4 {
+		t.Fatalf("audit chain after an import: %d rows, %v", n, err)
 	}
 	events := f.count(t, "events")
 	res, err = f.db.ImportHearings(ctx, strings.NewReader(docket), nil)
