@@ -340,7 +340,8 @@ func TestInternalErrors(t *testing.T) {
 	}
 }
 
-func TestWebSocketUpgradeNotYet(t *testing.T) {
+// TestWebSocketUpgradeWithoutHub: with no live feed configured, an upgrade answers 501.
+func TestWebSocketUpgradeWithoutHub(t *testing.T) {
 	e := newEnv(t)
 	req, _ := http.NewRequest(http.MethodGet, e.srv.URL, nil)
 	req.Header.Set("Connection", "Upgrade")
