@@ -490,3 +490,17 @@ func startDemo(t *testing.T) (string, map[string][2]string) {
 	t.Fatalf("demo server did not start; log:\n%s", logs.String())
 	return "", nil
 }
+
+// TestEndToEnd_IntrospectionSwitch checks `serve --introspection=false` refuses __schema while
+// ordinary queries still run.
+func TestEndToEnd_IntrospectionSwitch(t *testing.T) {
+	w := newWorld(t)
+	s := startServer(t, w.db, "--introspection=false")
+	_, errs := gql(t, s.url, w.admin, `{ __schema { queryType { name } } }`, nil)
+	if len(errs) != 1 || dig(errs[0], "extensions", "code") != "INVALID" || dig(errs[0], "extensions", "rule") != "introspection" {
+		t.Fatalf("introspection with --introspection=false: %v", errs)
+	}
+	if me := mustGQL(t, s.url, w.admin, `{ me { username } }`, nil); dig(me, "me", "username") != "admin" {
+		t.Fatalf("me: %v", me)
+	}
+}
