@@ -266,16 +266,8 @@ func (h *handler) execute(ctx context.Context, req request) result {
 	if op := selectOperation(doc, req.OperationName); op != nil && op.Operation == ast.OperationTypeSubscription {
 		return result{errors: []gqlerrors.FormattedError{formatted(invalid("", "Subscriptions run over WebSocket: GET /graphql with subprotocol graphql-transport-ws."))}}
 	}
-	for _, rules := range [][]graphql.ValidationRuleFn{h.limits, graphql.SpecifiedRules} {
-		if vr := graphql.ValidateDocument(&h.schema, doc, rules); !vr.IsValid {
-			for i, fe := range vr.Errors {
-				if _, ok := fe.Extensions["code"]; !ok {
-					fe.Extensions = map[string]interface{}{"code": CodeInvalid}
-				}
-				vr.Errors[i] = fe
-			}
-			return result{errors: vr.Errors}
-		}
+	if errs := h.validate(doc); errs != nil {
+		return result{errors: errs}
 	}
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.schema,

@@ -206,13 +206,52 @@ func parseDocument(query string) (*ast.Document, []gqlerrors.FormattedError) {
 			continue
 		}
 		for _, v := range op.VariableDefinitions {
-			if v == nil || v.Variable == nil || v.Variable.Name == nil || v.Type == nil {
+			if v == nil || v.Variable == nil || v.Variable.Name == nil || !typeComplete(v.Type) {
 				return nil, []gqlerrors.FormattedError{formatted(&Error{Code: CodeInvalid, Rule: "variables",
 					Message: "Every variable needs a type, such as $id: ID!."})}
 			}
 		}
 	}
 	return doc, nil
+}
+
+// typeComplete reports whether a variable's type names a type at every level: graphql-go's
+// parser accepts `$a: !` and `$a: [ ]`, leaving a nil inside.
+func typeComplete(t ast.Type) bool {
+	switch t := t.(type) {
+	case *ast.Named:
+		return t != nil && t.Name != nil
+	case *ast.NonNull:
+		return t != nil && typeComplete(t.Type)
+	case *ast.List:
+		return t != nil && typeComplete(t.Type)
+	}
+	return false
+}
+
+// validate runs our limits, then the specification's rules (only on documents the limits
+// passed). Every error carries extensions.code. graphql-go's parser lets through malformed
+// documents on which its validator dereferences nil; a panic while validating is therefore the
+// document's fault, and answers INVALID rather than INTERNAL.
+func (h *handler) validate(doc *ast.Document) (errs []gqlerrors.FormattedError) {
+	defer func() {
+		if r := recover(); r != nil {
+			errs = []gqlerrors.FormattedError{formatted(&Error{Code: CodeInvalid, Rule: "document",
+				Message: "The document is malformed."})}
+		}
+	}()
+	for _, rules := range [][]graphql.ValidationRuleFn{h.limits, graphql.SpecifiedRules} {
+		if vr := graphql.ValidateDocument(&h.schema, doc, rules); !vr.IsValid {
+			for i, fe := range vr.Errors {
+				if _, ok := fe.Extensions["code"]; !ok {
+					fe.Extensions = map[string]interface{}{"code": CodeInvalid}
+				}
+				vr.Errors[i] = fe
+			}
+			return vr.Errors
+		}
+	}
+	return nil
 }
 
 // noIntrospectionRule refuses __schema and __type when introspection is switched off.

@@ -497,18 +497,7 @@ func (h *handler) validateSubscription(req request) []gqlerrors.FormattedError {
 	} else if f, ok := sel.Selections[0].(*ast.Field); !ok || len(f.Directives) > 0 || f.Name == nil || strings.HasPrefix(f.Name.Value, "__") {
 		return one(invalid("", "A subscription selects exactly one root field, without directives or fragments."))
 	}
-	for _, rules := range [][]graphql.ValidationRuleFn{h.limits, graphql.SpecifiedRules} {
-		if vr := graphql.ValidateDocument(&h.schema, doc, rules); !vr.IsValid {
-			for i, fe := range vr.Errors {
-				if _, ok := fe.Extensions["code"]; !ok {
-					fe.Extensions = map[string]interface{}{"code": CodeInvalid}
-				}
-				vr.Errors[i] = fe
-			}
-			return vr.Errors
-		}
-	}
-	return nil
+	return h.validate(doc)
 }
 
 // operationKey is the context key of a subscription's operation.
