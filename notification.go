@@ -28,7 +28,19 @@ const (
 	NotifyReminder              NotificationKind = "REMINDER"
 	NotifyBookingOffer          NotificationKind = "BOOKING_OFFER"
 	NotifyAccompanimentAssigned NotificationKind = "ACCOMPANIMENT_ASSIGNED"
+	// NotifyNoticeSuppressed tells a victim's advocates that a message to the victim was not
+	// sent because the victim's contact policy forbids it, or that every channel failed.
+	NotifyNoticeSuppressed NotificationKind = "NOTICE_SUPPRESSED"
+	// NotifyBookingUnfilled tells an organisation's coordinators that no interpreter is left
+	// to offer a booking to.
+	NotifyBookingUnfilled NotificationKind = "BOOKING_UNFILLED"
 )
+
+// NotificationKinds lists every kind, in the order the templates document them.
+var NotificationKinds = []NotificationKind{
+	NotifyHearingScheduled, NotifyHearingChanged, NotifyHearingCancelled, NotifyReminder,
+	NotifyBookingOffer, NotifyAccompanimentAssigned, NotifyNoticeSuppressed, NotifyBookingUnfilled,
+}
 
 // Delivery is one message to one recipient on one channel: the evidence that notice was given,
 // and how long before the hearing.
