@@ -37,6 +37,10 @@ const (
 	// courtroom); EventBookingCancelled a live booking cancelled with its hearing.
 	EventBookingNeedsReconfirmation EventType = "booking.needs_reconfirmation"
 	EventBookingCancelled           EventType = "booking.cancelled"
+
+	// EventReminderDue reports a planned reminder whose time has come; it carries the
+	// reminder and its hearing.
+	EventReminderDue EventType = "reminder.due"
 )
 
 // Event is a fact written to the event log in the same transaction as the change it reports.
@@ -52,6 +56,7 @@ type Event struct {
 	AccompanimentID int64          `json:"accompanimentId,omitempty"`
 	BookingID       int64          `json:"bookingId,omitempty"`
 	UserID          int64          `json:"userId,omitempty"`
+	ReminderID      int64          `json:"reminderId,omitempty"`
 	Sequence        int            `json:"sequence,omitempty"`
 	Change          *HearingChange `json:"change,omitempty"`
 }

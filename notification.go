@@ -76,3 +76,117 @@ type DeliveryService interface {
 	// may not see.
 	FindDeliveries(ctx context.Context, filter DeliveryFilter) ([]*Delivery, error)
 }
+
+// UrgentWithin is how close to a hearing a change must be to break the victim's quiet hours.
+const UrgentWithin = 24 * time.Hour
+
+// SendDecision is what the contact policy says about one message on one channel, now.
+type SendDecision struct {
+	// Send is true when the message may go now, at Detail.
+	Send   bool
+	Detail DetailLevel
+	// DeferUntil is set when quiet hours hold the message back until then.
+	DeferUntil time.Time
+	// Reason says why a message is not sent (Send false and DeferUntil zero: suppressed) or
+	// why it is deferred. It never carries an address.
+	Reason string
+}
+
+// SendRequest is what DecideSend looks at.
+type SendRequest struct {
+	Policy   *ContactPolicy
+	Contacts []ContactPoint
+	Channel  Channel
+	Kind     NotificationKind
+	Now      time.Time
+	// HearingStart is when the hearing the message is about starts.
+	HearingStart time.Time
+	// Zone is the victim's time zone, which quiet hours are in.
+	Zone *time.Location
+}
+
+// DecideSend applies a victim's contact policy to one message at send time: the channel must
+// be allowed and the victim's address on it confirmed safe; quiet hours defer the message to
+// their end, except an urgent one (a new, changed or cancelled hearing within UrgentWithin);
+// a reminder is never deferred past its hearing's start.
+func DecideSend(r SendRequest) SendDecision {
+	if r.Policy == nil {
+		return SendDecision{Reason: "no contact policy"}
+	}
+	rule := r.Policy.Rule(r.Channel)
+	if !rule.Allowed {
+		return SendDecision{Reason: "policy: " + string(r.Channel) + " not allowed"}
+	}
+	if !confirmedSafe(r.Contacts, r.Channel) {
+		return SendDecision{Reason: "policy: no " + string(r.Channel) + " address confirmed safe"}
+	}
+	d := SendDecision{Send: true, Detail: rule.Detail}
+	if until, quiet := r.Policy.quietUntil(r.Now, r.Zone); quiet {
+		urgent := r.Kind != NotifyReminder && r.HearingStart.Sub(r.Now) < UrgentWithin
+		if !urgent && (r.Kind != NotifyReminder || until.Before(r.HearingStart)) {
+			return SendDecision{Detail: rule.Detail, DeferUntil: until, Reason: "quiet hours"}
+		}
+	}
+	return d
+}
+
+// NextChannel returns the first channel, in the policy's order, that is allowed, has an
+// address confirmed safe and is not in tried.
+func NextChannel(p *ContactPolicy, contacts []ContactPoint, tried []Channel) (Channel, bool) {
+	if p == nil {
+		return "", false
+	}
+next:
+	for _, r := range p.Channels {
+		for _, t := range tried {
+			if t == r.Channel {
+				continue next
+			}
+		}
+		if r.Allowed && confirmedSafe(contacts, r.Channel) {
+			return r.Channel, true
+		}
+	}
+	return "", false
+}
+
+func confirmedSafe(contacts []ContactPoint, c Channel) bool {
+	for _, cp := range contacts {
+		if cp.Channel == c && cp.ConfirmedSafeAt != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// quietUntil reports whether t falls in the policy's quiet hours in zone, and when they end.
+// Quiet hours may wrap midnight (21:00 to 08:00); equal ends mean none.
+func (p *ContactPolicy) quietUntil(t time.Time, zone *time.Location) (time.Time, bool) {
+	if p.QuietHoursStart == "" || p.QuietHoursEnd == "" || p.QuietHoursStart == p.QuietHoursEnd {
+		return time.Time{}, false
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	start, err1 := time.Parse("15:04", p.QuietHoursStart)
+	end, err2 := time.Parse("15:04", p.QuietHoursEnd)
+	if err1 != nil || err2 != nil {
+		return time.Time{}, false
+	}
+	local := t.In(zone)
+	at := func(day time.Time, hm time.Time) time.Time {
+		return time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, zone)
+	}
+	// Look at the quiet period that began today and the one that began yesterday.
+	for _, day := range []time.Time{local.AddDate(0, 0, -1), local} {
+		from := at(day, start)
+		to := at(day, end)
+		if !to.After(from) {
+			to = at(day.AddDate(0, 0, 1), end)
+		}
+		if !local.Before(from) && local.Before(to) {
+			return to.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
