@@ -190,3 +190,91 @@ func (p *ContactPolicy) quietUntil(t time.Time, zone *time.Location) (time.Time,
 	}
 	return time.Time{}, false
 }
+
+// HearingFacts are the facts about a hearing that a message may tell, as they stood when the
+// notice was planned.
+type HearingFacts struct {
+	Kind      HearingKind   `json:"kind"`
+	Status    HearingStatus `json:"status"`
+	StartsAt  time.Time     `json:"startsAt"`
+	EndsAt    time.Time     `json:"endsAt"`
+	Court     string        `json:"court"`
+	Address   string        `json:"address,omitempty"`
+	Courtroom string        `json:"courtroom,omitempty"`
+	Docket    string        `json:"docket"`
+	// Zone is the court's IANA time zone.
+	Zone string `json:"zone"`
+}
+
+// NoticeFacts are what a delivery's message is rendered from at send time. They carry no
+// victim PII.
+type NoticeFacts struct {
+	Hearing HearingFacts `json:"hearing"`
+	// Before is the hearing before the change, for HEARING_CHANGED.
+	Before *HearingFacts `json:"before,omitempty"`
+	// Lead is the reminder's lead ("168h0m0s", "@07:00"), for REMINDER.
+	Lead string `json:"lead,omitempty"`
+	// BookingID, InterpreterID, RespondBy and Language describe an offer or an unfilled
+	// booking: the language needed.
+	BookingID     int64      `json:"bookingId,omitempty"`
+	InterpreterID int64      `json:"interpreterId,omitempty"`
+	RespondBy     *time.Time `json:"respondBy,omitempty"`
+	Language      string     `json:"language,omitempty"`
+	// Reason is why a victim's notice was suppressed, for NOTICE_SUPPRESSED.
+	Reason string `json:"reason,omitempty"`
+}
+
+// PendingDelivery is a delivery leased to the worker, with what it needs to render and send.
+type PendingDelivery struct {
+	Delivery
+	Audience       Audience
+	Notice         NoticeFacts
+	Sequence       int
+	OrganizationID int64
+}
+
+// Recipient is where and how a leased delivery goes: the address on the delivery's channel,
+// the language and zone, and for a victim the contact policy and contact points in force now.
+type Recipient struct {
+	Address  string
+	Language string
+	Zone     *time.Location
+	// Policy and Contacts are set for victims only; staff have no policy.
+	Policy   *ContactPolicy
+	Contacts []ContactPoint
+	// WebhookURL and WebhookSecret are the recipient's organisation's webhook receiver.
+	WebhookURL    string
+	WebhookSecret string
+}
+
+// DeliveryOutcome is what became of one attempt.
+type DeliveryOutcome struct {
+	// Status is SENT, FAILED or SUPPRESSED; PENDING with NextAttemptAt to try again later
+	// (a backoff after a failure, or quiet hours).
+	Status        DeliveryStatus
+	At            time.Time
+	NextAttemptAt time.Time
+	// Attempted is true when a send was tried (it counts towards the limit).
+	Attempted bool
+	Detail    DetailLevel
+	// Reason says why a delivery failed, was suppressed or waits. With FAILED or SUPPRESSED
+	// the notice goes on the next channel that may reach the recipient, as a new delivery
+	// with its own idempotency key; when none is left, a victim's advocates are told.
+	Reason string
+}
+
+// DeliveryQueue is the delivery worker's view of storage: it leases due deliveries, resolves
+// their recipients, and records outcomes. Sends happen between these calls, outside any
+// transaction.
+type DeliveryQueue interface {
+	// LeaseDeliveries leases up to n due, pending deliveries for leaseFor. A delivery whose
+	// lease runs out before its outcome is recorded is leased again, and sent again under the
+	// same idempotency key.
+	LeaseDeliveries(ctx context.Context, n int, leaseFor time.Duration) ([]*PendingDelivery, error)
+	// DeliveryRecipient opens the recipient's address on the delivery's channel. Opening a
+	// victim's contact point is audited.
+	DeliveryRecipient(ctx context.Context, d *PendingDelivery) (*Recipient, error)
+	// RecordDelivery records an outcome, and in the same transaction the follow-ups it calls
+	// for: the next channel's delivery, or a NOTICE_SUPPRESSED message to the advocates.
+	RecordDelivery(ctx context.Context, d *PendingDelivery, o DeliveryOutcome) error
+}

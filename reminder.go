@@ -24,7 +24,7 @@ type Reminder struct {
 	HearingID int64          `json:"hearingId"`
 	VictimID  int64          `json:"victimId,omitempty"`
 	UserID    int64          `json:"userId,omitempty"`
-	Lead      time.Duration  `json:"lead"`
+	Lead      Lead           `json:"lead"`
 	DueAt     time.Time      `json:"dueAt"`
 	Sequence  int            `json:"sequence"`
 	Status    ReminderStatus `json:"status"`

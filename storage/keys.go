@@ -18,6 +18,7 @@ type sealedColumn struct {
 var sealedColumns = []sealedColumn{
 	{"victims", "legal_name_sealed", "legal_name"},
 	{"victim_contacts", "address_sealed", "address"},
+	{"webhook_endpoints", "secret_sealed", "secret"},
 	{"deliveries", "body_sealed", "body"},
 }
 
@@ -97,9 +98,10 @@ func (db *DB) rotateBatch(ctx context.Context, sc sealedColumn, s *Sealer, newID
 	var n int
 	var last int64
 	err := db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, `+sc.column+` FROM `+sc.table+`
-			WHERE id > ? AND `+sc.column+` IS NOT NULL AND length(`+sc.column+`) > 0 AND substr(`+sc.column+`, 1, 8) <> ?
-			ORDER BY id LIMIT ?`, after, newID[:], batch)
+		// rowid is each table's integer primary key, whatever the column is named.
+		rows, err := tx.QueryContext(ctx, `SELECT rowid, `+sc.column+` FROM `+sc.table+`
+			WHERE rowid > ? AND `+sc.column+` IS NOT NULL AND length(`+sc.column+`) > 0 AND substr(`+sc.column+`, 1, 8) <> ?
+			ORDER BY rowid LIMIT ?`, after, newID[:], batch)
 		if err != nil {
 			return fmt.Errorf("storage: rotate %s: %w", sc.table, err)
 		}
@@ -129,7 +131,7 @@ func (db *DB) rotateBatch(ctx context.Context, sc sealedColumn, s *Sealer, newID
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE `+sc.table+` SET `+sc.column+` = ? WHERE id = ?`, resealed, v.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE `+sc.table+` SET `+sc.column+` = ? WHERE rowid = ?`, resealed, v.id); err != nil {
 				return fmt.Errorf("storage: rotate %s row %d: %w", sc.table, v.id, err)
 			}
 			n++
