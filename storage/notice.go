@@ -205,7 +205,6 @@ func (p *NoticePlanner) audienceOf(ctx context.Context, tx *sql.Tx, hearingID in
 	return courtside.AudienceAdvocate, nil
 }
 
-
 // hearingFacts reads what a message may tell about a hearing, and its case.
 func hearingFacts(ctx context.Context, tx *sql.Tx, hearingID int64) (f factsWithSequence, caseID int64, err error) {
 	var starts, ends string
