@@ -62,6 +62,11 @@ deps:
 		echo "installing the ical.js parser's pinned packages (npm ci)"; \
 		npm ci --prefix calendar/testdata/node-ical --ignore-scripts --no-audit --no-fund; \
 	fi
+	@if [ ! -d calendar/testdata/node-tsdav/node_modules ]; then \
+		command -v npm >/dev/null || { echo "npm (Node.js 20 or later) is needed: the npm tsdav client tests the CalDAV server"; exit 1; }; \
+		echo "installing the tsdav client's pinned packages (npm ci)"; \
+		npm ci --prefix calendar/testdata/node-tsdav --ignore-scripts --no-audit --no-fund; \
+	fi
 
 vet:
 	$(GO) vet ./...
