@@ -11,7 +11,7 @@ GO ?= go
 # (net/http, crypto/tls, crypto/x509) fixed in go1.26.10.
 export GOTOOLCHAIN := go1.26.10
 
-.PHONY: test deps vet fuzz vuln run
+.PHONY: test deps vet fuzz vuln run bench
 
 test: deps vet vuln
 	$(GO) test -race -count=1 ./...
@@ -37,7 +37,7 @@ $(VULNDB)/index/db.json:
 # fuzz runs each fuzz target briefly from its seed corpus in testdata/fuzz: FUZZTIME inputs each
 # (a count, not a duration: go1.26's -fuzztime with a duration can end in a spurious deadline error).
 FUZZTIME ?= 3000x
-FUZZ_TARGETS := storage:FuzzImportHearings calendar:FuzzDecodeICal calendar:FuzzHandlerXML graph:FuzzOperation
+FUZZ_TARGETS := storage:FuzzImportHearings calendar:FuzzDecodeICal calendar:FuzzHandlerXML calendar:FuzzPutICal graph:FuzzOperation
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
@@ -74,3 +74,11 @@ vet:
 
 run:
 	$(GO) run ./cmd/courtside serve --demo
+
+# bench runs every benchmark of issue 8 in one run (cmd/courtside-bench) and writes
+# docs/benchmarks.md; it installs Debian's radicale, the CalDAV server it compares with, when
+# missing. BENCHFLAGS=-quick runs a scaled-down smoke test.
+bench:
+	@command -v radicale >/dev/null || { echo "installing radicale"; $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq radicale; }
+	$(GO) build -o .cache/bench/courtside ./cmd/courtside
+	$(GO) run ./cmd/courtside-bench -courtside .cache/bench/courtside $(BENCHFLAGS)

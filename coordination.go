@@ -229,7 +229,8 @@ type ConflictRequest struct {
 	// TravelBuffer returns the time needed to get from courtA, where the earlier hearing is,
 	// to courtB; it is asked only when the courts differ. Nil means DefaultTravelBuffer.
 	TravelBuffer func(courtA, courtB int64) time.Duration
-	// Hours are the court hours; the zero value means DefaultCourtHours.
+	// Hours are the court hours of a court whose own Hours are not set; the zero value means
+	// DefaultCourtHours.
 	Hours CourtHours
 	// From and To limit the answer to conflicts with at least one hearing overlapping
 	// [From, To); a zero bound is open. Pass hearings a little beyond the range, so that a
@@ -249,7 +250,7 @@ type ConflictRequest struct {
 // the travel buffer, holds for all three: each of them has to get there.
 //
 // A hearing is outside court hours when, in its court's time zone (so daylight saving time is
-// followed), it starts before Hours.Opens or at or after Hours.Closes, ends after Hours.Closes
+// followed), with the court's own Hours (req.Hours when it has none), it starts before Hours.Opens or at or after Hours.Closes, ends after Hours.Closes
 // or at or before Hours.Opens (so a hearing past midnight is caught), or starts or ends on a
 // Saturday or Sunday. A hearing of several days is judged by its first and last day.
 func FindConflicts(req ConflictRequest) []Conflict {
@@ -384,7 +385,11 @@ func FindConflicts(req ConflictRequest) []Conflict {
 			loc, _ = time.LoadLocation(c.TimeZone) // nil when unknown: not judged
 			zones[c.TimeZone] = loc
 		}
-		if loc != nil && outsideCourtHours(h, loc, hours) {
+		courtHours := hours
+		if c.Hours != (CourtHours{}) {
+			courtHours = c.Hours
+		}
+		if loc != nil && outsideCourtHours(h, loc, courtHours) {
 			report(ConflictOutsideCourtHours, "court "+c.Name, h)
 		}
 	}
@@ -462,8 +467,8 @@ type CoordinationService interface {
 	// missing, empty, or longer than 366 days) or EFORBIDDEN (any other role).
 	FindCoverage(ctx context.Context, from, to time.Time) ([]CoverageGap, error)
 
-	// FindConflicts returns the conflicts (FindConflicts, with the default travel buffer and
-	// court hours) with at least one open hearing the caller may see that overlaps [from, to).
+	// FindConflicts returns the conflicts (FindConflicts, with the travel times configured
+	// between courts and each court's hours) with at least one open hearing the caller may see that overlaps [from, to).
 	// Both hearings of a clash are ones the caller may see. Coordinators see those of their
 	// organisation's hearings, and victim overlaps of their own victims only; admins see all
 	// hearings and no victims. Returns EINVALID (from, to) or EFORBIDDEN (any other role).

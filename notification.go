@@ -59,12 +59,19 @@ type Delivery struct {
 	SentAt          *time.Time       `json:"sentAt,omitempty"`
 	LeadTimeMinutes *int             `json:"leadTimeMinutes,omitempty"`
 	Reason          string           `json:"reason,omitempty"`
+	// Audience is the part the recipient plays; Sequence the hearing's sequence the notice is
+	// about (which change); Detail the detail level the message was sent at.
+	Audience Audience    `json:"audience,omitempty"`
+	Sequence int         `json:"sequence"`
+	Detail   DetailLevel `json:"detail,omitempty"`
 }
 
 // DeliveryFilter selects deliveries.
 type DeliveryFilter struct {
 	VictimID  *int64
 	HearingID *int64
+	// Sequence selects the notices about one version of the hearing.
+	Sequence *int
 }
 
 // DeliveryService answers whether, when, how and how long before the hearing notice was given.
@@ -269,10 +276,10 @@ type DeliveryOutcome struct {
 type DeliveryQueue interface {
 	// LeaseDeliveries leases up to n due, pending deliveries for leaseFor. A delivery whose
 	// lease runs out before its outcome is recorded is leased again, and sent again under the
-	// same idempotency key.
+	// same idempotency key. The lease audits the opening of each victim's contact point that
+	// DeliveryRecipient will do.
 	LeaseDeliveries(ctx context.Context, n int, leaseFor time.Duration) ([]*PendingDelivery, error)
-	// DeliveryRecipient opens the recipient's address on the delivery's channel. Opening a
-	// victim's contact point is audited.
+	// DeliveryRecipient opens the recipient's address on the delivery's channel.
 	DeliveryRecipient(ctx context.Context, d *PendingDelivery) (*Recipient, error)
 	// RecordDelivery records an outcome, and in the same transaction the follow-ups it calls
 	// for: the next channel's delivery, or a NOTICE_SUPPRESSED message to the advocates.

@@ -39,8 +39,25 @@ func (s *server) deliveryQueries() graphql.Fields {
 					}
 					return *d.LeadTimeMinutes
 				})},
-			"reason": {Type: graphql.String, Description: "Why a delivery failed or was suppressed.",
+			"reason": {Type: graphql.String, Description: "Why a delivery failed, was suppressed or waits (quiet hours, a retry); never an address.",
 				Resolve: field(func(d *courtside.Delivery) interface{} { return optString(d.Reason) })},
+			"hearingId": {Type: graphql.ID, Description: "The hearing the message is about.",
+				Resolve: field(func(d *courtside.Delivery) interface{} {
+					if d.HearingID == 0 {
+						return nil
+					}
+					return formatID(d.HearingID)
+				})},
+			"hearingSequence": {Type: nonNull(graphql.Int), Description: "The hearing's sequence the message is about: which version, so which change, it told of.",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return d.Sequence })},
+			"audience": {Type: graphql.String, Description: "VICTIM, ADVOCATE, INTERPRETER or COORDINATOR.",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return optString(string(d.Audience)) })},
+			"detail": {Type: graphql.String, Description: "The detail level the message was sent at: FULL, MINIMAL or CONTENT_FREE.",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return optString(string(d.Detail)) })},
+			"attempts": {Type: nonNull(graphql.Int), Description: "How many sends were tried.",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return d.Attempts })},
+			"idempotencyKey": {Type: nonNull(graphql.String), Description: "The key the receiving side saw (Message-ID, Idempotency-Key, webhook-id).",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return d.IdempotencyKey })},
 		},
 	})
 	return graphql.Fields{
@@ -50,6 +67,7 @@ func (s *server) deliveryQueries() graphql.Fields {
 			Args: graphql.FieldConfigArgument{
 				"victimId":  {Type: graphql.ID},
 				"hearingId": {Type: graphql.ID},
+				"sequence":  {Type: graphql.Int, Description: "Only the messages about this version of the hearing (its sequence after a change)."},
 			},
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				a := args{m: p.Args}
@@ -60,6 +78,9 @@ func (s *server) deliveryQueries() graphql.Fields {
 				}
 				if f.HearingID, err = a.optID("hearingId"); err != nil {
 					return nil, err
+				}
+				if v, ok := p.Args["sequence"].(int); ok {
+					f.Sequence = &v
 				}
 				ds, err := s.cfg.Deliveries.FindDeliveries(p.Context, f)
 				if ds == nil && err == nil {

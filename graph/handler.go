@@ -53,6 +53,8 @@ type Config struct {
 	Coordination   courtside.CoordinationService
 	// AuditLog serves Query.auditLog to admins; nil answers it with an internal error.
 	AuditLog AuditLogService
+	// Reports serves Query.caseloadReport; nil answers it with an internal error.
+	Reports courtside.ReportService
 
 	// BaseURL is the service's public URL, for the feed URLs createFeedToken returns.
 	BaseURL string

@@ -90,6 +90,7 @@ func TestRedactionMatrix(t *testing.T) {
 		"interpreterCandidates": `(hearingId: "` + f.hearingID + `", language: "es")`,
 		"coverage":              `(from: "2030-01-01T00:00:00Z", to: "2031-01-01T00:00:00Z")`,
 		"conflicts":             `(from: "2030-01-01T00:00:00Z", to: "2031-01-01T00:00:00Z")`,
+		"caseloadReport":        `(from: "2030-01-01T00:00:00Z", to: "2031-01-01T00:00:00Z")`,
 	}
 	paths := victimPaths(t, types, rootArgs, victimSel)
 	if len(paths) < 4 {

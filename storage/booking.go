@@ -115,12 +115,18 @@ func (db *DB) rankCandidates(ctx context.Context, q queryer, h *courtside.Hearin
 	// The bookings that matter: every booking of this hearing (nobody is asked twice), and the
 	// held bookings of open hearings that overlap the hearing (travel buffer included) or
 	// start in its week.
-	// Hearings within the travel buffer of h clash with it too (courtside.DefaultTravelBuffer).
+	// Hearings within the travel time between their court and h's clash with it too: the
+	// window is widened by the longest travel time from h's court (travel.go).
+	travel, err := travelTimesFrom(ctx, q, h.CourtID)
+	if err != nil {
+		return nil, err
+	}
+	longest := travel.longestFrom(h.CourtID)
 	from, to := courtside.BookingWeek(h.StartsAt, loc)
-	if early := h.StartsAt.Add(-courtside.DefaultTravelTime); early.Before(from) {
+	if early := h.StartsAt.Add(-longest); early.Before(from) {
 		from = early
 	}
-	if late := h.EndsAt.Add(courtside.DefaultTravelTime); late.After(to) {
+	if late := h.EndsAt.Add(longest); late.After(to) {
 		to = late
 	}
 	rows, err := q.QueryContext(ctx, `SELECT `+bookingColumns+`, `+hearingColumns+`
@@ -144,8 +150,8 @@ func (db *DB) rankCandidates(ctx context.Context, q queryer, h *courtside.Hearin
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: interpreter commitments: %w", err)
 	}
-	return courtside.RankCandidates(courtside.RankRequest{Hearing: h, Language: language, Location: loc, Now: now,
-		Interpreters: interpreters, Commitments: commitments, TravelBuffer: courtside.DefaultTravelBuffer}), nil
+	return withBusyBlocks(ctx, q, h, loc, courtside.RankCandidates(courtside.RankRequest{Hearing: h, Language: language, Location: loc, Now: now,
+		Interpreters: interpreters, Commitments: commitments, TravelBuffer: travel.buffer}))
 }
 
 // RequestInterpreter offers the hearing to the best available candidate. When nobody is
@@ -298,44 +304,52 @@ func (db *DB) RespondToBooking(ctx context.Context, bookingID int64, accept bool
 	var b *courtside.InterpreterBooking
 	err = db.update(ctx, func(tx *Tx) error {
 		var err error
-		b, err = scanBooking(tx.QueryRowContext(ctx, `SELECT `+bookingColumns+` FROM interpreter_bookings b
-			WHERE b.id = ? AND b.interpreter_id = ?`, bookingID, u.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return courtside.Errorf(courtside.ENOTFOUND, "Booking not found.")
-		} else if err != nil {
-			return fmt.Errorf("storage: find booking: %w", err)
-		}
-		h, err := scanHearing(tx.QueryRowContext(ctx, `SELECT `+hearingColumns+` FROM hearings h WHERE h.id = ?`, b.HearingID))
-		if err != nil {
-			return fmt.Errorf("storage: find hearing: %w", err)
-		}
-		if accept && !h.Open() {
-			return courtside.Errorf(courtside.ECONFLICT, "Hearing is %s.", h.Status)
-		}
-		if err := b.Respond(accept, tx.now); err != nil {
-			return err
-		}
-		if !accept {
-			b.DeclineReason = reason
-		}
-		if err := updateBooking(ctx, tx, b); err != nil {
-			return err
-		}
-		ev := courtside.Event{Type: courtside.EventBookingAccepted, BookingID: b.ID, HearingID: h.ID, CaseID: h.CaseID, UserID: u.ID}
-		if accept {
-			tx.Audit("booking.accept", bookingObject(b.ID), courtside.OutcomeOK)
-			tx.Event(ev)
-			return nil
-		}
-		ev.Type = courtside.EventBookingDeclined
-		tx.Audit("booking.decline", bookingObject(b.ID), courtside.OutcomeOK)
-		tx.Event(ev)
-		return db.offerNext(ctx, tx, h, b)
+		b, err = db.respondInTx(ctx, tx, u, bookingID, accept, reason)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// respondInTx records, in tx, interpreter u's answer to booking bookingID (reason already
+// checked): the one code path of RespondToBooking and RespondByLink. A decline offers the
+// next candidate.
+func (db *DB) respondInTx(ctx context.Context, tx *Tx, u *courtside.User, bookingID int64, accept bool, reason string) (*courtside.InterpreterBooking, error) {
+	b, err := scanBooking(tx.QueryRowContext(ctx, `SELECT `+bookingColumns+` FROM interpreter_bookings b
+		WHERE b.id = ? AND b.interpreter_id = ?`, bookingID, u.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Booking not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("storage: find booking: %w", err)
+	}
+	h, err := scanHearing(tx.QueryRowContext(ctx, `SELECT `+hearingColumns+` FROM hearings h WHERE h.id = ?`, b.HearingID))
+	if err != nil {
+		return nil, fmt.Errorf("storage: find hearing: %w", err)
+	}
+	if accept && !h.Open() {
+		return nil, courtside.Errorf(courtside.ECONFLICT, "Hearing is %s.", h.Status)
+	}
+	if err := b.Respond(accept, tx.now); err != nil {
+		return nil, err
+	}
+	if !accept {
+		b.DeclineReason = reason
+	}
+	if err := updateBooking(ctx, tx, b); err != nil {
+		return nil, err
+	}
+	ev := courtside.Event{Type: courtside.EventBookingAccepted, BookingID: b.ID, HearingID: h.ID, CaseID: h.CaseID, UserID: u.ID}
+	if accept {
+		tx.Audit("booking.accept", bookingObject(b.ID), courtside.OutcomeOK)
+		tx.Event(ev)
+		return b, nil
+	}
+	ev.Type = courtside.EventBookingDeclined
+	tx.Audit("booking.decline", bookingObject(b.ID), courtside.OutcomeOK)
+	tx.Event(ev)
+	return b, db.offerNext(ctx, tx, h, b)
 }
 
 // offerNext offers the hearing, after declined, to the next ranked available candidate at or

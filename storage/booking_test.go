@@ -195,9 +195,10 @@ func TestBooking_RequestAcceptAndVisibility(t *testing.T) {
 			t.Errorf("%s finds %d bookings (%v), want %d", tt.u.Username, len(bs), err, tt.want)
 		}
 	}
-	// An offer is not yet in the interpreter's calendar.
-	if chs, err := f.db.FindCalendarHearings(context.Background(), mx.ID); err != nil || len(chs) != 0 {
-		t.Fatalf("calendar before accepting: %v %d", err, len(chs))
+	// An offer is in the interpreter's calendar, with their booking to answer (PARTSTAT).
+	if chs, err := f.db.FindCalendarHearings(context.Background(), mx.ID); err != nil || len(chs) != 1 || chs[0].Attendee == nil ||
+		chs[0].Attendee.BookingID != b.ID || chs[0].Attendee.Status != courtside.BookingOffered {
+		t.Fatalf("calendar before accepting: %v %+v", err, chs)
 	}
 
 	// Only the offered interpreter answers.

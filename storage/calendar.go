@@ -16,7 +16,7 @@ const HearingsCalendar = "hearings"
 // calendarMembership returns the SQL condition, on alias h, for the hearings in a user's
 // hearings calendar: a prosecutor's office's hearings, the hearings an advocate accompanies
 // (kept after a cancellation so the calendar shows it cancelled), the hearings an interpreter
-// accepted or must reconfirm (not mere offers), and those whose booking was cancelled with the
+// is offered (so that they can answer in their calendar app), accepted or must reconfirm, and those whose booking was cancelled with the
 // hearing (kept, so the calendar shows STATUS:CANCELLED rather than the event vanishing).
 func calendarMembership(u *courtside.User) (string, []any) {
 	switch u.Role {
@@ -26,7 +26,7 @@ func calendarMembership(u *courtside.User) (string, []any) {
 		return "EXISTS (SELECT 1 FROM accompaniments a WHERE a.hearing_id = h.id AND a.advocate_id = ?)", []any{u.ID}
 	case courtside.RoleInterpreter:
 		return `EXISTS (SELECT 1 FROM interpreter_bookings ib WHERE ib.hearing_id = h.id AND ib.interpreter_id = ?
-			AND (ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION') OR (ib.status = 'CANCELLED' AND h.status = 'CANCELLED')))`, []any{u.ID}
+			AND (ib.status IN ('OFFERED','ACCEPTED','NEEDS_RECONFIRMATION') OR (ib.status = 'CANCELLED' AND h.status = 'CANCELLED')))`, []any{u.ID}
 	}
 	return "0 = 1", nil
 }
@@ -78,6 +78,11 @@ func (db *DB) findCalendarHearings(ctx context.Context, userID int64, hearingID 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: calendar hearings: %w", err)
+	}
+	if u.Role == courtside.RoleInterpreter && len(out) > 0 {
+		if err := fillAttendees(ctx, db.Reader, u, byHearing); err != nil {
+			return nil, err
+		}
 	}
 	if u.Role == courtside.RoleAdvocate && len(out) > 0 {
 		// An advocate's calendar names the victims they accompany, by pseudonym only.
@@ -164,7 +169,7 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 	}
 	switch ev.Type {
 	case courtside.EventHearingScheduled, courtside.EventHearingChanged, courtside.EventHearingCancelled, courtside.EventAccompanimentAssigned,
-		courtside.EventBookingAccepted, courtside.EventBookingDeclined, courtside.EventBookingExpired:
+		courtside.EventBookingAccepted, courtside.EventBookingDeclined, courtside.EventBookingExpired, courtside.EventBookingOffered:
 	default:
 		return nil
 	}
@@ -175,7 +180,7 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 		SELECT a.advocate_id FROM accompaniments a WHERE a.hearing_id = ?
 		UNION
 		SELECT ib.interpreter_id FROM interpreter_bookings ib JOIN hearings h ON h.id = ib.hearing_id
-			WHERE ib.hearing_id = ? AND (ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION')
+			WHERE ib.hearing_id = ? AND (ib.status IN ('OFFERED','ACCEPTED','NEEDS_RECONFIRMATION')
 				OR (ib.status = 'CANCELLED' AND h.status = 'CANCELLED'))`, ev.HearingID, ev.HearingID, ev.HearingID)
 	if err != nil {
 		return fmt.Errorf("storage: calendar audience: %w", err)
@@ -197,6 +202,9 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 	for _, id := range users {
 		if ev.Type == courtside.EventBookingDeclined || ev.Type == courtside.EventBookingExpired {
 			break // the hearing itself did not change: only who sees it may have
+		}
+		if ev.Type == courtside.EventBookingOffered && id != ev.UserID {
+			continue // an offer changes only the offered interpreter's calendar
 		}
 		var version int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO calendar_versions (user_id, calendar, version, updated_at) VALUES (?, ?, 1, ?)
@@ -251,6 +259,30 @@ func (db *DB) projectCalendarLeavers(ctx context.Context, tx *sql.Tx, ev courtsi
 			WHERE user_id = ? AND calendar = ? AND hearing_id = ?`, version, id, HearingsCalendar, ev.HearingID); err != nil {
 			return fmt.Errorf("storage: calendar change: %w", err)
 		}
+	}
+	return nil
+}
+
+// fillAttendees sets the interpreter's live booking on each hearing of their calendar.
+func fillAttendees(ctx context.Context, q queryer, u *courtside.User, byHearing map[int64]*courtside.CalendarHearing) error {
+	rows, err := q.QueryContext(ctx, `SELECT hearing_id, id, status FROM interpreter_bookings
+		WHERE interpreter_id = ? AND status IN ('OFFERED','ACCEPTED','NEEDS_RECONFIRMATION') ORDER BY id`, u.ID)
+	if err != nil {
+		return fmt.Errorf("storage: calendar attendees: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hearingID int64
+		a := &courtside.CalendarAttendee{Username: u.Username}
+		if err := rows.Scan(&hearingID, &a.BookingID, &a.Status); err != nil {
+			return fmt.Errorf("storage: calendar attendees: %w", err)
+		}
+		if ch := byHearing[hearingID]; ch != nil {
+			ch.Attendee = a
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("storage: calendar attendees: %w", err)
 	}
 	return nil
 }

@@ -17,7 +17,8 @@ import (
 var _ courtside.CoordinationService = (*DB)(nil)
 
 // conflictMargin is how far beyond the asked range FindConflicts loads hearings, so that a
-// clash across an edge of the range is found. It exceeds any travel buffer.
+// clash across an edge of the range is found. It exceeds any travel buffer (at most
+// courtside.MaxTravelMinutes).
 const conflictMargin = 24 * time.Hour
 
 // openHearingsIn returns the condition, on alias h, of the open hearings the caller may see
@@ -105,7 +106,7 @@ func (db *DB) FindConflicts(ctx context.Context, from, to time.Time) ([]courtsid
 	}
 	from, to = from.UTC(), to.UTC()
 	cond, args := openHearingsIn(u, from.Add(-conflictMargin), to.Add(conflictMargin))
-	req := courtside.ConflictRequest{From: from, To: to, TravelBuffer: courtside.DefaultTravelBuffer, Hours: courtside.DefaultCourtHours}
+	req := courtside.ConflictRequest{From: from, To: to, Hours: courtside.DefaultCourtHours}
 	err = db.readSnapshot(ctx, func(tx *sql.Tx) error {
 		var err error
 		if req.Hearings, err = queryHearings(ctx, tx, cond, args); err != nil || len(req.Hearings) == 0 {
@@ -115,6 +116,15 @@ func (db *DB) FindConflicts(ctx context.Context, from, to time.Time) ([]courtsid
 			WHERE id IN (SELECT h.court_id FROM hearings h WHERE `+cond+`) ORDER BY id`, args...); err != nil {
 			return err
 		}
+		// The travel times configured between the hearings' courts (travel.go); each court's
+		// own hours come with req.Courts.
+		travel, err := queryTravelTimes(ctx, tx, `SELECT court_a, court_b, minutes FROM travel_times
+			WHERE court_a IN (SELECT h.court_id FROM hearings h WHERE `+cond+`)
+			AND court_b IN (SELECT h.court_id FROM hearings h WHERE `+cond+`)`, append(append([]any{}, args...), args...)...)
+		if err != nil {
+			return err
+		}
+		req.TravelBuffer = travel.buffer
 		// The victims the caller may see at all, with their pseudonyms: a coordinator its own
 		// organisation's, an admin none (victimScope).
 		vScope, vArgs := victimScope(u)

@@ -26,8 +26,9 @@ func (db *DB) CreateCourt(ctx context.Context, c *courtside.Court) error {
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		c.CreatedAt = tx.now
-		res, err := tx.ExecContext(ctx, `INSERT INTO courts (name, time_zone, address, created_at) VALUES (?,?,?,?)`,
-			c.Name, c.TimeZone, c.Address, FormatTime(c.CreatedAt))
+		hours := c.EffectiveHours()
+		res, err := tx.ExecContext(ctx, `INSERT INTO courts (name, time_zone, address, created_at, opens_at, closes_at) VALUES (?,?,?,?,?,?)`,
+			c.Name, c.TimeZone, c.Address, FormatTime(c.CreatedAt), courtside.FormatClock(hours.Opens), courtside.FormatClock(hours.Closes))
 		if err != nil {
 			if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
 				return courtside.Errorf(courtside.ECONFLICT, "A court named %q exists.", c.Name)
@@ -42,12 +43,20 @@ func (db *DB) CreateCourt(ctx context.Context, c *courtside.Court) error {
 	})
 }
 
-const courtColumns = `id, name, time_zone, address, created_at`
+const courtColumns = `id, name, time_zone, address, created_at, opens_at, closes_at`
 
 func scanCourt(s scanner) (*courtside.Court, error) {
 	var c courtside.Court
-	if err := s.Scan(&c.ID, &c.Name, &c.TimeZone, &c.Address, scanTime{&c.CreatedAt}); err != nil {
+	var opens, closes string
+	if err := s.Scan(&c.ID, &c.Name, &c.TimeZone, &c.Address, scanTime{&c.CreatedAt}, &opens, &closes); err != nil {
 		return nil, err
+	}
+	var err error
+	if c.Hours.Opens, err = courtside.ParseClock("opensAt", opens); err != nil {
+		return nil, fmt.Errorf("storage: court %d: %w", c.ID, err)
+	}
+	if c.Hours.Closes, err = courtside.ParseClock("closesAt", closes); err != nil {
+		return nil, fmt.Errorf("storage: court %d: %w", c.ID, err)
 	}
 	return &c, nil
 }

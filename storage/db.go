@@ -144,6 +144,9 @@ func dsn(path, mode, extra string) string {
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "10000")
+	// Each connection keeps its 64 most recent prepared statements: preparing every statement
+	// anew was a fifth of a docket import's time (docs/benchmarks.md, profile-driven fixes).
+	q.Set("_stmt_cache_size", "64")
 	s := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	if extra != "" {
 		s += "&" + extra
@@ -179,13 +182,14 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Ping reports whether the database is writable.
+// Ping reports whether the database is writable: the writer answers and it has room to grow
+// (checkSpace).
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.Writer.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
 		return fmt.Errorf("storage: ping: %w", err)
 	}
-	return nil
+	return db.checkSpace(ctx)
 }
 
 // Tx is a write transaction that collects the audit rows and events of one mutation and writes

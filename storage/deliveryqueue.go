@@ -47,11 +47,19 @@ func (db *DB) LeaseDeliveries(ctx context.Context, n int, leaseFor time.Duration
 	if len(out) == 0 {
 		return nil, nil
 	}
+	// The worker opens each victim's contact point on the delivery's channel next: audited
+	// here, in the lease's transaction, before the opening (DeliveryRecipient).
+	for _, d := range out {
+		if d.VictimID != 0 {
+			tx.Audit("victim.read_contact", fmt.Sprintf("victim:%d delivery:%d", d.VictimID, d.ID), courtside.OutcomeOK)
+		}
+	}
 	return out, tx.Commit(ctx)
 }
 
 // DeliveryRecipient opens the recipient's address on the delivery's channel. A victim's
-// contact point is decrypted and the opening audited (actor: the system); its value never is.
+// contact point is decrypted; LeaseDeliveries audited the opening (actor: the system), never
+// the value.
 func (db *DB) DeliveryRecipient(ctx context.Context, d *courtside.PendingDelivery) (*courtside.Recipient, error) {
 	r := &courtside.Recipient{Language: d.Language, Zone: time.UTC}
 	if d.Notice.Hearing.Zone != "" {
@@ -112,14 +120,6 @@ func (db *DB) DeliveryRecipient(ctx context.Context, d *courtside.PendingDeliver
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrapErr("contacts", err)
-	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tx.Audit("victim.read_contact", fmt.Sprintf("victim:%d delivery:%d", d.VictimID, d.ID), courtside.OutcomeOK)
-	if err := tx.Commit(ctx); err != nil {
-		return nil, err
 	}
 	return r, nil
 }

@@ -167,6 +167,9 @@ func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(int)) 
 		}
 	}
 	courts := map[string]*courtside.Court{}
+	// zones holds each court's zone, loaded once: Court.Location reads the zone file on every
+	// call, which was a sixth of an import's time (docs/benchmarks.md, profile-driven fixes).
+	zones := map[int64]*time.Location{}
 	seen := map[string]int{}
 	var lines []importLine
 	for {
@@ -210,17 +213,19 @@ func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(int)) 
 				return nil, err
 			}
 			courts[courtName] = court
+			zones[court.ID] = court.Location()
 		}
 		l.court = court
+		loc := zones[court.ID]
 		kind, err := courtside.ParseHearingKind(get("kind"))
 		if err != nil {
 			return nil, importErr(line, "kind", "unknown hearing kind %q", get("kind"))
 		}
-		start, err := parseDocketTime(get("starts_at"), court.Location())
+		start, err := parseDocketTime(get("starts_at"), loc)
 		if err != nil {
 			return nil, importErr(line, "starts_at", "%v", err)
 		}
-		end, err := parseDocketTime(get("ends_at"), court.Location())
+		end, err := parseDocketTime(get("ends_at"), loc)
 		if err != nil {
 			return nil, importErr(line, "ends_at", "%v", err)
 		}

@@ -50,7 +50,16 @@ type server struct {
 // startServer runs `courtside serve` on 127.0.0.1:0 and waits for its address.
 func startServer(t *testing.T, db string, extra ...string) *server {
 	t.Helper()
+	return startServerEnv(t, db, nil, extra...)
+}
+
+// startServerEnv is startServer with env added to the test's environment.
+func startServerEnv(t *testing.T, db string, env []string, extra ...string) *server {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, extra...)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,8 @@ const usage = `Usage:
   courtside token create --db FILE --username NAME [--kind api|app|feed] [--label TEXT]
   courtside import hearings --db FILE --org NAME --file hearings.csv [--as USERNAME]
   courtside backup --db FILE --out FILE
+  courtside webhook set --db FILE --org NAME --url URL [--secret-stdin]
+  courtside report --db FILE --org NAME --from DATE --to DATE [--as USERNAME]
   courtside audit verify --db FILE
   courtside keys rotate --db FILE --new-key-file FILE [--batch 500]
 
@@ -73,12 +75,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runAuditVerify(ctx, args[2:], stdout, stderr)
 	case "keys rotate":
 		return runKeysRotate(ctx, args[2:], stdout, stderr)
+	case "webhook set":
+		return runWebhookSet(ctx, args[2:], stdin, stdout, stderr)
 	}
 	if args[0] == "serve" {
 		return runServe(ctx, args[1:], stdout, stderr)
 	}
 	if args[0] == "backup" {
 		return runBackup(ctx, args[1:], stdout, stderr)
+	}
+	if args[0] == "report" {
+		return runReport(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return usagef("unknown command %q", strings.Join(args, " "))

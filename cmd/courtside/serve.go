@@ -16,6 +16,7 @@ import (
 	"courtside/events"
 	"courtside/graph"
 	"courtside/storage"
+	"courtside/web"
 )
 
 // calendarProjection is the consumer group of the calendar projection.
@@ -42,6 +43,7 @@ type Main struct {
 	routerDone chan error
 	stopSweep  context.CancelFunc // stops the offer-expiry sweep
 	sweepDone  chan struct{}
+	notify     *notifications // the reminder scheduler and the delivery worker
 }
 
 // runServe runs `courtside serve` until ctx is cancelled (SIGINT or SIGTERM).
@@ -110,9 +112,13 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		m.Hub.Publish(ev)
 		return nil
 	})
+	if err := m.registerNotifications(); err != nil {
+		return err
+	}
 	m.routerDone = make(chan error, 1)
 	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
 	m.startOfferSweep(ctx)
+	m.startNotifications(ctx)
 
 	mux, err := m.routes()
 	if err != nil {
@@ -158,19 +164,22 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 // routes builds the HTTP handler of interfaces.md.
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
-		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, BaseURL: m.Config.BaseURL,
+		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, BaseURL: m.Config.BaseURL,
 		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub})
 	if err != nil {
 		return nil, err
 	}
-	dav := calendar.NewHandler(calendar.Config{Users: m.DB, Tokens: m.DB, Calendars: m.DB, Logger: m.Logger})
+	dav := calendar.NewHandler(calendar.Config{Users: m.DB, Tokens: m.DB, Calendars: m.DB, Availability: m.DB, Bookings: m.DB, Logger: m.Logger})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/.well-known/caldav", dav)
 	mux.Handle("/dav/", dav)
 	mux.Handle("/feeds/", calendar.NewFeedHandler(calendar.FeedConfig{Tokens: m.DB, Calendars: m.DB, Logger: m.Logger, Now: m.DB.Now}))
+	mux.Handle("/bookings/", web.NewRespondHandler(web.RespondConfig{Links: m.DB, Logger: m.Logger}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", m.ready)
+	met := newMetrics(m.DB)
+	mux.Handle("GET /metrics", met)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The redirect and the 404 carry a small HTML or text body: the same headers as every
 		// HTML page (graph's GraphiQL page sets its own, with a script nonce).
@@ -185,7 +194,7 @@ func (m *Main) routes() (http.Handler, error) {
 		}
 		http.Redirect(w, r, "/graphql", http.StatusFound)
 	})
-	return mux, nil
+	return met.count(mux), nil
 }
 
 // ready answers /readyz: the database is writable and the event router is running.
@@ -220,6 +229,7 @@ func (m *Main) Close() error {
 		m.stopSweep()
 		<-m.sweepDone
 	}
+	m.stopNotifications()
 	if m.Router != nil {
 		errs = append(errs, m.Router.Close())
 		if m.routerDone != nil {

@@ -1,0 +1,255 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"courtside"
+)
+
+// Worker is the delivery worker: it leases due deliveries, applies the victim's contact
+// policy as it stands now, renders each message in the recipient's language, sends it
+// outside any transaction with its idempotency key, and records what happened.
+type Worker struct {
+	Queue     courtside.DeliveryQueue
+	Senders   map[courtside.Channel]Sender
+	Templates *Templates
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	// RespondURL returns the signed one-click link of an offered booking; nil leaves offers
+	// without a link.
+	RespondURL func(bookingID, interpreterID int64, expires time.Time) string
+
+	// Batch is how many deliveries are leased at once (default 50); Parallel how many are
+	// sent at once (default 8); Lease how long a lease lasts (default 2 minutes, longer than
+	// any send).
+	Batch    int
+	Parallel int
+	Lease    time.Duration
+	// MaxAttempts is how many failed sends make a delivery FAILED (default 5); Backoff the
+	// wait after the n-th failure (default 30 s doubling to at most 1 h, with jitter).
+	MaxAttempts int
+	Backoff     func(n int) time.Duration
+	// SendTimeout bounds one send (default 30 s).
+	SendTimeout time.Duration
+}
+
+func (w *Worker) defaults() {
+	if w.Batch <= 0 {
+		w.Batch = 50
+	}
+	if w.Parallel <= 0 {
+		w.Parallel = 8
+	}
+	if w.Lease <= 0 {
+		w.Lease = 2 * time.Minute
+	}
+	if w.MaxAttempts <= 0 {
+		w.MaxAttempts = 5
+	}
+	if w.Backoff == nil {
+		w.Backoff = DefaultBackoff
+	}
+	if w.SendTimeout <= 0 {
+		w.SendTimeout = 30 * time.Second
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	if w.Logger == nil {
+		w.Logger = slog.New(slog.DiscardHandler)
+	}
+	if w.Templates == nil {
+		w.Templates = DefaultTemplates()
+	}
+}
+
+// DefaultBackoff waits 30 s after the first failure, doubling up to an hour, plus up to 20%
+// jitter so that retries after an outage do not arrive together.
+func DefaultBackoff(n int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < n && d < time.Hour; i++ {
+		d *= 2
+	}
+	d = min(d, time.Hour)
+	return d + time.Duration(rand.Int64N(int64(d/5)+1))
+}
+
+// Run delivers until ctx is done, polling every interval when there is nothing to do. The
+// batch in flight when ctx ends is finished and recorded before Run returns.
+func (w *Worker) Run(ctx context.Context, interval time.Duration) {
+	w.defaults()
+	for {
+		n, err := w.RunOnce(context.WithoutCancel(ctx))
+		if err != nil {
+			w.Logger.Error("delivery worker", "err", err)
+		}
+		if n > 0 && err == nil && ctx.Err() == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
+}
+
+// RunOnce leases one batch, sends it and records the outcomes. It returns how many
+// deliveries it handled.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	w.defaults()
+	batch, err := w.Queue.LeaseDeliveries(ctx, w.Batch, w.Lease)
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	sem := make(chan struct{}, w.Parallel)
+	for _, d := range batch {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := w.deliver(ctx, d); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return len(batch), errors.Join(errs...)
+}
+
+// deliver handles one leased delivery. An error means its outcome could not be recorded;
+// the lease then runs out and it is tried again under the same idempotency key.
+func (w *Worker) deliver(ctx context.Context, d *courtside.PendingDelivery) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("delivery %d: panic: %v", d.ID, p)
+		}
+	}()
+	o := w.attempt(ctx, d)
+	o.At = w.Now().UTC()
+	if err := w.Queue.RecordDelivery(ctx, d, o); err != nil {
+		return fmt.Errorf("delivery %d: record: %w", d.ID, err)
+	}
+	w.Logger.Info("delivery", "id", d.ID, "kind", d.Kind, "channel", d.Channel, "status", o.Status, "attempts", d.Attempts+btoi(o.Attempted))
+	return nil
+}
+
+// attempt decides, renders and sends one delivery, and says what became of it.
+func (w *Worker) attempt(ctx context.Context, d *courtside.PendingDelivery) courtside.DeliveryOutcome {
+	now := w.Now().UTC()
+	r, err := w.Queue.DeliveryRecipient(ctx, d)
+	if courtside.ErrorCode(err) == courtside.ENOTFOUND {
+		return courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, Reason: courtside.ErrorMessage(err)}
+	} else if err != nil {
+		w.Logger.Error("delivery recipient", "id", d.ID, "err", err)
+		return w.retry(d, now, "recipient: internal error")
+	}
+	detail := courtside.DetailFull
+	sender := "Courtside"
+	if d.VictimID != 0 {
+		dec := courtside.DecideSend(courtside.SendRequest{Policy: r.Policy, Contacts: r.Contacts, Channel: d.Channel, Kind: d.Kind,
+			Now: now, HearingStart: d.Notice.Hearing.StartsAt, Zone: r.Zone})
+		if !dec.Send && !dec.DeferUntil.IsZero() {
+			return courtside.DeliveryOutcome{Status: courtside.DeliveryPending, NextAttemptAt: dec.DeferUntil, Reason: dec.Reason}
+		}
+		if !dec.Send {
+			return courtside.DeliveryOutcome{Status: courtside.DeliverySuppressed, Reason: dec.Reason}
+		}
+		detail = dec.Detail
+		if r.Policy.NeutralSender != "" {
+			sender = r.Policy.NeutralSender
+		}
+	}
+	if r.Address == "" {
+		return courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, Detail: detail, Reason: "no address on " + string(d.Channel)}
+	}
+	s := w.Senders[d.Channel]
+	if s == nil {
+		return courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, Detail: detail, Reason: string(d.Channel) + " is not configured"}
+	}
+	n := w.notice(d, r, detail, sender)
+	text, err := w.Templates.Render(n)
+	if err != nil && n.RespondURL != "" {
+		// A link too long for a text message: the offer says to answer in Courtside instead.
+		n.RespondURL = ""
+		text, err = w.Templates.Render(n)
+	}
+	if err != nil {
+		w.Logger.Error("render", "id", d.ID, "kind", d.Kind, "err", err)
+		return courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, Detail: detail, Reason: "the message could not be rendered"}
+	}
+	m := Message{IdempotencyKey: d.IdempotencyKey, Kind: d.Kind, To: r.Address, SenderName: sender, Subject: text.Subject,
+		Body: text.Body, Language: text.Language}
+	if d.Channel == courtside.ChannelWebhook {
+		m.Webhook = &Endpoint{URL: r.WebhookURL, Secret: r.WebhookSecret}
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, w.SendTimeout)
+	defer cancel()
+	err = s.Send(sendCtx, m)
+	if err == nil {
+		return courtside.DeliveryOutcome{Status: courtside.DeliverySent, Attempted: true, Detail: detail}
+	}
+	// The reason is kept and shown to coordinators: never the address.
+	reason := strings.ReplaceAll(err.Error(), r.Address, "[address]")
+	if IsPermanent(err) {
+		return courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, Attempted: true, Detail: detail, Reason: reason}
+	}
+	if d.Attempts+1 >= w.MaxAttempts {
+		return courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, Attempted: true, Detail: detail,
+			Reason: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts+1, reason)}
+	}
+	o := w.retry(d, now, reason)
+	o.Attempted = true
+	return o
+}
+
+func (w *Worker) retry(d *courtside.PendingDelivery, now time.Time, reason string) courtside.DeliveryOutcome {
+	return courtside.DeliveryOutcome{Status: courtside.DeliveryPending, NextAttemptAt: now.Add(w.Backoff(d.Attempts + 1)), Reason: reason}
+}
+
+// notice turns a delivery's stored facts into what the templates render.
+func (w *Worker) notice(d *courtside.PendingDelivery, r *courtside.Recipient, detail courtside.DetailLevel, sender string) Notice {
+	n := Notice{Kind: d.Kind, Audience: d.Audience, Detail: detail, Language: r.Language, Zone: r.Zone, Channel: d.Channel,
+		Hearing: FactsFrom(d.Notice.Hearing), Language2: d.Notice.Language, Reason: d.Notice.Reason, SenderName: sender}
+	if d.Notice.Before != nil {
+		b := FactsFrom(*d.Notice.Before)
+		n.Before = &b
+	}
+	if d.Notice.Lead != "" {
+		if lead, err := courtside.ParseLead(d.Notice.Lead); err == nil {
+			if lead.At != "" {
+				n.Lead = d.Notice.Hearing.StartsAt.Sub(lead.DueAt(d.Notice.Hearing.StartsAt, r.Zone))
+			} else {
+				n.Lead = lead.Before
+			}
+		}
+	}
+	if d.Notice.RespondBy != nil {
+		n.RespondBy = *d.Notice.RespondBy
+		if w.RespondURL != nil {
+			n.RespondURL = w.RespondURL(d.Notice.BookingID, d.Notice.InterpreterID, *d.Notice.RespondBy)
+		}
+	}
+	return n
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
