@@ -16,7 +16,7 @@ import (
 	"courtside"
 )
 
-var update = flag.Bool("update", false, "rewrite notify/testdata/golden and docs/notifications-messages.md from the templates")
+var update = flag.Bool("update", false, "rewrite notify/testdata/golden and the messages section of docs/notifications.md from the templates")
 
 // templateLangs are the languages the program ships, by template name.
 var templateLangs = []string{"en", "es", "ht", "ru", "tl", "vi", "zh-Hans"}
@@ -677,17 +677,23 @@ func TestRender_ConcurrentUse(t *testing.T) {
 	}
 }
 
-// docsPath is the page that shows every message in English, written from the templates.
-const docsPath = "../docs/notifications-messages.md"
+// docsPath is the page whose messages section shows every message in English, written from
+// the templates between docsBegin and docsEnd.
+const docsPath = "../docs/notifications.md"
 
-const docsIntro = `# Notification messages
+const (
+	docsBegin = "<!-- messages: written by go test ./notify/ -run Golden -update; do not edit -->\n"
+	docsEnd   = "<!-- end of messages -->\n"
+)
 
-This page is written by ` + "`go test ./notify/ -run Golden -update`" + ` from the templates in
+const docsIntro = `## Messages
+
+This section is written by ` + "`go test ./notify/ -run Golden -update`" + ` from the templates in
 ` + "`notify/templates/`" + `, and a test fails when it no longer matches them. It shows every message
 in English, at every detail level, as an e-mail and as a text message, rendered for a sentencing
 hearing on Tuesday, March 10, 2026 at 9:30 in New York that moved from Friday, March 6.
 
-## Language
+### Language
 
 A message is written in the recipient's preferred language (a BCP 47 tag), matched with
 golang.org/x/text/language against the languages there are templates for: English, Spanish,
@@ -697,7 +703,7 @@ variant gets its language ("es-MX" Spanish, "zh", "zh-CN" and "zh-TW" Simplified
 English. Dates and times are written in the recipient's time zone, in that language's words
 and order, with its 12- or 24-hour clock.
 
-## Overriding the templates
+### Overriding the templates
 
 Each language is one text file, ` + "`notify/templates/<tag>.txt`" + `, built into the program;
 ` + "`notify/templates/README.txt`" + ` explains the format to translators. To change the wording without
@@ -706,7 +712,7 @@ rebuilding, put files of the same layout in a directory and start the server wit
 (or adds a language). The server refuses to start if a file does not parse, lacks a message,
 or makes a text message longer than 320 characters; the error names the file.
 
-## Detail levels
+### Detail levels
 
 A victim's contact policy sets, per channel, how much a message may say: FULL gives the
 date, time, court and courtroom; MINIMAL the date and time only, and calls the hearing an
@@ -720,7 +726,7 @@ func TestGolden_DocsShowEveryEnglishMessage(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(docsIntro)
 	for _, k := range courtside.NotificationKinds {
-		b.WriteString("\n## " + string(k) + "\n")
+		b.WriteString("\n### " + string(k) + "\n")
 		for _, a := range Audiences {
 			if !Receives(a, k) {
 				continue
@@ -730,7 +736,7 @@ func TestGolden_DocsShowEveryEnglishMessage(t *testing.T) {
 				if a == AudienceVictim {
 					title += ", " + string(d)
 				}
-				b.WriteString("\n### To the " + title + "\n")
+				b.WriteString("\n#### To the " + title + "\n")
 				for _, c := range channels {
 					r, err := tmpl.Render(fixedNotice(t, a, k, d, c, "en"))
 					if err != nil {
@@ -746,17 +752,22 @@ func TestGolden_DocsShowEveryEnglishMessage(t *testing.T) {
 		}
 	}
 	got := b.String()
+	page, err := os.ReadFile(docsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, ok1 := strings.Cut(string(page), docsBegin)
+	current, after, ok2 := strings.Cut(rest, docsEnd)
+	if !ok1 || !ok2 {
+		t.Fatalf("%s lacks the markers of the messages section", docsPath)
+	}
 	if *update {
-		if err := os.WriteFile(docsPath, []byte(got), 0o644); err != nil {
+		if err := os.WriteFile(docsPath, []byte(before+docsBegin+got+docsEnd+after), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	want, err := os.ReadFile(docsPath)
-	if err != nil {
-		t.Fatalf("%v (run go test ./notify/ -run Golden -update)", err)
-	}
-	if got != string(want) {
+	if got != current {
 		t.Errorf("%s does not match the templates; go test ./notify/ -run Golden -update rewrites it", docsPath)
 	}
 }
