@@ -13,6 +13,17 @@ type CalendarHearing struct {
 	Docket     string   `json:"docket"`
 	Court      Court    `json:"court"`
 	Pseudonyms []string `json:"pseudonyms,omitempty"`
+	// Attendee is set in an interpreter's calendar: their booking of the hearing, which the
+	// calendar lists as their ATTENDEE with its PARTSTAT, and which they may answer by
+	// changing that PARTSTAT.
+	Attendee *CalendarAttendee `json:"attendee,omitempty"`
+}
+
+// CalendarAttendee is an interpreter's live booking of a hearing in their calendar.
+type CalendarAttendee struct {
+	Username  string        `json:"username"`
+	BookingID int64         `json:"bookingId"`
+	Status    BookingStatus `json:"status"` // OFFERED, ACCEPTED or NEEDS_RECONFIRMATION
 }
 
 // CalendarChange is one hearing whose entry in a user's hearings calendar changed: Version is

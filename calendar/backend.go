@@ -17,6 +17,7 @@ import (
 // hearings, is server-generated and read-only.
 type backend struct {
 	calendars courtside.CalendarService
+	avail     courtside.AvailabilityService // nil: no personal calendars
 	prodID    string
 	logger    *slog.Logger
 }
@@ -88,22 +89,36 @@ func (b *backend) ListCalendars(ctx context.Context) ([]caldav.Calendar, error) 
 	if err != nil {
 		return nil, err
 	}
-	return []caldav.Calendar{hearingsCalendar(u)}, nil
+	cals := []caldav.Calendar{hearingsCalendar(u)}
+	personal, err := b.personalCalendars(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return b.withSettings(ctx, append(cals, personal...))
 }
 
 // GetCalendar returns the user's hearings calendar; any other path is not found.
 func (b *backend) GetCalendar(ctx context.Context, p string) (*caldav.Calendar, error) {
+	if parsePath(p).kind == resourcePersonal {
+		return b.getPersonalCalendar(ctx, p)
+	}
 	u, _, err := b.own(ctx, p, resourceHearings)
 	if err != nil {
 		return nil, err
 	}
-	cal := hearingsCalendar(u)
-	return &cal, nil
+	cals, err := b.withSettings(ctx, []caldav.Calendar{hearingsCalendar(u)})
+	if err != nil {
+		return nil, err
+	}
+	return &cals[0], nil
 }
 
 // GetCalendarObject returns one hearing of the user's calendar. A hearing the user does not
 // work on is not found, like a path outside the user's space.
 func (b *backend) GetCalendarObject(ctx context.Context, p string, req *caldav.CalendarCompRequest) (*caldav.CalendarObject, error) {
+	if parsePath(p).kind == resourcePersonalObject {
+		return b.getPersonalObject(ctx, p)
+	}
 	u, dp, err := b.own(ctx, p, resourceHearing)
 	if err != nil {
 		return nil, err
@@ -121,6 +136,9 @@ func (b *backend) GetCalendarObject(ctx context.Context, p string, req *caldav.C
 
 // ListCalendarObjects returns every hearing of the user's calendar, cancelled ones included.
 func (b *backend) ListCalendarObjects(ctx context.Context, p string, req *caldav.CalendarCompRequest) ([]caldav.CalendarObject, error) {
+	if parsePath(p).kind == resourcePersonal {
+		return b.queryPersonal(ctx, p, nil)
+	}
 	u, _, err := b.own(ctx, p, resourceHearings)
 	if err != nil {
 		return nil, err
@@ -136,6 +154,9 @@ func (b *backend) ListCalendarObjects(ctx context.Context, p string, req *caldav
 // calendar-query. The time range is applied to the hearings' own times with the overlap rule of
 // RFC 4791 section 9.9, before rendering; the rest of the filter goes to caldav.Filter.
 func (b *backend) QueryCalendarObjects(ctx context.Context, p string, query *caldav.CalendarQuery) ([]caldav.CalendarObject, error) {
+	if parsePath(p).kind == resourcePersonal {
+		return b.queryPersonal(ctx, p, query)
+	}
 	u, _, err := b.own(ctx, p, resourceHearings)
 	if err != nil {
 		return nil, err

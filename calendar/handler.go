@@ -27,6 +27,12 @@ type Config struct {
 	Tokens courtside.TokenService
 	// Calendars answers what each user's hearings calendar holds. Required.
 	Calendars courtside.CalendarService
+	// Availability stores the personal calendars (availability and those made with
+	// MKCALENDAR). Nil leaves only the hearings calendar.
+	Availability courtside.AvailabilityService
+	// Bookings answers interpreters who accept or decline in their calendar app (PARTSTAT).
+	// Nil refuses every change to the hearings calendar.
+	Bookings courtside.BookingService
 	// Logger receives internal errors and recovered panics, never victim data or secrets.
 	// Nil discards.
 	Logger *slog.Logger
@@ -38,6 +44,8 @@ type Config struct {
 type handler struct {
 	tokens    courtside.TokenService
 	calendars courtside.CalendarService
+	avail     courtside.AvailabilityService
+	bookings  courtside.BookingService
 	backend   *backend
 	logger    *slog.Logger
 	maxBody   int64
@@ -57,7 +65,10 @@ type handler struct {
 // body cap (413), 304 on a matching If-None-Match, short plain-text errors and panic recovery,
 // and adds what go-webdav lacks for the hearings calendar: the sync-collection REPORT (sync.go),
 // and CS:getctag, DAV:sync-token, DAV:current-user-privilege-set and DAV:supported-report-set
-// in PROPFIND (props.go).
+// in PROPFIND (props.go). With Config.Availability it serves the read-write personal calendars
+// too (availability.go: PUT with 201/204 and 412, DELETE, MKCALENDAR, their own sync), the
+// free-busy-query REPORT (freebusy.go), and, with Config.Bookings, interpreters' PARTSTAT
+// answers in the hearings calendar (partstat.go).
 // It panics when Tokens or Calendars is nil: that is a wiring mistake.
 func NewHandler(cfg Config) http.Handler {
 	if cfg.Tokens == nil || cfg.Calendars == nil {
@@ -69,10 +80,12 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	b := &backend{calendars: cfg.Calendars, prodID: DefaultProdID, logger: cfg.Logger}
+	b := &backend{calendars: cfg.Calendars, avail: cfg.Availability, prodID: DefaultProdID, logger: cfg.Logger}
 	return &handler{
 		tokens:     cfg.Tokens,
 		calendars:  cfg.Calendars,
+		avail:      cfg.Availability,
+		bookings:   cfg.Bookings,
 		backend:    b,
 		logger:     cfg.Logger,
 		maxBody:    cfg.MaxBodyBytes,
@@ -132,21 +145,42 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		if reportName(body) == syncCollectionName {
-			h.serveSyncCollection(rw, r, user, p, body)
+		switch reportName(body) {
+		case syncCollectionName:
+			if p.kind == resourcePersonal {
+				h.servePersonalSync(rw, r, user, p, body)
+			} else {
+				h.serveSyncCollection(rw, r, user, p, body)
+			}
+			rw.finish()
+			return
+		case freeBusyQueryName:
+			h.serveFreeBusy(rw, r, user, p, body)
 			rw.finish()
 			return
 		}
 	}
 	switch {
+	case r.Method == http.MethodPut && p.kind == resourcePersonalObject:
+		h.servePut(rw, r, p)
+	case r.Method == http.MethodDelete && p.kind == resourcePersonalObject:
+		h.serveDelete(rw, r, p)
+	case r.Method == http.MethodPut && p.kind == resourceHearing:
+		h.servePartstat(rw, r, user, p)
+	case r.Method == http.MethodDelete && p.kind == resourceHearing:
+		rw.raw(http.StatusForbidden, func() { writeCalDAVError(rw.ResponseWriter, http.StatusForbidden, "valid-calendar-object-resource") })
+	case r.Method == "MKCALENDAR":
+		h.serveMkcalendar(rw, r, p)
 	case r.Method == http.MethodOptions:
 		serveOptions(rw, p)
 	case r.Method == "PROPPATCH":
-		servePropPatch(rw, r)
+		h.servePropPatch(rw, r, p)
 	case r.Method == "PROPFIND" && p.kind == resourceRoot:
 		serveRootPropFind(rw, r, user)
-	case r.Method == "PROPFIND" && (p.kind == resourceHomeSet || p.kind == resourceHearings):
+	case r.Method == "PROPFIND" && (p.kind == resourceHomeSet || p.kind == resourceHearings || p.kind == resourcePersonal):
 		h.servePropFindWithExtras(rw, r, user)
+	case r.Method == "PROPFIND" && p.kind == resourcePrincipal:
+		h.servePrincipalPropFind(rw, r, user)
 	case p.kind == resourcePrincipal:
 		h.principals.ServeHTTP(rw, r)
 	default:
@@ -156,7 +190,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeMethods change resources. The hearings calendar is server-generated, so they are
-// refused everywhere in the caller's space.
+// refused everywhere in the caller's space except PUT and DELETE of objects (personal
+// calendars; PARTSTAT answers in the hearings calendar) and MKCALENDAR (personal calendars).
 var writeMethods = map[string]bool{
 	http.MethodPut: true, http.MethodDelete: true, http.MethodPost: true, http.MethodPatch: true,
 	"MKCOL": true, "MKCALENDAR": true, "COPY": true, "MOVE": true, "ACL": true,
@@ -168,6 +203,11 @@ var writeMethods = map[string]bool{
 // status 0 when the request may go on.
 func check(r *http.Request, p davPath) (status int, msg string) {
 	switch {
+	case (r.Method == http.MethodPut || r.Method == http.MethodDelete) &&
+		(p.kind == resourcePersonalObject || p.kind == resourceHearing):
+		return 0, ""
+	case r.Method == "MKCALENDAR" && p.username != "":
+		return 0, ""
 	case writeMethods[r.Method]:
 		return http.StatusForbidden, "Forbidden: the hearings calendar is read-only."
 	case p.kind == resourceUnknown:

@@ -78,7 +78,9 @@ func TestDiscovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cals) != 1 {
+	// The hearings calendar first, then the personal availability calendar.
+	if len(cals) != 2 || cals[1].Path != calendar.AvailabilityPath("adv") ||
+		strings.Join(cals[1].SupportedComponentSet, ",") != "VEVENT,VTODO" {
 		t.Fatalf("calendars = %+v", cals)
 	}
 	cal := cals[0]
@@ -381,13 +383,18 @@ func TestReadOnly(t *testing.T) {
 	tests := []struct {
 		method, path, body string
 	}{
-		{http.MethodPut, calendar.HearingPath("adv", w.h1.ID), event},
 		{http.MethodPut, calendar.HearingsPath("adv") + "new.ics", event},
-		{http.MethodDelete, calendar.HearingPath("adv", w.h1.ID), ""},
 		{http.MethodDelete, calendar.HearingsPath("adv"), ""},
-		{"MKCALENDAR", calendar.HomeSetPath("adv") + "personal/", ""},
 		{"MKCOL", calendar.HomeSetPath("adv") + "personal/", ""},
 		{"MOVE", calendar.HearingPath("adv", w.h1.ID), ""},
+	}
+	// A change to a hearing object answers 403 with a precondition (RFC 4791 section 5.3.2.1).
+	for _, m := range []string{http.MethodPut, http.MethodDelete} {
+		resp, body := w.do(request{method: m, path: calendar.HearingPath("adv", w.h1.ID), user: w.advocate, body: event,
+			header: map[string]string{"Content-Type": ical.MIMEType}})
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "<C:valid-calendar-object-resource/>") {
+			t.Errorf("%s of a hearing: %d %q, want 403 with a precondition", m, resp.StatusCode, body)
+		}
 	}
 	for _, tt := range tests {
 		resp, body := w.do(request{method: tt.method, path: tt.path, user: w.advocate, body: tt.body,
@@ -403,13 +410,64 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("hearing after refused changes: %+v, %v", ch, err)
 	}
 
-	// PROPPATCH is refused property by property, in a multistatus.
-	resp, body := w.do(request{method: "PROPPATCH", path: calendar.HearingsPath("adv"), user: w.advocate,
+	// PROPPATCH of a hearing object is refused property by property, in a multistatus.
+	resp, body := w.do(request{method: "PROPPATCH", path: calendar.HearingPath("adv", w.h1.ID), user: w.advocate,
 		body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop>` +
 			`<A:calendar-color>#FF0000</A:calendar-color><D:displayname>Court</D:displayname></D:prop></D:set></D:propertyupdate>`})
 	if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(body, "403 Forbidden") ||
 		!strings.Contains(body, "calendar-color") || !strings.Contains(body, "displayname") {
 		t.Errorf("PROPPATCH: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestPropPatchStoresNameAndColour sets the display name and colour of the hearings and the
+// availability calendars per user, all or nothing.
+func TestPropPatchStoresNameAndColour(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	patch := func(u *courtside.User, path, props string) (*http.Response, string) {
+		return w.do(request{method: "PROPPATCH", path: path, user: u,
+			body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/" xmlns:C="urn:ietf:params:xml:ns:caldav">` +
+				props + `</D:propertyupdate>`})
+	}
+	props := func(u *courtside.User, path string) string {
+		_, body := w.do(request{method: "PROPFIND", path: path, user: u, header: map[string]string{"Depth": "0"},
+			body: `<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:prop><D:displayname/><A:calendar-color/></D:prop></D:propfind>`})
+		return body
+	}
+	for _, path := range []string{calendar.HearingsPath("adv"), calendar.AvailabilityPath("adv")} {
+		resp, body := patch(w.advocate, path, `<D:set><D:prop><A:calendar-color>#FF0000</A:calendar-color><D:displayname>Court &amp; more</D:displayname></D:prop></D:set>`)
+		if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(body, "200 OK") || strings.Contains(body, "403") {
+			t.Fatalf("PROPPATCH %s: %d %s", path, resp.StatusCode, body)
+		}
+		if got := props(w.advocate, path); !strings.Contains(got, ">#FF0000<") || !strings.Contains(got, ">Court &amp; more<") {
+			t.Errorf("PROPFIND %s after PROPPATCH: %s", path, got)
+		}
+	}
+	// Per user: another advocate's hearings calendar keeps its name and has no colour.
+	if got := props(w.otherAdvocate, calendar.HearingsPath("adv2")); !strings.Contains(got, ">Hearings<") || strings.Contains(got, "#FF0000") {
+		t.Errorf("another user's calendar: %s", got)
+	}
+	// All or nothing: a refused property fails the others (424), which are not stored.
+	resp, body := patch(w.advocate, calendar.HearingsPath("adv"), `<D:set><D:prop><D:displayname>Other</D:displayname><C:calendar-timezone>x</C:calendar-timezone></D:prop></D:set>`)
+	if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(body, "403 Forbidden") || !strings.Contains(body, "424 Failed Dependency") {
+		t.Fatalf("mixed PROPPATCH: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := patch(w.advocate, calendar.HearingsPath("adv"), `<D:set><D:prop><A:calendar-color>red</A:calendar-color></D:prop></D:set>`); !strings.Contains(body, "403 Forbidden") {
+		t.Fatalf("bad colour: %d %s", resp.StatusCode, body)
+	}
+	if got := props(w.advocate, calendar.HearingsPath("adv")); !strings.Contains(got, ">Court &amp; more<") || !strings.Contains(got, ">#FF0000<") {
+		t.Errorf("after refused PROPPATCHes: %s", got)
+	}
+	// Removing the colour.
+	if resp, body := patch(w.advocate, calendar.HearingsPath("adv"), `<D:remove><D:prop><A:calendar-color/></D:prop></D:remove>`); !strings.Contains(body, "200 OK") {
+		t.Fatalf("remove colour: %d %s", resp.StatusCode, body)
+	}
+	if got := props(w.advocate, calendar.HearingsPath("adv")); strings.Contains(got, "#FF0000") {
+		t.Errorf("after removing the colour: %s", got)
+	}
+	if resp, _ := patch(w.advocate, calendar.HearingsPath("adv2"), `<D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set>`); resp.StatusCode != 404 {
+		t.Errorf("PROPPATCH of another user's calendar: %d", resp.StatusCode)
 	}
 }
 
@@ -665,7 +723,9 @@ func TestOptionsAndCollections(t *testing.T) {
 	}{
 		{"/dav/", "OPTIONS, PROPFIND, REPORT"},
 		{calendar.HearingsPath("adv"), "OPTIONS, PROPFIND, REPORT"},
-		{calendar.HearingPath("adv", w.h1.ID), "OPTIONS, GET, HEAD, PROPFIND"},
+		{calendar.HearingPath("adv", w.h1.ID), "OPTIONS, GET, HEAD, PROPFIND, PUT"},
+		{calendar.HomeSetPath("adv"), "OPTIONS, PROPFIND, REPORT, MKCALENDAR"},
+		{calendar.AvailabilityPath("adv") + "a.ics", "OPTIONS, GET, HEAD, PROPFIND, PUT, DELETE"},
 	}
 	for _, tt := range tests {
 		resp, _ := w.do(request{method: http.MethodOptions, path: tt.path, user: w.advocate})

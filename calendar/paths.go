@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"courtside"
 )
 
 // The CalDAV namespace. Every path is built and parsed in this file.
@@ -30,16 +32,26 @@ func HearingPath(username string, hearingID int64) string {
 	return HearingsPath(username) + hearingFilePre + strconv.FormatInt(hearingID, 10) + hearingFileSuff
 }
 
+// PersonalPath returns the path of one of the user's personal calendars.
+func PersonalPath(username, calendar string) string { return HomeSetPath(username) + calendar + "/" }
+
+// AvailabilityPath returns the path of the user's availability calendar.
+func AvailabilityPath(username string) string {
+	return PersonalPath(username, courtside.AvailabilityCalendar)
+}
+
 // resourceKind is what a path under /dav/ names.
 type resourceKind int
 
 const (
-	resourceUnknown   resourceKind = iota // nothing: 404 (a write in the caller's own space: 403)
-	resourceRoot                          // /dav/
-	resourcePrincipal                     // /dav/principals/<username>/
-	resourceHomeSet                       // /dav/calendars/<username>/
-	resourceHearings                      // /dav/calendars/<username>/hearings/
-	resourceHearing                       // /dav/calendars/<username>/hearings/hearing-<id>.ics
+	resourceUnknown        resourceKind = iota // nothing: 404 (a write in the caller's own space: 403)
+	resourceRoot                               // /dav/
+	resourcePrincipal                          // /dav/principals/<username>/
+	resourceHomeSet                            // /dav/calendars/<username>/
+	resourceHearings                           // /dav/calendars/<username>/hearings/
+	resourceHearing                            // /dav/calendars/<username>/hearings/hearing-<id>.ics
+	resourcePersonal                           // /dav/calendars/<username>/<calendar>/ (availability, MKCALENDAR's)
+	resourcePersonalObject                     // /dav/calendars/<username>/<calendar>/<object>
 )
 
 // davPath is a parsed request path.
@@ -49,12 +61,14 @@ type davPath struct {
 	username string
 	// hearingID is set for resourceHearing.
 	hearingID int64
+	// calendar is set for resourcePersonal and resourcePersonalObject, object for the latter.
+	calendar, object string
 }
 
 // collection reports whether the path names a collection.
 func (p davPath) collection() bool {
 	switch p.kind {
-	case resourceRoot, resourcePrincipal, resourceHomeSet, resourceHearings:
+	case resourceRoot, resourcePrincipal, resourceHomeSet, resourceHearings, resourcePersonal:
 		return true
 	}
 	return false
@@ -73,6 +87,10 @@ func (p davPath) canonical() string {
 		return HearingsPath(p.username)
 	case resourceHearing:
 		return HearingPath(p.username, p.hearingID)
+	case resourcePersonal:
+		return PersonalPath(p.username, p.calendar)
+	case resourcePersonalObject:
+		return PersonalPath(p.username, p.calendar) + p.object
 	}
 	return ""
 }
@@ -112,6 +130,10 @@ func parsePath(p string) davPath {
 			if id, ok := parseHearingFile(seg[3]); ok {
 				return davPath{kind: resourceHearing, username: user, hearingID: id}
 			}
+		case len(seg) == 3 && courtside.ValidatePersonalCalendarName(seg[2]) == nil:
+			return davPath{kind: resourcePersonal, username: user, calendar: seg[2]}
+		case len(seg) == 4 && courtside.ValidatePersonalCalendarName(seg[2]) == nil && courtside.ValidateObjectName(seg[3]) == nil:
+			return davPath{kind: resourcePersonalObject, username: user, calendar: seg[2], object: seg[3]}
 		}
 	default:
 		return davPath{}

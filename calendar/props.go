@@ -24,8 +24,9 @@ var (
 	supportedReportSetName = xml.Name{Space: "DAV:", Local: "supported-report-set"}
 )
 
-// calendarExtraNames are the added properties, in the order propname lists them.
-var calendarExtraNames = []xml.Name{getCTagName, syncTokenName, currentUserPrivName, supportedReportSetName}
+// calendarExtraNames are the added properties, in the order propname lists them. Apple's
+// calendar-color is there only once the user set one (PROPPATCH).
+var calendarExtraNames = []xml.Name{getCTagName, syncTokenName, currentUserPrivName, supportedReportSetName, calendarColorName}
 
 // readOnlyPrivileges is the DAV:current-user-privilege-set of the hearings calendar: it can be
 // read, and so can this set, nothing else.
@@ -37,8 +38,53 @@ const supportedReports = `<supported-report xmlns="DAV:"><report><calendar-query
 	`<supported-report xmlns="DAV:"><report><calendar-multiget xmlns="` + caldavNS + `"></calendar-multiget></report></supported-report>` +
 	`<supported-report xmlns="DAV:"><report><sync-collection></sync-collection></report></supported-report>`
 
-// calendarExtras returns the values of the added properties for the user's calendar.
-func (h *handler) calendarExtras(r *http.Request, user *courtside.User) (map[xml.Name]string, error) {
+// readWritePrivileges is the DAV:current-user-privilege-set of a personal calendar.
+const readWritePrivileges = readOnlyPrivileges +
+	`<privilege xmlns="DAV:"><write></write></privilege>` +
+	`<privilege xmlns="DAV:"><write-content></write-content></privilege>` +
+	`<privilege xmlns="DAV:"><bind></bind></privilege>` +
+	`<privilege xmlns="DAV:"><unbind></unbind></privilege>`
+
+// personalReports is the DAV:supported-report-set of a personal calendar.
+const personalReports = supportedReports +
+	`<supported-report xmlns="DAV:"><report><free-busy-query xmlns="` + caldavNS + `"></free-busy-query></report></supported-report>`
+
+// calendarExtras returns the values of the added properties for the user's calendar p (the
+// hearings calendar or a personal one).
+func (h *handler) calendarExtras(r *http.Request, user *courtside.User, p davPath) (map[xml.Name]string, error) {
+	values, err := h.calendarExtraValues(r, user, p)
+	if err != nil || h.avail == nil {
+		return values, err
+	}
+	settings, err := h.avail.FindCalendarSettings(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	name := p.calendar
+	if p.kind == resourceHearings {
+		name = hearingsName
+	}
+	if c := settings[name].Color; c != "" {
+		values[calendarColorName] = escapeText(c)
+	}
+	return values, nil
+}
+
+// calendarExtraValues returns the values of the added properties that every calendar has.
+func (h *handler) calendarExtraValues(r *http.Request, user *courtside.User, p davPath) (map[xml.Name]string, error) {
+	if p.kind == resourcePersonal {
+		c, err := h.avail.FindPersonalCalendar(r.Context(), p.calendar)
+		if err != nil {
+			return nil, err
+		}
+		token := escapeText(personalSyncToken(user.ID, p.calendar, c.Version))
+		return map[xml.Name]string{
+			getCTagName:            token,
+			syncTokenName:          token,
+			currentUserPrivName:    readWritePrivileges,
+			supportedReportSetName: personalReports,
+		}, nil
+	}
 	version, _, err := h.calendars.CalendarVersion(r.Context(), user.ID)
 	if err != nil {
 		return nil, err
@@ -103,12 +149,13 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 		w.Write(buf.body.Bytes())
 		return
 	}
-	var values map[xml.Name]string
 	for i := range ms.Responses {
 		resp := &ms.Responses[i]
-		if p := parsePath(resp.Href); p.kind != resourceHearings || p.username != user.Username {
+		rp := parsePath(resp.Href)
+		if (rp.kind != resourceHearings && (rp.kind != resourcePersonal || h.avail == nil)) || rp.username != user.Username {
 			continue
 		}
+		var values map[xml.Name]string
 		switch {
 		case pf.Prop != nil:
 			var wanted []xml.Name
@@ -122,15 +169,19 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 			}
 			if values == nil {
 				var err error
-				if values, err = h.calendarExtras(r, user); err != nil {
+				if values, err = h.calendarExtras(r, user, rp); err != nil {
 					h.serviceError(w, r.Context(), "calendar version", err)
 					return
 				}
 			}
 			var added []property
 			for _, name := range wanted {
+				v, ok := values[name]
+				if !ok {
+					continue // not set: go-webdav's 404 stands
+				}
 				removeProp(resp, name)
-				added = append(added, property{XMLName: name, Inner: values[name]})
+				added = append(added, property{XMLName: name, Inner: v})
 			}
 			addProps(resp, added)
 		case pf.PropName != nil:

@@ -53,7 +53,8 @@ func TestPythonCaldav(t *testing.T) {
 			if got.Principal != w.srv.URL+calendar.PrincipalPath("adv") {
 				t.Errorf("principal = %q", got.Principal)
 			}
-			if len(got.Calendars) != 1 || got.Calendars[0] != w.srv.URL+calendar.HearingsPath("adv") {
+			if len(got.Calendars) != 2 || got.Calendars[0] != w.srv.URL+calendar.HearingsPath("adv") ||
+				got.Calendars[1] != w.srv.URL+calendar.AvailabilityPath("adv") {
 				t.Errorf("calendars = %q", got.Calendars)
 			}
 			if len(got.Events) != 1 || got.Events[0].URL != w.srv.URL+calendar.HearingPath("adv", w.h1.ID) ||

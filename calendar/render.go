@@ -24,7 +24,9 @@ func UID(hearingID int64) string {
 // holding one VEVENT, with CRLF line endings. Times are UTC. The event carries the docket
 // number, the court and the judge, and, for an advocate, the pseudonyms of the victims they
 // accompany; nothing else about a victim. A cancelled hearing keeps its event, with
-// STATUS:CANCELLED. The output depends only on ch and prodID, so it is the same on every call.
+// STATUS:CANCELLED. In an interpreter's calendar the event lists them as ATTENDEE with the
+// PARTSTAT of their booking (addAttendee). The output depends only on ch and prodID, so it is
+// the same on every call.
 func RenderHearing(ch *courtside.CalendarHearing, prodID string) ([]byte, error) {
 	if ch == nil {
 		return nil, fmt.Errorf("calendar: render hearing: nil hearing")
@@ -33,6 +35,7 @@ func RenderHearing(ch *courtside.CalendarHearing, prodID string) ([]byte, error)
 	if err := addHearingEvent(cal, ch); err != nil {
 		return nil, err
 	}
+	addAttendee(cal, ch)
 	var b strings.Builder
 	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
 		return nil, fmt.Errorf("calendar: render hearing %d: %w", ch.Hearing.ID, err)
@@ -92,6 +95,36 @@ func addHearingEvent(cal *ics.Calendar, ch *courtside.CalendarHearing) error {
 	}
 	ev.SetTimeTransparency(ics.TransparencyOpaque)
 	return nil
+}
+
+// addAttendee lists, in a CalDAV hearing object, the interpreter whose booking it is as its
+// ATTENDEE, so that they can answer by changing their PARTSTAT (partstat.go). Feeds
+// (METHOD:PUBLISH, which allows no ATTENDEE) do not get it.
+func addAttendee(cal *ics.Calendar, ch *courtside.CalendarHearing) {
+	a := ch.Attendee
+	events := cal.Events()
+	if a == nil || len(events) != 1 {
+		return
+	}
+	ev := events[0]
+	ev.AddProperty(ics.ComponentPropertyOrganizer, OrganizerAddress, ics.WithCN("Courtside"))
+	ev.AddProperty(ics.ComponentPropertyAttendee, AttendeeAddress(a.Username), ics.WithCN(sanitizeLine(a.Username, 64)),
+		ics.ParticipationRoleReqParticipant, partStat(a.Status), ics.WithRSVP(a.Status != courtside.BookingAccepted))
+}
+
+// OrganizerAddress is the ORGANIZER of the hearings an interpreter is booked for.
+const OrganizerAddress = "urn:courtside:scheduling"
+
+// AttendeeAddress is the calendar user address of a user in the hearings calendar.
+func AttendeeAddress(username string) string { return "urn:courtside:user:" + username }
+
+// partStat is the PARTSTAT of an interpreter's booking: ACCEPTED once accepted, NEEDS-ACTION
+// while offered or waiting for reconfirmation.
+func partStat(s courtside.BookingStatus) ics.ParticipationStatus {
+	if s == courtside.BookingAccepted {
+		return ics.ParticipationStatusAccepted
+	}
+	return ics.ParticipationStatusNeedsAction
 }
 
 // eventStatus maps a hearing status to the VEVENT STATUS: a cancelled hearing is CANCELLED,

@@ -79,7 +79,14 @@ func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User)
 // PUT, DELETE and MKCOL, which are refused here.
 func serveOptions(w http.ResponseWriter, p davPath) {
 	allow := "OPTIONS, PROPFIND, REPORT"
-	if !p.collection() {
+	switch {
+	case p.kind == resourceHomeSet:
+		allow += ", MKCALENDAR"
+	case p.kind == resourcePersonalObject:
+		allow = "OPTIONS, GET, HEAD, PROPFIND, PUT, DELETE"
+	case p.kind == resourceHearing:
+		allow = "OPTIONS, GET, HEAD, PROPFIND, PUT"
+	case !p.collection():
 		allow = "OPTIONS, GET, HEAD, PROPFIND"
 	}
 	w.Header().Set("DAV", "1, 3, calendar-access")

@@ -28,7 +28,7 @@ status_path = "%[1]s/status/"
 [pair hearings]
 a = "courtside"
 b = "local"
-collections = ["from a"]
+collections = ["hearings"]
 
 [storage courtside]
 type = "caldav"

@@ -145,7 +145,8 @@ func newWorld(t testing.TB) *world {
 		}
 	}
 
-	w.h = calendar.NewHandler(calendar.Config{Users: w.db, Tokens: w.db, Calendars: w.db, MaxBodyBytes: 64 << 10})
+	w.h = calendar.NewHandler(calendar.Config{Users: w.db, Tokens: w.db, Calendars: w.db, Availability: w.db, Bookings: w.db,
+		MaxBodyBytes: 64 << 10})
 	w.srv = httptest.NewServer(w.h)
 	t.Cleanup(w.srv.Close)
 	return w

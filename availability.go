@@ -1,0 +1,195 @@
+package courtside
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// A user's personal calendars: the read-write CalDAV calendars beside the server-generated
+// hearings calendar. Every user has one called "availability" (it exists from the start, and
+// its row is created with its first object); MKCALENDAR adds more. Every opaque event of every
+// personal calendar is a busy block: interpreter matching treats an interpreter as unavailable
+// during it, and the free-busy report lists it. The objects are the owner's own iCalendar
+// data, stored as sent; they are never victim data.
+
+// AvailabilityCalendar is the name of the personal calendar every user has.
+const AvailabilityCalendar = "availability"
+
+// Limits of the personal calendars.
+const (
+	MaxPersonalCalendars   = 20                       // per user, availability included
+	MaxCalendarObjects     = 5000                     // per calendar
+	MaxCalendarObjectBytes = 256 << 10                // per object, as sent
+	MaxBusyInstances       = 1000                     // busy intervals kept per object (recurrence expanded)
+	MaxRecurrenceCount     = 10000                    // the largest RRULE COUNT accepted
+	BusyHorizon            = 2 * 365 * 24 * time.Hour // how far past its start a recurrence is expanded
+)
+
+// PersonalCalendar is one of a user's read-write calendars.
+type PersonalCalendar struct {
+	UserID      int64     `json:"userId"`
+	Name        string    `json:"name"`
+	DisplayName string    `json:"displayName"`
+	Version     int64     `json:"version"` // grows with every change of an object in it
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// Interval is a half-open span of time [Start, End).
+type Interval struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Overlaps reports whether the two intervals share any instant.
+func (i Interval) Overlaps(start, end time.Time) bool {
+	return i.Start.Before(end) && start.Before(i.End)
+}
+
+// AvailabilityObject is one calendar object (one UID: a VEVENT or VTODO with its recurrence
+// overrides) of a personal calendar. Busy holds the intervals it makes its owner busy,
+// computed by the CalDAV edge when the object is written.
+type AvailabilityObject struct {
+	UserID    int64      `json:"userId"`
+	Calendar  string     `json:"calendar"`
+	Name      string     `json:"name"` // the resource name in the collection, e.g. "abc.ics"
+	UID       string     `json:"uid"`
+	Component string     `json:"component"` // VEVENT or VTODO
+	ETag      string     `json:"etag"`      // strong, unquoted: a hash of Data
+	Data      []byte     `json:"-"`
+	Busy      []Interval `json:"busy,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+}
+
+// BusyBlock is a time during which a user is busy by their own calendar.
+type BusyBlock struct {
+	UserID   int64  `json:"userId"`
+	Calendar string `json:"calendar"`
+	Object   string `json:"object"`
+	Interval
+}
+
+// AvailabilityChange is one object of a personal calendar that changed: Version is the
+// calendar's version at its latest change; Deleted reports that it was deleted then.
+type AvailabilityChange struct {
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Deleted bool   `json:"deleted"`
+}
+
+// PutCondition is the precondition of a write: IfMatch is an ETag (unquoted) the current
+// object must have, or "*" for any existing object; IfNoneMatch "*" refuses to overwrite.
+type PutCondition struct {
+	IfMatch     string
+	IfNoneMatch bool
+}
+
+// Error fields that the CalDAV edge maps to their own statuses.
+const (
+	// FieldPrecondition marks an ECONFLICT whose cause is a failed If-Match or If-None-Match
+	// (HTTP 412).
+	FieldPrecondition = "precondition"
+	// FieldUID marks an ECONFLICT whose cause is a UID used by another object of the same
+	// calendar (CalDAV no-uid-conflict).
+	FieldUID = "uid"
+	// FieldLimit marks an EINVALID whose cause is a limit above (too many calendars or objects).
+	FieldLimit = "limit"
+)
+
+// AvailabilityService stores the personal calendars. Every method acts for the user in the
+// context, on their own calendars only; another user's calendars are not found.
+type AvailabilityService interface {
+	// FindPersonalCalendars returns the user's personal calendars, availability first (with
+	// version 0 until its first object).
+	FindPersonalCalendars(ctx context.Context) ([]*PersonalCalendar, error)
+
+	// FindPersonalCalendar returns one of the user's personal calendars. Returns ENOTFOUND.
+	FindPersonalCalendar(ctx context.Context, name string) (*PersonalCalendar, error)
+
+	// CreatePersonalCalendar creates a personal calendar. Returns ECONFLICT when it exists,
+	// EINVALID for a bad name or over MaxPersonalCalendars.
+	CreatePersonalCalendar(ctx context.Context, name, displayName string) (*PersonalCalendar, error)
+
+	// PutAvailabilityObject creates or replaces an object under cond. created reports a new
+	// object. Returns ECONFLICT with FieldPrecondition when cond fails, ECONFLICT with FieldUID
+	// when another object of the calendar has the UID, ENOTFOUND for an unknown calendar.
+	PutAvailabilityObject(ctx context.Context, obj *AvailabilityObject, cond PutCondition) (created bool, err error)
+
+	// FindAvailabilityObject returns one object. Returns ENOTFOUND.
+	FindAvailabilityObject(ctx context.Context, calendar, name string) (*AvailabilityObject, error)
+
+	// FindAvailabilityObjects returns every object of a calendar, by name.
+	FindAvailabilityObjects(ctx context.Context, calendar string) ([]*AvailabilityObject, error)
+
+	// DeleteAvailabilityObject deletes an object; ifMatch, when not "", must be its ETag.
+	// Returns ENOTFOUND, or ECONFLICT with FieldPrecondition.
+	DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMatch string) error
+
+	// AvailabilityChanges returns the objects of a calendar changed after version since, in
+	// version order, with the calendar's current version, from one snapshot.
+	AvailabilityChanges(ctx context.Context, calendar string, since int64) ([]AvailabilityChange, int64, error)
+
+	// FindBusyBlocks returns the busy blocks of the caller in [from, to), by start.
+	FindBusyBlocks(ctx context.Context, from, to time.Time) ([]BusyBlock, error)
+
+	// FindCalendarSettings returns what the caller set on their calendars (hearings and
+	// personal ones), by calendar name.
+	FindCalendarSettings(ctx context.Context) (map[string]CalendarSettings, error)
+
+	// SetCalendarSettings sets or, with "", removes the display name and colour of one of the
+	// caller's calendars; a nil pointer leaves that one alone. Returns EINVALID (a bad colour,
+	// a name too long) or ENOTFOUND.
+	SetCalendarSettings(ctx context.Context, calendar string, displayName, color *string) error
+}
+
+// CalendarSettings is what a user set on one of their calendars by PROPPATCH; "" is unset.
+type CalendarSettings struct {
+	DisplayName string `json:"displayName,omitempty"`
+	Color       string `json:"color,omitempty"`
+}
+
+// ValidateCalendarColor checks a calendar colour: "#RRGGBB" or "#RRGGBBAA" in hex.
+func ValidateCalendarColor(c string) error {
+	if (len(c) != 7 && len(c) != 9) || c[0] != '#' {
+		return Invalidf("color", "A colour is #RRGGBB or #RRGGBBAA.")
+	}
+	for _, r := range c[1:] {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return Invalidf("color", "A colour is #RRGGBB or #RRGGBBAA.")
+		}
+	}
+	return nil
+}
+
+// ValidatePersonalCalendarName checks the name of a personal calendar: 1 to 64 letters,
+// digits, '-' or '_', and not "hearings" (the server-generated calendar).
+func ValidatePersonalCalendarName(name string) error {
+	if name == "" || len(name) > 64 {
+		return Invalidf("name", "A calendar name must be 1 to 64 characters.")
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return Invalidf("name", "A calendar name may hold only letters, digits, '-' and '_'.")
+		}
+	}
+	if strings.EqualFold(name, "hearings") {
+		return Invalidf("name", "The hearings calendar is the server's.")
+	}
+	return nil
+}
+
+// ValidateObjectName checks the resource name of a calendar object: 1 to 200 characters of
+// letters, digits and "-_.@+=~", not starting with a dot.
+func ValidateObjectName(name string) error {
+	if name == "" || len(name) > 200 || name[0] == '.' {
+		return Invalidf("name", "An object name must be 1 to 200 characters and not start with a dot.")
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.@+=~", c)) {
+			return Invalidf("name", "An object name may hold only letters, digits and -_.@+=~.")
+		}
+	}
+	return nil
+}

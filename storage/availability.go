@@ -1,0 +1,558 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"courtside"
+)
+
+// Personal calendars (see courtside.AvailabilityService and migrations/00007_availability.sql).
+// The availability calendar has no row until its first write; reads show it with version 0.
+// Every write runs in one transaction with its audit row; the calendar's version and the
+// object's change row move with it, so CS:getctag and sync-collection see exactly the writes.
+
+var _ courtside.AvailabilityService = (*DB)(nil)
+
+// personalCalendarObject names a personal calendar in audit rows.
+func personalCalendarObject(userID int64, name string) string {
+	return "personal-calendar:" + strconv.FormatInt(userID, 10) + "/" + name
+}
+
+// FindPersonalCalendars returns the caller's personal calendars, availability first.
+func (db *DB) FindPersonalCalendars(ctx context.Context) ([]*courtside.PersonalCalendar, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT name, display_name, version, created_at, updated_at
+		FROM personal_calendars WHERE user_id = ? ORDER BY name <> ?, name`, u.ID, courtside.AvailabilityCalendar)
+	if err != nil {
+		return nil, fmt.Errorf("storage: personal calendars: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.PersonalCalendar
+	for rows.Next() {
+		c := &courtside.PersonalCalendar{UserID: u.ID}
+		if err := rows.Scan(&c.Name, &c.DisplayName, &c.Version, scanTime{&c.CreatedAt}, scanTime{&c.UpdatedAt}); err != nil {
+			return nil, fmt.Errorf("storage: scan personal calendar: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: personal calendars: %w", err)
+	}
+	if len(out) == 0 || out[0].Name != courtside.AvailabilityCalendar {
+		out = append([]*courtside.PersonalCalendar{defaultAvailability(u.ID)}, out...)
+	}
+	return out, nil
+}
+
+// defaultAvailability is the availability calendar before its first write.
+func defaultAvailability(userID int64) *courtside.PersonalCalendar {
+	return &courtside.PersonalCalendar{UserID: userID, Name: courtside.AvailabilityCalendar, DisplayName: "Availability"}
+}
+
+// FindPersonalCalendar returns one of the caller's personal calendars.
+func (db *DB) FindPersonalCalendar(ctx context.Context, name string) (*courtside.PersonalCalendar, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return findPersonalCalendar(ctx, db.Reader, u.ID, name)
+}
+
+func findPersonalCalendar(ctx context.Context, q queryer, userID int64, name string) (*courtside.PersonalCalendar, error) {
+	c := &courtside.PersonalCalendar{UserID: userID, Name: name}
+	err := q.QueryRowContext(ctx, `SELECT display_name, version, created_at, updated_at FROM personal_calendars
+		WHERE user_id = ? AND name = ?`, userID, name).Scan(&c.DisplayName, &c.Version, scanTime{&c.CreatedAt}, scanTime{&c.UpdatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		if name == courtside.AvailabilityCalendar {
+			return defaultAvailability(userID), nil
+		}
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Calendar not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("storage: personal calendar: %w", err)
+	}
+	return c, nil
+}
+
+// CreatePersonalCalendar creates a personal calendar for the caller.
+func (db *DB) CreatePersonalCalendar(ctx context.Context, name, displayName string) (*courtside.PersonalCalendar, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := courtside.ValidatePersonalCalendarName(name); err != nil {
+		return nil, err
+	}
+	displayName = strings.TrimSpace(displayName)
+	if len(displayName) > 200 {
+		return nil, courtside.Invalidf("displayName", "A display name must be at most 200 characters.")
+	}
+	var c *courtside.PersonalCalendar
+	err = db.update(ctx, func(tx *Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM personal_calendars WHERE user_id = ? AND name = ?)`,
+			u.ID, name).Scan(&exists); err != nil {
+			return fmt.Errorf("storage: personal calendar: %w", err)
+		}
+		if exists || name == courtside.AvailabilityCalendar {
+			return courtside.Errorf(courtside.ECONFLICT, "That calendar exists.")
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM personal_calendars WHERE user_id = ? AND name <> ?`,
+			u.ID, courtside.AvailabilityCalendar).Scan(&n); err != nil {
+			return fmt.Errorf("storage: count personal calendars: %w", err)
+		}
+		if n+1 >= courtside.MaxPersonalCalendars { // availability counts, whether or not it has a row
+			return &courtside.Error{Code: courtside.EINVALID, Field: courtside.FieldLimit,
+				Message: fmt.Sprintf("At most %d calendars.", courtside.MaxPersonalCalendars)}
+		}
+		c = &courtside.PersonalCalendar{UserID: u.ID, Name: name, DisplayName: displayName, CreatedAt: tx.now, UpdatedAt: tx.now}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_calendars (user_id, name, display_name, version, created_at, updated_at)
+			VALUES (?, ?, ?, 0, ?, ?)`, u.ID, name, displayName, FormatTime(tx.now), FormatTime(tx.now)); err != nil {
+			return fmt.Errorf("storage: create personal calendar: %w", mapSQLError(err))
+		}
+		tx.Audit("calendar.create", personalCalendarObject(u.ID, name), courtside.OutcomeOK)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ensureCalendar returns the calendar's row inside tx, creating availability's on first use.
+func ensureCalendar(ctx context.Context, tx *Tx, userID int64, name string) error {
+	if name == courtside.AvailabilityCalendar {
+		_, err := tx.ExecContext(ctx, `INSERT INTO personal_calendars (user_id, name, display_name, version, created_at, updated_at)
+			VALUES (?, ?, 'Availability', 0, ?, ?) ON CONFLICT (user_id, name) DO NOTHING`,
+			userID, name, FormatTime(tx.now), FormatTime(tx.now))
+		if err != nil {
+			return fmt.Errorf("storage: create availability calendar: %w", err)
+		}
+		return nil
+	}
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM personal_calendars WHERE user_id = ? AND name = ?)`,
+		userID, name).Scan(&exists); err != nil {
+		return fmt.Errorf("storage: personal calendar: %w", err)
+	}
+	if !exists {
+		return courtside.Errorf(courtside.ENOTFOUND, "Calendar not found.")
+	}
+	return nil
+}
+
+// bumpCalendar moves the calendar's version and records the object's change.
+func bumpCalendar(ctx context.Context, tx *Tx, userID int64, calendar, name string, deleted bool) error {
+	var version int64
+	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1, updated_at = ?
+		WHERE user_id = ? AND name = ? RETURNING version`, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
+		return fmt.Errorf("storage: bump personal calendar: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO availability_changes (user_id, calendar, name, version, deleted) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, calendar, name) DO UPDATE SET version = excluded.version, deleted = excluded.deleted`,
+		userID, calendar, name, version, deleted); err != nil {
+		return fmt.Errorf("storage: personal calendar change: %w", err)
+	}
+	return nil
+}
+
+// etagMatches reports whether an If-Match value ("*" or an unquoted ETag) matches etag.
+func etagMatches(ifMatch, etag string) bool {
+	return ifMatch == "*" || ifMatch == etag
+}
+
+// PutAvailabilityObject creates or replaces an object of one of the caller's calendars.
+func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.AvailabilityObject, cond courtside.PutCondition) (bool, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := courtside.ValidateObjectName(obj.Name); err != nil {
+		return false, err
+	}
+	switch {
+	case obj.Component != "VEVENT" && obj.Component != "VTODO":
+		return false, courtside.Invalidf("component", "Only VEVENT and VTODO objects are supported.")
+	case obj.UID == "" || len(obj.UID) > 255:
+		return false, courtside.Invalidf("uid", "An object needs a UID of at most 255 characters.")
+	case len(obj.Data) > courtside.MaxCalendarObjectBytes:
+		return false, courtside.Invalidf("data", "An object must be at most %d bytes.", courtside.MaxCalendarObjectBytes)
+	case len(obj.Busy) > courtside.MaxBusyInstances:
+		return false, courtside.Invalidf("busy", "At most %d busy instances per object.", courtside.MaxBusyInstances)
+	case obj.ETag == "":
+		return false, fmt.Errorf("storage: put availability object: no ETag")
+	}
+	for _, b := range obj.Busy {
+		if !b.End.After(b.Start) {
+			return false, courtside.Invalidf("busy", "A busy interval must end after it starts.")
+		}
+	}
+	obj.UserID = u.ID
+	created := false
+	err = db.update(ctx, func(tx *Tx) error {
+		if err := ensureCalendar(ctx, tx, u.ID, obj.Calendar); err != nil {
+			return err
+		}
+		var etag string
+		var createdAt time.Time
+		err := tx.QueryRowContext(ctx, `SELECT etag, created_at FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
+			u.ID, obj.Calendar, obj.Name).Scan(&etag, scanTime{&createdAt})
+		exists := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("storage: find availability object: %w", err)
+		}
+		switch {
+		case exists && cond.IfNoneMatch:
+			return &courtside.Error{Code: courtside.ECONFLICT, Field: courtside.FieldPrecondition, Message: "The object exists."}
+		case cond.IfMatch != "" && (!exists || !etagMatches(cond.IfMatch, etag)):
+			return &courtside.Error{Code: courtside.ECONFLICT, Field: courtside.FieldPrecondition, Message: "The object has changed."}
+		}
+		var other string
+		err = tx.QueryRowContext(ctx, `SELECT name FROM availability_objects WHERE user_id = ? AND calendar = ? AND uid = ? AND name <> ?`,
+			u.ID, obj.Calendar, obj.UID, obj.Name).Scan(&other)
+		if err == nil {
+			return &courtside.Error{Code: courtside.ECONFLICT, Field: courtside.FieldUID, Message: "Another object of the calendar has this UID."}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("storage: find availability uid: %w", err)
+		}
+		now := FormatTime(tx.now)
+		if exists {
+			obj.CreatedAt = createdAt
+			if _, err := tx.ExecContext(ctx, `UPDATE availability_objects SET uid = ?, component = ?, etag = ?, data = ?, updated_at = ?
+				WHERE user_id = ? AND calendar = ? AND name = ?`, obj.UID, obj.Component, obj.ETag, obj.Data, now,
+				u.ID, obj.Calendar, obj.Name); err != nil {
+				return fmt.Errorf("storage: update availability object: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM availability_busy WHERE user_id = ? AND calendar = ? AND name = ?`,
+				u.ID, obj.Calendar, obj.Name); err != nil {
+				return fmt.Errorf("storage: clear busy blocks: %w", err)
+			}
+		} else {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM availability_objects WHERE user_id = ? AND calendar = ?`,
+				u.ID, obj.Calendar).Scan(&n); err != nil {
+				return fmt.Errorf("storage: count availability objects: %w", err)
+			}
+			if n >= courtside.MaxCalendarObjects {
+				return &courtside.Error{Code: courtside.EINVALID, Field: courtside.FieldLimit,
+					Message: fmt.Sprintf("A calendar holds at most %d objects.", courtside.MaxCalendarObjects)}
+			}
+			obj.CreatedAt = tx.now
+			if _, err := tx.ExecContext(ctx, `INSERT INTO availability_objects (user_id, calendar, name, uid, component, etag, data, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, obj.Calendar, obj.Name, obj.UID, obj.Component, obj.ETag, obj.Data, now, now); err != nil {
+				return fmt.Errorf("storage: insert availability object: %w", mapSQLError(err))
+			}
+			created = true
+		}
+		obj.UpdatedAt = tx.now
+		for _, b := range obj.Busy {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO availability_busy (user_id, calendar, name, starts_at, ends_at) VALUES (?, ?, ?, ?, ?)`,
+				u.ID, obj.Calendar, obj.Name, FormatTime(b.Start), FormatTime(b.End)); err != nil {
+				return fmt.Errorf("storage: insert busy block: %w", err)
+			}
+		}
+		if err := bumpCalendar(ctx, tx, u.ID, obj.Calendar, obj.Name, false); err != nil {
+			return err
+		}
+		action := "calendar.object.update"
+		if created {
+			action = "calendar.object.create"
+		}
+		tx.Audit(action, personalCalendarObject(u.ID, obj.Calendar), courtside.OutcomeOK)
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return created, nil
+}
+
+const availabilityObjectColumns = `name, uid, component, etag, data, created_at, updated_at`
+
+func scanAvailabilityObject(s scanner, userID int64, calendar string) (*courtside.AvailabilityObject, error) {
+	o := &courtside.AvailabilityObject{UserID: userID, Calendar: calendar}
+	if err := s.Scan(&o.Name, &o.UID, &o.Component, &o.ETag, &o.Data, scanTime{&o.CreatedAt}, scanTime{&o.UpdatedAt}); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// FindAvailabilityObject returns one object of one of the caller's calendars.
+func (db *DB) FindAvailabilityObject(ctx context.Context, calendar, name string) (*courtside.AvailabilityObject, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := scanAvailabilityObject(db.Reader.QueryRowContext(ctx, `SELECT `+availabilityObjectColumns+` FROM availability_objects
+		WHERE user_id = ? AND calendar = ? AND name = ?`, u.ID, calendar, name), u.ID, calendar)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "Calendar object not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("storage: find availability object: %w", err)
+	}
+	return o, nil
+}
+
+// FindAvailabilityObjects returns every object of one of the caller's calendars, by name.
+func (db *DB) FindAvailabilityObjects(ctx context.Context, calendar string) ([]*courtside.AvailabilityObject, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
+		return nil, err
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT `+availabilityObjectColumns+` FROM availability_objects
+		WHERE user_id = ? AND calendar = ? ORDER BY name`, u.ID, calendar)
+	if err != nil {
+		return nil, fmt.Errorf("storage: availability objects: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.AvailabilityObject
+	for rows.Next() {
+		o, err := scanAvailabilityObject(rows, u.ID, calendar)
+		if err != nil {
+			return nil, fmt.Errorf("storage: scan availability object: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: availability objects: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteAvailabilityObject deletes an object of one of the caller's calendars.
+func (db *DB) DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMatch string) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		var etag string
+		err := tx.QueryRowContext(ctx, `SELECT etag FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
+			u.ID, calendar, name).Scan(&etag)
+		if errors.Is(err, sql.ErrNoRows) {
+			return courtside.Errorf(courtside.ENOTFOUND, "Calendar object not found.")
+		} else if err != nil {
+			return fmt.Errorf("storage: find availability object: %w", err)
+		}
+		if ifMatch != "" && !etagMatches(ifMatch, etag) {
+			return &courtside.Error{Code: courtside.ECONFLICT, Field: courtside.FieldPrecondition, Message: "The object has changed."}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
+			u.ID, calendar, name); err != nil {
+			return fmt.Errorf("storage: delete availability object: %w", err)
+		}
+		if err := bumpCalendar(ctx, tx, u.ID, calendar, name, true); err != nil {
+			return err
+		}
+		tx.Audit("calendar.object.delete", personalCalendarObject(u.ID, calendar), courtside.OutcomeOK)
+		return nil
+	})
+}
+
+// AvailabilityChanges returns the changes of one of the caller's calendars after since.
+func (db *DB) AvailabilityChanges(ctx context.Context, calendar string, since int64) ([]courtside.AvailabilityChange, int64, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []courtside.AvailabilityChange
+	var version int64
+	err = db.readSnapshot(ctx, func(tx *sql.Tx) error {
+		c, err := findPersonalCalendar(ctx, tx, u.ID, calendar)
+		if err != nil {
+			return err
+		}
+		version = c.Version
+		rows, err := tx.QueryContext(ctx, `SELECT name, version, deleted FROM availability_changes
+			WHERE user_id = ? AND calendar = ? AND version > ? ORDER BY version, name`, u.ID, calendar, since)
+		if err != nil {
+			return fmt.Errorf("storage: availability changes: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ch courtside.AvailabilityChange
+			if err := rows.Scan(&ch.Name, &ch.Version, &ch.Deleted); err != nil {
+				return fmt.Errorf("storage: scan availability change: %w", err)
+			}
+			out = append(out, ch)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, version, nil
+}
+
+// FindBusyBlocks returns the caller's busy blocks overlapping [from, to), by start.
+func (db *DB) FindBusyBlocks(ctx context.Context, from, to time.Time) ([]courtside.BusyBlock, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !to.After(from) {
+		return nil, courtside.Invalidf("to", "The end of the range must be after its start.")
+	}
+	m, err := busyBlocks(ctx, db.Reader, []int64{u.ID}, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return m[u.ID], nil
+}
+
+// busyBlocks returns the busy blocks of users overlapping [from, to), by user, each by start.
+func busyBlocks(ctx context.Context, q queryer, users []int64, from, to time.Time) (map[int64][]courtside.BusyBlock, error) {
+	out := map[int64][]courtside.BusyBlock{}
+	if len(users) == 0 {
+		return out, nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT user_id, calendar, name, starts_at, ends_at FROM availability_busy
+		WHERE user_id IN (`+placeholders(len(users))+`) AND starts_at < ? AND ends_at > ? ORDER BY user_id, starts_at, ends_at`,
+		append(int64Args(users), FormatTime(to), FormatTime(from))...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: busy blocks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b courtside.BusyBlock
+		if err := rows.Scan(&b.UserID, &b.Calendar, &b.Object, scanTime{&b.Start}, scanTime{&b.End}); err != nil {
+			return nil, fmt.Errorf("storage: scan busy block: %w", err)
+		}
+		out[b.UserID] = append(out[b.UserID], b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: busy blocks: %w", err)
+	}
+	return out, nil
+}
+
+// withBusyBlocks makes the ranked interpreters who are busy in their own personal calendars
+// during h unavailable, with the reason, and ranks them again by RankCandidates' order (tier,
+// language match, availability, week bookings, ID). It reads through q, the ranking's own
+// snapshot or transaction.
+func withBusyBlocks(ctx context.Context, q queryer, h *courtside.Hearing, loc *time.Location, cands []*courtside.Candidate) ([]*courtside.Candidate, error) {
+	var ids []int64
+	for _, c := range cands {
+		if c.Available {
+			ids = append(ids, c.Interpreter.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return cands, nil
+	}
+	busy, err := busyBlocks(ctx, q, ids, h.StartsAt, h.EndsAt)
+	if err != nil {
+		return nil, err
+	}
+	if len(busy) == 0 {
+		return cands, nil
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	for _, c := range cands {
+		if b := busy[c.Interpreter.ID]; c.Available && len(b) > 0 {
+			c.Available = false
+			c.Reason = fmt.Sprintf("Busy in their own calendar (%s to %s).", b[0].Start.In(loc).Format("Mon 2 Jan 15:04"),
+				b[0].End.In(loc).Format("15:04 MST"))
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.Tier != b.Tier {
+			return a.Tier.Rank() < b.Tier.Rank()
+		}
+		if a.Match != b.Match {
+			return a.Match > b.Match
+		}
+		if a.Available != b.Available {
+			return a.Available
+		}
+		if a.WeekBookings != b.WeekBookings {
+			return a.WeekBookings < b.WeekBookings
+		}
+		return a.Interpreter.ID < b.Interpreter.ID
+	})
+	return cands, nil
+}
+
+// FindCalendarSettings returns what the caller set on their calendars, by calendar name.
+func (db *DB) FindCalendarSettings(ctx context.Context) (map[string]courtside.CalendarSettings, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT calendar, COALESCE(display_name, ''), COALESCE(color, '')
+		FROM calendar_settings WHERE user_id = ?`, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar settings: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]courtside.CalendarSettings{}
+	for rows.Next() {
+		var name string
+		var s courtside.CalendarSettings
+		if err := rows.Scan(&name, &s.DisplayName, &s.Color); err != nil {
+			return nil, fmt.Errorf("storage: scan calendar settings: %w", err)
+		}
+		out[name] = s
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: calendar settings: %w", err)
+	}
+	return out, nil
+}
+
+// SetCalendarSettings sets or removes the display name and colour of one of the caller's
+// calendars, audited.
+func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, displayName, color *string) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if displayName != nil {
+		if len(*displayName) > 200 || strings.ContainsAny(*displayName, "\r\n\x00") {
+			return courtside.Invalidf("displayName", "A display name is one line of at most 200 characters.")
+		}
+	}
+	if color != nil && *color != "" {
+		if err := courtside.ValidateCalendarColor(*color); err != nil {
+			return err
+		}
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		if calendar != HearingsCalendar {
+			if _, err := findPersonalCalendar(ctx, tx, u.ID, calendar); err != nil {
+				return err
+			}
+		}
+		nullable := func(p *string) any {
+			if p == nil || *p == "" {
+				return nil
+			}
+			return *p
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_settings (user_id, calendar, display_name, color, updated_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, calendar) DO UPDATE SET
+				display_name = CASE WHEN ? THEN excluded.display_name ELSE display_name END,
+				color = CASE WHEN ? THEN excluded.color ELSE color END, updated_at = excluded.updated_at`,
+			u.ID, calendar, nullable(displayName), nullable(color), FormatTime(tx.now), displayName != nil, color != nil); err != nil {
+			return fmt.Errorf("storage: set calendar settings: %w", err)
+		}
+		tx.Audit("calendar.settings", personalCalendarObject(u.ID, calendar), courtside.OutcomeOK)
+		return nil
+	})
+}
