@@ -214,6 +214,11 @@ func (h *feedHandler) render(hearings []*courtside.CalendarHearing) ([]byte, err
 // and, when cancelled, was cancelled (last updated) less than DefaultCancelledFeedKeep ago.
 func inFeed(ch *courtside.CalendarHearing, now, from, until time.Time) bool {
 	h := &ch.Hearing
+	// An open offer is answered in the calendar app, by the offer's link or over GraphQL; a
+	// feed, which cannot answer, lists only hearings the interpreter has taken.
+	if ch.Attendee != nil && ch.Attendee.Status == courtside.BookingOffered {
+		return false
+	}
 	if !h.EndsAt.After(from) || !h.StartsAt.Before(until) {
 		return false
 	}

@@ -124,3 +124,22 @@ func TestFeed_Configured(t *testing.T) {
 		w.now.Set(time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC))
 	}
 }
+
+// TestFeed_OpenOffersStayOut: a hearing offered to an interpreter is in their CalDAV calendar
+// (to be answered there) but not in their feed until they accept it.
+func TestFeed_OpenOffersStayOut(t *testing.T) {
+	f := newFeedWorld(t)
+	_, secret, err := f.db.CreateToken(f.as(f.interpreter), f.interpreter.ID, courtside.TokenFeed, "google")
+	f.must(err)
+	b := f.offered(t)
+	uid := "hearing-" + strconv.FormatInt(f.h3.ID, 10) + "@courtside"
+	if _, body := f.feed(secret); strings.Contains(body, uid) {
+		t.Fatalf("an open offer is in the interpreter's feed:\n%s", body)
+	}
+	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := f.feed(secret); !strings.Contains(body, uid) {
+		t.Fatalf("the accepted hearing is not in the interpreter's feed:\n%s", body)
+	}
+}
