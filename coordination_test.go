@@ -113,7 +113,7 @@ func TestCanSeeCoverageAndConflicts(t *testing.T) {
 }
 
 func TestFindCoverageGaps(t *testing.T) {
-	const caseID, otherCase, rosa, ana, adv = 10, 11, 7, 8, 30
+	const caseID, otherCase, victimA, victimB, adv = 10, 11, 7, 8, 30
 	h1 := hearingAt(1, caseID, courtNY, "2026-03-02T09:30:00-05:00", time.Hour)
 	h2 := hearingAt(2, caseID, courtNY, "2026-03-04T09:30:00-05:00", time.Hour)
 	h0 := hearingAt(3, otherCase, courtNY, "2026-03-01T09:30:00-05:00", time.Hour) // earlier, another case
@@ -127,31 +127,31 @@ func TestFindCoverageGaps(t *testing.T) {
 	}{
 		{name: "nothing needed", hearings: []*courtside.Hearing{h1}},
 		{name: "an attending victim without an advocate", hearings: []*courtside.Hearing{h1},
-			caseVictims: []*courtside.CaseVictim{attends(caseID, rosa)}, want: []string{"1: advocate"}},
+			caseVictims: []*courtside.CaseVictim{attends(caseID, victimA)}, want: []string{"1: advocate"}},
 		{name: "a victim who does not attend needs no advocate", hearings: []*courtside.Hearing{h1},
-			caseVictims: []*courtside.CaseVictim{{CaseID: caseID, VictimID: rosa, Attends: false}}},
+			caseVictims: []*courtside.CaseVictim{{CaseID: caseID, VictimID: victimA, Attends: false}}},
 		{name: "a victim of another case", hearings: []*courtside.Hearing{h1},
-			caseVictims: []*courtside.CaseVictim{attends(otherCase, rosa)}},
+			caseVictims: []*courtside.CaseVictim{attends(otherCase, victimA)}},
 		{name: "an assigned advocate covers", hearings: []*courtside.Hearing{h1},
-			caseVictims:    []*courtside.CaseVictim{attends(caseID, rosa)},
-			accompaniments: []*courtside.Accompaniment{accompanies(1, rosa, adv, courtside.AccompanimentAssigned)}},
+			caseVictims:    []*courtside.CaseVictim{attends(caseID, victimA)},
+			accompaniments: []*courtside.Accompaniment{accompanies(1, victimA, adv, courtside.AccompanimentAssigned)}},
 		{name: "an accompaniment awaiting reconfirmation still covers", hearings: []*courtside.Hearing{h1},
-			caseVictims:    []*courtside.CaseVictim{attends(caseID, rosa)},
-			accompaniments: []*courtside.Accompaniment{accompanies(1, rosa, adv, courtside.AccompanimentNeedsReconfirmation)}},
+			caseVictims:    []*courtside.CaseVictim{attends(caseID, victimA)},
+			accompaniments: []*courtside.Accompaniment{accompanies(1, victimA, adv, courtside.AccompanimentNeedsReconfirmation)}},
 		{name: "a cancelled accompaniment does not", hearings: []*courtside.Hearing{h1},
-			caseVictims:    []*courtside.CaseVictim{attends(caseID, rosa)},
-			accompaniments: []*courtside.Accompaniment{accompanies(1, rosa, adv, courtside.AccompanimentCancelled)},
+			caseVictims:    []*courtside.CaseVictim{attends(caseID, victimA)},
+			accompaniments: []*courtside.Accompaniment{accompanies(1, victimA, adv, courtside.AccompanimentCancelled)},
 			want:           []string{"1: advocate"}},
 		{name: "an advocate at another hearing of the case does not", hearings: []*courtside.Hearing{h1, h2},
-			caseVictims:    []*courtside.CaseVictim{attends(caseID, rosa)},
-			accompaniments: []*courtside.Accompaniment{accompanies(2, rosa, adv, courtside.AccompanimentConfirmed)},
+			caseVictims:    []*courtside.CaseVictim{attends(caseID, victimA)},
+			accompaniments: []*courtside.Accompaniment{accompanies(2, victimA, adv, courtside.AccompanimentConfirmed)},
 			want:           []string{"1: advocate"}},
 		{name: "two victims, one accompanied", hearings: []*courtside.Hearing{h1},
-			caseVictims:    []*courtside.CaseVictim{attends(caseID, rosa), attends(caseID, ana)},
-			accompaniments: []*courtside.Accompaniment{accompanies(1, rosa, adv, courtside.AccompanimentConfirmed)},
+			caseVictims:    []*courtside.CaseVictim{attends(caseID, victimA), attends(caseID, victimB)},
+			accompaniments: []*courtside.Accompaniment{accompanies(1, victimA, adv, courtside.AccompanimentConfirmed)},
 			want:           []string{"1: advocate"}},
 		{name: "two victims without an advocate make one gap", hearings: []*courtside.Hearing{h1},
-			caseVictims: []*courtside.CaseVictim{attends(caseID, rosa), attends(caseID, ana)},
+			caseVictims: []*courtside.CaseVictim{attends(caseID, victimA), attends(caseID, victimB)},
 			want:        []string{"1: advocate"}},
 		{name: "an offered interpreter is not yet coverage", hearings: []*courtside.Hearing{h1},
 			bookings: []*courtside.InterpreterBooking{booking(1, 20, "es", courtside.BookingOffered)},
@@ -180,12 +180,12 @@ func TestFindCoverageGaps(t *testing.T) {
 			bookings: []*courtside.InterpreterBooking{booking(2, 20, "es", courtside.BookingOffered)}},
 		{name: "cancelled and held hearings need nobody",
 			hearings:    []*courtside.Hearing{withStatus(h1, courtside.HearingCancelled), withStatus(h2, courtside.HearingHeld)},
-			caseVictims: []*courtside.CaseVictim{attends(caseID, rosa)},
+			caseVictims: []*courtside.CaseVictim{attends(caseID, victimA)},
 			bookings:    []*courtside.InterpreterBooking{booking(1, 20, "es", courtside.BookingOffered)}},
 		{name: "a continued hearing is open", hearings: []*courtside.Hearing{withStatus(h1, courtside.HearingContinued)},
-			caseVictims: []*courtside.CaseVictim{attends(caseID, rosa)}, want: []string{"1: advocate"}},
+			caseVictims: []*courtside.CaseVictim{attends(caseID, victimA)}, want: []string{"1: advocate"}},
 		{name: "by start, then advocate before interpreters", hearings: []*courtside.Hearing{h2, h1, h0, h1},
-			caseVictims: []*courtside.CaseVictim{attends(caseID, rosa), attends(otherCase, ana)},
+			caseVictims: []*courtside.CaseVictim{attends(caseID, victimA), attends(otherCase, victimB)},
 			bookings:    []*courtside.InterpreterBooking{booking(2, 20, "es", courtside.BookingOffered), booking(1, 20, "ru", courtside.BookingOffered)},
 			want:        []string{"3: advocate", "1: advocate", "1: interpreter (ru)", "2: advocate", "2: interpreter (es)"}},
 	} {
@@ -214,9 +214,9 @@ func conflictStrings(cs []courtside.Conflict) []string {
 }
 
 func TestFindConflicts(t *testing.T) {
-	const caseA, caseB, rosa, ana, adv, adv2, interp, interp2 = 10, 11, 7, 8, 30, 31, 40, 41
+	const caseA, caseB, victimA, victimB, adv, adv2, interp, interp2 = 10, 11, 7, 8, 30, 31, 40, 41
 	users := []*courtside.User{{ID: adv, Username: "adv"}, {ID: adv2, Username: "adv2"}, {ID: interp, Username: "interp"}, {ID: interp2, Username: "interp2"}}
-	victims := []*courtside.Victim{{ID: rosa, Pseudonym: "Rosa", LegalName: "Maria Lopez"}, {ID: ana, Pseudonym: "V-8", LegalName: "Ana Legal"}}
+	victims := []*courtside.Victim{{ID: victimA, Pseudonym: "V-17-R", LegalName: "Demo Person A"}, {ID: victimB, Pseudonym: "V-8", LegalName: "Demo Person B"}}
 
 	// Monday 2 March 2026, New York on EST (UTC-5).
 	a1 := hearingAt(1, caseA, courtNY, "2026-03-02T09:30:00-05:00", time.Hour)       // 09:30-10:30
@@ -234,7 +234,7 @@ func TestFindConflicts(t *testing.T) {
 	f2 := hearingAt(11, caseB, courtNY, "2026-11-01T01:10:00-05:00", 30*time.Minute) // 06:10Z: earlier on the clock, later in fact
 
 	acc := func(hearingID, advocateID int64) *courtside.Accompaniment {
-		return accompanies(hearingID, rosa, advocateID, courtside.AccompanimentConfirmed)
+		return accompanies(hearingID, victimA, advocateID, courtside.AccompanimentConfirmed)
 	}
 	advocateAt := func(hs ...*courtside.Hearing) courtside.ConflictRequest {
 		req := courtside.ConflictRequest{Hearings: hs, Users: users}
@@ -278,13 +278,13 @@ func TestFindConflicts(t *testing.T) {
 			return r
 		}(), want: []string{"ADVOCATE_DOUBLE_BOOKED adv: 1,3"}},
 		{name: "a cancelled accompaniment", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1, a3}, Users: users,
-			Accompaniments: []*courtside.Accompaniment{acc(1, adv), accompanies(3, ana, adv, courtside.AccompanimentCancelled)}}},
+			Accompaniments: []*courtside.Accompaniment{acc(1, adv), accompanies(3, victimB, adv, courtside.AccompanimentCancelled)}}},
 		{name: "an accompaniment awaiting reconfirmation", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1, a3}, Users: users,
-			Accompaniments: []*courtside.Accompaniment{acc(1, adv), accompanies(3, ana, adv, courtside.AccompanimentNeedsReconfirmation)}},
+			Accompaniments: []*courtside.Accompaniment{acc(1, adv), accompanies(3, victimB, adv, courtside.AccompanimentNeedsReconfirmation)}},
 			want: []string{"ADVOCATE_DOUBLE_BOOKED adv: 1,3"}},
 		{name: "a cancelled or held hearing", req: advocateAt(a1, withStatus(a3, courtside.HearingCancelled), withStatus(b30, courtside.HearingHeld))},
 		{name: "two victims at one hearing with one advocate", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1}, Users: users,
-			Accompaniments: []*courtside.Accompaniment{acc(1, adv), accompanies(1, ana, adv, courtside.AccompanimentAssigned)}}},
+			Accompaniments: []*courtside.Accompaniment{acc(1, adv), accompanies(1, victimB, adv, courtside.AccompanimentAssigned)}}},
 		{name: "two advocates", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1, a3}, Users: users,
 			Accompaniments: []*courtside.Accompaniment{acc(1, adv), acc(3, adv2)}}},
 		{name: "an advocate without a known username", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1, a3},
@@ -300,18 +300,18 @@ func TestFindConflicts(t *testing.T) {
 		{name: "one interpreter, two languages, one hearing", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1}, Users: users,
 			Bookings: []*courtside.InterpreterBooking{booking(1, interp, "es", courtside.BookingAccepted), booking(1, interp, "pt", courtside.BookingAccepted)}}},
 		{name: "a victim attending two cases' hearings", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1, a3}, Victims: victims,
-			CaseVictims: []*courtside.CaseVictim{attends(caseA, rosa), attends(caseB, rosa)}}, want: []string{"VICTIM_OVERLAP victim Rosa: 1,3"}},
+			CaseVictims: []*courtside.CaseVictim{attends(caseA, victimA), attends(caseB, victimA)}}, want: []string{"VICTIM_OVERLAP victim V-17-R: 1,3"}},
 		{name: "a victim and the travel buffer", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1, b30}, Victims: victims,
-			CaseVictims: []*courtside.CaseVictim{attends(caseA, ana), attends(caseB, ana)}}, want: []string{"VICTIM_OVERLAP victim V-8: 1,4"}},
+			CaseVictims: []*courtside.CaseVictim{attends(caseA, victimB), attends(caseB, victimB)}}, want: []string{"VICTIM_OVERLAP victim V-8: 1,4"}},
 		{name: "a victim who does not attend one of them", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1, a3}, Victims: victims,
-			CaseVictims: []*courtside.CaseVictim{attends(caseA, rosa), {CaseID: caseB, VictimID: rosa}}}},
+			CaseVictims: []*courtside.CaseVictim{attends(caseA, victimA), {CaseID: caseB, VictimID: victimA}}}},
 		{name: "a victim the caller may not see", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a1, a3},
-			CaseVictims: []*courtside.CaseVictim{attends(caseA, rosa), attends(caseB, rosa)}}},
+			CaseVictims: []*courtside.CaseVictim{attends(caseA, victimA), attends(caseB, victimA)}}},
 		{name: "everyone at once", req: courtside.ConflictRequest{Hearings: []*courtside.Hearing{a3, a1}, Victims: victims, Users: users,
-			CaseVictims:    []*courtside.CaseVictim{attends(caseA, rosa), attends(caseB, rosa), attends(caseB, ana)},
-			Accompaniments: []*courtside.Accompaniment{acc(1, adv), acc(3, adv), accompanies(3, ana, adv2, courtside.AccompanimentAssigned)},
+			CaseVictims:    []*courtside.CaseVictim{attends(caseA, victimA), attends(caseB, victimA), attends(caseB, victimB)},
+			Accompaniments: []*courtside.Accompaniment{acc(1, adv), acc(3, adv), accompanies(3, victimB, adv2, courtside.AccompanimentAssigned)},
 			Bookings:       []*courtside.InterpreterBooking{booking(1, interp, "es", courtside.BookingAccepted), booking(3, interp, "es", courtside.BookingAccepted)}},
-			want: []string{"ADVOCATE_DOUBLE_BOOKED adv: 1,3", "INTERPRETER_DOUBLE_BOOKED interp: 1,3", "VICTIM_OVERLAP victim Rosa: 1,3"}},
+			want: []string{"ADVOCATE_DOUBLE_BOOKED adv: 1,3", "INTERPRETER_DOUBLE_BOOKED interp: 1,3", "VICTIM_OVERLAP victim V-17-R: 1,3"}},
 
 		// Daylight saving time: instants, not clock readings, decide.
 		{name: "spring forward: 90 minutes on the clock are 30", req: advocateAt(d1, d2), want: []string{"ADVOCATE_DOUBLE_BOOKED adv: 7,8"}},
@@ -339,7 +339,7 @@ func TestFindConflicts(t *testing.T) {
 			t.Errorf("%s: travel buffers asked %q, want %q", tt.name, asked, tt.asked)
 		}
 		for _, c := range got {
-			if strings.Contains(c, "Maria Lopez") || strings.Contains(c, "Ana Legal") {
+			if strings.Contains(c, "Demo Person A") || strings.Contains(c, "Demo Person B") {
 				t.Errorf("%s: a conflict names a legal name: %s", tt.name, c)
 			}
 		}

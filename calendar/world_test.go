@@ -56,7 +56,7 @@ func (c *clock) Set(t time.Time) {
 
 // Secret values that must never appear in a calendar.
 const (
-	legalName    = "Maria Legalname"
+	legalName    = "Sentinel Legalname"
 	victimEmail  = "maria.private@example.org"
 	victimPhone  = "+15555550123"
 	accountPass  = "correct horse battery staple 42"

@@ -80,7 +80,7 @@ func (e *env) respond(user, bookingID string, accept bool, reason any) *response
 
 func TestInterpreterBooking(t *testing.T) {
 	e := newEnv(t)
-	f := e.setUpVictim() // victim "Rosa", es-MX, linked to the case; adv accompanies
+	f := e.setUpVictim() // victim "V-17-R", es-MX, linked to the case; adv accompanies
 	e.addInterpreter("interp2", "es:CERTIFIED")
 	e.addInterpreter("interp-pq", "es:PROFESSIONALLY_QUALIFIED")
 	e.addInterpreter("interp-mx", "es-MX:LANGUAGE_SKILLED")
@@ -172,7 +172,7 @@ func TestInterpreterBooking(t *testing.T) {
 		}
 		body := e.gql("interp", `query($id: ID!) { hearing(id: $id) { case { victims { victim { pseudonym legalName } } } } bookings { hearing { case { victims { attends } } } } }`,
 			map[string]any{"id": f.hearingID}).ok(nil).Data
-		for _, secret := range []string{"Rosa", "Maria Lopez", "+15555550100"} {
+		for _, secret := range []string{"V-17-R", "Demo Person A", "+15555550100"} {
 			if strings.Contains(string(body), secret) {
 				t.Fatalf("the interpreter's answer holds %q: %s", secret, body)
 			}

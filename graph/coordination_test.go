@@ -67,7 +67,7 @@ func (e *env) conflicts(user string) []string {
 // noVictimData fails when an answer holds the legal name or contact of setUpVictim's victim.
 func noVictimData(t testing.TB, r *response) {
 	t.Helper()
-	for _, secret := range []string{"Maria Lopez", "+15555550100"} {
+	for _, secret := range []string{"Demo Person A", "+15555550100"} {
 		if strings.Contains(string(r.Data), secret) {
 			t.Fatalf("the answer holds %q: %s", secret, r.Data)
 		}
@@ -80,13 +80,13 @@ func same(got []string, want ...string) bool {
 
 func TestCoverageAndConflicts(t *testing.T) {
 	e := newEnv(t)
-	f := e.setUpVictim() // Rosa attends case 1; adv accompanies her to hearing 1, Monday 4 March 09:30-11:00 EST
+	f := e.setUpVictim() // V-17-R attends case 1; adv accompanies them to hearing 1, Monday 4 March 09:30-11:00 EST
 	h1 := f.hearingID
 	if got := e.coverage("coord"); !same(got) {
 		t.Fatalf("coverage at first: %q", got)
 	}
 
-	// A second case in Los Angeles, where Rosa attends too: its hearing is first set for 10:30
+	// A second case in Los Angeles, where V-17-R attends too: its hearing is first set for 10:30
 	// there, time enough to travel from h1, and later moved to 08:30, 30 minutes after h1 ends.
 	var court struct{ CreateCourt struct{ ID string } }
 	e.gql("admin", `mutation($in: CourtInput!) { createCourt(input: $in) { id } }`,
@@ -103,7 +103,7 @@ func TestCoverageAndConflicts(t *testing.T) {
 	e.gql("pros", postHearing, map[string]any{"in": hearingInput(f.caseID, "EXT-SAT", "2030-03-09T10:00:00-05:00", "2030-03-09T11:00:00-05:00")}).ok(&posted)
 	h3 := posted.PostHearing.ID
 
-	// Nobody accompanies Rosa to h2 and h3; h1 needs an interpreter once one is requested.
+	// Nobody accompanies V-17-R to h2 and h3; h1 needs an interpreter once one is requested.
 	var req struct{ RequestInterpreter bookingView }
 	e.requestInterpreter("coord", h1, "es", nil).ok(&req)
 	if got := e.coverage("coord"); !same(got, h1+": interpreter (es)", h2+": advocate", h3+": advocate") {
@@ -131,7 +131,7 @@ func TestCoverageAndConflicts(t *testing.T) {
 		}
 	})
 
-	// adv goes with Rosa to h2 as well, and interp takes both hearings.
+	// adv goes with V-17-R to h2 as well, and interp takes both hearings.
 	e.gql("coord", `mutation($h: ID!, $v: ID!, $a: ID!) { assignAdvocate(hearingId: $h, victimId: $v, advocateId: $a) { id } }`,
 		map[string]any{"h": h2, "v": f.victimID, "a": strconv.FormatInt(e.users["adv"].ID, 10)}).ok(nil)
 	e.respond("interp", req.RequestInterpreter.ID, true, nil).ok(nil)
@@ -157,7 +157,7 @@ func TestCoverageAndConflicts(t *testing.T) {
 
 	pair := h1 + "," + h2
 	if got := e.conflicts("coord"); !same(got, "ADVOCATE_DOUBLE_BOOKED adv: "+pair, "INTERPRETER_DOUBLE_BOOKED interp: "+pair,
-		"VICTIM_OVERLAP victim Rosa: "+pair, "OUTSIDE_COURT_HOURS court County Courthouse: "+h3) {
+		"VICTIM_OVERLAP victim V-17-R: "+pair, "OUTSIDE_COURT_HOURS court County Courthouse: "+h3) {
 		t.Fatalf("the coordinator's conflicts: %q", got)
 	}
 	// The admin sees every hearing but no victim.

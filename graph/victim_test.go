@@ -30,10 +30,10 @@ func (e *env) setUpVictim() victimFixture {
 	var reg struct{ RegisterVictim victimView }
 	e.gql("coord", `mutation($in: RegisterVictimInput!) {
   registerVictim(input: $in) { id pseudonym preferredLanguage legalName contacts { channel address } }
-}`, map[string]any{"in": map[string]any{"pseudonym": "Rosa", "legalName": "Maria Lopez", "preferredLanguage": "es-MX",
+}`, map[string]any{"in": map[string]any{"pseudonym": "V-17-R", "legalName": "Demo Person A", "preferredLanguage": "es-MX",
 		"contacts": []any{map[string]any{"channel": "SMS", "address": "+15555550100"}}}}).ok(&reg)
 	v := reg.RegisterVictim
-	if v.Pseudonym != "Rosa" || v.PreferredLanguage != "es-MX" || v.LegalName == nil || *v.LegalName != "Maria Lopez" ||
+	if v.Pseudonym != "V-17-R" || v.PreferredLanguage != "es-MX" || v.LegalName == nil || *v.LegalName != "Demo Person A" ||
 		v.Contacts == nil || len(*v.Contacts) != 1 || (*v.Contacts)[0].Address != "+15555550100" {
 		e.t.Fatalf("registered victim as the coordinator sees it: %+v", v)
 	}
@@ -66,7 +66,7 @@ func (e *env) setUpVictim() victimFixture {
   assignAdvocate(hearingId: $h, victimId: $v, advocateId: $a) { id status advocate { username role } victim { pseudonym } hearing { id } }
 }`, map[string]any{"h": f.hearingID, "v": f.victimID, "a": strconv.FormatInt(e.users["adv"].ID, 10)}).ok(&acc)
 	if a := acc.AssignAdvocate; a.Status != "ASSIGNED" || a.Advocate.Username != "adv" || a.Advocate.Role != "ADVOCATE" ||
-		a.Victim.Pseudonym != "Rosa" || a.Hearing.ID != f.hearingID {
+		a.Victim.Pseudonym != "V-17-R" || a.Hearing.ID != f.hearingID {
 		e.t.Fatalf("accompaniment: %+v", a)
 	}
 	return f
@@ -88,21 +88,21 @@ func TestVictimVisibility(t *testing.T) {
 	t.Run("the accompanying advocate sees the legal name", func(t *testing.T) {
 		e := e.with(t)
 		_, v := read(e, "adv")
-		if v == nil || v.LegalName == nil || *v.LegalName != "Maria Lopez" || v.Contacts == nil || len(*v.Contacts) != 1 || v.Policy == nil {
+		if v == nil || v.LegalName == nil || *v.LegalName != "Demo Person A" || v.Contacts == nil || len(*v.Contacts) != 1 || v.Policy == nil {
 			t.Fatalf("adv sees %+v", v)
 		}
 	})
 	t.Run("the coordinator sees the legal name", func(t *testing.T) {
 		e := e.with(t)
 		_, v := read(e, "coord")
-		if v == nil || v.LegalName == nil || *v.LegalName != "Maria Lopez" {
+		if v == nil || v.LegalName == nil || *v.LegalName != "Demo Person A" {
 			t.Fatalf("coord sees %+v", v)
 		}
 	})
 	t.Run("the prosecutor sees the pseudonym only", func(t *testing.T) {
 		e := e.with(t)
 		_, v := read(e, "pros")
-		if v == nil || v.Pseudonym != "Rosa" || v.LegalName != nil || v.Contacts != nil || v.Policy != nil {
+		if v == nil || v.Pseudonym != "V-17-R" || v.LegalName != nil || v.Contacts != nil || v.Policy != nil {
 			t.Fatalf("pros sees %+v", v)
 		}
 	})
@@ -139,11 +139,11 @@ func TestVictimVisibility(t *testing.T) {
   accompaniments { status advocate { username } victim { pseudonym legalName contacts { address } } }
   case { victims { victim { pseudonym legalName contacts { address } } } } } }`, map[string]any{"id": f.hearingID}).ok(&out)
 		as := out.Hearing.Accompaniments
-		if len(as) != 1 || as[0].Advocate.Username != "adv" || as[0].Victim.Pseudonym != "Rosa" || as[0].Victim.LegalName != nil || as[0].Victim.Contacts != nil {
+		if len(as) != 1 || as[0].Advocate.Username != "adv" || as[0].Victim.Pseudonym != "V-17-R" || as[0].Victim.LegalName != nil || as[0].Victim.Contacts != nil {
 			t.Fatalf("accompaniments: %+v", as)
 		}
 		vs := out.Hearing.Case.Victims
-		if len(vs) != 1 || vs[0].Victim.Pseudonym != "Rosa" || vs[0].Victim.LegalName != nil {
+		if len(vs) != 1 || vs[0].Victim.Pseudonym != "V-17-R" || vs[0].Victim.LegalName != nil {
 			t.Fatalf("case victims: %+v", vs)
 		}
 	})
@@ -156,7 +156,7 @@ func TestVictimVisibility(t *testing.T) {
 		}
 		e.gql("adv", `query($id: ID!) { hearing(id: $id) { accompaniments { victim { legalName } } } }`,
 			map[string]any{"id": f.hearingID}).ok(&out)
-		if as := out.Hearing.Accompaniments; len(as) != 1 || as[0].Victim.LegalName == nil || *as[0].Victim.LegalName != "Maria Lopez" {
+		if as := out.Hearing.Accompaniments; len(as) != 1 || as[0].Victim.LegalName == nil || *as[0].Victim.LegalName != "Demo Person A" {
 			t.Fatalf("adv's accompaniments: %+v", as)
 		}
 	})
