@@ -130,3 +130,8 @@ type CourtService interface {
 	// ENOTFOUND (a court).
 	TravelTime(ctx context.Context, fromCourtID, toCourtID int64) (int, error)
 }
+
+// MarshalJSON writes court hours as wall-clock times, {"opens":"08:00","closes":"18:00"}.
+func (h CourtHours) MarshalJSON() ([]byte, error) {
+	return []byte(`{"opens":"` + FormatClock(h.Opens) + `","closes":"` + FormatClock(h.Closes) + `"}`), nil
+}
