@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -342,4 +343,41 @@ func TestDeliveryQueue_LeaseRecordAndFallBack(t *testing.T) {
 	if err := w.db.Writer.QueryRow(`SELECT status FROM deliveries WHERE idempotency_key = ?`, key).Scan(&status); err != nil || status != "SENT" {
 		t.Errorf("after a second record: %s, %v, want SENT", status, err)
 	}
+}
+
+func TestNoticePlanner_UnfilledBookingTellsTheCoordinators(t *testing.T) {
+	w := newNoticeWorld(t)
+	if _, err := w.db.Writer.Exec(`UPDATE users SET email = 'coord@example.org' WHERE id = ?`, w.coordinator.ID); err != nil {
+		t.Fatal(err)
+	}
+	french := w.addInterpreter(t, "fr1", "fr:CERTIFIED")
+	b, err := w.db.RequestInterpreter(w.as(w.coordinator), w.hearing.ID, "fr", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.RespondToBooking(w.as(french), b.ID, false, "away that week"); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t)
+	rows, err := w.db.Writer.Query(`SELECT COALESCE(user_id, 0), channel, status, notice FROM deliveries WHERE kind = 'BOOKING_UNFILLED'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var user int64
+		var channel, status, notice string
+		if err := rows.Scan(&user, &channel, &status, &notice); err != nil {
+			t.Fatal(err)
+		}
+		var facts courtside.NoticeFacts
+		if err := json.Unmarshal([]byte(notice), &facts); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("u%d %s %s %s", user, channel, status, facts.Language))
+	}
+	// Only the requesting organisation's coordinator, not the other organisation's.
+	want := []string{fmt.Sprintf("u%d EMAIL PENDING fr", w.coordinator.ID)}
+	sameLines(t, "unfilled notices", got, want)
 }
