@@ -467,7 +467,9 @@ func TestEndToEnd_Demo(t *testing.T) {
 		t.Fatalf("demo prosecutor sees %d hearings", n)
 	}
 	got := caldavProbe(t, base, "advocate", tokens["advocate"][1], "none", time.Now(), time.Now().Add(60*24*time.Hour))
-	if cals, _ := got["calendars"].([]any); len(cals) != 1 {
+	// The server's hearings calendar and the advocate's own availability calendar.
+	cals, _ := got["calendars"].([]any)
+	if len(cals) != 2 || !strings.HasSuffix(fmt.Sprint(cals[0]), "/advocate/hearings/") || !strings.HasSuffix(fmt.Sprint(cals[1]), "/advocate/availability/") {
 		t.Fatalf("demo advocate's calendars: %v", got)
 	}
 }
