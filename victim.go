@@ -74,6 +74,9 @@ type ContactPolicy struct {
 	QuietHoursStart string        `json:"quietHoursStart,omitempty"`
 	QuietHoursEnd   string        `json:"quietHoursEnd,omitempty"`
 	NeutralSender   string        `json:"neutralSender,omitempty"`
+	// TimeZone is the victim's IANA time zone: quiet hours are in it, and messages give dates
+	// and times in it. Empty means the zone of the hearing's court.
+	TimeZone string `json:"timeZone,omitempty"`
 }
 
 // ChannelRule says whether, and in how much detail, a channel may be used.
@@ -108,7 +111,8 @@ func (v *Victim) Validate() error {
 }
 
 // Validate reports the first problem with the policy as an EINVALID error: each channel at
-// most once, a known detail level, quiet hours as HH:MM pairs, a short neutral sender name.
+// most once, a known detail level, quiet hours as HH:MM pairs, a short neutral sender name, a
+// known time zone.
 func (p *ContactPolicy) Validate() error {
 	seen := map[Channel]bool{}
 	for _, r := range p.Channels {
@@ -131,6 +135,11 @@ func (p *ContactPolicy) Validate() error {
 	for field, v := range map[string]string{"quietHoursStart": p.QuietHoursStart, "quietHoursEnd": p.QuietHoursEnd} {
 		if _, err := time.Parse("15:04", v); v != "" && (err != nil || len(v) != 5) {
 			return Invalidf(field, "Quiet hours are HH:MM in the victim's time zone, e.g. 21:00.")
+		}
+	}
+	if p.TimeZone != "" {
+		if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "Local" || len(p.TimeZone) > 64 {
+			return Invalidf("timeZone", "Time zone must be an IANA name such as America/New_York.")
 		}
 	}
 	if len(p.NeutralSender) > 40 || strings.ContainsAny(p.NeutralSender, "\r\n<>\"") {

@@ -159,6 +159,8 @@ func TestSetContactPolicy(t *testing.T) {
 	}
 	bad := map[string]any{"channels": []any{}, "quietHoursStart": "9pm", "quietHoursEnd": "07:30"}
 	e.gql("coord", set, map[string]any{"id": v.RegisterVictim.ID, "in": bad}).fails("INVALID", "input.quietHoursStart")
+	zone := map[string]any{"channels": []any{}, "timeZone": "Mars/Olympus_Mons"}
+	e.gql("coord", set, map[string]any{"id": v.RegisterVictim.ID, "in": zone}).fails("INVALID", "input.timeZone")
 	dup := map[string]any{"channels": []any{map[string]any{"channel": "SMS", "allowed": true, "detail": "FULL"},
 		map[string]any{"channel": "SMS", "allowed": false, "detail": "FULL"}}}
 	e.gql("coord", set, map[string]any{"id": v.RegisterVictim.ID, "in": dup}).fails("INVALID", "input.channels")

@@ -57,6 +57,10 @@ func (s *server) defineVictim() {
 			"neutralSender": {Type: graphql.String, Resolve: func(p graphql.ResolveParams) (interface{}, error) {
 				return optString(p.Source.(*courtside.ContactPolicy).NeutralSender), nil
 			}},
+			"timeZone": {Type: graphql.String, Description: "The victim's time zone; absent means the hearing's court's.",
+				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+					return optString(p.Source.(*courtside.ContactPolicy).TimeZone), nil
+				}},
 		},
 	})
 	s.victimType = graphql.NewObject(graphql.ObjectConfig{
@@ -192,7 +196,7 @@ func (s *server) victimMutations() graphql.Fields {
 				}
 				in := a.input("input")
 				policy := courtside.ContactPolicy{Channels: []courtside.ChannelRule{}, QuietHoursStart: in.str("quietHoursStart"),
-					QuietHoursEnd: in.str("quietHoursEnd"), NeutralSender: in.str("neutralSender")}
+					QuietHoursEnd: in.str("quietHoursEnd"), NeutralSender: in.str("neutralSender"), TimeZone: in.str("timeZone")}
 				var confirm []courtside.Channel
 				rules, _ := in.m["channels"].([]interface{})
 				for _, r := range rules {
@@ -233,6 +237,7 @@ func (s *server) contactPolicyInput() *graphql.InputObject {
 			"quietHoursStart": {Type: graphql.String, Description: "HH:MM in the victim's time zone."},
 			"quietHoursEnd":   {Type: graphql.String},
 			"neutralSender":   {Type: graphql.String},
+			"timeZone":        {Type: graphql.String, Description: "The victim's IANA time zone, for quiet hours and the dates in messages; absent means the hearing's court's."},
 		},
 	})
 	return s.policyInput

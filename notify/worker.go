@@ -160,6 +160,11 @@ func (w *Worker) attempt(ctx context.Context, d *courtside.PendingDelivery) cour
 	}
 	detail := courtside.DetailFull
 	sender := "Courtside"
+	if d.VictimID != 0 && r.Policy != nil && r.Policy.TimeZone != "" {
+		if loc, err := time.LoadLocation(r.Policy.TimeZone); err == nil {
+			r.Zone = loc
+		}
+	}
 	if d.VictimID != 0 {
 		dec := courtside.DecideSend(courtside.SendRequest{Policy: r.Policy, Contacts: r.Contacts, Channel: d.Channel, Kind: d.Kind,
 			Now: now, HearingStart: d.Notice.Hearing.StartsAt, Zone: r.Zone})

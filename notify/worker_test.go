@@ -293,3 +293,38 @@ func TestWorker_RetriesThenFailsAndFallsBack(t *testing.T) {
 		t.Errorf("attempts = %d, %v, want 3", attempts, err)
 	}
 }
+
+func TestWorker_QuietHoursInTheVictimsOwnZone(t *testing.T) {
+	w := newWorkerWorld(t)
+	w.run(t)
+	// The victim lives in Los Angeles: 21:00 to 08:00 there. At 05:30 UTC it is 21:30 in Los
+	// Angeles (quiet) but 00:30 in New York, where the court is.
+	coord := courtside.NewContextWithUser(context.Background(), w.coord)
+	policy := courtside.ContactPolicy{QuietHoursStart: "21:00", QuietHoursEnd: "08:00", TimeZone: "America/Los_Angeles",
+		Channels: []courtside.ChannelRule{{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailMinimal}}}
+	if _, err := w.db.SetContactPolicy(coord, w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
+		t.Fatal(err)
+	}
+	w.now = time.Date(2026, 11, 21, 5, 30, 0, 0, time.UTC)
+	moved := w.hearing.StartsAt.Add(24 * time.Hour)
+	if _, err := w.db.RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
+		courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+		t.Fatal(err)
+	}
+	w.plan(t)
+	w.run(t)
+	if got := w.statuses(t); got[len(got)-1] != "HEARING_CHANGED VICTIM SMS PENDING (quiet hours)" {
+		t.Fatalf("at 21:30 in Los Angeles: %v", got)
+	}
+	// 08:00 in Los Angeles is 16:00 UTC; the message gives the time in Los Angeles.
+	w.now = time.Date(2026, 11, 21, 16, 0, 0, 0, time.UTC)
+	w.run(t)
+	texts := w.sms.Messages()
+	if len(texts) != 2 {
+		t.Fatalf("%d texts, want the change after quiet hours", len(texts))
+	}
+	// The hearing moved to 10:00 New York time on 11 December: 7:00 in Los Angeles.
+	if body := texts[1].Body; !strings.Contains(body, "7:00") || strings.Contains(body, "10:00") {
+		t.Errorf("the text should give the time in the victim's zone (7:00), not the court's: %q", body)
+	}
+}
