@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"courtside"
+)
+
+// testBench returns a Bench over a temporary directory, with a fixed key.
+func testBench(t *testing.T) *Bench {
+	t.Helper()
+	return &Bench{Dir: t.TempDir(), Key: hex.EncodeToString(make([]byte, 32)), Log: t.Logf}
+}
+
+// TestRawImportInsertsEveryLine checks the raw SQLite reference against the docket it is given:
+// every line a hearing, five hearings a case.
+func TestRawImportInsertsEveryLine(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "docket.csv")
+	if err := writeDocket(csvPath, 200); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "raw.db")
+	if _, err := rawImport(context.Background(), dbPath, csvPath); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", rawDSN(dbPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var hearings, cases int
+	var sync string
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM hearings), (SELECT count(*) FROM cases)`).Scan(&hearings, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if hearings != 200 || cases != 40 {
+		t.Errorf("raw import wrote %d hearings in %d cases, want 200 in 40", hearings, cases)
+	}
+	if err := db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil || sync != "2" {
+		t.Errorf("raw reference runs with synchronous=%s (%v), want 2 (FULL) like Courtside", sync, err)
+	}
+}
+
+// TestDocketImportsIntoCourtside checks that the generated docket is one Courtside accepts:
+// every line valid, every hearing created.
+func TestDocketImportsIntoCourtside(t *testing.T) {
+	b := testBench(t)
+	ctx := context.Background()
+	csvPath := filepath.Join(b.Dir, "docket.csv")
+	if err := writeDocket(csvPath, 100); err != nil {
+		t.Fatal(err)
+	}
+	db, err := b.openStore(filepath.Join(b.Dir, "courtside.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pros, _, err := seedOffice(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Created != 100 {
+		t.Errorf("import created %d hearings, want 100", res.Created)
+	}
+}
+
+// TestFillMemoryDBMatchesTheSchema fills a small database the way the memory section fills
+// its large one: the SQL must fit the current schema and write exactly the rows asked for.
+func TestFillMemoryDBMatchesTheSchema(t *testing.T) {
+	b := testBench(t)
+	path := filepath.Join(b.Dir, "memory.db")
+	if err := b.fillMemoryDB(context.Background(), path, 500, 2000); err != nil {
+		t.Fatal(err)
+	}
+	db, err := b.openStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var orphans int
+	if err := db.Reader.QueryRow(`SELECT count(*) FROM deliveries d LEFT JOIN hearings h ON h.id = d.hearing_id WHERE h.id IS NULL`).Scan(&orphans); err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Errorf("%d deliveries point at no hearing", orphans)
+	}
+}
+
+// openFile opens a file for the length of the test.
+func openFile(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}

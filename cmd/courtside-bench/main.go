@@ -1,0 +1,282 @@
+// Command courtside-bench runs every benchmark of issue 8 in one run and writes
+// docs/benchmarks.md: CalDAV against Radicale and against a do-nothing HTTP floor, fan-out,
+// docket import against raw SQLite, a nested GraphQL query, resident memory at scale, and the
+// Go testing.B benchmarks of the hot paths. Every comparison is between figures measured in the
+// same run, so the ratios hold on a noisy, shared machine.
+//
+// Usage (from the module root; `make bench` builds the binary and runs this):
+//
+//	go run ./cmd/courtside-bench -courtside /tmp/courtside [-quick] [-out docs/benchmarks.md]
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// Sizes are the sizes of one run; -quick scales them down for a smoke test.
+type Sizes struct {
+	Events          int // VEVENTs loaded into each CalDAV server
+	Rounds          int // interleaved rounds of each CalDAV operation
+	RadicaleBudget  time.Duration
+	RadicalePuts    int // PUTs timed one by one on Radicale at each of five fill levels (the rest are loaded as files)
+	ImportRows      int
+	GraphHearings   int
+	GraphRequests   int
+	MemHearings     int
+	MemDeliveries   int
+	BenchTime       string // -benchtime of the Go benchmarks
+	MultigetSize    int
+	CalendarMonths  int // the months the events are spread over
+	GraphWarmupRuns int
+}
+
+// fullSizes are the sizes of the issue.
+var fullSizes = Sizes{Events: 5000, Rounds: 30, RadicaleBudget: 60 * time.Second, RadicalePuts: 20,
+	ImportRows: 50_000, GraphHearings: 100, GraphRequests: 500, MemHearings: 100_000, MemDeliveries: 1_000_000,
+	BenchTime: "1s", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 20}
+
+// quickSizes make a smoke test of every code path.
+var quickSizes = Sizes{Events: 300, Rounds: 5, RadicaleBudget: 5 * time.Second, RadicalePuts: 5,
+	ImportRows: 2000, GraphHearings: 20, GraphRequests: 40, MemHearings: 5000, MemDeliveries: 20_000,
+	BenchTime: "100x", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 3}
+
+// Bench is one run of the harness.
+type Bench struct {
+	Sizes     Sizes
+	Courtside string // the courtside binary
+	Radicale  string // the radicale command
+	Dir       string // scratch directory, removed at the end
+	Key       string // the encryption key of every database of the run, hex
+	Root      string // the module root
+	Log       func(format string, args ...any)
+	Profile   string // directory for CPU profiles of the in-process sections, or ""
+}
+
+// sectionNames are the sections -only accepts, in report order.
+var sectionNames = []string{"caldav", "fanout", "import", "graphql", "memory", "gobench"}
+
+func main() {
+	quick := flag.Bool("quick", false, "scaled-down sizes: a smoke test of every section, not comparable with the targets")
+	out := flag.String("out", "", "the report to write; default: docs/benchmarks.md, and for -quick a file in the temporary directory")
+	bin := flag.String("courtside", "", "the courtside binary; default: built from ./cmd/courtside into a temporary directory")
+	radicale := flag.String("radicale", "radicale", "the radicale command (Debian's package radicale)")
+	only := flag.String("only", strings.Join(sectionNames, ","), "comma-separated sections to run: "+strings.Join(sectionNames, ", "))
+	profile := flag.String("profile", "", "write CPU profiles of the in-process sections (import, graphql) into this directory")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "courtside-bench: unexpected argument %q\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	want := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		s = strings.TrimSpace(s)
+		if !contains(sectionNames, s) {
+			fmt.Fprintf(os.Stderr, "courtside-bench: -only: unknown section %q (one of %s)\n", s, strings.Join(sectionNames, ", "))
+			os.Exit(2)
+		}
+		want[s] = true
+	}
+	if *out == "" {
+		*out = "docs/benchmarks.md"
+		if *quick {
+			*out = filepath.Join(os.TempDir(), "courtside-benchmarks-quick.md")
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *quick, *out, *bin, *radicale, *profile, want); err != nil {
+		fmt.Fprintln(os.Stderr, "courtside-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// contains reports whether list holds s.
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// run measures the sections in want and writes the report to out.
+func run(ctx context.Context, quick bool, out, bin, radicale, profile string, want map[string]bool) error {
+	started := time.Now()
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "courtside-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	b := &Bench{Sizes: fullSizes, Radicale: radicale, Dir: dir, Key: hex.EncodeToString(key), Root: root, Profile: profile,
+		Log: func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "[%5.0fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
+		}}
+	if quick {
+		b.Sizes = quickSizes
+	}
+	if bin == "" {
+		bin = filepath.Join(dir, "courtside")
+		b.Log("building courtside")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/courtside")
+		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build courtside: %w", err)
+		}
+	}
+	if b.Courtside, err = filepath.Abs(bin); err != nil {
+		return err
+	}
+	if profile != "" {
+		if err := os.MkdirAll(profile, 0o755); err != nil {
+			return err
+		}
+	}
+
+	cmdline := "make bench"
+	if quick {
+		cmdline = "go run ./cmd/courtside-bench -quick"
+	}
+	rep := &Report{Started: started, Quick: quick, Command: cmdline, Machine: machine(), Versions: b.versions(ctx)}
+	steps := []struct {
+		name, title string
+		fn          func(context.Context) (*Section, error)
+	}{
+		{"caldav", "CalDAV against Radicale and the loopback floor", b.caldav},
+		{"fanout", "Fan-out of a reschedule", b.fanout},
+		{"import", "Docket import against raw SQLite", b.importDocket},
+		{"graphql", "Nested GraphQL query", b.graphQL},
+		{"memory", "Resident memory at scale", b.memory},
+		{"gobench", "Go benchmarks of the hot paths", b.goBench},
+	}
+	for _, s := range steps {
+		if !want[s.name] {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b.Log("section %s", s.name)
+		t0 := time.Now()
+		sec, err := s.fn(ctx)
+		if err != nil {
+			b.Log("section %s failed: %v", s.name, err)
+			sec = notMeasured(s.title, "the run failed: "+err.Error())
+		}
+		sec.Title = s.title
+		sec.Notes = append(sec.Notes, fmt.Sprintf("This section took %s.", time.Since(t0).Round(time.Second)))
+		rep.Sections = append(rep.Sections, sec)
+	}
+	rep.Appendix = profileFixes
+	rep.Took = time.Since(started)
+	var buf bytes.Buffer
+	if err := rep.WriteMarkdown(&buf); err != nil {
+		return err
+	}
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	b.Log("wrote %s", out)
+	return nil
+}
+
+// moduleRoot returns the directory of go.mod, searching up from the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && bytes.HasPrefix(data, []byte("module courtside")) {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("run courtside-bench inside the courtside module (no go.mod above %s)", dir)
+		}
+	}
+}
+
+// machine describes the machine from /proc.
+func machine() []KV {
+	cpu := "unknown"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := "unknown"
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		for _, line := range strings.Split(string(data), "\n") {
+			if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil {
+				mem = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+				break
+			}
+		}
+	}
+	kernel := "unknown"
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = "Linux " + strings.TrimSpace(string(data))
+	}
+	load := "unknown"
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(data))[:3], " ")
+	}
+	return []KV{{"CPU", cpu}, {"cores", fmt.Sprint(runtime.NumCPU())}, {"RAM", mem}, {"kernel", kernel},
+		{"load average at start (1, 5, 15 min)", load}}
+}
+
+// versions names what was measured.
+func (b *Bench) versions(ctx context.Context) []KV {
+	out := func(name string, args ...string) string {
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir = b.Root
+		data, err := cmd.Output()
+		if err != nil {
+			return "unknown (" + err.Error() + ")"
+		}
+		return strings.TrimSpace(string(data))
+	}
+	commit := out("git", "rev-parse", "--short=12", "HEAD")
+	if s := out("git", "status", "--porcelain", "--untracked-files=no"); s != "" && !strings.HasPrefix(s, "unknown") {
+		commit += " with uncommitted changes"
+	}
+	sqliteVersion := "unknown"
+	if db, err := sql.Open("sqlite3", ":memory:"); err == nil {
+		db.QueryRow(`SELECT sqlite_version()`).Scan(&sqliteVersion)
+		db.Close()
+	}
+	return []KV{{"courtside commit", commit}, {"Go", runtime.Version()},
+		{"SQLite (mattn/go-sqlite3)", sqliteVersion}, {"Radicale", out(b.Radicale, "--version")},
+		{"Python (Radicale's)", out("/usr/bin/python3", "--version")}}
+}
