@@ -184,7 +184,7 @@ func TestGetCalendarObject(t *testing.T) {
 		ical.PropUID:         calendar.UID(w.h1.ID),
 		ical.PropStatus:      "CONFIRMED",
 		ical.PropSummary:     "Sentencing hearing — " + docketNumber,
-		ical.PropDescription: "Judge: Hon. Ana Ruiz\nAccompanying: " + pseudonym,
+		ical.PropDescription: "Judge: Judge of Part 4\nAccompanying: " + pseudonym,
 	} {
 		if got, _ := ev.Props.Text(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)

@@ -25,14 +25,14 @@ func hearingFixture() *courtside.CalendarHearing {
 			ID: 42, CaseID: 7, CourtID: 3, Kind: courtside.KindSentencing,
 			StartsAt:  time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC),
 			EndsAt:    time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC),
-			Courtroom: "4B", Judge: "Hon. Ana Ruiz",
+			Courtroom: "4B", Judge: "Judge of Part 4",
 			Status: courtside.HearingScheduled, Sequence: 0,
 			CreatedAt: created, UpdatedAt: created,
 		},
 		Docket: "1:26-cr-00042",
 		Court: courtside.Court{ID: 3, Name: "U.S. District Court, E.D.N.Y.", TimeZone: "America/New_York",
 			Address: "225 Cadman Plaza East, Brooklyn, NY 11201"},
-		Pseudonyms: []string{"Robin", "Sparrow"},
+		Pseudonyms: []string{"V-12-R", "V-13-S"},
 	}
 }
 
@@ -167,7 +167,7 @@ func TestRenderHearingFields(t *testing.T) {
 		ical.PropStatus:      "CONFIRMED",
 		ical.PropSummary:     "Sentencing hearing — 1:26-cr-00042",
 		ical.PropLocation:    "U.S. District Court, E.D.N.Y., Courtroom 4B, 225 Cadman Plaza East, Brooklyn, NY 11201",
-		ical.PropDescription: "Judge: Hon. Ana Ruiz\nAccompanying: Robin, Sparrow",
+		ical.PropDescription: "Judge: Judge of Part 4\nAccompanying: V-12-R, V-13-S",
 	} {
 		if got := text(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)

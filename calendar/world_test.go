@@ -60,7 +60,7 @@ const (
 	victimEmail  = "maria.private@example.org"
 	victimPhone  = "+15555550123"
 	accountPass  = "correct horse battery staple 42"
-	pseudonym    = "Robin"
+	pseudonym    = "V-12-R"
 	docketNumber = "1:26-cr-00042"
 )
 
@@ -124,7 +124,7 @@ func newWorld(t testing.TB) *world {
 
 	post := func(kind courtside.HearingKind, start time.Time) *courtside.Hearing {
 		h := &courtside.Hearing{CaseID: w.kase.ID, Kind: kind, StartsAt: start, EndsAt: start.Add(90 * time.Minute),
-			Courtroom: "4B", Judge: "Hon. Ana Ruiz"}
+			Courtroom: "4B", Judge: "Judge of Part 4"}
 		if _, err := w.db.PostHearing(w.as(w.prosecutor), h); err != nil {
 			t.Fatal(err)
 		}
