@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"courtside"
 )
@@ -38,7 +39,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	actor, err := importActor(ctx, db, *org, *as)
+	actor, err := actorIn(ctx, db, courtside.RoleProsecutor, *org, *as,
+		fmt.Sprintf("no prosecutor's office named %q (create a prosecutor with `courtside user add --org`)", *org))
 	if err != nil {
 		return err
 	}
@@ -55,11 +57,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// importActor picks the prosecutor an import is recorded as.
-func importActor(ctx context.Context, db interface {
+// actorIn picks the user of role in the organisation named org that a command acts as: the
+// one named by --as, else the first. notFound is the --org error when there is none.
+func actorIn(ctx context.Context, db interface {
 	FindUsers(context.Context, courtside.UserFilter) ([]*courtside.User, error)
-}, org, username string) (*courtside.User, error) {
-	role := courtside.RoleProsecutor
+}, role courtside.Role, org, username, notFound string) (*courtside.User, error) {
 	filter := courtside.UserFilter{Role: &role}
 	if username != "" {
 		filter.Username = &username
@@ -74,7 +76,7 @@ func importActor(ctx context.Context, db interface {
 		}
 	}
 	if username != "" {
-		return nil, usagef("--as: %q is not a prosecutor of %q", username, org)
+		return nil, usagef("--as: %q is not a %s of %q", username, strings.ToLower(string(role)), org)
 	}
-	return nil, usagef("--org: no prosecutor's office named %q (create a prosecutor with `courtside user add --org`)", org)
+	return nil, usagef("--org: %s", notFound)
 }

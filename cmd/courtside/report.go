@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -53,7 +54,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	actor, err := reportActor(ctx, db, *org, *as)
+	actor, err := actorIn(ctx, db, courtside.RoleCoordinator, *org, *as,
+		fmt.Sprintf("no advocacy organisation named %q with a coordinator", *org))
 	if err != nil {
 		return err
 	}
@@ -96,28 +98,4 @@ func parseReportDate(flag, v string) (time.Time, error) {
 		return t.UTC(), nil
 	}
 	return time.Time{}, usagef("%s: %q is not a date such as 2026-01-31", flag, v)
-}
-
-// reportActor picks the coordinator a report is read as.
-func reportActor(ctx context.Context, db interface {
-	FindUsers(context.Context, courtside.UserFilter) ([]*courtside.User, error)
-}, org, username string) (*courtside.User, error) {
-	role := courtside.RoleCoordinator
-	filter := courtside.UserFilter{Role: &role}
-	if username != "" {
-		filter.Username = &username
-	}
-	users, err := db.FindUsers(ctx, filter)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		if u.Organization != nil && u.Organization.Name == org {
-			return u, nil
-		}
-	}
-	if username != "" {
-		return nil, usagef("--as: %q is not a coordinator of %q", username, org)
-	}
-	return nil, usagef("--org: no advocacy organisation named %q with a coordinator", org)
 }
