@@ -2,18 +2,15 @@ package notify_test
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"courtside"
-	"courtside/events"
 	"courtside/notify"
 	"courtside/notify/notifytest"
 	"courtside/storage"
+	"courtside/storage/storagetest"
 )
 
 // workerWorld is a real database with a hearing in New York, a victim linked to its case whose
@@ -36,17 +33,7 @@ type workerWorld struct {
 func newWorkerWorld(t *testing.T) *workerWorld {
 	t.Helper()
 	w := &workerWorld{now: time.Date(2026, 11, 20, 17, 0, 0, 0, time.UTC)} // 12:00 in New York
-	w.db = storage.NewDB(filepath.Join(t.TempDir(), "courtside.db"))
-	w.db.Publish = events.PublishTx
-	var err error
-	if w.db.Sealer, err = storage.NewSealer(make([]byte, 32)); err != nil {
-		t.Fatal(err)
-	}
-	w.db.Now = func() time.Time { return w.now }
-	if err := w.db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.db.Close() })
+	w.db = storagetest.Open(t, func() time.Time { return w.now })
 	ctx := context.Background()
 	as := func(u *courtside.User) context.Context { return courtside.NewContextWithUser(ctx, u) }
 	mk := func(name string, role courtside.Role, org, email string) *courtside.User {
@@ -108,47 +95,9 @@ func newWorkerWorld(t *testing.T) *workerWorld {
 // plan runs both planners over the events not yet handled, as the router would.
 func (w *workerWorld) plan(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	planners := []func(context.Context, *sql.Tx, courtside.Event) error{
+	storagetest.Drain(t, w.db, &w.lastEvent,
 		(&storage.ReminderPlanner{DB: w.db, Plan: courtside.DefaultReminderPlan()}).Handle,
-		(&storage.NoticePlanner{DB: w.db}).Handle,
-	}
-	rows, err := w.db.Writer.Query(`SELECT id, payload FROM events WHERE id > ? ORDER BY id`, w.lastEvent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type row struct {
-		id int64
-		ev courtside.Event
-	}
-	var evs []row
-	for rows.Next() {
-		var r row
-		var payload []byte
-		if err := rows.Scan(&r.id, &payload); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(payload, &r.ev); err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, r)
-	}
-	rows.Close()
-	for _, r := range evs {
-		tx, err := w.db.Writer.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range planners {
-			if err := p(ctx, tx, r.ev); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		w.lastEvent = r.id
-	}
+		(&storage.NoticePlanner{DB: w.db}).Handle)
 }
 
 func (w *workerWorld) run(t *testing.T) int {

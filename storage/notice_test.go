@@ -10,6 +10,7 @@ import (
 
 	"courtside"
 	"courtside/storage"
+	"courtside/storage/storagetest"
 )
 
 // noticeWorld is a booking fixture whose victim may be texted (SMS allowed and confirmed
@@ -59,45 +60,7 @@ func newNoticeWorld(t *testing.T) *noticeWorld {
 // way the router does, and returns how many it handled.
 func (w *noticeWorld) drain(t *testing.T) int {
 	t.Helper()
-	ctx := context.Background()
-	rows, err := w.db.Writer.Query(`SELECT id, payload FROM events WHERE id > ? ORDER BY id`, w.lastEvent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type row struct {
-		id int64
-		ev courtside.Event
-	}
-	var evs []row
-	for rows.Next() {
-		var r row
-		var payload []byte
-		if err := rows.Scan(&r.id, &payload); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(payload, &r.ev); err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, r)
-	}
-	rows.Close()
-	for _, r := range evs {
-		tx, err := w.db.Writer.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.reminders.Handle(ctx, tx, r.ev); err != nil {
-			t.Fatalf("reminder planner on %s: %v", r.ev.Type, err)
-		}
-		if err := w.notices.Handle(ctx, tx, r.ev); err != nil {
-			t.Fatalf("notice planner on %s: %v", r.ev.Type, err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		w.lastEvent = r.id
-	}
-	return len(evs)
+	return storagetest.Drain(t, w.db, &w.lastEvent, w.reminders.Handle, w.notices.Handle)
 }
 
 // deliveries returns "kind audience channel status" for the hearing's deliveries, in order.

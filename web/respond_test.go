@@ -8,14 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"courtside"
-	"courtside/events"
 	"courtside/storage"
+	"courtside/storage/storagetest"
 	"courtside/web"
 )
 
@@ -34,17 +33,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
-	w.db = storage.NewDB(filepath.Join(t.TempDir(), "courtside.db"))
-	w.db.Publish = events.PublishTx
-	var err error
-	if w.db.Sealer, err = storage.NewSealer(make([]byte, 32)); err != nil {
-		t.Fatal(err)
-	}
-	w.db.Now = func() time.Time { return w.now }
-	if err := w.db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.db.Close() })
+	w.db = storagetest.Open(t, func() time.Time { return w.now })
 	ctx := context.Background()
 	mk := func(name string, role courtside.Role, org string) *courtside.User {
 		nu := courtside.NewUser{User: courtside.User{Username: name, Role: role}, OrganizationName: org}
@@ -75,6 +64,7 @@ func newWorld(t *testing.T) *world {
 	if _, err := w.db.PostHearing(as(w.prosecutor), w.hearing); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	if w.offer, err = w.db.RequestInterpreter(as(w.prosecutor), w.hearing.ID, "es-MX", nil); err != nil {
 		t.Fatal(err)
 	}
