@@ -47,7 +47,7 @@ func fixedNotice(t testing.TB, a Audience, k courtside.NotificationKind, d court
 			Docket: "CR-5521-XQ", Status: "CONTINUED"},
 		Before:     &before,
 		Lead:       7 * 24 * time.Hour,
-		RespondURL: "https://courtside.example.org/offers/41/respond?i=7&sig=Zk3pQ9",
+		RespondURL: "https://courtside.example.org/bookings/41/respond?token=AQAAAABrAYfAtCEHszfD-hBI1tPmbLZlxg",
 		RespondBy:  time.Date(2026, 3, 5, 22, 0, 0, 0, time.UTC),
 		Language2:  "es",
 		Reason:     "policy: SMS not allowed",
