@@ -61,6 +61,19 @@ type AvailabilityObject struct {
 	Busy      []Interval `json:"busy,omitempty"`
 	CreatedAt time.Time  `json:"createdAt"`
 	UpdatedAt time.Time  `json:"updatedAt"`
+
+	// ExtentStart and ExtentEnd bound every occurrence of the object (the first start, the
+	// last end), computed by the CalDAV edge when it is written so that a time-range query
+	// can skip objects without decoding them. A zero bound is open: VTODOs, unbounded
+	// recurrences and objects written before extents were kept.
+	ExtentStart time.Time `json:"-"`
+	ExtentEnd   time.Time `json:"-"`
+	// ExtentExact reports that the object is one occurrence filling its extent exactly (a
+	// single VEVENT without recurrence), so that its match against a time range can be
+	// decided from the extent alone.
+	ExtentExact bool `json:"-"`
+	// Size is the length of Data, set also when Data was not read.
+	Size int64 `json:"-"`
 }
 
 // BusyBlock is a time during which a user is busy by their own calendar.
@@ -122,6 +135,19 @@ type AvailabilityService interface {
 
 	// FindAvailabilityObjects returns every object of a calendar, by name.
 	FindAvailabilityObjects(ctx context.Context, calendar string) ([]*AvailabilityObject, error)
+
+	// FindAvailabilityObjectsInRange returns, by name, the objects of a calendar whose extent
+	// meets [from, to] (a zero bound is open): every object that can match a time range, and
+	// perhaps a few that do not, for the caller to decide.
+	FindAvailabilityObjectsInRange(ctx context.Context, calendar string, from, to time.Time) ([]*AvailabilityObject, error)
+
+	// FindAvailabilityObjectsNamed returns, by name, those of the named objects of a calendar
+	// that exist.
+	FindAvailabilityObjectsNamed(ctx context.Context, calendar string, names []string) ([]*AvailabilityObject, error)
+
+	// FindAvailabilityObjectHeads returns every object of a calendar by name with only its
+	// Name, ETag, UpdatedAt and Size: what a listing without calendar data needs.
+	FindAvailabilityObjectHeads(ctx context.Context, calendar string) ([]*AvailabilityObject, error)
 
 	// DeleteAvailabilityObject deletes an object; ifMatch, when not "", must be its ETag.
 	// Returns ENOTFOUND, or ECONFLICT with FieldPrecondition.

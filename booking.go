@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/language"
@@ -150,7 +151,38 @@ const (
 // want, by golang.org/x/text/language's judgement of mutual comprehension. A difference of
 // script ("zh-Hant" for "zh", "sr-Latn" for "sr") does not serve: sight translation of
 // documents needs the script.
+//
+// The answers are remembered (up to matchCacheMax pairs), since ranking asks the same few
+// pairs for every interpreter and parsing and comparing tags is most of its work.
 func MatchLanguage(have, want string) LanguageMatch {
+	key := [2]string{have, want}
+	matchCache.RLock()
+	m, ok := matchCache.m[key]
+	matchCache.RUnlock()
+	if ok {
+		return m
+	}
+	m = matchLanguage(have, want)
+	matchCache.Lock()
+	if len(matchCache.m) < matchCacheMax {
+		matchCache.m[key] = m
+	}
+	matchCache.Unlock()
+	return m
+}
+
+// matchCacheMax bounds the remembered answers of MatchLanguage: tags come from users, and a
+// pair beyond the bound is still answered, only not remembered.
+const matchCacheMax = 4096
+
+// matchCache holds MatchLanguage's answers by (have, want).
+var matchCache = struct {
+	sync.RWMutex
+	m map[[2]string]LanguageMatch
+}{m: map[[2]string]LanguageMatch{}}
+
+// matchLanguage is MatchLanguage without the memory.
+func matchLanguage(have, want string) LanguageMatch {
 	h, err := language.Parse(have)
 	if err != nil {
 		return MatchNone

@@ -42,6 +42,11 @@ type CalendarService interface {
 	// with status CANCELLED.
 	FindCalendarHearings(ctx context.Context, userID int64) ([]*CalendarHearing, error)
 
+	// FindCalendarHearingsInRange returns the hearings of the user's hearings calendar that
+	// overlap [from, to) (start before to, end after from; a zero bound is open), reading
+	// only those.
+	FindCalendarHearingsInRange(ctx context.Context, userID int64, from, to time.Time) ([]*CalendarHearing, error)
+
 	// FindCalendarHearing returns one hearing of the user's hearings calendar. Returns ENOTFOUND.
 	FindCalendarHearing(ctx context.Context, userID, hearingID int64) (*CalendarHearing, error)
 

@@ -112,7 +112,9 @@ func (b *backend) getPersonalObject(ctx context.Context, p string) (*caldav.Cale
 
 // queryPersonal returns the objects of a personal calendar that match query (all for nil).
 // Time ranges on VEVENT and VTODO comp-filters are applied here, by RFC 4791 section 9.9 with
-// recurrences expanded; the rest of the filter goes to caldav.Filter.
+// recurrences expanded, to the objects whose stored extent meets them (personalMatches); the
+// rest of the filter goes to caldav.Filter. A listing for a PROPFIND that asks for no
+// calendar-data (withoutData) reads no object data.
 func (b *backend) queryPersonal(ctx context.Context, p string, query *caldav.CalendarQuery) ([]caldav.CalendarObject, error) {
 	u, dp, err := b.own(ctx, p, resourcePersonal)
 	if err != nil {
@@ -121,37 +123,35 @@ func (b *backend) queryPersonal(ctx context.Context, p string, query *caldav.Cal
 	if b.avail == nil {
 		return nil, errNotFound
 	}
-	objs, err := b.avail.FindAvailabilityObjects(ctx, dp.calendar)
-	if err != nil {
-		return nil, davError(ctx, b.logger, "find availability objects", err)
-	}
 	var rest caldav.CalendarQuery
 	ranges := map[string]timeRange{}
 	if query != nil {
 		rest, ranges = splitComponentRanges(*query)
 	}
+	if query == nil && dataNotNeeded(ctx) {
+		// A listing that asks for no calendar-data: names, ETags and sizes only.
+		heads, err := b.avail.FindAvailabilityObjectHeads(ctx, dp.calendar)
+		if err != nil {
+			return nil, davError(ctx, b.logger, "find availability objects", err)
+		}
+		out := make([]caldav.CalendarObject, 0, len(heads))
+		for _, o := range heads {
+			out = append(out, caldav.CalendarObject{Path: PersonalPath(u.Username, o.Calendar) + o.Name,
+				ModTime: o.UpdatedAt, ContentLength: o.Size, ETag: o.ETag})
+		}
+		return out, nil
+	}
+	objs, parsed, err := b.personalMatches(ctx, dp.calendar, ranges)
+	if err != nil {
+		return nil, davError(ctx, b.logger, "find availability objects", err)
+	}
 	out := make([]caldav.CalendarObject, 0, len(objs))
 	for _, o := range objs {
-		if len(ranges) > 0 {
-			po, err := parseObject(o.Data)
-			if err != nil {
-				continue // stored objects were checked when written
-			}
-			tr, ok := ranges[po.component]
-			if !ok && ranges[ical.CompCalendar] == (timeRange{}) {
-				// A range on another component only: caldav.Filter decides on the rest.
-			} else {
-				if !ok {
-					tr = ranges[ical.CompCalendar]
-				}
-				match, err := po.matchesRange(tr)
-				if err != nil || !match {
-					continue
-				}
-			}
-		}
-		co, err := personalObject(u, o)
-		if err != nil {
+		co := &caldav.CalendarObject{Path: PersonalPath(u.Username, o.Calendar) + o.Name, ModTime: o.UpdatedAt,
+			ContentLength: int64(len(o.Data)), ETag: o.ETag}
+		if po := parsed[o.Name]; po != nil {
+			co.Data = po.cal // decoded once already
+		} else if co, err = personalObject(u, o); err != nil {
 			return nil, davError(ctx, b.logger, "decode availability object", err)
 		}
 		out = append(out, *co)
@@ -300,6 +300,7 @@ func (h *handler) servePut(w *responseWriter, r *http.Request, p davPath) {
 	}
 	obj := &courtside.AvailabilityObject{Calendar: p.calendar, Name: p.object, UID: po.uid, Component: po.component,
 		ETag: etag, Data: data, Busy: busy}
+	obj.ExtentStart, obj.ExtentEnd, obj.ExtentExact = po.extent()
 	created, err := h.avail.PutAvailabilityObject(r.Context(), obj, cond)
 	if err != nil {
 		h.writeAvailabilityError(w, r, "put availability object", err)
@@ -488,16 +489,33 @@ func (h *handler) servePersonalSync(w *responseWriter, r *http.Request, user *co
 		return
 	}
 	initial := strings.TrimSpace(req.SyncToken) == ""
-	objs, err := h.avail.FindAvailabilityObjects(ctx, p.calendar)
-	if err != nil {
-		h.serviceError(w, ctx, "find availability objects", err)
-		return
-	}
-	current := make(map[string]*courtside.AvailabilityObject, len(objs))
-	for _, o := range objs {
-		current[o.Name] = o
+	// Only the changed objects are read: on an empty token, those that exist; else those the
+	// changes name, after the limit.
+	current := map[string]*courtside.AvailabilityObject{}
+	lookup := func(changes []courtside.AvailabilityChange) error {
+		var names []string
+		for _, c := range changes {
+			if !c.Deleted {
+				names = append(names, c.Name)
+			}
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		objs, err := h.avail.FindAvailabilityObjectsNamed(ctx, p.calendar, names)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			current[o.Name] = o
+		}
+		return nil
 	}
 	if initial {
+		if err := lookup(changes); err != nil {
+			h.serviceError(w, ctx, "find availability objects", err)
+			return
+		}
 		// Every object there is; deletions mean nothing to a client that starts over.
 		kept := changes[:0]
 		for _, c := range changes {
@@ -518,20 +536,21 @@ func (h *handler) servePersonalSync(w *responseWriter, r *http.Request, user *co
 		changes = changes[:max]
 		version = changes[max-1].Version
 	}
+	if !initial {
+		if err := lookup(changes); err != nil {
+			h.serviceError(w, ctx, "find availability objects", err)
+			return
+		}
+	}
 	var ms multistatus
+	base := PersonalPath(user.Username, p.calendar)
 	for _, c := range changes {
 		o := current[c.Name]
 		if c.Deleted || o == nil {
-			ms.Responses = append(ms.Responses, response{Href: PersonalPath(user.Username, p.calendar) + c.Name,
-				Status: statusLine(http.StatusNotFound)})
+			ms.Responses = append(ms.Responses, response{Href: base + c.Name, Status: statusLine(http.StatusNotFound)})
 			continue
 		}
-		co, err := personalObject(user, o)
-		if err != nil {
-			h.serviceError(w, ctx, "decode availability object", err)
-			return
-		}
-		ms.Responses = append(ms.Responses, objectResponse(co, props))
+		ms.Responses = append(ms.Responses, storedObjectResponse(base+c.Name, o, props, PrincipalPath(user.Username)))
 	}
 	if truncated {
 		ms.Responses = append(ms.Responses, response{Href: PersonalPath(user.Username, p.calendar),
@@ -540,30 +559,6 @@ func (h *handler) servePersonalSync(w *responseWriter, r *http.Request, user *co
 	}
 	ms.SyncToken = personalSyncToken(user.ID, p.calendar, version)
 	writeMultistatus(w, &ms)
-}
-
-// objectResponse is the DAV:response of one object with the requested properties.
-func objectResponse(co *caldav.CalendarObject, props []xml.Name) response {
-	found := propStat{Status: statusLine(http.StatusOK)}
-	missing := propStat{Status: statusLine(http.StatusNotFound)}
-	for _, name := range props {
-		v, ok, err := objectProp(co, name)
-		if ok && err == nil {
-			found.Prop.Props = append(found.Prop.Props, property{XMLName: name, Inner: v})
-		} else {
-			missing.Prop.Props = append(missing.Prop.Props, property{XMLName: name})
-		}
-	}
-	resp := response{Href: co.Path}
-	for _, ps := range []propStat{found, missing} {
-		if len(ps.Prop.Props) > 0 {
-			resp.PropStats = append(resp.PropStats, ps)
-		}
-	}
-	if len(resp.PropStats) == 0 {
-		resp.PropStats = []propStat{found}
-	}
-	return resp
 }
 
 // withSettings applies the display names the user set (PROPPATCH) to cals.

@@ -161,16 +161,22 @@ func (b *backend) QueryCalendarObjects(ctx context.Context, p string, query *cal
 	if err != nil {
 		return nil, err
 	}
-	hearings, err := b.calendars.FindCalendarHearings(ctx, u.ID)
+	rest := caldav.CalendarQuery{}
+	var tr timeRange
+	if query != nil {
+		rest, tr = splitTimeRange(*query)
+	}
+	var hearings []*courtside.CalendarHearing
+	if tr.start.IsZero() && tr.end.IsZero() {
+		hearings, err = b.calendars.FindCalendarHearings(ctx, u.ID)
+	} else {
+		// The range goes into the SQL: a month of a large calendar reads a month.
+		hearings, err = b.calendars.FindCalendarHearingsInRange(ctx, u.ID, tr.start, tr.end)
+	}
 	if err != nil {
 		return nil, davError(ctx, b.logger, "find calendar hearings", err)
 	}
-	rest := caldav.CalendarQuery{}
-	if query != nil {
-		var tr timeRange
-		rest, tr = splitTimeRange(*query)
-		hearings = tr.filter(hearings)
-	}
+	hearings = tr.filter(hearings)
 	cos, err := b.objects(ctx, u, hearings)
 	if err != nil {
 		return nil, err

@@ -129,7 +129,11 @@ func (h *feedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx = courtside.NewContextWithUser(ctx, user)
-	hearings, err := h.cfg.Calendars.FindCalendarHearings(ctx, user.ID)
+	// Only the window's hearings are read; render decides on each at its own now, so the range
+	// read here is a minute wider on both sides.
+	now := h.cfg.Now()
+	hearings, err := h.cfg.Calendars.FindCalendarHearingsInRange(ctx, user.ID,
+		now.Add(-h.cfg.WindowBack-time.Minute), now.Add(h.cfg.WindowAhead+time.Minute))
 	if err != nil {
 		h.fail(w, err, "find hearings")
 		return

@@ -73,7 +73,7 @@ func (h *handler) serveFreeBusy(w *responseWriter, r *http.Request, user *courts
 			busy = append(busy, b.Interval)
 		}
 	}
-	hearings, err := h.calendars.FindCalendarHearings(ctx, user.ID)
+	hearings, err := h.calendars.FindCalendarHearingsInRange(ctx, user.ID, start, end)
 	if err != nil {
 		h.serviceError(w, ctx, "find calendar hearings", err)
 		return

@@ -154,6 +154,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			rw.finish()
 			return
+		case calendarQueryName:
+			if p.kind == resourcePersonal && h.servePersonalQuery(rw, r, user, p, body) {
+				rw.finish()
+				return
+			}
+		case calendarMultigetName:
+			if p.kind == resourcePersonal && h.servePersonalMultiget(rw, r, user, p, body) {
+				rw.finish()
+				return
+			}
 		case freeBusyQueryName:
 			h.serveFreeBusy(rw, r, user, p, body)
 			rw.finish()

@@ -520,3 +520,94 @@ func (po *parsedObject) todoMatches(c *ical.Component, tr timeRange) bool {
 	}
 	return true
 }
+
+// extent returns the time every occurrence of the object falls in: the first start and the
+// last end, zero for an open side (VTODOs, whose match RFC 4791 ties to several properties,
+// and recurrences without an end), and exact when the object is one occurrence filling it (a
+// VEVENT without recurrence), so that its match can be decided without decoding it. It is a
+// bound, never the match itself: objects whose extent meets a range are decided by
+// matchesRange unless exact. What cannot be worked out (an expansion over its time budget)
+// leaves the extent open rather than refusing the object.
+func (po *parsedObject) extent() (start, end time.Time, exact bool) {
+	start, end, exact, err := po.extentOrError()
+	if err != nil {
+		return time.Time{}, time.Time{}, false
+	}
+	return start, end, exact
+}
+
+func (po *parsedObject) extentOrError() (start, end time.Time, exact bool, err error) {
+	if po.component != ical.CompEvent {
+		return time.Time{}, time.Time{}, false, nil
+	}
+	widen := func(s time.Time, d time.Duration) {
+		if start.IsZero() || s.Before(start) {
+			start = s
+		}
+		if e := s.Add(d); end.IsZero() || e.After(end) {
+			end = e
+		}
+	}
+	for _, o := range po.overrides {
+		s, d, err := po.span(o)
+		if err != nil {
+			return time.Time{}, time.Time{}, false, err
+		}
+		widen(s, d)
+	}
+	m := po.master
+	if m == nil {
+		return start.UTC(), end.UTC(), false, nil
+	}
+	s, d, err := po.span(m)
+	if err != nil {
+		return time.Time{}, time.Time{}, false, err
+	}
+	widen(s, d)
+	rdates := m.Props.Values(ical.PropRecurrenceDates)
+	for i := range rdates {
+		ts, err := po.times(&rdates[i])
+		if err != nil {
+			return time.Time{}, time.Time{}, false, invalidData("RDATE is not a list of valid dates or times.")
+		}
+		for _, t := range ts {
+			widen(t, d)
+		}
+	}
+	rp := m.Props.Get(ical.PropRecurrenceRule)
+	if rp == nil {
+		exact = len(po.overrides) == 0 && len(rdates) == 0 && len(m.Props.Values(ical.PropExceptionDates)) == 0
+		return start.UTC(), end.UTC(), exact, nil
+	}
+	opt, err := parseRule(rp.Value)
+	if err != nil {
+		return time.Time{}, time.Time{}, false, err
+	}
+	if opt.Count == 0 && opt.Until.IsZero() {
+		return start.UTC(), time.Time{}, false, nil // no end
+	}
+	// A bounded rule: its occurrences, as matchesRange expands them. More than it would look
+	// at leaves the end open.
+	insts, err := po.instances(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), courtside.MaxRecurrenceCount+1)
+	if err != nil {
+		return time.Time{}, time.Time{}, false, err
+	}
+	if len(insts) > courtside.MaxRecurrenceCount {
+		return start.UTC(), time.Time{}, false, nil
+	}
+	for _, in := range insts {
+		widen(in.start, in.end.Sub(in.start))
+	}
+	return start.UTC(), end.UTC(), false, nil
+}
+
+// ObjectExtent returns the extent of a stored calendar object as a PUT works it out (see
+// parsedObject.extent): zero bounds are open, and an object that cannot be read is open on
+// both sides. storage.DB.BackfillAvailabilityExtents takes it for objects stored without one.
+func ObjectExtent(data []byte) (start, end time.Time, exact bool) {
+	po, err := parseObject(data)
+	if err != nil {
+		return time.Time{}, time.Time{}, false
+	}
+	return po.extent()
+}

@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"net/http"
@@ -134,11 +135,23 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 		h.dav.ServeHTTP(w, r) // go-webdav answers the malformed body
 		return
 	}
+	if !propFindNeedsData(&pf) {
+		r = r.WithContext(withoutData(r.Context()))
+	}
+	// A personal calendar's objects, asked for by name with Depth 1, are answered from the
+	// stored rows (personalquery.go); go-webdav answers for the calendar itself (Depth 0).
+	p := parsePath(r.URL.Path)
+	objects := p.kind == resourcePersonal && h.avail != nil && pf.Prop != nil && strings.TrimSpace(r.Header.Get("Depth")) == "1"
+	req := r
+	if objects {
+		req = r.Clone(r.Context())
+		req.Header.Set("Depth", "0")
+	}
 	buf := &bufferedResponse{header: http.Header{}}
-	h.dav.ServeHTTP(buf, r)
+	h.dav.ServeHTTP(buf, req)
 	var ms multistatus
 	// go-webdav's answer goes out untouched unless there is something to add to it.
-	if !wantsExtras(&pf) || buf.status != http.StatusMultiStatus || xml.Unmarshal(buf.body.Bytes(), &ms) != nil {
+	if (!objects && !wantsExtras(&pf)) || buf.status != http.StatusMultiStatus || xml.Unmarshal(buf.body.Bytes(), &ms) != nil {
 		for k, v := range buf.header {
 			w.Header()[k] = v
 		}
@@ -196,6 +209,28 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 		if !strings.EqualFold(k, "Content-Length") {
 			w.Header()[k] = v
 		}
+	}
+	if objects {
+		var names []xml.Name
+		for _, p := range pf.Prop.Props {
+			names = append(names, p.XMLName)
+		}
+		read := h.avail.FindAvailabilityObjectHeads // no data unless calendar-data is asked for
+		if slices.Contains(names, calendarDataName) {
+			read = h.avail.FindAvailabilityObjects
+		}
+		objs, err := read(r.Context(), p.calendar)
+		if err != nil {
+			h.serviceError(w, r.Context(), "find availability objects", err)
+			return
+		}
+		base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
+		writeMultistatusFast(w, &ms, func(b *bufio.Writer) {
+			for _, o := range objs {
+				writeStoredObject(b, base, o, names, principal)
+			}
+		})
+		return
 	}
 	writeMultistatus(w, &ms)
 }

@@ -66,6 +66,17 @@ type Router struct {
 	cancel  context.CancelFunc
 	runDone chan struct{}
 
+	// wake is notified by Wake. It wakes the first group registered; each group woken wakes
+	// the next one when its look is over (backoff.then), so that the groups, which queue for
+	// the one writer connection anyway, take it in the order they were registered.
+	wake Signal
+	// last is the backoff of the group registered last, to link the next group's wake-up to.
+	last *backoff
+	// handled has a Signal per group, notified after the group commits a handled batch.
+	handled map[string]*Signal
+	// quit is closed when Close starts, ending the groups' waits between polls.
+	quit chan struct{}
+
 	mu       sync.Mutex
 	names    map[string]bool
 	err      error // the first error of Handle, returned by Run
@@ -111,7 +122,7 @@ func NewRouter(db *sql.DB, logger *slog.Logger, cfg Config) (*Router, error) {
 	return &Router{
 		db: db, logger: logger, wlog: wlog, cfg: cfg, router: router,
 		ctx: ctx, cancel: cancel, runDone: make(chan struct{}),
-		names: map[string]bool{},
+		names: map[string]bool{}, handled: map[string]*Signal{}, quit: make(chan struct{}),
 	}, nil
 }
 
@@ -131,6 +142,15 @@ func (r *Router) Handle(name string, fn HandlerFunc) {
 		panic("events: duplicate handler " + name)
 	}
 	r.names[name] = true
+	handled := &Signal{}
+	r.handled[name] = handled
+	wake := &r.wake
+	if r.last != nil {
+		wake = &Signal{}
+		r.last.then = wake
+	}
+	bo := &backoff{poll: r.cfg.PollInterval, retry: time.Second, wake: wake, handled: handled, quit: r.quit, next: wake.C()}
+	r.last = bo
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(r.db), wsql.SubscriberConfig{
 		ConsumerGroup: name,
 		// No ack deadline: on expiry the subscriber would commit its transaction while the
@@ -138,7 +158,7 @@ func (r *Router) Handle(name string, fn HandlerFunc) {
 		AckDeadline:    new(time.Duration),
 		PollInterval:   r.cfg.PollInterval,
 		ResendInterval: r.cfg.PollInterval,
-		BackoffManager: backoff{poll: r.cfg.PollInterval, retry: time.Second},
+		BackoffManager: bo,
 		SchemaAdapter:  SQLiteSchema{BatchSize: r.cfg.BatchSize},
 		OffsetsAdapter: handlerOffsets{},
 	}, r.wlog)
@@ -196,6 +216,7 @@ func (r *Router) Close() error {
 }
 
 func (r *Router) close() error {
+	close(r.quit)
 	r.mu.Lock()
 	r.closing = true // from now on handle hands messages back untouched
 	// Draining first matters: the subscriber may commit while closing, and it must not commit
@@ -252,20 +273,79 @@ func Pending(ctx context.Context, db *sql.DB, group string) (int64, error) {
 	return n, nil
 }
 
-// backoff is the subscribers' BackoffManager: watermill's default, except that a query cut
-// short by closing the router is not logged as an error.
-type backoff struct{ poll, retry time.Duration }
+// Wake tells every consumer group to look for new events now rather than at its next poll:
+// the first group registered at once, each of the others when the one registered before it has
+// looked (they would queue for the single writer connection anyway, in no particular order;
+// serve registers the notice planner first). storage.DB calls it (DB.Committed) after each
+// transaction that appended events, so that a committed event reaches the handlers without
+// waiting out Config.PollInterval; the poll remains for events written by another process. It
+// never blocks.
+func (r *Router) Wake() { r.wake.Notify() }
+
+// Handled returns a channel that is closed the next time consumer group name commits a batch
+// of handled events: what the group's handler wrote is then visible to every connection. It
+// returns nil, a channel that is never ready, for a name that Handle has not registered.
+func (r *Router) Handled(name string) <-chan struct{} {
+	r.mu.Lock()
+	s := r.handled[name]
+	r.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return s.C()
+}
+
+// backoff is the BackoffManager of one group's subscriber. watermill's subscriber calls it
+// after each query, from its one polling goroutine, and sleeps for the duration it returns:
+// watermill's default, except that a query cut short by closing the router is not logged as an
+// error, and that after a query that found nothing it waits for the poll interval or its
+// wake-up, whichever comes first. The wake channel is taken before each query, so that a wake-up
+// during the query is not lost. A query that handled events returns after its transaction
+// committed, so that is when handled is notified. After a query that handled events or that a
+// wake-up started, the next group (then) is woken: a wake-up travels down the groups in order,
+// while the groups' own timed polls do not set each other off.
+type backoff struct {
+	poll, retry time.Duration
+	wake        *Signal
+	handled     *Signal
+	quit        <-chan struct{}
+	next        <-chan struct{} // the wake channel taken before the last query
+	then        *Signal         // the next group's wake-up, nil for the last group
+	woken       bool            // the last query was started by a wake-up
+}
 
 // HandleError returns how long to wait before the next query.
-func (b backoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+func (b *backoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	wait := b.next
+	b.next = b.wake.C()
+	if b.then != nil && (b.woken || (err == nil && !noMsg)) {
+		b.then.Notify()
+	}
+	b.woken = false
 	switch {
 	case errors.Is(err, context.Canceled):
 		return b.poll
 	case err != nil:
 		logger.Error("Error querying for message", err, watermill.LogFields{"wait_time": b.retry})
 		return b.retry
-	case noMsg:
+	case !noMsg:
+		b.handled.Notify()
+		return 0
+	}
+	if wait == nil {
 		return b.poll
 	}
+	t := time.NewTimer(b.poll)
+	defer t.Stop()
+	select {
+	case <-wait:
+		b.woken = true
+	case <-t.C:
+	case <-b.quit:
+		return b.poll
+	}
+	// Take the channel again: the one taken above may have been closed by the Wake that ended
+	// this wait, and the next query has not run yet.
+	b.next = b.wake.C()
 	return 0
 }

@@ -39,6 +39,11 @@ type Worker struct {
 	Backoff     func(n int) time.Duration
 	// SendTimeout bounds one send (default 30 s).
 	SendTimeout time.Duration
+
+	// Wake, when set, returns a channel that is closed when new deliveries may have been
+	// committed (serve: the notice planner's events.Router.Handled). Run then looks at once
+	// instead of waiting out its interval, which remains for retries falling due.
+	Wake func() <-chan struct{}
 }
 
 func (w *Worker) defaults() {
@@ -87,6 +92,12 @@ func DefaultBackoff(n int) time.Duration {
 func (w *Worker) Run(ctx context.Context, interval time.Duration) {
 	w.defaults()
 	for {
+		// The wake channel is taken before the look, so that deliveries committed during
+		// RunOnce wake the wait after it.
+		var wake <-chan struct{}
+		if w.Wake != nil {
+			wake = w.Wake()
+		}
 		n, err := w.RunOnce(context.WithoutCancel(ctx))
 		if err != nil {
 			w.Logger.Error("delivery worker", "err", err)
@@ -97,6 +108,7 @@ func (w *Worker) Run(ctx context.Context, interval time.Duration) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-wake:
 		case <-time.After(interval):
 		}
 	}

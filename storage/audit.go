@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"courtside"
@@ -35,22 +36,51 @@ func appendAudit(ctx context.Context, tx *sql.Tx, at time.Time, actor int64, row
 	if actor != 0 {
 		actorArg = actor
 	}
-	for i, a := range rows {
-		e := courtside.AuditEntry{ID: last + 1 + int64(i), At: at, ActorID: actor, Action: a.action, Object: a.object, Outcome: a.outcome, PrevHash: prev}
-		e.Hash = auditHash(&e)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (id, at, actor_id, action, object, outcome, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)`,
-			e.ID, FormatTime(e.At), actorArg, e.Action, e.Object, e.Outcome, e.PrevHash, e.Hash); err != nil {
+	// The rows go in chunks of auditChunk per INSERT: a bulk import writes one per hearing, and
+	// one statement per row was a large part of its time. The time is formatted once.
+	atText := FormatTime(at)
+	args := make([]any, 0, 8*min(len(rows), auditChunk))
+	for start := 0; start < len(rows); start += auditChunk {
+		chunk := rows[start:min(start+auditChunk, len(rows))]
+		args = args[:0]
+		for i, a := range chunk {
+			e := courtside.AuditEntry{ID: last + 1 + int64(start+i), At: at, ActorID: actor, Action: a.action, Object: a.object, Outcome: a.outcome, PrevHash: prev}
+			e.Hash = auditHashAt(&e, atText)
+			args = append(args, e.ID, atText, actorArg, e.Action, e.Object, e.Outcome, e.PrevHash, e.Hash)
+			prev = e.Hash
+		}
+		q := auditInsert
+		if len(chunk) < auditChunk {
+			q = auditInsertRows(len(chunk))
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("storage: insert audit: %w", err)
 		}
-		prev = e.Hash
 	}
 	return nil
 }
 
+// auditChunk is how many audit rows one INSERT carries (8 parameters each, far below
+// SQLite's limit of 32766 bound parameters).
+const auditChunk = 200
+
+// auditInsert is the INSERT of a full chunk of audit rows; being always the same text, it
+// stays in the connection's statement cache.
+var auditInsert = auditInsertRows(auditChunk)
+
+// auditInsertRows returns an INSERT of n audit rows.
+func auditInsertRows(n int) string {
+	return `INSERT INTO audit_log (id, at, actor_id, action, object, outcome, prev_hash, hash) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(`(?,?,?,?,?,?,?,?),`, n), ",")
+}
+
 // auditHash is the chain hash of an entry: SHA-256 over the previous hash and the entry's fields.
-func auditHash(e *courtside.AuditEntry) string {
+func auditHash(e *courtside.AuditEntry) string { return auditHashAt(e, FormatTime(e.At)) }
+
+// auditHashAt is auditHash with the entry's time already formatted.
+func auditHashAt(e *courtside.AuditEntry, at string) string {
 	h := sha256.New()
-	for _, s := range []string{e.PrevHash, strconv.FormatInt(e.ID, 10), FormatTime(e.At),
+	for _, s := range []string{e.PrevHash, strconv.FormatInt(e.ID, 10), at,
 		strconv.FormatInt(e.ActorID, 10), e.Action, e.Object, e.Outcome} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})

@@ -192,12 +192,19 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 	case obj.ETag == "":
 		return false, fmt.Errorf("storage: put availability object: no ETag")
 	}
+	if !obj.ExtentStart.IsZero() && !obj.ExtentEnd.IsZero() && obj.ExtentEnd.Before(obj.ExtentStart) {
+		return false, courtside.Invalidf("extent", "An object's extent must not end before it starts.")
+	}
+	if obj.ExtentExact && (obj.ExtentStart.IsZero() || obj.ExtentEnd.IsZero()) {
+		obj.ExtentExact = false // an open extent is never exact
+	}
 	for _, b := range obj.Busy {
 		if !b.End.After(b.Start) {
 			return false, courtside.Invalidf("busy", "A busy interval must end after it starts.")
 		}
 	}
 	obj.UserID = u.ID
+	obj.Size = int64(len(obj.Data))
 	created := false
 	err = db.update(ctx, func(tx *Tx) error {
 		if err := ensureCalendar(ctx, tx, u.ID, obj.Calendar); err != nil {
@@ -228,9 +235,9 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		now := FormatTime(tx.now)
 		if exists {
 			obj.CreatedAt = createdAt
-			if _, err := tx.ExecContext(ctx, `UPDATE availability_objects SET uid = ?, component = ?, etag = ?, data = ?, updated_at = ?
-				WHERE user_id = ? AND calendar = ? AND name = ?`, obj.UID, obj.Component, obj.ETag, obj.Data, now,
-				u.ID, obj.Calendar, obj.Name); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE availability_objects SET uid = ?, component = ?, etag = ?, data = ?, updated_at = ?,
+				extent_start = ?, extent_end = ?, extent_exact = ?, size = ? WHERE user_id = ? AND calendar = ? AND name = ?`, obj.UID, obj.Component, obj.ETag, obj.Data, now,
+				extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size, u.ID, obj.Calendar, obj.Name); err != nil {
 				return fmt.Errorf("storage: update availability object: %w", err)
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM availability_busy WHERE user_id = ? AND calendar = ? AND name = ?`,
@@ -248,8 +255,9 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 					Message: fmt.Sprintf("A calendar holds at most %d objects.", courtside.MaxCalendarObjects)}
 			}
 			obj.CreatedAt = tx.now
-			if _, err := tx.ExecContext(ctx, `INSERT INTO availability_objects (user_id, calendar, name, uid, component, etag, data, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, obj.Calendar, obj.Name, obj.UID, obj.Component, obj.ETag, obj.Data, now, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO availability_objects (user_id, calendar, name, uid, component, etag, data, created_at, updated_at,
+				extent_start, extent_end, extent_exact, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, obj.Calendar, obj.Name, obj.UID, obj.Component,
+				obj.ETag, obj.Data, now, now, extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size); err != nil {
 				return fmt.Errorf("storage: insert availability object: %w", mapSQLError(err))
 			}
 			created = true
@@ -277,12 +285,51 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 	return created, nil
 }
 
-const availabilityObjectColumns = `name, uid, component, etag, data, created_at, updated_at`
+const availabilityObjectColumns = `name, uid, component, etag, data, created_at, updated_at, extent_start, extent_end, extent_exact, size`
+
+// Open extents are stored as these, which sort before and after every FormatTime value.
+const (
+	openExtentStart = ""
+	openExtentEnd   = "~"
+)
+
+// extentStart returns the stored form of an extent's start (zero: open).
+func extentStart(t time.Time) string {
+	if t.IsZero() || t.UTC().Year() < 1 {
+		return openExtentStart
+	}
+	return FormatTime(t)
+}
+
+// extentEnd returns the stored form of an extent's end (zero: open). Times past year 9999
+// would not sort as text: they are open too.
+func extentEnd(t time.Time) string {
+	if t.IsZero() || t.UTC().Year() > 9999 {
+		return openExtentEnd
+	}
+	return FormatTime(t)
+}
 
 func scanAvailabilityObject(s scanner, userID int64, calendar string) (*courtside.AvailabilityObject, error) {
 	o := &courtside.AvailabilityObject{UserID: userID, Calendar: calendar}
-	if err := s.Scan(&o.Name, &o.UID, &o.Component, &o.ETag, &o.Data, scanTime{&o.CreatedAt}, scanTime{&o.UpdatedAt}); err != nil {
+	var start, end string
+	if err := s.Scan(&o.Name, &o.UID, &o.Component, &o.ETag, &o.Data, scanTime{&o.CreatedAt}, scanTime{&o.UpdatedAt},
+		&start, &end, &o.ExtentExact, &o.Size); err != nil {
 		return nil, err
+	}
+	if start != openExtentStart {
+		t, err := ParseTime(start)
+		if err != nil {
+			return nil, fmt.Errorf("extent start: %w", err)
+		}
+		o.ExtentStart = t
+	}
+	if end != openExtentEnd {
+		t, err := ParseTime(end)
+		if err != nil {
+			return nil, fmt.Errorf("extent end: %w", err)
+		}
+		o.ExtentEnd = t
 	}
 	return o, nil
 }
@@ -312,7 +359,106 @@ func (db *DB) FindAvailabilityObjects(ctx context.Context, calendar string) ([]*
 	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
 		return nil, err
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT `+availabilityObjectColumns+` FROM availability_objects
+	return findAvailabilityObjects(ctx, db.Reader, u.ID, calendar, availabilityObjectColumns, "", nil)
+}
+
+// findAvailabilityObjects returns the objects of a calendar, by name, that meet the extra
+// condition cond (with its args), reading columns.
+func findAvailabilityObjects(ctx context.Context, q queryer, userID int64, calendar, columns, cond string, args []any) ([]*courtside.AvailabilityObject, error) {
+	// No ORDER BY: SQLite would walk the primary key in name order, reading every row,
+	// rather than the index that cond can use. The rows are sorted here.
+	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM availability_objects
+		WHERE user_id = ? AND calendar = ?`+cond, append([]any{userID, calendar}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: availability objects: %w", err)
+	}
+	defer rows.Close()
+	var out []*courtside.AvailabilityObject
+	for rows.Next() {
+		o, err := scanAvailabilityObject(rows, userID, calendar)
+		if err != nil {
+			return nil, fmt.Errorf("storage: scan availability object: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: availability objects: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// FindAvailabilityObjectsInRange returns, by name, the objects of one of the caller's
+// calendars whose stored extent meets [from, to] (zero bounds are open). The test is
+// inclusive at both ends, so that a zero-length event at either edge stays a candidate; it
+// runs on the index availability_objects_extent, and only the candidates' data is read.
+func (db *DB) FindAvailabilityObjectsInRange(ctx context.Context, calendar string, from, to time.Time) ([]*courtside.AvailabilityObject, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
+	}
+	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
+		return nil, err
+	}
+	// extent_start <= to AND extent_end >= from, with open bounds as the sentinels.
+	hi, lo := openExtentEnd, openExtentStart
+	if !to.IsZero() {
+		hi = extentEnd(to)
+	}
+	if !from.IsZero() {
+		lo = extentStart(from)
+	}
+	return findAvailabilityObjects(ctx, db.Reader, u.ID, calendar, availabilityObjectColumns,
+		` AND extent_start <= ? AND extent_end >= ?`, []any{hi, lo})
+}
+
+// FindAvailabilityObjectsNamed returns, by name, those of the named objects of one of the
+// caller's calendars that exist.
+func (db *DB) FindAvailabilityObjectsNamed(ctx context.Context, calendar string, names []string) ([]*courtside.AvailabilityObject, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
+		return nil, err
+	}
+	var out []*courtside.AvailabilityObject
+	const batch = 500 // well under SQLite's limit on bound parameters
+	for len(names) > 0 {
+		n := min(batch, len(names))
+		args := make([]any, n)
+		for i, name := range names[:n] {
+			args[i] = name
+		}
+		objs, err := findAvailabilityObjects(ctx, db.Reader, u.ID, calendar, availabilityObjectColumns,
+			` AND name IN (`+placeholders(n)+`)`, args)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+		names = names[n:]
+	}
+	if len(out) > 1 {
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	}
+	return out, nil
+}
+
+// FindAvailabilityObjectHeads returns every object of one of the caller's calendars by name
+// with only its name, ETag, update time and size, read from an index without the data.
+func (db *DB) FindAvailabilityObjectHeads(ctx context.Context, calendar string) ([]*courtside.AvailabilityObject, error) {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
+		return nil, err
+	}
+	// These columns are all in the index availability_objects_heads: the table is not read.
+	rows, err := db.Reader.QueryContext(ctx, `SELECT name, etag, updated_at, size FROM availability_objects
 		WHERE user_id = ? AND calendar = ? ORDER BY name`, u.ID, calendar)
 	if err != nil {
 		return nil, fmt.Errorf("storage: availability objects: %w", err)
@@ -320,8 +466,8 @@ func (db *DB) FindAvailabilityObjects(ctx context.Context, calendar string) ([]*
 	defer rows.Close()
 	var out []*courtside.AvailabilityObject
 	for rows.Next() {
-		o, err := scanAvailabilityObject(rows, u.ID, calendar)
-		if err != nil {
+		o := &courtside.AvailabilityObject{UserID: u.ID, Calendar: calendar}
+		if err := rows.Scan(&o.Name, &o.ETag, scanTime{&o.UpdatedAt}, &o.Size); err != nil {
 			return nil, fmt.Errorf("storage: scan availability object: %w", err)
 		}
 		out = append(out, o)
@@ -555,4 +701,72 @@ func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, displayN
 		tx.Audit("calendar.settings", personalCalendarObject(u.ID, calendar), courtside.OutcomeOK)
 		return nil
 	})
+}
+
+// BackfillAvailabilityExtents works out the extent of each VEVENT object stored without one
+// (written before migration 00009, which left them open) with extent, the CalDAV edge's
+// reading of an object, and stores it, 500 rows a transaction. A row changed meanwhile keeps
+// what its writer stored; one whose extent comes back open stays a candidate of every range,
+// as before. It returns how many rows it filled. Serve runs it at start; it writes no audit
+// row, as it changes no object, only what is derived from it.
+func (db *DB) BackfillAvailabilityExtents(ctx context.Context, extent func(data []byte) (start, end time.Time, exact bool)) (int, error) {
+	type row struct {
+		userID         int64
+		calendar, name string
+		etag           string
+		start, end     time.Time
+		exact          bool
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT user_id, calendar, name, etag, data FROM availability_objects
+		WHERE component = 'VEVENT' AND extent_start = ? AND extent_end = ?`, openExtentStart, openExtentEnd)
+	if err != nil {
+		return 0, fmt.Errorf("storage: extents to fill: %w", err)
+	}
+	var todo []row
+	for rows.Next() {
+		var r row
+		var data []byte
+		if err := rows.Scan(&r.userID, &r.calendar, &r.name, &r.etag, &data); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("storage: scan extent to fill: %w", err)
+		}
+		r.start, r.end, r.exact = extent(data)
+		if r.start.IsZero() && r.end.IsZero() {
+			continue
+		}
+		if !r.start.IsZero() && !r.end.IsZero() && r.end.Before(r.start) {
+			continue
+		}
+		r.exact = r.exact && !r.start.IsZero() && !r.end.IsZero()
+		todo = append(todo, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("storage: extents to fill: %w", err)
+	}
+	filled := 0
+	for len(todo) > 0 {
+		n := min(500, len(todo))
+		tx, err := db.Writer.BeginTx(ctx, nil)
+		if err != nil {
+			return filled, fmt.Errorf("storage: fill extents: %w", err)
+		}
+		for _, r := range todo[:n] {
+			res, err := tx.ExecContext(ctx, `UPDATE availability_objects SET extent_start = ?, extent_end = ?, extent_exact = ?
+				WHERE user_id = ? AND calendar = ? AND name = ? AND etag = ? AND extent_start = ? AND extent_end = ?`,
+				extentStart(r.start), extentEnd(r.end), r.exact, r.userID, r.calendar, r.name, r.etag, openExtentStart, openExtentEnd)
+			if err != nil {
+				tx.Rollback()
+				return filled, fmt.Errorf("storage: fill extent: %w", err)
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				filled++
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return filled, fmt.Errorf("storage: fill extents: %w", err)
+		}
+		todo = todo[n:]
+	}
+	return filled, nil
 }

@@ -33,12 +33,27 @@ func calendarMembership(u *courtside.User) (string, []any) {
 
 // FindCalendarHearings returns every hearing in the user's hearings calendar.
 func (db *DB) FindCalendarHearings(ctx context.Context, userID int64) ([]*courtside.CalendarHearing, error) {
-	return db.findCalendarHearings(ctx, userID, nil)
+	return db.findCalendarHearings(ctx, userID, nil, timeWindow{})
+}
+
+// FindCalendarHearingsInRange returns the hearings in the user's hearings calendar that
+// overlap [from, to): starting before to and ending after from, a zero bound being open. The
+// range is part of the SQL, so only those hearings are read.
+func (db *DB) FindCalendarHearingsInRange(ctx context.Context, userID int64, from, to time.Time) ([]*courtside.CalendarHearing, error) {
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
+	}
+	return db.findCalendarHearings(ctx, userID, nil, timeWindow{from: from, to: to})
+}
+
+// timeWindow is a range of hearing times; a zero bound is open.
+type timeWindow struct {
+	from, to time.Time
 }
 
 // FindCalendarHearing returns one hearing of the user's hearings calendar.
 func (db *DB) FindCalendarHearing(ctx context.Context, userID, hearingID int64) (*courtside.CalendarHearing, error) {
-	chs, err := db.findCalendarHearings(ctx, userID, &hearingID)
+	chs, err := db.findCalendarHearings(ctx, userID, &hearingID, timeWindow{})
 	if err != nil {
 		return nil, err
 	} else if len(chs) == 0 {
@@ -47,7 +62,7 @@ func (db *DB) FindCalendarHearing(ctx context.Context, userID, hearingID int64) 
 	return chs[0], nil
 }
 
-func (db *DB) findCalendarHearings(ctx context.Context, userID int64, hearingID *int64) ([]*courtside.CalendarHearing, error) {
+func (db *DB) findCalendarHearings(ctx context.Context, userID int64, hearingID *int64, win timeWindow) ([]*courtside.CalendarHearing, error) {
 	u, err := db.FindUserByID(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -57,6 +72,12 @@ func (db *DB) findCalendarHearings(ctx context.Context, userID int64, hearingID 
 		FROM hearings h JOIN cases c ON c.id = h.case_id JOIN courts ct ON ct.id = h.court_id WHERE ` + member
 	if hearingID != nil {
 		query, args = query+" AND h.id = ?", append(args, *hearingID)
+	}
+	if !win.to.IsZero() {
+		query, args = query+" AND h.starts_at < ?", append(args, FormatTime(win.to))
+	}
+	if !win.from.IsZero() {
+		query, args = query+" AND h.ends_at > ?", append(args, FormatTime(win.from))
 	}
 	rows, err := db.Reader.QueryContext(ctx, query+" ORDER BY h.starts_at, h.id", args...)
 	if err != nil {

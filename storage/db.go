@@ -48,6 +48,11 @@ type DB struct {
 	// Publish appends events in the mutation's transaction. It must be set before any mutation.
 	Publish PublishFunc
 
+	// Committed, when set, is called after each transaction that appended events has
+	// committed (events.Router.Wake, so that handlers need not wait for their next poll). It
+	// must not block. Set it before any mutation.
+	Committed func()
+
 	// Sealer encrypts victim PII at rest. It must be set before victims are written or read.
 	Sealer *Sealer
 
@@ -252,6 +257,9 @@ func (tx *Tx) Commit(ctx context.Context) error {
 	}
 	if err := tx.Tx.Commit(); err != nil {
 		return fmt.Errorf("storage: commit: %w", mapSQLError(err))
+	}
+	if len(tx.events) > 0 && tx.db.Committed != nil {
+		tx.db.Committed()
 	}
 	return nil
 }

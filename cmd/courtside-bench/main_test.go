@@ -182,3 +182,15 @@ func TestFmtInt(t *testing.T) {
 		}
 	}
 }
+
+func TestParseProcCPU(t *testing.T) {
+	// Fields 14 and 15 (utime, stime) are 150 and 25 ticks; the name holds a space and a ')'.
+	stat := "4242 (court side) x) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 25 0 0 20 0 9 0 100 2000000 3000 18446744073709551615"
+	got, err := parseProcCPU(stat)
+	if err != nil || got != 1750*time.Millisecond {
+		t.Errorf("parseProcCPU = %v, %v; want 1.75s", got, err)
+	}
+	if _, err := parseProcCPU("garbage"); err == nil {
+		t.Error("parseProcCPU accepted text without a command name")
+	}
+}

@@ -40,8 +40,13 @@ type Server struct {
 
 // startServer runs `courtside serve` on 127.0.0.1:0 and waits for the address it prints.
 func (b *Bench) startServer(ctx context.Context, db string, extra ...string) (*Server, error) {
+	return b.startServerEnv(ctx, db, nil, extra...)
+}
+
+// startServerEnv is startServer with env added to the server's environment.
+func (b *Bench) startServerEnv(ctx context.Context, db string, env []string, extra ...string) (*Server, error) {
 	cmd := exec.Command(b.Courtside, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, extra...)...)
-	cmd.Env = b.env()
+	cmd.Env = append(b.env(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

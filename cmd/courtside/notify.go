@@ -103,10 +103,14 @@ func (m *Main) registerNotifications() error {
 		return err
 	}
 	m.notify = n
-	m.Router.Handle(reminderPlanner, (&storage.ReminderPlanner{DB: m.DB, Plan: n.plan}).Handle)
+	// The notice planner first: a wake-up reaches the groups in the order they are registered.
 	m.Router.Handle(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
+	m.Router.Handle(reminderPlanner, (&storage.ReminderPlanner{DB: m.DB, Plan: n.plan}).Handle)
 	w := n.worker
 	w.Queue, w.Logger, w.Now = m.DB, m.Logger, m.DB.Now
+	// The worker looks as soon as the notice planner has committed new deliveries.
+	router := m.Router
+	w.Wake = func() <-chan struct{} { return router.Handled(noticePlanner) }
 	base := m.Config.BaseURL
 	w.RespondURL = func(bookingID, interpreterID int64, expires time.Time) string {
 		return fmt.Sprintf("%s/bookings/%d/respond?token=%s", base, bookingID, m.DB.BookingLinkToken(bookingID, interpreterID, expires))

@@ -100,7 +100,21 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		fmt.Fprintf(stdout, "No users yet. Create the first administrator with:\n  courtside user add --db %s --username admin --role admin --password-stdin\n", m.Config.DB)
 	}
 
+	// Objects of personal calendars stored before their extents were kept get one, so that
+	// time-range queries skip them without decoding; a failure only leaves them slower.
+	if n, err := m.DB.BackfillAvailabilityExtents(ctx, calendar.ObjectExtent); err != nil {
+		m.Logger.Warn("availability extents", "err", err, "filled", n)
+	} else if n > 0 {
+		m.Logger.Info("availability extents", "filled", n)
+	}
 	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, events.Config{}); err != nil {
+		return err
+	}
+	// A committed mutation wakes the consumer groups at once rather than at their next poll,
+	// one after another in the order they are registered: the planners first, so that notices
+	// go out without waiting for the other groups' transactions.
+	m.DB.Committed = m.Router.Wake
+	if err := m.registerNotifications(); err != nil {
 		return err
 	}
 	m.Router.Handle(calendarProjection, m.DB.ProjectCalendar)
@@ -112,9 +126,6 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		m.Hub.Publish(ev)
 		return nil
 	})
-	if err := m.registerNotifications(); err != nil {
-		return err
-	}
 	m.routerDone = make(chan error, 1)
 	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
 	m.startOfferSweep(ctx)

@@ -36,6 +36,8 @@ type SMTPMessage struct {
 	TLS bool
 	// Username is the authenticated user.
 	Username string
+	// Received is when the sink accepted the message (the end of DATA).
+	Received time.Time
 }
 
 // Subject returns the Subject header with RFC 2047 encoded words decoded.
@@ -319,6 +321,7 @@ func (ss *smtpSession) Data(r io.Reader) error {
 		Header:    msg.Header,
 		TLS:       isTLS,
 		Username:  ss.user,
+		Received:  time.Now(),
 	})
 	return nil
 }
