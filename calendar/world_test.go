@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,8 +12,8 @@ import (
 
 	"courtside"
 	"courtside/calendar"
-	"courtside/events"
 	"courtside/storage"
+	"courtside/storage/storagetest"
 )
 
 // world is a real database behind a real CalDAV server: a court, a prosecutor's office with a
@@ -57,36 +56,19 @@ func (c *clock) Set(t time.Time) {
 // Secret values that must never appear in a calendar.
 const (
 	legalName    = "Sentinel Legalname"
-	victimEmail  = "maria.private@example.org"
+	victimEmail  = "sentinel.private@example.org"
 	victimPhone  = "+15555550123"
 	accountPass  = "correct horse battery staple 42"
 	pseudonym    = "V-12-R"
 	docketNumber = "1:26-cr-00042"
 )
 
-// MustOpenDB opens a fresh database in a temporary directory, wired as in production.
-func MustOpenDB(tb testing.TB, now func() time.Time) *storage.DB {
-	tb.Helper()
-	db := storage.NewDB(filepath.Join(tb.TempDir(), "courtside.db"))
-	db.Publish = events.PublishTx
-	var err error
-	if db.Sealer, err = storage.NewSealer(make([]byte, 32)); err != nil {
-		tb.Fatal(err)
-	}
-	db.Now = now
-	if err := db.Open(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
-
 // newWorld builds the world and starts the server.
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{t: t, now: &clock{t: time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC)}, secrets: map[string]string{},
 		tokenIDs: map[string]int64{}}
-	w.db = MustOpenDB(t, w.now.Now)
+	w.db = storagetest.Open(t, w.now.Now)
 	ctx := context.Background()
 
 	mk := func(name string, role courtside.Role, org string) *courtside.User {
