@@ -433,41 +433,9 @@ func (h *handler) servePersonalSync(w *responseWriter, r *http.Request, user *co
 		w.fail(http.StatusNotFound, "")
 		return
 	}
-	switch strings.TrimSpace(r.Header.Get("Depth")) {
-	case "", "0", "1":
-	default:
-		w.WriteHeader(http.StatusBadRequest)
+	req, max, props, ok := parseSyncRequest(w, r, body)
+	if !ok {
 		return
-	}
-	var req syncCollection
-	if err := xml.Unmarshal(body, &req); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	switch strings.TrimSpace(strings.ToLower(req.SyncLevel)) {
-	case "", "1":
-	case "infinite":
-		w.raw(http.StatusForbidden, func() { writeDAVError(w.ResponseWriter, http.StatusForbidden, "sync-traversal-supported") })
-		return
-	default:
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	max := 0
-	if req.Limit != nil {
-		n, err := strconv.Atoi(strings.TrimSpace(req.Limit.NResults))
-		if err != nil || n < 1 {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		max = n
-	}
-	props := []xml.Name{getETagName}
-	if req.Prop != nil {
-		props = props[:0]
-		for _, pr := range req.Prop.Props {
-			props = append(props, pr.XMLName)
-		}
 	}
 	ctx := r.Context()
 	var since int64

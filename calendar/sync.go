@@ -108,45 +108,9 @@ func (h *handler) serveSyncCollection(w *responseWriter, r *http.Request, user *
 		w.raw(http.StatusForbidden, func() { writeDAVError(w.ResponseWriter, http.StatusForbidden, "supported-report") })
 		return
 	}
-	// RFC 6578 section 3.2 defines the report for Depth 0 only (the default for REPORT).
-	// python-caldav sends Depth 1, which is taken as 0; infinity is refused.
-	switch strings.TrimSpace(r.Header.Get("Depth")) {
-	case "", "0", "1":
-	default:
-		w.WriteHeader(http.StatusBadRequest)
+	req, max, props, ok := parseSyncRequest(w, r, body)
+	if !ok {
 		return
-	}
-	var req syncCollection
-	if err := xml.Unmarshal(body, &req); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	switch strings.TrimSpace(strings.ToLower(req.SyncLevel)) {
-	case "", "1": // an absent level (drafts of RFC 6578) means 1
-	case "infinite":
-		// The hearings calendar has no child collections, but RFC 6578 section 3.3 lets a
-		// server refuse infinite; we do, so that clients never rely on it here.
-		w.raw(http.StatusForbidden, func() { writeDAVError(w.ResponseWriter, http.StatusForbidden, "sync-traversal-supported") })
-		return
-	default:
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	max := 0
-	if req.Limit != nil {
-		n, err := strconv.Atoi(strings.TrimSpace(req.Limit.NResults))
-		if err != nil || n < 1 {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		max = n
-	}
-	props := []xml.Name{getETagName}
-	if req.Prop != nil {
-		props = props[:0]
-		for _, p := range req.Prop.Props {
-			props = append(props, p.XMLName)
-		}
 	}
 
 	ctx := r.Context()
@@ -312,4 +276,49 @@ func readBody(w *responseWriter, r *http.Request) (body []byte, ok bool) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, true
+}
+
+// parseSyncRequest reads a sync-collection REPORT: the Depth header, the body, the sync level,
+// the result limit (0 when none) and the properties asked for (getetag when none). It answers
+// 400 or 403 itself and reports false when the request is refused.
+func parseSyncRequest(w *responseWriter, r *http.Request, body []byte) (req syncCollection, max int, props []xml.Name, ok bool) {
+	// RFC 6578 section 3.2 defines the report for Depth 0 only (the default for REPORT).
+	// python-caldav sends Depth 1, which is taken as 0; infinity is refused.
+	switch strings.TrimSpace(r.Header.Get("Depth")) {
+	case "", "0", "1":
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+		return req, 0, nil, false
+	}
+	if err := xml.Unmarshal(body, &req); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return req, 0, nil, false
+	}
+	switch strings.TrimSpace(strings.ToLower(req.SyncLevel)) {
+	case "", "1": // an absent level (drafts of RFC 6578) means 1
+	case "infinite":
+		// Courtside's calendars have no child collections, but RFC 6578 section 3.3 lets a
+		// server refuse infinite; we do, so that clients never rely on it here.
+		w.raw(http.StatusForbidden, func() { writeDAVError(w.ResponseWriter, http.StatusForbidden, "sync-traversal-supported") })
+		return req, 0, nil, false
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+		return req, 0, nil, false
+	}
+	if req.Limit != nil {
+		n, err := strconv.Atoi(strings.TrimSpace(req.Limit.NResults))
+		if err != nil || n < 1 {
+			w.WriteHeader(http.StatusBadRequest)
+			return req, 0, nil, false
+		}
+		max = n
+	}
+	props = []xml.Name{getETagName}
+	if req.Prop != nil {
+		props = props[:0]
+		for _, p := range req.Prop.Props {
+			props = append(props, p.XMLName)
+		}
+	}
+	return req, max, props, true
 }
