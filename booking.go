@@ -327,24 +327,7 @@ func RankCandidates(req RankRequest) []*Candidate {
 		}
 		out = append(out, c)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		// Tier before the closeness of the language match: a certified "es" interpreter comes
-		// before a language-skilled "es-MX" one (28 U.S.C. 1827 prefers certified interpreters).
-		if a.Tier != b.Tier {
-			return a.Tier.Rank() < b.Tier.Rank()
-		}
-		if a.Match != b.Match {
-			return a.Match > b.Match
-		}
-		if a.Available != b.Available {
-			return a.Available
-		}
-		if a.WeekBookings != b.WeekBookings {
-			return a.WeekBookings < b.WeekBookings
-		}
-		return a.Interpreter.ID < b.Interpreter.ID
-	})
+	SortCandidates(out)
 	return out
 }
 
@@ -468,4 +451,28 @@ type BookingService interface {
 	// an interpreter's own live bookings; for other roles the bookings of the hearings they
 	// may see.
 	FindBookings(ctx context.Context, filter BookingFilter) ([]*InterpreterBooking, error)
+}
+
+// SortCandidates puts candidates in ranking order: tier first (28 U.S.C. 1827 prefers certified
+// interpreters), then how closely the language matches, then availability, then the fewest
+// bookings that week, then the lowest ID.
+func SortCandidates(out []*Candidate) {
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		// Tier before the closeness of the language match: a certified "es" interpreter comes
+		// before a language-skilled "es-MX" one.
+		if a.Tier != b.Tier {
+			return a.Tier.Rank() < b.Tier.Rank()
+		}
+		if a.Match != b.Match {
+			return a.Match > b.Match
+		}
+		if a.Available != b.Available {
+			return a.Available
+		}
+		if a.WeekBookings != b.WeekBookings {
+			return a.WeekBookings < b.WeekBookings
+		}
+		return a.Interpreter.ID < b.Interpreter.ID
+	})
 }

@@ -616,22 +616,7 @@ func withBusyBlocks(ctx context.Context, q queryer, h *courtside.Hearing, loc *t
 				b[0].End.In(loc).Format("15:04 MST"))
 		}
 	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		a, b := cands[i], cands[j]
-		if a.Tier != b.Tier {
-			return a.Tier.Rank() < b.Tier.Rank()
-		}
-		if a.Match != b.Match {
-			return a.Match > b.Match
-		}
-		if a.Available != b.Available {
-			return a.Available
-		}
-		if a.WeekBookings != b.WeekBookings {
-			return a.WeekBookings < b.WeekBookings
-		}
-		return a.Interpreter.ID < b.Interpreter.ID
-	})
+	courtside.SortCandidates(cands)
 	return cands, nil
 }
 
