@@ -61,7 +61,8 @@ func newWorkerWorld(t *testing.T) *workerWorld {
 		t.Fatal(err)
 	}
 	w.victim = &courtside.Victim{Pseudonym: "V-9", LegalName: "Hidden Legal Name", PreferredLanguage: "es",
-		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+15555550123"}}}
+		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+15555550123"},
+			{Channel: courtside.ChannelEmail, Address: "hidden.person@mail.test"}}}
 	if err := w.db.RegisterVictim(as(w.coord), w.victim); err != nil {
 		t.Fatal(err)
 	}
@@ -275,5 +276,38 @@ func TestWorker_QuietHoursInTheVictimsOwnZone(t *testing.T) {
 	// The hearing moved to 10:00 New York time on 11 December: 7:00 in Los Angeles.
 	if body := texts[1].Body; !strings.Contains(body, "7:00") || strings.Contains(body, "10:00") {
 		t.Errorf("the text should give the time in the victim's zone (7:00), not the court's: %q", body)
+	}
+}
+
+func TestWorker_AVictimsMailComesFromTheNeutralSender(t *testing.T) {
+	w := newWorkerWorld(t)
+	// E-mail first, in full, once the address is confirmed safe.
+	policy := courtside.ContactPolicy{NeutralSender: "Harbor Office", Channels: []courtside.ChannelRule{
+		{Channel: courtside.ChannelEmail, Allowed: true, Detail: courtside.DetailFull},
+		{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailContentFree}}}
+	coord := courtside.NewContextWithUser(context.Background(), w.coord)
+	if _, err := w.db.SetContactPolicy(coord, w.victim.ID, policy, []courtside.Channel{courtside.ChannelEmail}); err != nil {
+		t.Fatal(err)
+	}
+	// A change planned under that policy goes by e-mail.
+	moved := w.hearing.StartsAt.Add(24 * time.Hour)
+	if _, err := w.db.RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
+		courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+		t.Fatal(err)
+	}
+	w.plan(t)
+	w.run(t)
+	var toVictim []string
+	for _, m := range w.smtp.Messages() {
+		if strings.Join(m.To, ",") == "hidden.person@mail.test" {
+			toVictim = append(toVictim, m.Header.Get("From"))
+		}
+	}
+	if len(toVictim) != 1 || !strings.Contains(toVictim[0], "Harbor Office") || strings.Contains(toVictim[0], "Courtside") {
+		t.Fatalf("the victim's mail came from %q, want the neutral sender only", toVictim)
+	}
+	// Only the notice planned before the change of policy went by SMS.
+	if n := len(w.sms.Messages()); n != 1 {
+		t.Errorf("%d texts, want only the first notice's", n)
 	}
 }
