@@ -37,14 +37,7 @@ func (h *handler) servePrincipalPropFind(w *responseWriter, r *http.Request, use
 	h.principals.ServeHTTP(buf, r)
 	var ms multistatus
 	if !wanted || buf.status != http.StatusMultiStatus || xml.Unmarshal(buf.body.Bytes(), &ms) != nil {
-		for k, v := range buf.header {
-			w.Header()[k] = v
-		}
-		if buf.status == 0 {
-			buf.status = http.StatusOK
-		}
-		w.WriteHeader(buf.status)
-		w.Write(buf.body.Bytes())
+		buf.copyTo(w)
 		return
 	}
 	for i := range ms.Responses {

@@ -121,6 +121,18 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
+// copyTo sends the buffered answer on unchanged.
+func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	w.Write(b.body.Bytes())
+}
+
 // servePropFindWithExtras answers a PROPFIND on the user's home set or hearings calendar:
 // go-webdav's answer, with the added properties on the calendar's response.
 func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, user *courtside.User) {
@@ -152,14 +164,7 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 	var ms multistatus
 	// go-webdav's answer goes out untouched unless there is something to add to it.
 	if (!objects && !wantsExtras(&pf)) || buf.status != http.StatusMultiStatus || xml.Unmarshal(buf.body.Bytes(), &ms) != nil {
-		for k, v := range buf.header {
-			w.Header()[k] = v
-		}
-		if buf.status == 0 {
-			buf.status = http.StatusOK
-		}
-		w.WriteHeader(buf.status)
-		w.Write(buf.body.Bytes())
+		buf.copyTo(w)
 		return
 	}
 	for i := range ms.Responses {
