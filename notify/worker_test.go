@@ -101,6 +101,17 @@ func (w *workerWorld) plan(t *testing.T) {
 		(&storage.NoticePlanner{DB: w.db}).Handle)
 }
 
+// moveADay reschedules the hearing a day later and plans what that calls for.
+func (w *workerWorld) moveADay(t *testing.T) {
+	t.Helper()
+	moved := w.hearing.StartsAt.Add(24 * time.Hour)
+	if _, err := w.db.RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
+		courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+		t.Fatal(err)
+	}
+	w.plan(t)
+}
+
 func (w *workerWorld) run(t *testing.T) int {
 	t.Helper()
 	n, err := w.worker.RunOnce(context.Background())
@@ -172,12 +183,7 @@ func TestWorker_QuietHoursHoldAMessageUntilMorning(t *testing.T) {
 	w.run(t)
 	// 23:30 in New York: the victim's quiet hours. A move 20 days out is not urgent.
 	w.now = time.Date(2026, 11, 21, 4, 30, 0, 0, time.UTC)
-	moved := w.hearing.StartsAt.Add(24 * time.Hour)
-	if _, err := w.db.RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
-		courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
-		t.Fatal(err)
-	}
-	w.plan(t)
+	w.moveADay(t)
 	w.run(t)
 	if got := w.statuses(t); got[len(got)-1] != "HEARING_CHANGED VICTIM SMS PENDING (quiet hours)" {
 		t.Fatalf("during quiet hours: %v", got)
@@ -256,12 +262,7 @@ func TestWorker_QuietHoursInTheVictimsOwnZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.now = time.Date(2026, 11, 21, 5, 30, 0, 0, time.UTC)
-	moved := w.hearing.StartsAt.Add(24 * time.Hour)
-	if _, err := w.db.RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
-		courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
-		t.Fatal(err)
-	}
-	w.plan(t)
+	w.moveADay(t)
 	w.run(t)
 	if got := w.statuses(t); got[len(got)-1] != "HEARING_CHANGED VICTIM SMS PENDING (quiet hours)" {
 		t.Fatalf("at 21:30 in Los Angeles: %v", got)
@@ -290,12 +291,7 @@ func TestWorker_AVictimsMailComesFromTheNeutralSender(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A change planned under that policy goes by e-mail.
-	moved := w.hearing.StartsAt.Add(24 * time.Hour)
-	if _, err := w.db.RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
-		courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
-		t.Fatal(err)
-	}
-	w.plan(t)
+	w.moveADay(t)
 	w.run(t)
 	var toVictim []string
 	for _, m := range w.smtp.Messages() {
