@@ -99,7 +99,7 @@ func (db *DB) caseloadCounts(ctx context.Context, u *courtside.User, from, to ti
 
 	// Notices about those hearings that the coordinator may see (to the organisation's
 	// victims and staff), by status.
-	dscope, dargs := deliveryScope(u)
+	dscope, dargs := deliveryScope(u, db.Now())
 	rows, err = db.Reader.QueryContext(ctx, `SELECT h.court_id, h.kind, d.status, COUNT(*)
 		FROM hearings h JOIN deliveries d ON d.hearing_id = h.id
 		WHERE `+period+` AND `+dscope+` GROUP BY h.court_id, h.kind, d.status`, append(args, dargs...)...)
