@@ -47,8 +47,8 @@ func CanSeeVictimPseudonym(u *User) bool {
 
 // CanBookInterpreters reports whether u's role may see interpreter candidates and request
 // interpreters: coordinators and prosecutors' offices. Which hearings is the hearing scope's
-// business: a coordinator's organisation must have a victim linked to the case, a prosecutor's
-// office must own it.
+// business: the case must be shared with a coordinator's organisation, a prosecutor's office
+// must own it.
 func CanBookInterpreters(u *User) bool {
 	return u != nil && u.OrganizationID != 0 && (u.Role == RoleCoordinator || u.Role == RoleProsecutor)
 }

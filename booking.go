@@ -313,12 +313,11 @@ func RankCandidates(req RankRequest) []*Candidate {
 				blocked = fmt.Sprintf("Already %s for this hearing (%s).", liveWord(b.Status), b.Language)
 			case bh.ID == h.ID && b.Language == req.Language:
 				blocked = fmt.Sprintf("Was offered this hearing before (%s).", strings.ToLower(string(b.Status)))
-			case bh.ID != h.ID && live && bh.Open() && bh.StartsAt.Before(h.EndsAt) && h.StartsAt.Before(bh.EndsAt):
-				blocked = fmt.Sprintf("%s for another hearing at the same time (%s to %s).", capitalise(liveWord(b.Status)),
-					bh.StartsAt.In(loc).Format("Mon 2 Jan 15:04"), bh.EndsAt.In(loc).Format("15:04 MST"))
 			case bh.ID != h.ID && live && bh.Open() && hearingsClash(h, bh, travel):
-				blocked = fmt.Sprintf("%s for a hearing at another court (%s to %s), too close to travel between the courts.",
-					capitalise(liveWord(b.Status)), bh.StartsAt.In(loc).Format("Mon 2 Jan 15:04"), bh.EndsAt.In(loc).Format("15:04 MST"))
+				// The other hearing may be another organisation's: the reason says nothing of
+				// it, neither its time nor its court, nor whether the interpreter was offered it
+				// or accepted it.
+				blocked = UnavailableReason
 			}
 		}
 		c.Available = blocked == ""
@@ -358,19 +357,17 @@ func bestLanguage(u *User, want string) *Candidate {
 	return best
 }
 
+// UnavailableReason is the reason of a candidate held by a live booking of another hearing
+// that clashes with this one (overlapping, or too close to travel between the courts). It names
+// nothing of the other hearing, which may be another organisation's.
+const UnavailableReason = "Unavailable at that time."
+
 // liveWord names a live booking status in a reason.
 func liveWord(s BookingStatus) string {
 	if s == BookingOffered {
 		return "offered"
 	}
 	return "booked"
-}
-
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // ChooseCandidate returns the first available candidate of a ranked list whose tier is at

@@ -34,7 +34,7 @@ func ValidateCoordinationRange(from, to time.Time) error {
 }
 
 // CanSeeCoverage reports whether u may ask which hearings lack an interpreter or an advocate:
-// coordinators (for the hearings of cases with a victim of their organisation), prosecutors'
+// coordinators (for the hearings of the cases shared with their organisation), prosecutors'
 // offices (for their own hearings) and admins (all).
 func CanSeeCoverage(u *User) bool {
 	if u == nil {
@@ -461,9 +461,10 @@ func wallClock(t time.Time) time.Duration {
 // CoordinationService answers the coordinator's overview questions.
 type CoordinationService interface {
 	// FindCoverage returns the coverage gaps (FindCoverageGaps) of the open hearings the
-	// caller may see that overlap [from, to). Coordinators see the hearings of cases with a
-	// victim of their organisation, and only their own victims' need of an advocate;
-	// prosecutors' offices their own hearings; admins all. Returns EINVALID (from, to:
+	// caller may see that overlap [from, to). Coordinators see the hearings of the cases
+	// shared with their organisation, and only their own victims' need of an advocate;
+	// prosecutors' offices their own hearings, and the need of an advocate only of the victims
+	// with an active release to them; admins all. Returns EINVALID (from, to:
 	// missing, empty, or longer than 366 days) or EFORBIDDEN (any other role).
 	FindCoverage(ctx context.Context, from, to time.Time) ([]CoverageGap, error)
 

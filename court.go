@@ -91,10 +91,11 @@ func ValidateTravelTime(fromCourtID, toCourtID int64, minutes int) error {
 	return nil
 }
 
-// CanSetTravelTimes reports whether u may configure travel times between courts: admins and
-// coordinators.
+// CanSetTravelTimes reports whether u may configure travel times between courts: admins only.
+// A travel time is a fact about two courthouses, and every organisation's ranking and
+// conflicts use it: no one organisation may change the buffers the others plan with.
 func CanSetTravelTimes(u *User) bool {
-	return u != nil && (u.Role == RoleAdmin || u.Role == RoleCoordinator)
+	return u != nil && u.Role == RoleAdmin
 }
 
 // Location returns the court's time zone. The zone was validated when the court was created.
@@ -121,8 +122,8 @@ type CourtService interface {
 	FindCourts(ctx context.Context) ([]*Court, error)
 
 	// SetTravelTime sets the travel time between two courts, both ways, in minutes (admins
-	// and coordinators), and returns it. Returns EINVALID (the same court, minutes outside 0
-	// to MaxTravelMinutes), EFORBIDDEN or ENOTFOUND (a court).
+	// only), and returns it. Returns EINVALID (the same court, minutes outside 0 to
+	// MaxTravelMinutes), EFORBIDDEN or ENOTFOUND (a court).
 	SetTravelTime(ctx context.Context, fromCourtID, toCourtID int64, minutes int) (int, error)
 
 	// TravelTime returns the travel time between two courts in minutes: the configured one,

@@ -88,7 +88,7 @@ func TestValidateTravelTime(t *testing.T) {
 		want bool
 	}{
 		{&courtside.User{Role: courtside.RoleAdmin}, true},
-		{&courtside.User{Role: courtside.RoleCoordinator, OrganizationID: 1}, true},
+		{&courtside.User{Role: courtside.RoleCoordinator, OrganizationID: 1}, false}, // travel times are every organisation's: admins only
 		{&courtside.User{Role: courtside.RoleProsecutor, OrganizationID: 1}, false},
 		{&courtside.User{Role: courtside.RoleAdvocate, OrganizationID: 1}, false},
 		{&courtside.User{Role: courtside.RoleInterpreter}, false},

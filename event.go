@@ -43,6 +43,17 @@ const (
 	EventReminderDue EventType = "reminder.due"
 )
 
+// Sharing events.
+const (
+	// EventVictimUnlinked reports a victim's link to a case removed: by its coordinator, or
+	// because the case's office withdrew the share with the victim's organisation.
+	EventVictimUnlinked EventType = "victim.unlinked"
+	// EventCaseShared and EventCaseUnshared report an office sharing a case with an advocacy
+	// organisation (OrganizationID) and withdrawing it.
+	EventCaseShared   EventType = "case.shared"
+	EventCaseUnshared EventType = "case.unshared"
+)
+
 // Event is a fact written to the event log in the same transaction as the change it reports.
 // It carries identifiers, never victim PII.
 type Event struct {
@@ -57,6 +68,7 @@ type Event struct {
 	BookingID       int64          `json:"bookingId,omitempty"`
 	UserID          int64          `json:"userId,omitempty"`
 	ReminderID      int64          `json:"reminderId,omitempty"`
+	OrganizationID  int64          `json:"organizationId,omitempty"`
 	Sequence        int            `json:"sequence,omitempty"`
 	Change          *HearingChange `json:"change,omitempty"`
 }

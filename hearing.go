@@ -52,6 +52,15 @@ const (
 // MaxHearingLength bounds a hearing's duration; longer ones are almost certainly input errors.
 const MaxHearingLength = 14 * 24 * time.Hour
 
+// The bounds of a hearing's text fields, the same for every path that writes them: posting,
+// importing, rescheduling and cancelling.
+const (
+	MaxCourtroom    = 100
+	MaxJudge        = 200
+	MaxExternalID   = 200
+	MaxChangeReason = 500
+)
+
 // Hearing is one court proceeding of a case. Times are UTC; they are shown in the court's zone.
 type Hearing struct {
 	ID         int64         `json:"id"`
@@ -99,14 +108,32 @@ func (h *Hearing) Validate() error {
 	if err := validateTimes(h.StartsAt, h.EndsAt); err != nil {
 		return err
 	}
-	if len(h.Courtroom) > 100 {
-		return Invalidf("courtroom", "Courtroom must be at most 100 characters.")
+	if err := validateCourtroom(h.Courtroom); err != nil {
+		return err
 	}
-	if len(h.Judge) > 200 {
-		return Invalidf("judge", "Judge must be at most 200 characters.")
+	if len(h.Judge) > MaxJudge {
+		return Invalidf("judge", "Judge must be at most %d characters.", MaxJudge)
 	}
-	if len(h.ExternalID) > 200 {
-		return Invalidf("externalId", "External ID must be at most 200 characters.")
+	if len(h.ExternalID) > MaxExternalID {
+		return Invalidf("externalId", "External ID must be at most %d characters.", MaxExternalID)
+	}
+	return nil
+}
+
+func validateCourtroom(room string) error {
+	if len(room) > MaxCourtroom {
+		return Invalidf("courtroom", "Courtroom must be at most %d characters.", MaxCourtroom)
+	}
+	return nil
+}
+
+// validateReason checks the reason of a change: required, at most MaxChangeReason bytes.
+func validateReason(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return Invalidf("reason", "Reason is required.")
+	}
+	if len(reason) > MaxChangeReason {
+		return Invalidf("reason", "Reason must be at most %d characters.", MaxChangeReason)
 	}
 	return nil
 }
@@ -143,13 +170,14 @@ func (h *Hearing) CheckSequence(expected *int) error {
 
 // Reschedule moves an open hearing and returns the change to record. A move of the time is a
 // continuance (status CONTINUED); a change of courtroom alone keeps the status. It returns
-// changed=false, and leaves h alone, when nothing differs.
+// changed=false, and leaves h alone, when nothing differs. The new times, courtroom and the
+// reason are held to the same bounds as a posted hearing's.
 func (h *Hearing) Reschedule(startsAt, endsAt time.Time, courtroom *string, reason string, at time.Time) (change *HearingChange, changed bool, err error) {
 	if !h.Open() {
 		return nil, false, Errorf(ECONFLICT, "Hearing is %s and can no longer be rescheduled.", h.Status)
 	}
-	if strings.TrimSpace(reason) == "" {
-		return nil, false, Invalidf("reason", "Reason is required.")
+	if err := validateReason(reason); err != nil {
+		return nil, false, err
 	}
 	if err := validateTimes(startsAt, endsAt); err != nil {
 		return nil, false, err
@@ -158,6 +186,9 @@ func (h *Hearing) Reschedule(startsAt, endsAt time.Time, courtroom *string, reas
 	newRoom := h.Courtroom
 	if courtroom != nil {
 		newRoom = strings.TrimSpace(*courtroom)
+		if err := validateCourtroom(newRoom); err != nil {
+			return nil, false, err
+		}
 	}
 	timeMoved := !startsAt.Equal(h.StartsAt) || !endsAt.Equal(h.EndsAt)
 	if !timeMoved && newRoom == h.Courtroom {
@@ -184,8 +215,8 @@ func (h *Hearing) Cancel(reason string, at time.Time) (*HearingChange, error) {
 	if !h.Open() {
 		return nil, Errorf(ECONFLICT, "Hearing is already %s.", h.Status)
 	}
-	if strings.TrimSpace(reason) == "" {
-		return nil, Invalidf("reason", "Reason is required.")
+	if err := validateReason(reason); err != nil {
+		return nil, err
 	}
 	h.Status = HearingCancelled
 	h.Sequence++

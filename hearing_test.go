@@ -1,6 +1,7 @@
 package courtside_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,34 @@ func TestHearing_Validate(t *testing.T) {
 		if courtside.ErrorField(err) != tt.field || (tt.field != "" && courtside.ErrorCode(err) != courtside.EINVALID) {
 			t.Errorf("%s: err %v, want field %q", tt.name, err, tt.field)
 		}
+	}
+}
+
+// TestHearing_ChangesKeepCreationLimits: a reschedule or a cancellation holds the courtroom and
+// the reason to the same bounds as postHearing, so no update path stores what creation refuses.
+func TestHearing_ChangesKeepCreationLimits(t *testing.T) {
+	long := strings.Repeat("x", 100000)
+	room := long
+	h := newHearing(courtside.HearingScheduled)
+	if _, _, err := h.Reschedule(t0.Add(time.Hour), t0.Add(2*time.Hour), &room, "moved", t0); courtside.ErrorField(err) != "courtroom" {
+		t.Fatalf("100,000-character courtroom: %v", err)
+	}
+	if _, _, err := h.Reschedule(t0.Add(time.Hour), t0.Add(2*time.Hour), nil, long, t0); courtside.ErrorField(err) != "reason" {
+		t.Fatalf("100,000-character reason: %v", err)
+	}
+	if _, err := h.Cancel(long, t0); courtside.ErrorField(err) != "reason" {
+		t.Fatalf("cancel with a 100,000-character reason: %v", err)
+	}
+	if h.Status != courtside.HearingScheduled || h.Sequence != 2 || h.Courtroom != "4B" {
+		t.Fatalf("refused changes changed the hearing: %+v", h)
+	}
+	ok := strings.Repeat("r", courtside.MaxCourtroom)
+	if _, changed, err := h.Reschedule(t0, t0.Add(time.Hour), &ok, strings.Repeat("y", courtside.MaxChangeReason), t0); err != nil || !changed {
+		t.Fatalf("limits themselves: %v %v", changed, err)
+	}
+	posted := newHearing(courtside.HearingScheduled)
+	posted.Courtroom = long
+	if courtside.ErrorField(posted.Validate()) != "courtroom" {
+		t.Fatal("postHearing's own limit")
 	}
 }

@@ -32,10 +32,16 @@ func ParseRole(s string) (Role, error) {
 	return "", Invalidf("role", "Role must be one of admin, coordinator, advocate, prosecutor, interpreter.")
 }
 
-// Organization is a prosecutor's office, an advocacy organisation or an interpreters' agency.
+// Organization is a prosecutor's office, an advocacy organisation or an interpreters' agency:
+// its Kind says which, and decides which roles its members may have (KindForRole).
 type Organization struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
+	ID   int64            `json:"id"`
+	Name string           `json:"name"`
+	Kind OrganizationKind `json:"kind"`
+
+	// Created is set on the organisation UserService.CreateUser returns when that call created
+	// it, so that the caller can say so.
+	Created bool `json:"-"`
 }
 
 // User is a person or system that signs in to Courtside.
@@ -53,13 +59,26 @@ type User struct {
 	Languages []InterpreterLanguage `json:"languages,omitempty"`
 }
 
-// Validate reports the first problem with u's fields as an EINVALID error.
+// Validate reports the first problem with u's fields as an EINVALID error. A phone number is
+// rewritten in E.164 form.
 func (u *User) Validate() error {
 	if !validUsername(u.Username) {
 		return Invalidf("username", "Username must be 1 to 64 letters, digits, '.', '_' or '-'.")
 	}
 	if _, err := ParseRole(string(u.Role)); err != nil {
 		return err
+	}
+	if u.Email != "" {
+		if err := ValidateEmail(u.Email); err != nil {
+			return Invalidf("email", "%s", ErrorMessage(err))
+		}
+	}
+	if u.Phone != "" {
+		phone, err := NormalizePhone(u.Phone)
+		if err != nil {
+			return Invalidf("phone", "%s", ErrorMessage(err))
+		}
+		u.Phone = phone
 	}
 	if u.Role != RoleInterpreter && len(u.Languages) > 0 {
 		return Invalidf("languages", "Only interpreters have interpreter languages.")

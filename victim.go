@@ -86,7 +86,9 @@ type ChannelRule struct {
 	Detail  DetailLevel `json:"detail"`
 }
 
-// Validate reports the first problem with v's fields as an EINVALID error.
+// Validate reports the first problem with v's fields as an EINVALID error. Contact addresses
+// must be deliverable on their channel (NormalizeContactAddress: E.164 for SMS, RFC 5322 for
+// e-mail) and are rewritten in their stored form.
 func (v *Victim) Validate() error {
 	if strings.TrimSpace(v.Pseudonym) == "" || len(v.Pseudonym) > 100 {
 		return Invalidf("pseudonym", "Pseudonym must be 1 to 100 characters.")
@@ -106,6 +108,11 @@ func (v *Victim) Validate() error {
 		if strings.TrimSpace(c.Address) == "" || len(c.Address) > 320 {
 			return Invalidf("contacts", "Contact %d: address must be 1 to 320 characters.", i+1)
 		}
+		addr, err := NormalizeContactAddress(c.Channel, c.Address)
+		if err != nil {
+			return Invalidf("contacts", "Contact %d: %s", i+1, ErrorMessage(err))
+		}
+		v.Contacts[i].Address = addr
 	}
 	return nil
 }
@@ -162,6 +169,9 @@ func (p *ContactPolicy) Rule(c Channel) ChannelRule {
 // VictimService manages victims. Reads fill in PII only for callers allowed to see it, and are
 // audited.
 type VictimService interface {
+	// ReleaseService is the consent ledger of the victims' releases of information.
+	ReleaseService
+
 	// RegisterVictim registers a victim in the caller's advocacy organisation (coordinators).
 	// Returns EINVALID or EFORBIDDEN.
 	RegisterVictim(ctx context.Context, v *Victim) error

@@ -57,7 +57,7 @@ func (c *clock) Set(t time.Time) {
 const (
 	legalName    = "Sentinel Legalname"
 	victimEmail  = "sentinel.private@example.org"
-	victimPhone  = "+15555550123"
+	victimPhone  = "+12025550123"
 	accountPass  = "correct horse battery staple 42"
 	pseudonym    = "V-12-R"
 	docketNumber = "1:26-cr-00042"
@@ -120,6 +120,9 @@ func newWorld(t testing.TB) *world {
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelEmail, Address: victimEmail},
 			{Channel: courtside.ChannelSMS, Address: victimPhone}}}
 	w.must(w.db.RegisterVictim(w.as(w.coordinator), w.victim))
+	if _, err := w.db.ShareCase(w.as(w.prosecutor), w.kase.ID, "Safe Harbor Advocates"); err != nil {
+		t.Fatal(err)
+	}
 	w.must(w.db.LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true))
 	for _, h := range []*courtside.Hearing{w.h1, w.h2} {
 		if _, err := w.db.AssignAdvocate(w.as(w.coordinator), h.ID, w.victim.ID, w.advocate.ID); err != nil {

@@ -127,7 +127,7 @@ func (s *server) courtMutations() graphql.Fields {
 		"setTravelTime": {
 			Type: nonNull(graphql.Int),
 			Description: "Sets the travel time between two different courts, both ways, in minutes (0 to 720); " +
-				"admins and coordinators. Returns it.",
+				"admins only, since every organisation's ranking and conflicts use it. Returns it.",
 			Args: graphql.FieldConfigArgument{"fromCourtId": {Type: nonNull(graphql.ID)}, "toCourtId": {Type: nonNull(graphql.ID)},
 				"minutes": {Type: nonNull(graphql.Int)}},
 			Resolve: s.mutation("", func(p graphql.ResolveParams) (interface{}, error) {

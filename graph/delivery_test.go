@@ -7,8 +7,11 @@ func TestDeliveries(t *testing.T) {
 	f := e.setUp()
 	var v struct{ RegisterVictim struct{ ID string } }
 	e.gql("coord", `mutation { registerVictim(input: {pseudonym: "V-8", preferredLanguage: "es"}) { id } }`, nil).ok(&v)
+	e.share("pros", f.caseID, "Safe Harbor")
 	e.gql("coord", `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`,
 		map[string]any{"c": f.caseID, "v": v.RegisterVictim.ID}).ok(nil)
+	// The victim released to the office that notice was given.
+	e.release("coord", v.RegisterVictim.ID, "County Prosecutor")
 	// The notification pipeline writes delivery rows; the test writes one as it would.
 	if _, err := e.db.Writer.Exec(`INSERT INTO deliveries (kind, hearing_id, victim_id, channel, language, status, idempotency_key,
 		created_at, sent_at, lead_time_minutes, reason) VALUES ('HEARING_CHANGED', ?, ?, 'SMS', 'es', 'SENT', 'k1',

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"courtside"
 	"courtside/events"
@@ -273,6 +274,25 @@ func (e *env) setUp() fixture {
 	e.gql("pros", postHearing, map[string]any{"in": hearingInput(f.caseID, "EXT-1", start1, end1)}).ok(&h)
 	f.hearingID = h.PostHearing.ID
 	return f
+}
+
+// share shares a case, as the office's prosecutor (pros or pros2), with an advocacy
+// organisation, as the office must before the organisation may link victims to it.
+func (e *env) share(office, caseID, organisation string) {
+	e.t.Helper()
+	e.gql(office, `mutation($c: ID!, $o: String!) { shareCase(caseId: $c, organisation: $o) { sharedAt } }`,
+		map[string]any{"c": caseID, "o": organisation}).ok(nil)
+}
+
+// release records, as the victim's coordinator, the victim's written release to the office
+// for case coordination, good for 90 days.
+func (e *env) release(coordinator, victimID, office string) string {
+	e.t.Helper()
+	var out struct{ RecordRelease struct{ ID string } }
+	e.gql(coordinator, `mutation($in: RecordReleaseInput!) { recordRelease(input: $in) { id } }`, map[string]any{"in": map[string]any{
+		"victimId": victimID, "recipient": office, "purpose": "CASE_COORDINATION", "reference": "signed form in the victim's file",
+		"expiresAt": time.Now().Add(90 * 24 * time.Hour).UTC().Format(time.RFC3339)}}).ok(&out)
+	return out.RecordRelease.ID
 }
 
 // postHearing posts a hearing and reads back what the tests look at.

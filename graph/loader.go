@@ -108,6 +108,7 @@ type loaders struct {
 	victimPII      *batch[int64, *courtside.Victim] // opened only when a PII field is asked for
 	users          *batch[int64, *courtside.User]
 	bookings       *batch[int64, []*courtside.InterpreterBooking] // by hearing ID
+	caseShares     *batch[int64, []*courtside.CaseShare]          // by case ID
 }
 
 // loadersKey is the context key of a request's loaders.
@@ -245,6 +246,7 @@ func (l *loaders) reset() {
 		return byID(vs, func(v *courtside.Victim) int64 { return v.ID }), nil
 	})
 	l.bookings = l.newBookingsBatch()
+	l.caseShares = l.newCaseSharesBatch()
 	l.users = newBatch(func(ctx context.Context, ids []int64) (map[int64]*courtside.User, error) {
 		m := map[int64]*courtside.User{}
 		for _, id := range ids {
@@ -278,6 +280,7 @@ func (l *loaders) primeCases(cs ...*courtside.Case) {
 		l.cases.put(c.ID, c)
 		l.caseVictims.prime(c.ID)
 		l.caseHearings.prime(c.ID)
+		l.caseShares.prime(c.ID)
 		l.courts.prime(c.CourtID)
 	}
 }

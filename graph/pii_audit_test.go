@@ -12,6 +12,7 @@ func TestPIIOpenedOnlyWhenAsked(t *testing.T) {
 	f := e.setUp()
 	var v struct{ RegisterVictim struct{ ID string } }
 	e.gql("coord", `mutation { registerVictim(input: {pseudonym: "V-3", legalName: "Name Three", preferredLanguage: "es"}) { id } }`, nil).ok(&v)
+	e.share("pros", f.caseID, "Safe Harbor")
 	e.gql("coord", `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`,
 		map[string]any{"c": f.caseID, "v": v.RegisterVictim.ID}).ok(nil)
 	e.gql("coord", `mutation($h: ID!, $v: ID!, $a: ID!) { assignAdvocate(hearingId: $h, victimId: $v, advocateId: $a) { id } }`,

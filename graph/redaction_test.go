@@ -61,10 +61,14 @@ func TestRedactionMatrix(t *testing.T) {
 	e.gql("coord", `mutation($in: RegisterVictimInput!) { registerVictim(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"pseudonym": pseudonym, "legalName": legal, "preferredLanguage": "es",
 		"contacts": []any{map[string]any{"channel": "SMS", "address": phone}}}}).ok(&v)
+	e.share("pros", f.caseID, "Safe Harbor")
 	e.gql("coord", `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`,
 		map[string]any{"c": f.caseID, "v": v.RegisterVictim.ID}).ok(nil)
 	e.gql("coord", `mutation($h: ID!, $v: ID!, $a: ID!) { assignAdvocate(hearingId: $h, victimId: $v, advocateId: $a) { id } }`,
 		map[string]any{"h": f.hearingID, "v": v.RegisterVictim.ID, "a": fmt.Sprint(e.users["adv"].ID)}).ok(nil)
+	// The victim releases the pseudonym to the office (TestShare_OfficeSeesCountWithoutRelease
+	// covers the office without one).
+	e.release("coord", v.RegisterVictim.ID, "County Prosecutor")
 	var b struct{ RequestInterpreter struct{ ID string } }
 	e.requestInterpreter("coord", f.hearingID, "es", nil).ok(&b)
 	e.respond("interp", b.RequestInterpreter.ID, true, nil).ok(nil)
@@ -84,6 +88,7 @@ func TestRedactionMatrix(t *testing.T) {
 
 	rootArgs := map[string]string{
 		"victim":                `(id: "` + v.RegisterVictim.ID + `")`,
+		"releases":              `(victimId: "` + v.RegisterVictim.ID + `")`,
 		"case":                  `(id: "` + f.caseID + `")`,
 		"hearing":               `(id: "` + f.hearingID + `")`,
 		"hearings":              `(from: "2030-01-01T00:00:00Z", to: "2031-01-01T00:00:00Z")`,

@@ -116,6 +116,7 @@ func TestCaseloadReport_AggregatesScopedAndSuppressed(t *testing.T) {
 	e.gql("pros2", `mutation($c: ID!) { openCase(input: {docket: "CR-2030-0099", courtId: $c}) { id } }`, map[string]any{"c": court.CreateCourt.ID}).ok(&kase)
 	var v struct{ RegisterVictim struct{ ID string } }
 	e.gql("coord2", `mutation { registerVictim(input: {pseudonym: "V-North-1", legalName: "Demo Person A", preferredLanguage: "en"}) { id } }`, nil).ok(&v)
+	e.share("pros2", kase.OpenCase.ID, "Other Harbor")
 	e.gql("coord2", `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`,
 		map[string]any{"c": kase.OpenCase.ID, "v": v.RegisterVictim.ID}).ok(nil)
 	post(kase.OpenCase.ID, "TRIAL", 11)

@@ -50,6 +50,9 @@ type server struct {
 	registerVictimInput *graphql.InputObject
 	contactInput        *graphql.InputObject
 	policyInput         *graphql.InputObject
+
+	// sharing holds the types of case sharing and of the consent ledger (case.go, victim.go).
+	sharing sharingTypes
 }
 
 // newSchema builds the schema of schema-sketch.graphql, as far as it is implemented, with s's

@@ -13,6 +13,7 @@ func TestNestedQueryStatementsDoNotGrow(t *testing.T) {
 	f := e.setUp()
 	var v struct{ RegisterVictim struct{ ID string } }
 	e.gql("coord", `mutation { registerVictim(input: {pseudonym: "V-7", legalName: "Name Seven", preferredLanguage: "es"}) { id } }`, nil).ok(&v)
+	e.share("pros", f.caseID, "Safe Harbor")
 	e.gql("coord", `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`,
 		map[string]any{"c": f.caseID, "v": v.RegisterVictim.ID}).ok(nil)
 	adv := fmt.Sprint(e.users["adv"].ID)

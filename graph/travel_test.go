@@ -50,7 +50,7 @@ func TestCourtHoursAndTravelTime(t *testing.T) {
 		t.Fatalf("default travel time %d", travel.TravelTime)
 	}
 	var setOut struct{ SetTravelTime int }
-	e.gql("coord", set, pair(95)).ok(&setOut)
+	e.gql("admin", set, pair(95)).ok(&setOut)
 	if setOut.SetTravelTime != 95 {
 		t.Fatalf("set %d", setOut.SetTravelTime)
 	}
@@ -58,11 +58,14 @@ func TestCourtHoursAndTravelTime(t *testing.T) {
 	if travel.TravelTime != 95 {
 		t.Fatalf("the other way round: %d", travel.TravelTime)
 	}
-	e.gql("coord", set, map[string]any{"a": f.courtID, "b": f.courtID, "m": 5}).fails("INVALID", "toCourtId")
-	e.gql("coord", set, pair(721)).fails("INVALID", "minutes")
-	e.gql("coord", set, pair(-5)).fails("INVALID", "minutes")
-	e.gql("coord", set, map[string]any{"a": f.courtID, "b": "999", "m": 5}).fails("NOT_FOUND")
-	e.gql("coord", set, map[string]any{"a": "x", "b": f.courtID, "m": 5}).fails("INVALID", "fromCourtId")
+	e.gql("admin", set, map[string]any{"a": f.courtID, "b": f.courtID, "m": 5}).fails("INVALID", "toCourtId")
+	e.gql("admin", set, pair(721)).fails("INVALID", "minutes")
+	e.gql("admin", set, pair(-5)).fails("INVALID", "minutes")
+	e.gql("admin", set, map[string]any{"a": f.courtID, "b": "999", "m": 5}).fails("NOT_FOUND")
+	e.gql("admin", set, map[string]any{"a": "x", "b": f.courtID, "m": 5}).fails("INVALID", "fromCourtId")
+	// Travel times are every organisation's: a coordinator may no longer change the buffers
+	// other organisations plan with.
+	e.gql("coord", set, pair(5)).fails("FORBIDDEN")
 	e.gql("adv", set, pair(5)).fails("FORBIDDEN")
 	e.gql("pros", set, pair(5)).fails("FORBIDDEN")
 	e.gql("", set, pair(5)).fails("UNAUTHENTICATED")

@@ -6,8 +6,11 @@ import (
 	"github.com/graphql-go/graphql"
 )
 
-// defineUser defines User and Organization. A user's e-mail and phone are not exposed.
+// defineUser defines User, Organization and OrganizationKind. A user's e-mail and phone are
+// not exposed.
 func (s *server) defineUser() {
+	kindEnum := enum("OrganizationKind", "What an organisation is; it decides which roles its members have: PROSECUTION "+
+		"(prosecutors), ADVOCACY (coordinators and advocates), INTERPRETING (interpreters).", courtside.OrganizationKinds)
 	s.organizationType = graphql.NewObject(graphql.ObjectConfig{
 		Name:        "Organization",
 		Description: "A prosecutor's office, an advocacy organisation or an interpreters' agency.",
@@ -18,6 +21,13 @@ func (s *server) defineUser() {
 			"name": {Type: nonNull(graphql.String), Resolve: func(p graphql.ResolveParams) (interface{}, error) {
 				return p.Source.(*courtside.Organization).Name, nil
 			}},
+			"kind": {Type: kindEnum, Description: "Null for an organisation that has no member yet to give it a kind.",
+				Resolve: func(p graphql.ResolveParams) (interface{}, error) {
+					if k := p.Source.(*courtside.Organization).Kind; k != "" {
+						return k, nil
+					}
+					return nil, nil
+				}},
 		},
 	})
 	s.userType = graphql.NewObject(graphql.ObjectConfig{

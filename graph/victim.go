@@ -124,6 +124,51 @@ func (s *server) defineVictim() {
 	})
 }
 
+// defineReleases defines Release, ReleasePurpose and RecordReleaseInput: the consent ledger.
+func (s *server) defineReleases() {
+	if s.sharing.release != nil {
+		return
+	}
+	s.sharing.releasePurpose = enum("ReleasePurpose", "What a victim's release allows Courtside to disclose. CASE_COORDINATION: "+
+		"the recipient office sees, for its cases the victim is linked to, the victim's pseudonym, whether the victim attends and "+
+		"whether an advocate accompanies them.", courtside.ReleasePurposes)
+	field := func(get func(r *courtside.Release) interface{}) graphql.FieldResolveFn {
+		return func(p graphql.ResolveParams) (interface{}, error) { return get(p.Source.(*courtside.Release)), nil }
+	}
+	s.sharing.release = graphql.NewObject(graphql.ObjectConfig{
+		Name: "Release",
+		Description: "A victim's written, purpose-scoped, time-limited, revocable release of information to a prosecutor's " +
+			"office (VAWA, 34 U.S.C. 12291(b)(2)). Checked at every read: once expired or revoked it discloses nothing.",
+		Fields: graphql.Fields{
+			"id":        {Type: nonNull(graphql.ID), Resolve: field(func(r *courtside.Release) interface{} { return formatID(r.ID) })},
+			"recipient": {Type: nonNull(s.organizationType), Resolve: field(func(r *courtside.Release) interface{} { return r.Recipient })},
+			"purpose":   {Type: nonNull(s.sharing.releasePurpose), Resolve: field(func(r *courtside.Release) interface{} { return r.Purpose })},
+			"reference": {Type: nonNull(graphql.String), Description: "Where the signed written release is kept.",
+				Resolve: field(func(r *courtside.Release) interface{} { return r.Reference })},
+			"grantedAt": {Type: nonNull(s.dateTime), Description: "When the victim signed it.",
+				Resolve: field(func(r *courtside.Release) interface{} { return r.GrantedAt })},
+			"expiresAt":  {Type: nonNull(s.dateTime), Resolve: field(func(r *courtside.Release) interface{} { return r.ExpiresAt })},
+			"revokedAt":  {Type: s.dateTime, Resolve: field(func(r *courtside.Release) interface{} { return r.RevokedAt })},
+			"recordedAt": {Type: nonNull(s.dateTime), Resolve: field(func(r *courtside.Release) interface{} { return r.RecordedAt })},
+			"recordedBy": {Type: graphql.String, Description: "The username of the coordinator who recorded it.",
+				Resolve: field(func(r *courtside.Release) interface{} { return optString(r.RecordedBy) })},
+			"active": {Type: nonNull(graphql.Boolean), Description: "Whether it allows disclosure now: signed, not expired, not revoked.",
+				Resolve: field(func(r *courtside.Release) interface{} { return r.Active })},
+		},
+	})
+	s.sharing.recordReleaseInput = graphql.NewInputObject(graphql.InputObjectConfig{
+		Name: "RecordReleaseInput",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"victimId":  {Type: nonNull(graphql.ID)},
+			"recipient": {Type: nonNull(graphql.String), Description: "The prosecutor's office's name, exactly."},
+			"purpose":   {Type: nonNull(s.sharing.releasePurpose)},
+			"reference": {Type: nonNull(graphql.String), Description: "Where the signed written release is kept, 1 to 200 characters."},
+			"grantedAt": {Type: s.dateTime, Description: "When the victim signed it; now when absent. Not in the future."},
+			"expiresAt": {Type: nonNull(s.dateTime), Description: "When it ends: after now, at most a year after grantedAt."},
+		},
+	})
+}
+
 // victim loads a victim the caller may see, redacted for the caller; NOT_FOUND otherwise.
 // Interpreters never see victims.
 func (s *server) victim(p graphql.ResolveParams, id int64) (*courtside.Victim, error) {
@@ -139,9 +184,26 @@ func (s *server) victim(p graphql.ResolveParams, id int64) (*courtside.Victim, e
 	return v, nil
 }
 
-// victimQueries returns Query.victim.
+// victimQueries returns Query.victim and Query.releases.
 func (s *server) victimQueries() graphql.Fields {
+	s.defineReleases()
 	return graphql.Fields{
+		"releases": {
+			Type:        listOf(s.sharing.release),
+			Description: "A victim's releases of information, newest first (coordinators of the victim's organisation); audited.",
+			Args:        graphql.FieldConfigArgument{"victimId": {Type: nonNull(graphql.ID)}},
+			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
+				id, err := args{m: p.Args}.id("victimId")
+				if err != nil {
+					return nil, err
+				}
+				rs, err := s.cfg.Victims.FindReleases(p.Context, id)
+				if rs == nil && err == nil {
+					rs = []*courtside.Release{}
+				}
+				return rs, err
+			}),
+		},
 		"victim": {
 			Type:        s.victimType,
 			Description: "A victim the caller may see; null with NOT_FOUND otherwise.",
@@ -157,9 +219,51 @@ func (s *server) victimQueries() graphql.Fields {
 	}
 }
 
-// victimMutations returns Mutation.registerVictim.
+// victimMutations returns Mutation.registerVictim, setContactPolicy, recordRelease and
+// revokeRelease.
 func (s *server) victimMutations() graphql.Fields {
+	s.defineReleases()
 	return graphql.Fields{
+		"recordRelease": {
+			Type: nonNull(s.sharing.release),
+			Description: "Records a victim's written release of information to a prosecutor's office (coordinators of the " +
+				"victim's organisation); audited.",
+			Args: graphql.FieldConfigArgument{"input": {Type: nonNull(s.sharing.recordReleaseInput)}},
+			Resolve: s.mutation("input.", func(p graphql.ResolveParams) (interface{}, error) {
+				in := args{m: p.Args}.input("input")
+				victimID, err := in.id("victimId")
+				if err != nil {
+					return nil, err
+				}
+				expires, err := in.time("expiresAt")
+				if err != nil {
+					return nil, err
+				}
+				r := &courtside.Release{VictimID: victimID, Reference: in.str("reference"), ExpiresAt: expires}
+				r.Purpose, _ = in.m["purpose"].(courtside.ReleasePurpose)
+				if in.m["grantedAt"] != nil {
+					if r.GrantedAt, err = in.time("grantedAt"); err != nil {
+						return nil, err
+					}
+				}
+				if err := s.cfg.Victims.RecordRelease(p.Context, r, in.str("recipient")); err != nil {
+					return nil, err
+				}
+				return r, nil
+			}),
+		},
+		"revokeRelease": {
+			Type:        nonNull(s.sharing.release),
+			Description: "Revokes a release now; disclosure under it stops at once. Revoking again changes nothing.",
+			Args:        graphql.FieldConfigArgument{"id": {Type: nonNull(graphql.ID)}},
+			Resolve: s.mutation("", func(p graphql.ResolveParams) (interface{}, error) {
+				id, err := args{m: p.Args}.id("id")
+				if err != nil {
+					return nil, err
+				}
+				return s.cfg.Victims.RevokeRelease(p.Context, id)
+			}),
+		},
 		"registerVictim": {
 			Type:        nonNull(s.victimType),
 			Description: "Registers a victim in the caller's advocacy organisation (coordinators).",

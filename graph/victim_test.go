@@ -17,7 +17,8 @@ type victimView struct {
 
 const readVictim = `query($id: ID!) { victim(id: $id) { id pseudonym preferredLanguage legalName contacts { channel address } policy { channels { channel } } } }`
 
-// victimFixture adds to fixture a victim registered by coord, linked to the case, and adv
+// victimFixture adds to fixture a victim registered by coord, the case shared with coord's
+// organisation, the victim's release to the office, the victim linked to the case, and adv
 // assigned to accompany the victim to the hearing.
 type victimFixture struct {
 	fixture
@@ -31,13 +32,17 @@ func (e *env) setUpVictim() victimFixture {
 	e.gql("coord", `mutation($in: RegisterVictimInput!) {
   registerVictim(input: $in) { id pseudonym preferredLanguage legalName contacts { channel address } }
 }`, map[string]any{"in": map[string]any{"pseudonym": "V-17-R", "legalName": "Demo Person A", "preferredLanguage": "es-MX",
-		"contacts": []any{map[string]any{"channel": "SMS", "address": "+15555550100"}}}}).ok(&reg)
+		"contacts": []any{map[string]any{"channel": "SMS", "address": "+12025550100"}}}}).ok(&reg)
 	v := reg.RegisterVictim
 	if v.Pseudonym != "V-17-R" || v.PreferredLanguage != "es-MX" || v.LegalName == nil || *v.LegalName != "Demo Person A" ||
-		v.Contacts == nil || len(*v.Contacts) != 1 || (*v.Contacts)[0].Address != "+15555550100" {
+		v.Contacts == nil || len(*v.Contacts) != 1 || (*v.Contacts)[0].Address != "+12025550100" {
 		e.t.Fatalf("registered victim as the coordinator sees it: %+v", v)
 	}
 	f.victimID = v.ID
+	// The office shares the case with Safe Harbor, and the victim releases to the office what
+	// case coordination needs (pseudonym, attendance, accompaniment).
+	e.share("pros", f.caseID, "Safe Harbor")
+	e.release("coord", f.victimID, "County Prosecutor")
 
 	var link struct {
 		LinkVictim struct {

@@ -61,7 +61,7 @@ func newWorkerWorld(t *testing.T) *workerWorld {
 		t.Fatal(err)
 	}
 	w.victim = &courtside.Victim{Pseudonym: "V-9", LegalName: "Hidden Legal Name", PreferredLanguage: "es",
-		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+15555550123"},
+		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+12025550123"},
 			{Channel: courtside.ChannelEmail, Address: "hidden.person@mail.test"}}}
 	if err := w.db.RegisterVictim(as(w.coord), w.victim); err != nil {
 		t.Fatal(err)
@@ -69,6 +69,9 @@ func newWorkerWorld(t *testing.T) *workerWorld {
 	policy := courtside.ContactPolicy{QuietHoursStart: "21:00", QuietHoursEnd: "08:00", NeutralSender: "Harbor Office",
 		Channels: []courtside.ChannelRule{{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailContentFree}}}
 	if _, err := w.db.SetContactPolicy(as(w.coord), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.ShareCase(as(w.pros), kase.ID, "Advocacy Org"); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.db.LinkVictim(as(w.coord), kase.ID, w.victim.ID, true); err != nil {
@@ -161,7 +164,7 @@ func TestWorker_SendsUnderThePolicyInForceNow(t *testing.T) {
 		"ACCOMPANIMENT_ASSIGNED ADVOCATE EMAIL SENT",
 	})
 	texts := w.sms.Messages()
-	if len(texts) != 1 || texts[0].To != "+15555550123" || !strings.HasPrefix(texts[0].IdempotencyKey, "cs-sched-h") {
+	if len(texts) != 1 || texts[0].To != "+12025550123" || !strings.HasPrefix(texts[0].IdempotencyKey, "cs-sched-h") {
 		t.Fatalf("texts = %+v", texts)
 	}
 	for _, leak := range []string{"7A", "26-CR-1", "Main Courthouse", "Hidden", "V-9"} {

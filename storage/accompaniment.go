@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"courtside"
 )
@@ -38,7 +39,9 @@ func (db *DB) AssignAdvocate(ctx context.Context, hearingID, victimID, advocateI
 		} else if err != nil {
 			return fmt.Errorf("storage: find victim: %w", err)
 		}
-		h, err := scanHearing(tx.QueryRowContext(ctx, `SELECT `+hearingColumns+` FROM hearings h WHERE h.id = ?`, hearingID))
+		scope, scopeArgs := hearingScope(u)
+		h, err := scanHearing(tx.QueryRowContext(ctx, `SELECT `+hearingColumns+` FROM hearings h WHERE h.id = ? AND `+scope,
+			append([]any{hearingID}, scopeArgs...)...))
 		if errors.Is(err, sql.ErrNoRows) {
 			return courtside.Errorf(courtside.ENOTFOUND, "Hearing not found.")
 		} else if err != nil {
@@ -90,17 +93,23 @@ func (db *DB) AssignAdvocate(ctx context.Context, hearingID, victimID, advocateI
 }
 
 // accompanimentScope returns the SQL condition, on alias a, limiting accompaniments to those
-// the caller may see.
-func accompanimentScope(u *courtside.User) (string, []any) {
+// the caller may see at time now: a coordinator's and an advocate's while the hearing's case is
+// shared with their organisation, a prosecutor's office's on its hearings while the victim has
+// an active release to it (whether a victim is accompanied is the victim's to release).
+func accompanimentScope(u *courtside.User, now time.Time) (string, []any) {
+	shared, sharedArgs := sharedWith("(SELECT h.case_id FROM hearings h WHERE h.id = a.hearing_id)", u.OrganizationID)
 	switch u.Role {
 	case courtside.RoleAdmin:
 		return "1 = 1", nil
 	case courtside.RoleCoordinator:
-		return "EXISTS (SELECT 1 FROM victims v WHERE v.id = a.victim_id AND v.organization_id = ?)", []any{u.OrganizationID}
+		return "EXISTS (SELECT 1 FROM victims v WHERE v.id = a.victim_id AND v.organization_id = ?) AND " + shared,
+			append([]any{u.OrganizationID}, sharedArgs...)
 	case courtside.RoleAdvocate:
-		return "a.advocate_id = ?", []any{u.ID}
+		return "a.advocate_id = ? AND " + shared, append([]any{u.ID}, sharedArgs...)
 	case courtside.RoleProsecutor:
-		return "EXISTS (SELECT 1 FROM hearings h WHERE h.id = a.hearing_id AND h.organization_id = ?)", []any{u.OrganizationID}
+		released, args := releasedTo("a.victim_id", u.OrganizationID, now)
+		return "EXISTS (SELECT 1 FROM hearings h WHERE h.id = a.hearing_id AND h.organization_id = ?) AND " + released,
+			append([]any{u.OrganizationID}, args...)
 	}
 	return "0 = 1", nil
 }
@@ -111,7 +120,7 @@ func (db *DB) FindAccompaniments(ctx context.Context, f courtside.AccompanimentF
 	if err != nil {
 		return nil, err
 	}
-	w := where(accompanimentScope(u))
+	w := where(accompanimentScope(u, db.Now()))
 	w.in("a.hearing_id", f.HearingIDs)
 	if w.none {
 		return nil, nil

@@ -606,14 +606,11 @@ func withBusyBlocks(ctx context.Context, q queryer, h *courtside.Hearing, loc *t
 	if len(busy) == 0 {
 		return cands, nil
 	}
-	if loc == nil {
-		loc = time.UTC
-	}
 	for _, c := range cands {
 		if b := busy[c.Interpreter.ID]; c.Available && len(b) > 0 {
 			c.Available = false
-			c.Reason = fmt.Sprintf("Busy in their own calendar (%s to %s).", b[0].Start.In(loc).Format("Mon 2 Jan 15:04"),
-				b[0].End.In(loc).Format("15:04 MST"))
+			// The interpreter's own calendar is theirs: the reason gives none of its times.
+			c.Reason = "Busy in their own calendar at that time."
 		}
 	}
 	courtside.SortCandidates(cands)

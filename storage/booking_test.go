@@ -12,8 +12,9 @@ import (
 	"courtside"
 )
 
-// bookingFixture adds to fixture a hearing, a victim of the coordinator's organisation linked
-// to the case (so the coordinator sees the hearing), and more interpreters.
+// bookingFixture adds to fixture a hearing, the case shared with the coordinator's
+// organisation (so the coordinator sees the hearing), a victim of the organisation linked to
+// it, and more interpreters.
 type bookingFixture struct {
 	*fixture
 	hearing *courtside.Hearing
@@ -25,10 +26,11 @@ func newBookingFixture(t *testing.T) *bookingFixture {
 	f := &bookingFixture{fixture: newFixture(t)}
 	f.hearing = f.postHearing(t, "")
 	f.victim = &courtside.Victim{Pseudonym: "V-3", LegalName: "Hidden Legal Name", PreferredLanguage: "es-MX",
-		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+15555550123"}}}
+		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+12025550123"}}}
 	if err := f.db.RegisterVictim(f.as(f.coordinator), f.victim); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, f.kase, f.prosecutor, f.coordinator)
 	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, f.victim.ID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func TestBooking_MinimumTierAndAvailability(t *testing.T) {
 	if err != nil || len(cands) != 2 {
 		t.Fatalf("candidates: %v %+v", err, cands)
 	}
-	if c := cands[0]; c.Interpreter.ID != f.interpreter.ID || c.Available || !strings.Contains(c.Reason, "another hearing at the same time") ||
+	if c := cands[0]; c.Interpreter.ID != f.interpreter.ID || c.Available || c.Reason != courtside.UnavailableReason ||
 		c.WeekBookings != 1 {
 		t.Errorf("busy certified candidate %+v", c)
 	}

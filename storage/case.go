@@ -58,11 +58,12 @@ func caseScope(u *courtside.User) (string, []any) {
 	case courtside.RoleProsecutor:
 		return "c.organization_id = ?", []any{u.OrganizationID}
 	case courtside.RoleCoordinator:
-		return `EXISTS (SELECT 1 FROM case_victims cv JOIN victims v ON v.id = cv.victim_id
-			WHERE cv.case_id = c.id AND v.organization_id = ?)`, []any{u.OrganizationID}
+		// The cases the office shares with the organisation (share.go).
+		return sharedWith("c.id", u.OrganizationID)
 	case courtside.RoleAdvocate:
+		shared, args := sharedWith("c.id", u.OrganizationID)
 		return `EXISTS (SELECT 1 FROM hearings h JOIN accompaniments a ON a.hearing_id = h.id
-			WHERE h.case_id = c.id AND a.advocate_id = ?)`, []any{u.ID}
+			WHERE h.case_id = c.id AND a.advocate_id = ?) AND ` + shared, append([]any{u.ID}, args...)
 	case courtside.RoleInterpreter:
 		// The cases of the hearings offered to or booked with the interpreter, for the docket
 		// number; their victims stay hidden (FindCaseVictims, victimScope).
@@ -124,7 +125,7 @@ func (db *DB) FindCaseByDocket(ctx context.Context, orgID, courtID int64, docket
 	return &c, nil
 }
 
-// LinkVictim links a victim of the caller's organisation to a case.
+// LinkVictim links a victim of the caller's organisation to a case shared with it.
 func (db *DB) LinkVictim(ctx context.Context, caseID, victimID int64, attends bool) error {
 	u, err := requireUser(ctx)
 	if err != nil {
@@ -134,18 +135,8 @@ func (db *DB) LinkVictim(ctx context.Context, caseID, victimID int64, attends bo
 		return courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may link victims to cases.")
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		var victimOrg int64
-		err := tx.QueryRowContext(ctx, `SELECT organization_id FROM victims WHERE id = ?`, victimID).Scan(&victimOrg)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !courtside.CanManageVictimsOf(u, victimOrg)) {
-			return courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
-		} else if err != nil {
-			return fmt.Errorf("storage: find victim: %w", err)
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE id = ?`, caseID).Scan(&n); err != nil {
-			return fmt.Errorf("storage: find case: %w", err)
-		} else if n == 0 {
-			return courtside.Errorf(courtside.ENOTFOUND, "Case not found.")
+		if err := coordinatedLink(ctx, tx, u, caseID, victimID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO case_victims (case_id, victim_id, attends) VALUES (?,?,?)
 			ON CONFLICT (case_id, victim_id) DO UPDATE SET attends = excluded.attends`, caseID, victimID, attends); err != nil {
@@ -157,24 +148,67 @@ func (db *DB) LinkVictim(ctx context.Context, caseID, victimID int64, attends bo
 	})
 }
 
-// FindCaseVictims returns the victims linked to the cases.
+// coordinatedLink checks, in tx, that the coordinator u may link or unlink the victim and the
+// case: the victim is of u's organisation and the case is shared with it. Anything else is
+// ENOTFOUND, whether the object does not exist or is not the caller's to see.
+func coordinatedLink(ctx context.Context, tx *Tx, u *courtside.User, caseID, victimID int64) error {
+	var victimOrg int64
+	err := tx.QueryRowContext(ctx, `SELECT organization_id FROM victims WHERE id = ?`, victimID).Scan(&victimOrg)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !courtside.CanManageVictimsOf(u, victimOrg)) {
+		return courtside.Errorf(courtside.ENOTFOUND, "Victim not found.")
+	} else if err != nil {
+		return fmt.Errorf("storage: find victim: %w", err)
+	}
+	shared, args := sharedWith("c.id", u.OrganizationID)
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases c WHERE c.id = ? AND `+shared,
+		append([]any{caseID}, args...)...).Scan(&n); err != nil {
+		return fmt.Errorf("storage: find case: %w", err)
+	} else if n == 0 {
+		return courtside.Errorf(courtside.ENOTFOUND, "Case not found.")
+	}
+	return nil
+}
+
+// UnlinkVictim removes a victim of the caller's organisation from a case shared with it, and
+// cancels the victim's live accompaniments to the case's hearings.
+func (db *DB) UnlinkVictim(ctx context.Context, caseID, victimID int64) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if u.Role != courtside.RoleCoordinator {
+		return courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may unlink victims from cases.")
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		if err := coordinatedLink(ctx, tx, u, caseID, victimID); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_victims WHERE case_id = ? AND victim_id = ?`, caseID, victimID).Scan(&n); err != nil {
+			return fmt.Errorf("storage: case victims: %w", err)
+		} else if n == 0 {
+			return courtside.Errorf(courtside.ENOTFOUND, "The victim is not linked to the case.")
+		}
+		return detachOrganization(ctx, tx, caseID, u.OrganizationID, victimID)
+	})
+}
+
+// FindCaseVictims returns the victims linked to the cases, with whether each has a live
+// accompaniment to a hearing of the case.
 func (db *DB) FindCaseVictims(ctx context.Context, caseIDs ...int64) ([]*courtside.CaseVictim, error) {
 	if u := courtside.UserFromContext(ctx); len(caseIDs) == 0 || (u != nil && !courtside.CanSeeVictimPseudonym(u)) {
 		return nil, nil // interpreters never learn which victims a case has
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT case_id, victim_id, attends FROM case_victims
-		WHERE case_id IN (`+placeholders(len(caseIDs))+`) ORDER BY case_id, victim_id`, int64Args(caseIDs)...)
+	rows, err := db.Reader.QueryContext(ctx, `SELECT cv.case_id, cv.victim_id, cv.attends,
+		EXISTS (SELECT 1 FROM accompaniments a JOIN hearings h ON h.id = a.hearing_id
+			WHERE h.case_id = cv.case_id AND a.victim_id = cv.victim_id AND a.status <> 'CANCELLED')
+		FROM case_victims cv WHERE cv.case_id IN (`+placeholders(len(caseIDs))+`) ORDER BY cv.case_id, cv.victim_id`, int64Args(caseIDs)...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: case victims: %w", err)
 	}
-	defer rows.Close()
-	var out []*courtside.CaseVictim
-	for rows.Next() {
+	return collect(rows, "case victim", func(s scanner) (*courtside.CaseVictim, error) {
 		var cv courtside.CaseVictim
-		if err := rows.Scan(&cv.CaseID, &cv.VictimID, &cv.Attends); err != nil {
-			return nil, fmt.Errorf("storage: case victims: %w", err)
-		}
-		out = append(out, &cv)
-	}
-	return out, rows.Err()
+		return &cv, s.Scan(&cv.CaseID, &cv.VictimID, &cv.Attends, &cv.Accompanied)
+	})
 }

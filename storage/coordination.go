@@ -65,16 +65,21 @@ func (db *DB) FindCoverage(ctx context.Context, from, to time.Time) ([]courtside
 		}
 		// A coordinator answers for the victims of its own organisation: it can neither see nor
 		// assign the advocates of another organisation's victims.
+		// A prosecutor's office answers for the victims who released that to it (consent.go):
+		// whether a victim attends and is accompanied is the victim's to release.
 		victims, victimArgs := "1 = 1", []any(nil)
-		if u.Role == courtside.RoleCoordinator {
+		switch u.Role {
+		case courtside.RoleCoordinator:
 			victims, victimArgs = "EXISTS (SELECT 1 FROM victims vo WHERE vo.id = cl.victim_id AND vo.organization_id = ?)", []any{u.OrganizationID}
+		case courtside.RoleProsecutor:
+			victims, victimArgs = releasedTo("cl.victim_id", u.OrganizationID, db.Now())
 		}
 		if caseVictims, _, err = queryAttending(ctx, tx, `SELECT cl.case_id, cl.victim_id, '' FROM case_victims cl
 			WHERE cl.attends = 1 AND cl.case_id IN (SELECT h.case_id FROM hearings h WHERE `+cond+`) AND `+victims,
 			append(append([]any{}, args...), victimArgs...)); err != nil {
 			return err
 		}
-		accScope, accArgs := accompanimentScope(u)
+		accScope, accArgs := accompanimentScope(u, db.Now())
 		if accompaniments, _, err = queryAccompaniments(ctx, tx, `SELECT `+accompanimentColumns+`, '' FROM accompaniments a
 			WHERE a.status <> 'CANCELLED' AND a.hearing_id IN (SELECT h.id FROM hearings h WHERE `+cond+`) AND `+accScope,
 			append(append([]any{}, args...), accArgs...)); err != nil {
@@ -127,14 +132,14 @@ func (db *DB) FindConflicts(ctx context.Context, from, to time.Time) ([]courtsid
 		req.TravelBuffer = travel.buffer
 		// The victims the caller may see at all, with their pseudonyms: a coordinator its own
 		// organisation's, an admin none (victimScope).
-		vScope, vArgs := victimScope(u)
+		vScope, vArgs := victimScope(u, db.Now())
 		if req.CaseVictims, req.Victims, err = queryAttending(ctx, tx, `SELECT cl.case_id, cl.victim_id, v.pseudonym
 			FROM case_victims cl JOIN victims v ON v.id = cl.victim_id
 			WHERE cl.attends = 1 AND cl.case_id IN (SELECT h.case_id FROM hearings h WHERE `+cond+`) AND `+vScope,
 			append(append([]any{}, args...), vArgs...)); err != nil {
 			return err
 		}
-		accScope, accArgs := accompanimentScope(u)
+		accScope, accArgs := accompanimentScope(u, db.Now())
 		var advocates, interpreters []*courtside.User
 		if req.Accompaniments, advocates, err = queryAccompaniments(ctx, tx, `SELECT `+accompanimentColumns+`, usr.username
 			FROM accompaniments a JOIN users usr ON usr.id = a.advocate_id

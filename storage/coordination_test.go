@@ -75,6 +75,8 @@ func TestFindCoverage(t *testing.T) {
 		}
 	}
 	advocate, es := fmt.Sprintf("%d: advocate", h.ID), fmt.Sprintf("%d: interpreter (es)", h.ID)
+	// The victim released to the office whether they attend and are accompanied.
+	f.release(t, f.victim, f.coordinator, f.prosecutor)
 
 	// The victim attends and has no advocate yet.
 	want(f.coordinator, advocate)
@@ -100,9 +102,11 @@ func TestFindCoverage(t *testing.T) {
 	if err := f.db.RegisterVictim(f.as(f.otherCoordin), other); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, f.kase, f.prosecutor, f.otherCoordin)
 	if err := f.db.LinkVictim(f.as(f.otherCoordin), f.kase.ID, other.ID, true); err != nil {
 		t.Fatal(err)
 	}
+	f.release(t, other, f.otherCoordin, f.prosecutor)
 	want(f.coordinator, es)
 	want(f.otherCoordin, advocate, es)
 	want(f.prosecutor, advocate, es)
@@ -191,6 +195,7 @@ func TestFindConflicts(t *testing.T) {
 	if err := f.db.OpenCase(f.as(f.prosecutor), other); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, other, f.prosecutor, f.coordinator)
 	if err := f.db.LinkVictim(f.as(f.coordinator), other.ID, f.victim.ID, true); err != nil {
 		t.Fatal(err)
 	}

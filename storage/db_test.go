@@ -76,6 +76,28 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// share shares a case of its office (as the office's prosecutor) with the coordinator's
+// organisation, as an office does before the organisation may link victims to it.
+func (f *fixture) share(t *testing.T, kase *courtside.Case, office, coordinator *courtside.User) {
+	t.Helper()
+	if _, err := f.db.ShareCase(f.as(office), kase.ID, coordinator.Organization.Name); err != nil {
+		t.Fatalf("share case %d with %s: %v", kase.ID, coordinator.Organization.Name, err)
+	}
+}
+
+// release records, as the coordinator, the victim's written release to the office's
+// organisation for case coordination, signed now and good for 90 days.
+func (f *fixture) release(t *testing.T, v *courtside.Victim, coordinator, office *courtside.User) *courtside.Release {
+	t.Helper()
+	now := f.db.Now()
+	r := &courtside.Release{VictimID: v.ID, Purpose: courtside.PurposeCaseCoordination, Reference: "signed form in the victim's file",
+		GrantedAt: now, ExpiresAt: now.Add(90 * 24 * time.Hour)}
+	if err := f.db.RecordRelease(f.as(coordinator), r, office.Organization.Name); err != nil {
+		t.Fatalf("record release of victim %d: %v", v.ID, err)
+	}
+	return r
+}
+
 func (f *fixture) as(u *courtside.User) context.Context {
 	return courtside.NewContextWithUser(context.Background(), u)
 }

@@ -3,13 +3,16 @@ package storage
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"courtside"
 )
 
 // deliveryScope returns the SQL condition, on alias d, limiting deliveries to those the caller
-// may see.
-func deliveryScope(u *courtside.User) (string, []any) {
+// may see at time now. A prosecutor's office sees the deliveries about its hearings to its own
+// staff and to interpreters; those to a victim, and those to an advocate accompanying a victim
+// to the hearing, only while that victim has an active release to the office.
+func deliveryScope(u *courtside.User, now time.Time) (string, []any) {
 	switch u.Role {
 	case courtside.RoleCoordinator:
 		return `(EXISTS (SELECT 1 FROM victims v WHERE v.id = d.victim_id AND v.organization_id = ?)
@@ -17,7 +20,18 @@ func deliveryScope(u *courtside.User) (string, []any) {
 	case courtside.RoleAdvocate:
 		return `(d.user_id = ? OR EXISTS (SELECT 1 FROM accompaniments a WHERE a.victim_id = d.victim_id AND a.advocate_id = ?))`, []any{u.ID, u.ID}
 	case courtside.RoleProsecutor:
-		return `EXISTS (SELECT 1 FROM hearings h WHERE h.id = d.hearing_id AND h.organization_id = ?)`, []any{u.OrganizationID}
+		victim, victimArgs := releasedTo("d.victim_id", u.OrganizationID, now)
+		accompanied, accompaniedArgs := releasedTo("a.victim_id", u.OrganizationID, now)
+		args := []any{u.OrganizationID}
+		args = append(args, victimArgs...)
+		args = append(args, u.OrganizationID)
+		args = append(args, accompaniedArgs...)
+		return `EXISTS (SELECT 1 FROM hearings h WHERE h.id = d.hearing_id AND h.organization_id = ?) AND (
+			(d.victim_id IS NOT NULL AND ` + victim + `)
+			OR (d.victim_id IS NULL AND EXISTS (SELECT 1 FROM users x WHERE x.id = d.user_id
+				AND (x.role = 'INTERPRETER' OR x.organization_id = ?)))
+			OR (d.victim_id IS NULL AND EXISTS (SELECT 1 FROM accompaniments a
+				WHERE a.hearing_id = d.hearing_id AND a.advocate_id = d.user_id AND ` + accompanied + `)))`, args
 	}
 	return "d.user_id = ?", []any{u.ID}
 }
@@ -38,7 +52,7 @@ func (db *DB) FindDeliveries(ctx context.Context, f courtside.DeliveryFilter) ([
 			return nil, err
 		}
 	}
-	w := where(deliveryScope(u))
+	w := where(deliveryScope(u, db.Now()))
 	if f.VictimID != nil {
 		w.add("d.victim_id = ?", *f.VictimID)
 	}

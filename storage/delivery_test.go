@@ -14,12 +14,16 @@ func TestDelivery_EvidenceVisibility(t *testing.T) {
 	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, f.kase, f.prosecutor, f.coordinator)
 	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The victim released to the office that notice was given (TestShare_ProsecutorSeesCountOnly
+	// covers the office without a release).
+	f.release(t, v, f.coordinator, f.prosecutor)
 	// The notification pipeline writes these rows; here the test writes them as it would.
 	insert := func(key, recipient string, id int64, status courtside.DeliveryStatus, lead any) {
 		_, err := f.db.Writer.Exec(fmt.Sprintf(`INSERT INTO deliveries (kind, hearing_id, %s, channel, language, status, idempotency_key,

@@ -38,10 +38,13 @@ func hearingScope(u *courtside.User) (string, []any) {
 	case courtside.RoleProsecutor:
 		return "h.organization_id = ?", []any{u.OrganizationID}
 	case courtside.RoleCoordinator:
-		return `EXISTS (SELECT 1 FROM case_victims cv JOIN victims v ON v.id = cv.victim_id
-			WHERE cv.case_id = h.case_id AND v.organization_id = ?)`, []any{u.OrganizationID}
+		// The hearings of the cases the office shares with the organisation (share.go).
+		return sharedWith("h.case_id", u.OrganizationID)
 	case courtside.RoleAdvocate:
-		return `EXISTS (SELECT 1 FROM accompaniments a WHERE a.hearing_id = h.id AND a.advocate_id = ?)`, []any{u.ID}
+		// The hearings it accompanies, while their case is shared with its organisation.
+		shared, args := sharedWith("h.case_id", u.OrganizationID)
+		return `EXISTS (SELECT 1 FROM accompaniments a WHERE a.hearing_id = h.id AND a.advocate_id = ?) AND ` + shared,
+			append([]any{u.ID}, args...)
 	case courtside.RoleInterpreter:
 		// The hearings offered to or booked with the interpreter (storage/booking.go).
 		return `EXISTS (SELECT 1 FROM interpreter_bookings ib WHERE ib.hearing_id = h.id AND ib.interpreter_id = ?

@@ -181,11 +181,13 @@ func TestHearing_Visibility(t *testing.T) {
 			t.Errorf("%s sees %d hearings, want %d", tt.u.Username, got, tt.want)
 		}
 	}
-	// Once a victim of the organisation is linked and an advocate assigned, they see it.
+	// Once the office shares the case, a victim of the organisation is linked and an advocate
+	// assigned, they see it.
 	v := &courtside.Victim{Pseudonym: "V-1", PreferredLanguage: "es"}
 	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, f.kase, f.prosecutor, f.coordinator)
 	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}

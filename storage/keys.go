@@ -20,6 +20,7 @@ var sealedColumns = []sealedColumn{
 	{"victim_contacts", "address_sealed", "address"},
 	{"webhook_endpoints", "secret_sealed", "secret"},
 	{"deliveries", "body_sealed", "body"},
+	{"releases", "reference_sealed", "reference"},
 }
 
 // DefaultRotateBatch is how many values RotateKeys re-encrypts in one transaction.

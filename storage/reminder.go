@@ -27,7 +27,7 @@ func (p *ReminderPlanner) Handle(ctx context.Context, tx *sql.Tx, ev courtside.E
 			return nil
 		}
 		return p.reconcile(ctx, tx, ev.HearingID)
-	case courtside.EventVictimLinked:
+	case courtside.EventVictimLinked, courtside.EventVictimUnlinked:
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM hearings WHERE case_id = ? AND status <> 'CANCELLED' AND starts_at > ?`,
 			ev.CaseID, FormatTime(p.DB.Now()))
 		if err != nil {

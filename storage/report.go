@@ -20,7 +20,7 @@ type reportKey struct {
 // CaseloadReport returns the caseload of the caller's organisation for hearings starting in
 // [from, to): per court and hearing kind, counts only, suppressed by
 // courtside.BuildCaseloadReport. Only coordinators may ask, for their own organisation (the
-// hearings of cases with a victim of it); every other role gets EFORBIDDEN. Both outcomes are
+// hearings of the cases shared with it); every other role gets EFORBIDDEN. Both outcomes are
 // audited as report.caseload on the organisation.
 func (db *DB) CaseloadReport(ctx context.Context, from, to time.Time) (*courtside.CaseloadReport, error) {
 	u, err := requireUser(ctx)
@@ -99,7 +99,7 @@ func (db *DB) caseloadCounts(ctx context.Context, u *courtside.User, from, to ti
 
 	// Notices about those hearings that the coordinator may see (to the organisation's
 	// victims and staff), by status.
-	dscope, dargs := deliveryScope(u)
+	dscope, dargs := deliveryScope(u, db.Now())
 	rows, err = db.Reader.QueryContext(ctx, `SELECT h.court_id, h.kind, d.status, COUNT(*)
 		FROM hearings h JOIN deliveries d ON d.hearing_id = h.id
 		WHERE `+period+` AND `+dscope+` GROUP BY h.court_id, h.kind, d.status`, append(args, dargs...)...)

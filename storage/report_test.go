@@ -17,6 +17,7 @@ func TestCaseloadReport_Counts(t *testing.T) {
 	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, f.kase, f.prosecutor, f.coordinator)
 	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}

@@ -83,6 +83,7 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 			if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
 				t.Fatal(err)
 			}
+			f.share(t, k, f.prosecutor, f.coordinator)
 			if err := f.db.LinkVictim(f.as(f.coordinator), k.ID, v.ID, true); err != nil {
 				t.Fatal(err)
 			}

@@ -77,14 +77,14 @@ func travelTimesFrom(ctx context.Context, q queryer, court int64) (travelTimes, 
 	return queryTravelTimes(ctx, q, `SELECT court_a, court_b, minutes FROM travel_times WHERE court_a = ? OR court_b = ?`, court, court)
 }
 
-// SetTravelTime sets the travel time between two courts, both ways (admins and coordinators).
+// SetTravelTime sets the travel time between two courts, both ways (admins only).
 func (db *DB) SetTravelTime(ctx context.Context, fromCourtID, toCourtID int64, minutes int) (int, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return 0, err
 	}
 	if !courtside.CanSetTravelTimes(u) {
-		return 0, courtside.Errorf(courtside.EFORBIDDEN, "Only administrators and coordinators may set travel times.")
+		return 0, courtside.Errorf(courtside.EFORBIDDEN, "Only administrators may set travel times: every organisation plans with them.")
 	}
 	if err := courtside.ValidateTravelTime(fromCourtID, toCourtID, minutes); err != nil {
 		return 0, err

@@ -31,7 +31,7 @@ func TestTravelTime_SetAndRead(t *testing.T) {
 		t.Fatal("defaults: 60 between courts, 0 within one")
 	}
 	audits := f.count(t, "audit_log")
-	if n, err := f.db.SetTravelTime(f.as(f.coordinator), harbor.ID, main, 150); err != nil || n != 150 {
+	if n, err := f.db.SetTravelTime(f.as(f.admin), harbor.ID, main, 150); err != nil || n != 150 {
 		t.Fatalf("set: %v %d", err, n)
 	}
 	if n, err := f.db.SetTravelTime(f.as(f.admin), main, annex.ID, 0); err != nil || n != 0 {
@@ -43,7 +43,7 @@ func TestTravelTime_SetAndRead(t *testing.T) {
 	if read(main, harbor.ID) != 150 || read(harbor.ID, main) != 150 || read(annex.ID, main) != 0 || read(harbor.ID, annex.ID) != 60 {
 		t.Fatal("the configured times are not read back both ways")
 	}
-	if _, err := f.db.SetTravelTime(f.as(f.coordinator), main, harbor.ID, 45); err != nil || read(harbor.ID, main) != 45 {
+	if _, err := f.db.SetTravelTime(f.as(f.admin), main, harbor.ID, 45); err != nil || read(harbor.ID, main) != 45 {
 		t.Fatalf("an update the other way round: %v", err)
 	}
 
@@ -55,10 +55,13 @@ func TestTravelTime_SetAndRead(t *testing.T) {
 		minutes  int
 		code     string
 	}{
-		{"the same court", f.coordinator, main, main, 10, courtside.EINVALID},
-		{"negative", f.coordinator, main, harbor.ID, -1, courtside.EINVALID},
-		{"over 12 hours", f.coordinator, main, harbor.ID, 721, courtside.EINVALID},
-		{"an unknown court", f.coordinator, main, 999, 10, courtside.ENOTFOUND},
+		{"the same court", f.admin, main, main, 10, courtside.EINVALID},
+		{"negative", f.admin, main, harbor.ID, -1, courtside.EINVALID},
+		{"over 12 hours", f.admin, main, harbor.ID, 721, courtside.EINVALID},
+		{"an unknown court", f.admin, main, 999, 10, courtside.ENOTFOUND},
+		// Every organisation plans with the same times: no coordinator may change another's.
+		{"a coordinator", f.coordinator, main, harbor.ID, 10, courtside.EFORBIDDEN},
+		{"another coordinator", f.otherCoordin, main, harbor.ID, 10, courtside.EFORBIDDEN},
 		{"an advocate", f.advocate, main, harbor.ID, 10, courtside.EFORBIDDEN},
 		{"an interpreter", f.interpreter, main, harbor.ID, 10, courtside.EFORBIDDEN},
 		{"a prosecutor", f.prosecutor, main, harbor.ID, 10, courtside.EFORBIDDEN},
@@ -67,7 +70,10 @@ func TestTravelTime_SetAndRead(t *testing.T) {
 			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
 		}
 	}
-	if n, err := f.db.SetTravelTime(f.as(f.coordinator), main, harbor.ID, 720); err != nil || n != 720 {
+	if read(main, harbor.ID) != 45 {
+		t.Fatal("a refused setting changed the travel time")
+	}
+	if n, err := f.db.SetTravelTime(f.as(f.admin), main, harbor.ID, 720); err != nil || n != 720 {
 		t.Fatalf("720 minutes: %v", err)
 	}
 	if f.count(t, "audit_log") != before+1 {
@@ -113,6 +119,7 @@ func TestTravelTime_RankingAndConflicts(t *testing.T) {
 	if err := f.db.OpenCase(f.as(f.prosecutor), other); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, other, f.prosecutor, f.coordinator)
 	if err := f.db.LinkVictim(f.as(f.coordinator), other.ID, f.victim.ID, false); err != nil {
 		t.Fatal(err)
 	}
@@ -131,18 +138,18 @@ func TestTravelTime_RankingAndConflicts(t *testing.T) {
 	}
 
 	// 120 minutes between the courts: 90 is not enough, the only interpreter is unavailable.
-	if _, err := f.db.SetTravelTime(f.as(f.coordinator), f.court.ID, harbor.ID, 120); err != nil {
+	if _, err := f.db.SetTravelTime(f.as(f.admin), f.court.ID, harbor.ID, 120); err != nil {
 		t.Fatal(err)
 	}
 	cands, err := f.db.InterpreterCandidates(f.as(f.coordinator), h2.ID, "es")
-	if err != nil || len(cands) != 1 || cands[0].Available || !strings.Contains(cands[0].Reason, "too close to travel") {
+	if err != nil || len(cands) != 1 || cands[0].Available || cands[0].Reason != courtside.UnavailableReason {
 		t.Fatalf("candidates with 120 minutes: %v %+v", err, cands)
 	}
 	if _, err := f.db.RequestInterpreter(f.as(f.coordinator), h2.ID, "es", nil); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("request with 120 minutes: %v", err)
 	}
 	// 600 minutes: a hearing at Harbor seven and a half hours after h1 is too close as well.
-	if _, err := f.db.SetTravelTime(f.as(f.coordinator), f.court.ID, harbor.ID, 600); err != nil {
+	if _, err := f.db.SetTravelTime(f.as(f.admin), f.court.ID, harbor.ID, 600); err != nil {
 		t.Fatal(err)
 	}
 	if cands, _ := f.db.InterpreterCandidates(f.as(f.coordinator), late.ID, "es"); len(cands) != 1 || cands[0].Available {
@@ -150,7 +157,7 @@ func TestTravelTime_RankingAndConflicts(t *testing.T) {
 	}
 
 	// 90 minutes: exactly enough.
-	if _, err := f.db.SetTravelTime(f.as(f.coordinator), harbor.ID, f.court.ID, 90); err != nil {
+	if _, err := f.db.SetTravelTime(f.as(f.admin), harbor.ID, f.court.ID, 90); err != nil {
 		t.Fatal(err)
 	}
 	b2, err := f.db.RequestInterpreter(f.as(f.coordinator), h2.ID, "es", nil)
@@ -174,7 +181,7 @@ func TestTravelTime_RankingAndConflicts(t *testing.T) {
 		t.Fatalf("conflicts with 90 minutes: %q, want %q (early is %d)", got, hours, early.ID)
 	}
 	// The pair's time grows to 91 minutes: the two bookings now conflict.
-	if _, err := f.db.SetTravelTime(f.as(f.coordinator), f.court.ID, harbor.ID, 91); err != nil {
+	if _, err := f.db.SetTravelTime(f.as(f.admin), f.court.ID, harbor.ID, 91); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := conflicts(), fmt.Sprintf("INTERPRETER_DOUBLE_BOOKED interp: %d,%d; %s", h1.ID, h2.ID, hours); got != want {

@@ -11,10 +11,13 @@ import (
 	"courtside"
 )
 
-// CreateUser creates a user, and its organisation if it is new.
+// CreateUser creates a user, and its organisation if it is new. The user's role must fit the
+// organisation's kind (courtside.CheckMembership); a new organisation takes its kind from the
+// role, and its name must not be a near-duplicate of an existing one's.
 func (db *DB) CreateUser(ctx context.Context, nu courtside.NewUser) (*courtside.User, error) {
 	u := nu.User
 	u.Username = strings.TrimSpace(u.Username)
+	u.Email = strings.TrimSpace(u.Email)
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
@@ -25,8 +28,13 @@ func (db *DB) CreateUser(ctx context.Context, nu courtside.NewUser) (*courtside.
 			return nil, courtside.Invalidf("org", "A %s belongs to an organisation; give its name.", strings.ToLower(string(u.Role)))
 		}
 	}
-	if len(orgName) > 200 {
-		return nil, courtside.Invalidf("org", "Organisation name must be at most 200 characters.")
+	if orgName != "" {
+		if err := courtside.ValidateOrganizationName(orgName); err != nil {
+			return nil, err
+		}
+		if err := courtside.CheckMembership(u.Role, nil); err != nil {
+			return nil, err
+		}
 	}
 	var passwordHash string
 	if nu.Password != "" {
@@ -41,7 +49,7 @@ func (db *DB) CreateUser(ctx context.Context, nu courtside.NewUser) (*courtside.
 	err := db.update(ctx, func(tx *Tx) error {
 		u.CreatedAt = tx.now
 		if orgName != "" {
-			org, err := upsertOrganization(ctx, tx, orgName)
+			org, err := joinOrganization(ctx, tx, orgName, u.Role)
 			if err != nil {
 				return err
 			}
@@ -79,24 +87,104 @@ func (db *DB) CreateUser(ctx context.Context, nu courtside.NewUser) (*courtside.
 	return &u, nil
 }
 
-// upsertOrganization returns the organisation with the name, creating it when new.
-func upsertOrganization(ctx context.Context, tx *Tx, name string) (*courtside.Organization, error) {
-	org := &courtside.Organization{Name: name}
-	err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE name = ?`, name).Scan(&org.ID)
+// joinOrganization returns the organisation named name for a new member with role r. An
+// existing organisation must be of the role's kind (one that has no kind yet takes it). A new
+// one is created with the role's kind, unless its name is a near-duplicate of an existing
+// organisation's (courtside.SimilarOrganizationNames): then the answer names the existing one,
+// so that a typo does not create a second organisation.
+func joinOrganization(ctx context.Context, tx *Tx, name string, r courtside.Role) (*courtside.Organization, error) {
+	org, err := findOrganization(ctx, tx, name)
 	if err == nil {
+		if err := courtside.CheckMembership(r, org); err != nil {
+			return nil, err
+		}
+		if org.Kind == "" {
+			org.Kind = courtside.KindForRole(r)
+			if _, err := tx.ExecContext(ctx, `UPDATE organizations SET kind = ? WHERE id = ?`, org.Kind, org.ID); err != nil {
+				return nil, fmt.Errorf("storage: set organisation kind: %w", err)
+			}
+			tx.Audit("organization.kind", organizationObject(org.ID), courtside.OutcomeOK)
+		}
 		return org, nil
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("storage: find organisation: %w", err)
+	} else if courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		return nil, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO organizations (name, created_at) VALUES (?, ?)`, name, FormatTime(tx.now))
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM organizations ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("storage: organisation names: %w", err)
+	}
+	names, err := collect(rows, "organisation name", func(s scanner) (string, error) {
+		var n string
+		err := s.Scan(&n)
+		return n, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, existing := range names {
+		if courtside.SimilarOrganizationNames(name, existing) {
+			return nil, courtside.Invalidf("org", "%q is so close to the existing organisation %q that it is probably a typo; give %q exactly to join it, or a clearly different name for a new organisation.",
+				name, existing, existing)
+		}
+	}
+	org = &courtside.Organization{Name: name, Kind: courtside.KindForRole(r), Created: true}
+	res, err := tx.ExecContext(ctx, `INSERT INTO organizations (name, kind, created_at) VALUES (?, ?, ?)`, name, org.Kind, FormatTime(tx.now))
 	if err != nil {
 		return nil, fmt.Errorf("storage: insert organisation: %w", err)
 	}
 	if org.ID, err = res.LastInsertId(); err != nil {
 		return nil, fmt.Errorf("storage: insert organisation: %w", err)
 	}
-	tx.Audit("organization.create", "organization:"+strconv.FormatInt(org.ID, 10), courtside.OutcomeOK)
+	tx.Audit("organization.create", organizationObject(org.ID), courtside.OutcomeOK)
 	return org, nil
+}
+
+func organizationObject(id int64) string { return "organization:" + strconv.FormatInt(id, 10) }
+
+// findOrganization returns the organisation with exactly the name, through q. Returns
+// ENOTFOUND.
+func findOrganization(ctx context.Context, q queryer, name string) (*courtside.Organization, error) {
+	org := &courtside.Organization{}
+	err := q.QueryRowContext(ctx, `SELECT id, name, kind FROM organizations WHERE name = ?`, strings.TrimSpace(name)).Scan(&org.ID, &org.Name, &org.Kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, courtside.Errorf(courtside.ENOTFOUND, "No organisation is named %q.", name)
+	} else if err != nil {
+		return nil, fmt.Errorf("storage: find organisation: %w", err)
+	}
+	return org, nil
+}
+
+// findOrganizationOfKind returns the organisation of the kind with exactly the name, through
+// q, for the input field named field. Returns EINVALID naming the field, and the existing
+// organisation whose name is close when there is one.
+func findOrganizationOfKind(ctx context.Context, q queryer, name string, kind courtside.OrganizationKind, field string) (*courtside.Organization, error) {
+	org, err := findOrganization(ctx, q, name)
+	if err == nil && org.Kind == kind {
+		return org, nil
+	} else if err != nil && courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		return nil, err
+	}
+	if org != nil {
+		return nil, courtside.Invalidf(field, "%q is %s, not %s.", org.Name, org.Kind.Describe(), kind.Describe())
+	}
+	rows, err := q.QueryContext(ctx, `SELECT name FROM organizations WHERE kind = ? ORDER BY id`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("storage: organisation names: %w", err)
+	}
+	names, err := collect(rows, "organisation name", func(s scanner) (string, error) {
+		var n string
+		err := s.Scan(&n)
+		return n, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, existing := range names {
+		if courtside.SimilarOrganizationNames(name, existing) {
+			return nil, courtside.Invalidf(field, "There is no %s named %q; did you mean %q?", kind.Noun(), name, existing)
+		}
+	}
+	return nil, courtside.Invalidf(field, "There is no %s named %q.", kind.Noun(), name)
 }
 
 // FindUserByID returns a user.
@@ -144,7 +232,7 @@ type queryer interface {
 
 func (db *DB) queryUsers(ctx context.Context, q queryer, where string, args ...any) ([]*courtside.User, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT u.id, u.username, u.role, COALESCE(u.organization_id, 0), COALESCE(o.name, ''), u.email, u.phone, u.created_at
+		SELECT u.id, u.username, u.role, COALESCE(u.organization_id, 0), COALESCE(o.name, ''), COALESCE(o.kind, ''), u.email, u.phone, u.created_at
 		FROM users u LEFT JOIN organizations o ON o.id = u.organization_id
 		WHERE `+where+` ORDER BY u.id`, args...)
 	if err != nil {
@@ -156,11 +244,12 @@ func (db *DB) queryUsers(ctx context.Context, q queryer, where string, args ...a
 	for rows.Next() {
 		var u courtside.User
 		var orgName string
-		if err := rows.Scan(&u.ID, &u.Username, &u.Role, &u.OrganizationID, &orgName, &u.Email, &u.Phone, scanTime{&u.CreatedAt}); err != nil {
+		var orgKind courtside.OrganizationKind
+		if err := rows.Scan(&u.ID, &u.Username, &u.Role, &u.OrganizationID, &orgName, &orgKind, &u.Email, &u.Phone, scanTime{&u.CreatedAt}); err != nil {
 			return nil, fmt.Errorf("storage: scan user: %w", err)
 		}
 		if u.OrganizationID != 0 {
-			u.Organization = &courtside.Organization{ID: u.OrganizationID, Name: orgName}
+			u.Organization = &courtside.Organization{ID: u.OrganizationID, Name: orgName, Kind: orgKind}
 		}
 		users = append(users, &u)
 		byID[u.ID] = &u

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"courtside"
 )
@@ -83,16 +84,19 @@ func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
 func victimObject(id int64) string { return "victim:" + strconv.FormatInt(id, 10) }
 
 // victimScope returns the SQL condition, on alias v, limiting victims to those the caller may
-// see at all (by pseudonym at least). Admins and interpreters see none.
-func victimScope(u *courtside.User) (string, []any) {
+// see at all (by pseudonym at least) at time now. Admins and interpreters see none. A
+// prosecutor's office sees a victim linked to one of its cases only while the victim has an
+// active release to the office (consent.go); otherwise it can only count the links.
+func victimScope(u *courtside.User, now time.Time) (string, []any) {
 	switch u.Role {
 	case courtside.RoleCoordinator:
 		return "v.organization_id = ?", []any{u.OrganizationID}
 	case courtside.RoleAdvocate:
 		return "EXISTS (SELECT 1 FROM accompaniments a WHERE a.victim_id = v.id AND a.advocate_id = ?)", []any{u.ID}
 	case courtside.RoleProsecutor:
+		released, args := releasedTo("v.id", u.OrganizationID, now)
 		return `EXISTS (SELECT 1 FROM case_victims cv JOIN cases c ON c.id = cv.case_id
-			WHERE cv.victim_id = v.id AND c.organization_id = ?)`, []any{u.OrganizationID}
+			WHERE cv.victim_id = v.id AND c.organization_id = ?) AND ` + released, append([]any{u.OrganizationID}, args...)
 	}
 	return "0 = 1", nil
 }
@@ -124,7 +128,7 @@ func (db *DB) FindVictimsByContact(ctx context.Context, channel courtside.Channe
 	for _, ix := range indexes {
 		args = append(args, ix)
 	}
-	scope, scopeArgs := victimScope(u)
+	scope, scopeArgs := victimScope(u, db.Now())
 	rows, err := db.Reader.QueryContext(ctx, `SELECT DISTINCT v.id FROM victim_contacts c JOIN victims v ON v.id = c.victim_id
 		WHERE c.channel = ? AND c.address_index IN (`+placeholders(len(indexes))+`) AND `+scope+` ORDER BY v.id`,
 		append(args, scopeArgs...)...)
@@ -241,7 +245,7 @@ func (db *DB) findVictims(ctx context.Context, ids []int64) ([]*courtside.Victim
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	scope, scopeArgs := victimScope(u)
+	scope, scopeArgs := victimScope(u, db.Now())
 	rows, err := db.Reader.QueryContext(ctx, `SELECT v.id, v.organization_id, v.pseudonym, v.preferred_language, v.legal_name_sealed, v.policy, v.created_at,
 		EXISTS (SELECT 1 FROM accompaniments a WHERE a.victim_id = v.id AND a.advocate_id = ? AND a.status <> 'CANCELLED')
 		FROM victims v WHERE v.id IN (`+placeholders(len(ids))+`) AND `+scope+` ORDER BY v.id`,

@@ -40,12 +40,15 @@ func TestVictim_Redaction(t *testing.T) {
 	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, f.kase, f.prosecutor, f.coordinator)
 	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The victim releases to the office what case coordination needs (the pseudonym).
+	f.release(t, v, f.coordinator, f.prosecutor)
 	for _, tt := range []struct {
 		u         *courtside.User
 		wantFound bool
@@ -129,6 +132,7 @@ func TestAccompaniment_Assign(t *testing.T) {
 	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
+	f.share(t, f.kase, f.prosecutor, f.coordinator)
 	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); courtside.ErrorField(err) != "victimId" {
 		t.Fatalf("unlinked victim: %v", err)
 	}

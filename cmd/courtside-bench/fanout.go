@@ -229,6 +229,10 @@ func (g *gqlClient) fanoutWorld(ctx context.Context) (string, error) {
 		return "", err
 	}
 	hearingID := h.PostHearing.ID
+	if err := g.do(ctx, "bench-pros", `mutation($c: ID!, $o: String!) { shareCase(caseId: $c, organisation: $o) { sharedAt } }`,
+		map[string]any{"c": kase.OpenCase.ID, "o": "Bench Advocacy"}, nil); err != nil {
+		return "", err
+	}
 	var victims []string
 	for i, code := range []string{"A", "B"} {
 		var v struct{ RegisterVictim struct{ ID string } }

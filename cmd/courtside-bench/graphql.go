@@ -77,7 +77,16 @@ func (b *Bench) seedGraphWorld(ctx context.Context, path string, n int) (*graphW
 	if err := db.RegisterVictim(as("bench-coord"), v); err != nil {
 		return fail(err)
 	}
+	// The office shares the case; the victim's release lets the office see the pseudonym.
+	if _, err := db.ShareCase(as("bench-pros"), c.ID, "Bench Advocacy"); err != nil {
+		return fail(err)
+	}
 	if err := db.LinkVictim(as("bench-coord"), c.ID, v.ID, true); err != nil {
+		return fail(err)
+	}
+	release := &courtside.Release{VictimID: v.ID, Purpose: courtside.PurposeCaseCoordination, Reference: "bench release",
+		ExpiresAt: time.Now().UTC().AddDate(0, 6, 0)}
+	if err := db.RecordRelease(as("bench-coord"), release, benchOffice); err != nil {
 		return fail(err)
 	}
 	base := time.Date(2031, 1, 6, 15, 0, 0, 0, time.UTC)

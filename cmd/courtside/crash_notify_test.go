@@ -33,9 +33,10 @@ func TestCrash_NoticesExactlyOnceByKey(t *testing.T) {
 	kase := mustGQL(t, srv.url, w.prosecutor, `mutation($c: ID!) { openCase(input: {docket: "26-CR-03300", courtId: $c}) { id } }`,
 		map[string]any{"c": dig(court, "createCourt", "id")})
 	caseID := dig(kase, "openCase", "id").(string)
-	reachable := victimReachable(t, srv.url, w, "+15550100001")
+	reachable := victimReachable(t, srv.url, w, "+12025550101")
 	hidden := dig(mustGQL(t, srv.url, w.coordinator, `mutation { registerVictim(input: {pseudonym: "V-3300-H", preferredLanguage: "ru",
-		contacts: [{channel: SMS, address: "+15550199999"}, {channel: EMAIL, address: "hidden.person@mail.test"}]}) { id } }`, nil), "registerVictim", "id").(string)
+		contacts: [{channel: SMS, address: "+12025550189"}, {channel: EMAIL, address: "hidden.person@mail.test"}]}) { id } }`, nil), "registerVictim", "id").(string)
+	shareCase(t, srv.url, w.prosecutor, caseID, "Harbor Advocacy")
 	for _, v := range []string{reachable, hidden} {
 		mustGQL(t, srv.url, w.coordinator, `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`, map[string]any{"c": caseID, "v": v})
 	}
@@ -173,7 +174,7 @@ func TestCrash_NoticesExactlyOnceByKey(t *testing.T) {
 	var forbidden []string
 	for _, m := range s.sms.Messages() {
 		received[m.IdempotencyKey]++
-		if m.To == "+15550199999" {
+		if m.To == "+12025550189" {
 			forbidden = append(forbidden, "SMS "+m.IdempotencyKey)
 		}
 	}

@@ -82,11 +82,23 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 		{Pseudonym: "V-0317-B", LegalName: "Demo Person B", PreferredLanguage: "zh-Hans",
 			Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelEmail, Address: "person-b@example.org"}}},
 	}
+	// The office shares both cases with the advocacy organisation, whose coordinator links a
+	// victim to each; each victim has signed a release that lets the office see, for these
+	// cases, the pseudonym, attendance and accompaniment.
+	office, advocacy := users["prosecutor"].Organization.Name, users["coordinator"].Organization.Name
 	for i, v := range victims {
+		if _, err := db.ShareCase(as("prosecutor"), cases[i].ID, advocacy); err != nil {
+			return err
+		}
 		if err := db.RegisterVictim(as("coordinator"), v); err != nil {
 			return err
 		}
 		if err := db.LinkVictim(as("coordinator"), cases[i].ID, v.ID, true); err != nil {
+			return err
+		}
+		release := &courtside.Release{VictimID: v.ID, Purpose: courtside.PurposeCaseCoordination,
+			Reference: "Release form (demo) in the victim's file", ExpiresAt: time.Now().UTC().AddDate(0, 6, 0)}
+		if err := db.RecordRelease(as("coordinator"), release, office); err != nil {
 			return err
 		}
 	}

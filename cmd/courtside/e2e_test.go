@@ -217,8 +217,17 @@ const (
 	cancel = `mutation($id: ID!) { cancelHearing(id: $id, reason: "dismissed") { id sequence status } }`
 )
 
-// setUpHearing creates a court, a case and a hearing, a victim linked to the case and the
-// advocate assigned, all through GraphQL. It returns the hearing ID.
+// shareCase shares a case, as the office's prosecutor, with an advocacy organisation: the
+// office's decision, before which the organisation may not link victims to the case.
+func shareCase(t *testing.T, base, prosecutor, caseID, organisation string) {
+	t.Helper()
+	mustGQL(t, base, prosecutor, `mutation($c: ID!, $o: String!) { shareCase(caseId: $c, organisation: $o) { sharedAt } }`,
+		map[string]any{"c": caseID, "o": organisation})
+}
+
+// setUpHearing creates a court, a case and a hearing, the case shared with the advocacy
+// organisation, a victim linked to the case and the advocate assigned, all through GraphQL.
+// It returns the hearing ID.
 func setUpHearing(t *testing.T, base string, w *world, starts time.Time) string {
 	t.Helper()
 	court := mustGQL(t, base, w.admin, `mutation { createCourt(input: {name: "Main Courthouse", timeZone: "America/New_York"}) { id } }`, nil)
@@ -231,6 +240,7 @@ func setUpHearing(t *testing.T, base string, w *world, starts time.Time) string 
 	hearingID := dig(h, "postHearing", "id").(string)
 	v := mustGQL(t, base, w.coordinator, `mutation { registerVictim(input: {pseudonym: "V-1042-A", legalName: "Sentinel Legalname", preferredLanguage: "es"}) { id } }`, nil)
 	victimID := dig(v, "registerVictim", "id").(string)
+	shareCase(t, base, w.prosecutor, caseID, "Harbor Advocacy")
 	mustGQL(t, base, w.coordinator, `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`, map[string]any{"c": caseID, "v": victimID})
 	me := mustGQL(t, base, w.advocate, `{ me { id username role } }`, nil)
 	if dig(me, "me", "role") != "ADVOCATE" {

@@ -48,7 +48,7 @@ func noticeWorld(t *testing.T, s *sinks) *world {
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "pros", "--role", "prosecutor", "--org", "County DA", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "coord", "--role", "coordinator", "--org", "Harbor Advocacy", "--email", "coord@advocacy.test", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "adv", "--role", "advocate", "--org", "Harbor Advocacy", "--email", "adv@advocacy.test", "--password-stdin")
-	cli(t, "", "user", "add", "--db", w.db, "--username", "interp", "--role", "interpreter", "--phone", "+15550100002", "--interpreter-languages", "es:CERTIFIED")
+	cli(t, "", "user", "add", "--db", w.db, "--username", "interp", "--role", "interpreter", "--phone", "+12025550102", "--interpreter-languages", "es:CERTIFIED")
 	cli(t, s.hook.Secret()+"\n", "webhook", "set", "--db", w.db, "--org", "Harbor Advocacy", "--url", s.hook.URL(), "--secret-stdin")
 	token := func(user string) string {
 		return strings.TrimSpace(cli(t, "", "token", "create", "--db", w.db, "--username", user, "--kind", "api"))
@@ -107,7 +107,8 @@ func TestEndToEnd_NoticesReachEveryone(t *testing.T) {
 		"caseId": caseID, "kind": "TRIAL", "startsAt": starts.Format(time.RFC3339), "endsAt": starts.Add(2 * time.Hour).Format(time.RFC3339),
 		"courtroom": "9C", "externalId": "DA-2207"}})
 	hearingID := dig(h, "postHearing", "id").(string)
-	victimID := victimReachable(t, base, w, "+15550100001")
+	victimID := victimReachable(t, base, w, "+12025550101")
+	shareCase(t, base, w.prosecutor, caseID, "Harbor Advocacy")
 	mustGQL(t, base, w.coordinator, `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`, map[string]any{"c": caseID, "v": victimID})
 	advID := dig(mustGQL(t, base, w.advocate, `{ me { id } }`, nil), "me", "id")
 	mustGQL(t, base, w.coordinator, `mutation($h: ID!, $v: ID!, $a: ID!) { assignAdvocate(hearingId: $h, victimId: $v, advocateId: $a) { id } }`,
@@ -123,7 +124,7 @@ func TestEndToEnd_NoticesReachEveryone(t *testing.T) {
 	for _, m := range texts {
 		byTo[m.To] = m
 	}
-	victimText, offer := byTo["+15550100001"], byTo["+15550100002"]
+	victimText, offer := byTo["+12025550101"], byTo["+12025550102"]
 	for _, leak := range []string{"9C", "26-CR-02207", "Eastern", "Sentinel", "V-2207-B", fmt.Sprint(starts.Day())} {
 		if strings.Contains(victimText.Body, leak) {
 			t.Errorf("the victim's content-free SMS gives away %q: %q", leak, victimText.Body)
@@ -172,7 +173,7 @@ func TestEndToEnd_NoticesReachEveryone(t *testing.T) {
 		t.Fatalf("deliveries about the change = %v, want the failed SMS and the webhook", ds)
 	}
 	sms, hook := ds[0].(map[string]any), ds[1].(map[string]any)
-	if sms["channel"] != "SMS" || sms["status"] != "FAILED" || sms["reason"] == nil || strings.Contains(fmt.Sprint(sms["reason"]), "+1555") {
+	if sms["channel"] != "SMS" || sms["status"] != "FAILED" || sms["reason"] == nil || strings.Contains(fmt.Sprint(sms["reason"]), "2025550101") {
 		t.Errorf("SMS delivery = %v, want FAILED with a reason that names no number", sms)
 	}
 	lead, _ := hook["leadTimeMinutes"].(float64)
@@ -194,7 +195,7 @@ func TestEndToEnd_NoticesReachEveryone(t *testing.T) {
 	if err := srv.cmd.Wait(); err != nil {
 		t.Errorf("server exit: %v", err)
 	}
-	if logs := srv.logs.String(); strings.Contains(logs, "Sentinel") || strings.Contains(logs, "+15550100001") || strings.Contains(logs, "client-2207") {
+	if logs := srv.logs.String(); strings.Contains(logs, "Sentinel") || strings.Contains(logs, "+12025550101") || strings.Contains(logs, "client-2207") {
 		t.Error("the server log carries the victim's name, number or reference")
 	}
 }

@@ -22,7 +22,7 @@ import (
 const (
 	sweepLegalName = "Demo Person Qx7Sweep"
 	sweepEmail     = "Qx7Sweep.Contact@Example.org"
-	sweepPhone     = "+15555550177"
+	sweepPhone     = "+12025550176"
 )
 
 // syncBuffer collects a process's output while the test reads it.
@@ -85,7 +85,7 @@ func startLoggedServer(t *testing.T, db string) (*exec.Cmd, string, *syncBuffer)
 // and base64 (standard and URL alphabets, with and without padding) of both.
 func piiNeedles() map[string]string {
 	needles := map[string]string{}
-	for _, v := range []string{sweepLegalName, sweepEmail, sweepPhone, "5555550177"} {
+	for _, v := range []string{sweepLegalName, sweepEmail, sweepPhone, "2025550176"} {
 		for _, form := range []string{v, strings.ToLower(v)} {
 			needles[form] = v
 			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
@@ -145,6 +145,7 @@ func TestPIISweep_NoPlaintextOutsideSealedColumns(t *testing.T) {
 	if dig(reg, "registerVictim", "legalName") != sweepLegalName {
 		t.Fatalf("registered: %v", reg)
 	}
+	shareCase(t, base, w.prosecutor, caseID, "Harbor Advocacy")
 	mustGQL(t, base, w.coordinator, `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`, map[string]any{"c": caseID, "v": victimID})
 	me := mustGQL(t, base, w.advocate, `{ me { id } }`, nil)
 	mustGQL(t, base, w.coordinator, `mutation($h: ID!, $v: ID!, $a: ID!) { assignAdvocate(hearingId: $h, victimId: $v, advocateId: $a) { id } }`,

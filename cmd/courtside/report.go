@@ -66,7 +66,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	w := csv.NewWriter(stdout)
 	w.Write(reportHeader)
 	for _, r := range rep.Rows {
-		line := []string{strconv.FormatInt(r.CourtID, 10), r.CourtName, string(r.Kind),
+		line := []string{strconv.FormatInt(r.CourtID, 10), spreadsheetSafe(r.CourtName), spreadsheetSafe(string(r.Kind)),
 			csvCell(r.Hearings), csvCell(r.VictimsAccompanied), csvCell(r.WithInterpreter)}
 		for _, c := range r.Notices {
 			line = append(line, csvCell(c))
@@ -75,6 +75,17 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// spreadsheetSafe neutralises a text cell for spreadsheets: a cell that starts with =, +, -,
+// @, a tab or a carriage return is a formula to Excel, LibreOffice and Google Sheets (CSV
+// injection), so it gets a leading apostrophe, which they show as text and do not evaluate.
+// Counts are written by csvCell and never need it.
+func spreadsheetSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // csvCell renders a count, or "suppressed".

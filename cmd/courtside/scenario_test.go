@@ -43,7 +43,9 @@ func TestScenario_CoordinationThroughPublicAPI(t *testing.T) {
 		"startsAt": starts.Format(time.RFC3339), "endsAt": starts.Add(3 * time.Hour).Format(time.RFC3339), "externalId": "DA-517-1"}})
 	hearingID := dig(h, "postHearing", "id").(string)
 
-	// The coordinator registers and links the victim, who attends.
+	// The office shares the case with the advocacy organisation; the coordinator registers and
+	// links the victim, who attends.
+	shareCase(t, s.url, pros, caseID, "Harbor Advocacy")
 	v := mustGQL(t, s.url, coord, `mutation { registerVictim(input: {pseudonym: "V-517", legalName: "Scenario Legalname", preferredLanguage: "es"}) { id } }`, nil)
 	victimID := dig(v, "registerVictim", "id").(string)
 	mustGQL(t, s.url, coord, `mutation($c: ID!, $v: ID!) { linkVictim(caseId: $c, victimId: $v, attends: true) { id } }`,

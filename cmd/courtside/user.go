@@ -16,9 +16,9 @@ func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("user add", &cfg, stderr)
 	username := fs.String("username", "", "login name (required)")
 	role := fs.String("role", "", "admin, coordinator, advocate, prosecutor or interpreter (required)")
-	org := fs.String("org", "", "organisation name; created when new")
+	org := fs.String("org", "", "organisation name; created when new, of the kind the role belongs to (a near-duplicate of an existing name is refused)")
 	email := fs.String("email", "", "e-mail address")
-	phone := fs.String("phone", "", "phone number in E.164 form, e.g. +12025550143")
+	phone := fs.String("phone", "", "phone number in international E.164 form, e.g. +12025550143")
 	langs := fs.String("interpreter-languages", "", "for interpreters: LANG:TIER,... e.g. es:CERTIFIED,ru:LANGUAGE_SKILLED")
 	passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 	if err := parseFlags(fs, args); err != nil {
@@ -37,13 +37,11 @@ func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	if *phone != "" && !validE164(*phone) {
-		return usagef("--phone: must be in E.164 form, e.g. +12025550143")
-	}
-	if *email != "" && (!strings.Contains(*email, "@") || strings.ContainsAny(*email, " \r\n<>")) {
-		return usagef("--email: %q is not an e-mail address", *email)
-	}
 	nu := courtside.NewUser{User: courtside.User{Username: *username, Role: r, Email: *email, Phone: *phone}, OrganizationName: *org}
+	// Check the flags before opening the database; CreateUser checks them again.
+	if err := nu.User.Validate(); err != nil {
+		return err
+	}
 	if *langs != "" {
 		if nu.User.Languages, err = courtside.ParseInterpreterLanguages(*langs); err != nil {
 			return err
@@ -68,19 +66,9 @@ func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
+	if o := u.Organization; o != nil && o.Created {
+		fmt.Fprintf(stderr, "created organisation %q, %s (%s)\n", o.Name, o.Kind.Describe(), o.Kind)
+	}
 	fmt.Fprintf(stderr, "created user %s (id %d, %s)\n", u.Username, u.ID, strings.ToLower(string(u.Role)))
 	return nil
-}
-
-// validE164 reports whether s looks like an E.164 number: + and 8 to 15 digits.
-func validE164(s string) bool {
-	if len(s) < 9 || len(s) > 16 || s[0] != '+' {
-		return false
-	}
-	for _, c := range s[1:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
