@@ -38,11 +38,13 @@ $(VULNDB)/index/db.json:
 # (a count, not a duration: go1.26's -fuzztime with a duration can end in a spurious deadline error).
 FUZZTIME ?= 3000x
 FUZZ_TARGETS := storage:FuzzImportHearings calendar:FuzzDecodeICal calendar:FuzzHandlerXML calendar:FuzzPutICal graph:FuzzOperation
+# Each run logs to a temporary file of its own, removed afterwards: parallel runs never share one.
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
+	@log=$$(mktemp -t courtside-fuzz.XXXXXX) && trap 'rm -f "$$log"' EXIT && \
+	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg >/tmp/courtside-fuzz.log 2>&1 || { cat /tmp/courtside-fuzz.log; exit 1; }; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg >"$$log" 2>&1 || { cat "$$log"; exit 1; }; \
 	done
 
 # deps installs the real protocol peers the tests use, only when they are missing.
