@@ -179,6 +179,7 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{db: filepath.Join(t.TempDir(), "courtside.db")}
 	pw := "tidal basin lantern 42\n"
+	cli(t, "", "init", "--db", w.db)
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "admin", "--role", "admin", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "pros", "--role", "Prosecutor", "--org", "County DA", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "coord", "--role", "coordinator", "--org", "Harbor Advocacy", "--password-stdin")
@@ -422,6 +423,7 @@ func TestEndToEnd_RefusedMutations(t *testing.T) {
 // TestEndToEnd_CLIErrors checks that bad command lines name the flag, exit 2 and write nothing.
 func TestEndToEnd_CLIErrors(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "courtside.db")
+	cli(t, "", "init", "--db", db)
 	for _, tt := range []struct {
 		args  []string
 		stdin string

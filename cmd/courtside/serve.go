@@ -44,6 +44,7 @@ type Main struct {
 	stopSweep  context.CancelFunc // stops the offer-expiry sweep
 	sweepDone  chan struct{}
 	notify     *notifications // the reminder scheduler and the delivery worker
+	lock       *dbLock        // the database's lock, held while serving (lock.go)
 }
 
 // runServe runs `courtside serve` until ctx is cancelled (SIGINT or SIGTERM).
@@ -78,7 +79,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // Open opens the database, seeds demo data when asked, starts the event router and the HTTP
 // server.
 func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
-	if m.DB, err = openDB(m.Config); err != nil {
+	if m.lock, err = lockService(m.Config.DB); err != nil {
+		return err
+	}
+	if m.DB, err = openOrCreateDB(m.Config, stdout); err != nil {
 		return err
 	}
 	m.DB.Logger = m.Logger
@@ -250,6 +254,7 @@ func (m *Main) Close() error {
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 	}
+	m.lock.Release()
 	return errors.Join(errs...)
 }
 
