@@ -105,10 +105,13 @@ func cli(t *testing.T, stdin string, args ...string) string {
 	return out
 }
 
+// cliCommand returns the command running courtside with args.
+func cliCommand(args ...string) *exec.Cmd { return exec.Command(binary, args...) }
+
 // cliResult runs a courtside command and returns stdout, exit status and stderr.
 func cliResult(t *testing.T, stdin string, args ...string) (string, int, string) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := cliCommand(args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
