@@ -24,7 +24,8 @@ type Config struct {
 	Demo    bool
 	LogJSON bool
 
-	// Introspection allows GraphQL __schema and __type queries (the explorer page needs them).
+	// Introspection allows GraphQL __schema and __type queries, for schema tools; the
+	// explorer page does without. Off unless --introspection or --demo.
 	Introspection bool
 }
 

@@ -45,6 +45,7 @@ type Main struct {
 	sweepDone  chan struct{}
 	notify     *notifications // the reminder scheduler and the delivery worker
 	lock       *dbLock        // the database's lock, held while serving (lock.go)
+	outbox     *outbox        // with --demo, where every message goes (outbox.go)
 }
 
 // runServe runs `courtside serve` until ctx is cancelled (SIGINT or SIGTERM).
@@ -54,11 +55,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Addr, "addr", env("COURTSIDE_ADDR", cfg.Addr), "listen address (COURTSIDE_ADDR)")
 	fs.BoolVar(&cfg.Demo, "demo", env("COURTSIDE_DEMO", "") == "1", "seed a small, realistic demo data set and print its logins (COURTSIDE_DEMO=1)")
 	fs.StringVar(&cfg.BaseURL, "base-url", env("COURTSIDE_BASE_URL", ""), "public URL of the service, for links and feed URLs (COURTSIDE_BASE_URL)")
-	fs.BoolVar(&cfg.Introspection, "introspection", env("COURTSIDE_INTROSPECTION", "1") != "0", "allow GraphQL introspection; --introspection=false switches it off (COURTSIDE_INTROSPECTION=0)")
+	fs.BoolVar(&cfg.Introspection, "introspection", env("COURTSIDE_INTROSPECTION", "") == "1", "allow GraphQL introspection (__schema, __type) for schema tools; off unless --demo (COURTSIDE_INTROSPECTION=1)")
 	fs.BoolVar(&cfg.LogJSON, "log-json", env("COURTSIDE_LOG_JSON", "") == "1", "log JSON lines instead of text (COURTSIDE_LOG_JSON=1)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	removeDemo, err := demoDefaults(&cfg, fs, stdout)
+	if err != nil {
+		return err
+	}
+	defer removeDemo()
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -120,6 +126,9 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	m.DB.Committed = m.Router.Wake
 	if err := m.registerNotifications(); err != nil {
 		return err
+	}
+	if m.Config.Demo {
+		m.useOutbox(stdout)
 	}
 	m.Router.Handle(calendarProjection, m.DB.ProjectCalendar)
 	// The live feed hands each event to the subscriptions without waiting or I/O. It runs
@@ -195,6 +204,9 @@ func (m *Main) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", m.ready)
 	met := newMetrics(m.DB)
 	mux.Handle("GET /metrics", met)
+	if m.outbox != nil {
+		mux.Handle("GET /demo/outbox", m.outbox)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The redirect and the 404 carry a small HTML or text body: the same headers as every
 		// HTML page (graph's GraphiQL page sets its own, with a script nonce).
