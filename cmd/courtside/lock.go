@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // dbLock is the advisory lock on a database's lock file, the database path plus .lock. A
@@ -69,17 +70,28 @@ func holderLine(command string) string {
 	return fmt.Sprintf("%s (pid %d)", command, os.Getpid())
 }
 
+// serveLockWait is how long `courtside serve` waits for the database's lock.
+const serveLockWait = 2 * time.Second
+
 // lockService takes the database's lock for `courtside serve`: one service per database, and
 // none while `courtside keys rotate` runs.
 func lockService(dbPath string) (*dbLock, error) {
 	if fi, err := os.Stat(filepath.Dir(dbPath)); err != nil || !fi.IsDir() {
 		return nil, usagef("--db: directory %s does not exist", filepath.Dir(dbPath))
 	}
-	l, err := lockDB(dbPath, holderLine("courtside serve"))
-	if errors.Is(err, errLocked) {
-		return nil, usagef("--db: %s is in use, %v; one service per database", dbPath, err)
+	// A short wait: a service that was just stopped may still be closing, and a command
+	// looking whether a service runs holds the lock for an instant.
+	deadline := time.Now().Add(serveLockWait)
+	for {
+		l, err := lockDB(dbPath, holderLine("courtside serve"))
+		if !errors.Is(err, errLocked) {
+			return l, err
+		}
+		if time.Now().After(deadline) {
+			return nil, usagef("--db: %s is in use, %v; one service per database", dbPath, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return l, err
 }
 
 // lockRotation takes the database's lock for `courtside keys rotate`, refusing while a
