@@ -77,7 +77,7 @@ vet:
 run:
 	$(GO) run ./cmd/courtside serve --demo
 
-# bench runs every benchmark of issue 8 in one run (cmd/courtside-bench) and writes
+# bench runs every benchmark in one run (cmd/courtside-bench) and writes
 # docs/benchmarks.md; it installs Debian's radicale, the CalDAV server it compares with, when
 # missing. BENCHFLAGS=-quick runs a scaled-down smoke test.
 bench:

@@ -52,8 +52,8 @@ type server struct {
 	policyInput         *graphql.InputObject
 }
 
-// newSchema builds the schema of schema-sketch.graphql, as far as it is implemented, with s's
-// resolvers.
+// newSchema builds the schema, with s's resolvers. docs/schema.graphql is its text, kept
+// current by TestSchemaFile.
 func (s *server) newSchema() (graphql.Schema, error) {
 	s.defineScalars()
 	s.defineEnums()

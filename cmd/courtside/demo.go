@@ -107,8 +107,8 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 	as := func(name string) context.Context { return courtside.NewContextWithUser(ctx, users[name]) }
 
 	courts := []*courtside.Court{
-		{Name: "Superior Court, Main Courthouse (demo)", TimeZone: "America/New_York", Address: "100 Center Street"},
-		{Name: "Federal District Court, West Division (demo)", TimeZone: "America/Chicago", Address: "219 Dearborn Street"},
+		{Name: "Superior Court (demo)", TimeZone: "America/New_York", Address: "100 Center Street"},
+		{Name: "Federal District Court (demo)", TimeZone: "America/Chicago", Address: "219 Dearborn Street"},
 	}
 	for _, c := range courts {
 		if err := db.CreateCourt(as("admin"), c); err != nil {

@@ -185,7 +185,7 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 	}()
 }
 
-// routes builds the HTTP handler of interfaces.md.
+// routes builds the service's HTTP handler: the routes of docs/architecture.md, "HTTP".
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
 		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, BaseURL: m.Config.BaseURL,
