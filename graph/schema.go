@@ -68,7 +68,7 @@ func (s *server) newSchema() (graphql.Schema, error) {
 	query := graphql.Fields{}
 	mutation := graphql.Fields{}
 	for _, f := range []graphql.Fields{s.userQueries(), s.deliveryQueries(), s.courtQueries(), s.caseQueries(), s.hearingQueries(), s.victimQueries(), s.bookingQueries(),
-		s.coordinationQueries(), s.auditQueries(), s.reportQueries()} {
+		s.coordinationQueries(), s.auditQueries(), s.reportQueries(), s.listQueries()} {
 		for name, field := range f {
 			query[name] = field
 		}
