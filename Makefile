@@ -10,6 +10,12 @@ GO ?= go
 # machine has an older one: go1.26.8's standard library has known reachable vulnerabilities
 # (net/http, crypto/tls, crypto/x509) fixed in go1.26.10.
 export GOTOOLCHAIN := go1.26.10
+# go.mod's toolchain line names the same release, so that the README's `go run` and `go build`
+# compile with it too (unless the machine sets GOTOOLCHAIN=local), and one build of the cgo
+# SQLite package serves go run, go build, go vet and the binary of the end-to-end tests. The
+# race detector (go test -race) and the fuzzers' coverage instrumentation (make fuzz) change
+# how every package is compiled, SQLite's C code included: on an empty build cache that is
+# three builds of it in all, and none once cached.
 
 .PHONY: test deps vet fuzz vuln run bench
 

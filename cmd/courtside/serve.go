@@ -46,6 +46,7 @@ type Main struct {
 	notify     *notifications // the reminder scheduler and the delivery worker
 	lock       *dbLock        // the database's lock, held while serving (lock.go)
 	outbox     *outbox        // with --demo, where every message goes (outbox.go)
+	metrics    *metrics       // what GET /metrics reports (metrics.go)
 }
 
 // runServe runs `courtside serve` until ctx is cancelled (SIGINT or SIGTERM).
@@ -92,6 +93,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		return err
 	}
 	m.DB.Logger = m.Logger
+	m.metrics = newMetrics(m.DB, serviceGroups)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
@@ -130,12 +132,12 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	if m.Config.Demo {
 		m.useOutbox(stdout)
 	}
-	m.Router.Handle(calendarProjection, m.DB.ProjectCalendar)
+	m.handle(calendarProjection, m.DB.ProjectCalendar)
 	// The live feed hands each event to the subscriptions without waiting or I/O. It runs
 	// before the event's transaction commits, so an event delivered again after a rollback
 	// reaches subscribers twice: subscriptions are at least once (graph.Hub).
 	m.Hub = graph.NewHub(0)
-	m.Router.Handle(liveFeed, func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+	m.handle(liveFeed, func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
 		m.Hub.Publish(ev)
 		return nil
 	})
@@ -202,8 +204,7 @@ func (m *Main) routes() (http.Handler, error) {
 	mux.Handle("/bookings/", web.NewRespondHandler(web.RespondConfig{Links: m.DB, Logger: m.Logger}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", m.ready)
-	met := newMetrics(m.DB)
-	mux.Handle("GET /metrics", met)
+	mux.Handle("GET /metrics", m.metrics.handler())
 	if m.outbox != nil {
 		mux.Handle("GET /demo/outbox", m.outbox)
 	}
@@ -221,7 +222,7 @@ func (m *Main) routes() (http.Handler, error) {
 		}
 		http.Redirect(w, r, "/graphql", http.StatusFound)
 	})
-	return met.count(mux), nil
+	return m.metrics.count(mux), nil
 }
 
 // ready answers /readyz: the database is writable and the event router is running.
