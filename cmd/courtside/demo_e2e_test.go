@@ -106,8 +106,8 @@ func TestDemo_DatabaseOutsideWorkingDirectory(t *testing.T) {
 // the demo's outbox page; nothing is SUPPRESSED or FAILED for want of a channel.
 func TestDemo_OutboxShowsVictimMessage(t *testing.T) {
 	d := startDemoNoDB(t, t.TempDir())
-	data := mustGQL(t, d.url, d.tokens["prosecutor"][0], `mutation { rescheduleHearing(id: "1", startsAt: "2027-01-12T15:00:00Z",
-		endsAt: "2027-01-12T16:00:00Z", reason: "judge unavailable") { id sequence } }`, nil)
+	data := mustGQL(t, d.url, d.tokens["prosecutor"][0], `mutation { rescheduleHearing(id: "1", startsAt: "2030-01-15T15:00:00Z",
+		endsAt: "2030-01-15T16:00:00Z", reason: "judge unavailable") { id sequence } }`, nil)
 	if dig(data, "rescheduleHearing", "sequence") != 1.0 {
 		t.Fatalf("reschedule: %v", data)
 	}
@@ -134,7 +134,7 @@ func TestDemo_OutboxShowsVictimMessage(t *testing.T) {
 	}
 	_, sms, _ := strings.Cut(page, "SMS to +12025550143  (HEARING_CHANGED, es)")
 	sms, _, _ = strings.Cut(sms, "\n---- ")
-	if !strings.Contains(sms, "From: Harbor Health") || !strings.Contains(sms, "12 de enero de 2027") ||
+	if !strings.Contains(sms, "From: Harbor Health") || !strings.Contains(sms, "15 de enero de 2030") ||
 		strings.Contains(sms, "Court") || strings.Contains(sms, "Demo Person") || strings.Contains(sms, "26-CR-01042") {
 		t.Fatalf("the victim's SMS:\n%s", sms)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,10 +70,17 @@ func (s outboxSender) Send(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
-// ServeHTTP answers GET /demo/outbox: every message, newest first, as plain text.
+// ServeHTTP answers GET /demo/outbox: every message, newest first, as plain text; with
+// ?kind=HEARING_CHANGED only the messages of that kind.
 func (o *outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	kind := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("kind")))
 	o.mu.Lock()
-	msgs := append([]outboxMessage(nil), o.msgs...)
+	var msgs []outboxMessage
+	for _, m := range o.msgs {
+		if kind == "" || string(m.msg.Kind) == kind {
+			msgs = append(msgs, m)
+		}
+	}
 	o.mu.Unlock()
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
