@@ -3,17 +3,24 @@ package courtside
 import (
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
 // CheckSendURL reports what is wrong with u as the address Courtside sends messages to (an
 // SMS gateway, an organisation's webhook receiver), as an EINVALID error on field "url": it
 // must be an absolute https URL, or plain http to a loopback host (a receiver on the same
-// machine). Messages name hearings and victims' pseudonyms: they never cross a network in
-// the clear. The error names the scheme and host only, never a path or credentials.
+// machine), with a port from 1 to 65535 when it names one. Messages name hearings and
+// victims' pseudonyms: they never cross a network in the clear. The error names the scheme
+// and host only, never a path or credentials.
 func CheckSendURL(u *url.URL) error {
 	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
 		return Invalidf("url", "%s is not an absolute URL with a host", hostOnly(u))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return Invalidf("url", "%s has an invalid port", u.Scheme+"://"+u.Hostname())
+		}
 	}
 	switch u.Scheme {
 	case "https":
