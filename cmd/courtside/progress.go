@@ -57,11 +57,14 @@ func followBacklog(ctx context.Context, db *storage.DB, dbPath string, w io.Writ
 		return n, nil
 	}
 	n, err := largest()
-	if err != nil || n == 0 {
+	if err != nil {
 		return
 	}
-	if !serviceRunning(dbPath) {
+	running := serviceRunning(dbPath)
+	if !running && n > 0 {
 		fmt.Fprintf(w, "%d events wait for the service (calendars, reminders, notices); they are handled when `courtside serve` runs\n", n)
+		return
+	} else if !running {
 		return
 	}
 	lastChange := time.Now()
