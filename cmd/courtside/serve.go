@@ -210,7 +210,7 @@ func (m *Main) routes() (http.Handler, error) {
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The redirect and the 404 carry a small HTML or text body: the same headers as every
-		// HTML page (graph's GraphiQL page sets its own, with a script nonce).
+		// HTML page (graph's explorer page sets its own, with a script nonce).
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
