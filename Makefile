@@ -10,6 +10,12 @@ GO ?= go
 # machine has an older one: go1.26.8's standard library has known reachable vulnerabilities
 # (net/http, crypto/tls, crypto/x509) fixed in go1.26.10.
 export GOTOOLCHAIN := go1.26.10
+# go.mod's toolchain line names the same release, so that the README's `go run` and `go build`
+# compile with it too (unless the machine sets GOTOOLCHAIN=local), and one build of the cgo
+# SQLite package serves go run, go build, go vet and the binary of the end-to-end tests. The
+# race detector (go test -race) and the fuzzers' coverage instrumentation (make fuzz) change
+# how every package is compiled, SQLite's C code included: on an empty build cache that is
+# three builds of it in all, and none once cached.
 
 .PHONY: test deps vet fuzz vuln run bench
 
@@ -38,11 +44,13 @@ $(VULNDB)/index/db.json:
 # (a count, not a duration: go1.26's -fuzztime with a duration can end in a spurious deadline error).
 FUZZTIME ?= 3000x
 FUZZ_TARGETS := storage:FuzzImportHearings calendar:FuzzDecodeICal calendar:FuzzHandlerXML calendar:FuzzPutICal graph:FuzzOperation
+# Each run logs to a temporary file of its own, removed afterwards: parallel runs never share one.
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
+	@log=$$(mktemp -t courtside-fuzz.XXXXXX) && trap 'rm -f "$$log"' EXIT && \
+	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg >/tmp/courtside-fuzz.log 2>&1 || { cat /tmp/courtside-fuzz.log; exit 1; }; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg >"$$log" 2>&1 || { cat "$$log"; exit 1; }; \
 	done
 
 # deps installs the real protocol peers the tests use, only when they are missing.
@@ -75,7 +83,7 @@ vet:
 run:
 	$(GO) run ./cmd/courtside serve --demo
 
-# bench runs every benchmark of issue 8 in one run (cmd/courtside-bench) and writes
+# bench runs every benchmark in one run (cmd/courtside-bench) and writes
 # docs/benchmarks.md; it installs Debian's radicale, the CalDAV server it compares with, when
 # missing. BENCHFLAGS=-quick runs a scaled-down smoke test.
 bench:

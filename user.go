@@ -9,7 +9,7 @@ import (
 // Role is what a user does in Courtside; it decides what the user may see and do.
 type Role string
 
-// The roles of domain.md.
+// The roles; docs/operations.md says who each one is and what it sees.
 const (
 	RoleAdmin       Role = "ADMIN"
 	RoleCoordinator Role = "COORDINATOR"

@@ -1,5 +1,5 @@
-// Package graph serves Courtside's GraphQL API (github.com/graphql-go/graphql): the schema of
-// schema-sketch.graphql, its resolvers over the root package's services, and an HTTP handler.
+// Package graph serves Courtside's GraphQL API (github.com/graphql-go/graphql): the schema
+// (docs/schema.graphql), its resolvers over the root package's services, and an HTTP handler.
 //
 // The handler is its own, not graphql-go/handler: operations only by POST with
 // application/json, a body limit, depth, alias and cost limits, introspection that can be

@@ -55,8 +55,8 @@ type server struct {
 	sharing sharingTypes
 }
 
-// newSchema builds the schema of schema-sketch.graphql, as far as it is implemented, with s's
-// resolvers.
+// newSchema builds the schema, with s's resolvers. docs/schema.graphql is its text, kept
+// current by TestSchemaFile.
 func (s *server) newSchema() (graphql.Schema, error) {
 	s.defineScalars()
 	s.defineEnums()
@@ -71,7 +71,7 @@ func (s *server) newSchema() (graphql.Schema, error) {
 	query := graphql.Fields{}
 	mutation := graphql.Fields{}
 	for _, f := range []graphql.Fields{s.userQueries(), s.deliveryQueries(), s.courtQueries(), s.caseQueries(), s.hearingQueries(), s.victimQueries(), s.bookingQueries(),
-		s.coordinationQueries(), s.auditQueries(), s.reportQueries()} {
+		s.coordinationQueries(), s.auditQueries(), s.reportQueries(), s.listQueries()} {
 		for name, field := range f {
 			query[name] = field
 		}

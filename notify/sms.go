@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -131,36 +130,19 @@ func (s *SMS) Send(ctx context.Context, m Message) error {
 	return statusError("sms: gateway", resp.StatusCode, detail)
 }
 
-// checkHTTPURL accepts an absolute https URL, or http for a loopback host.
+// checkHTTPURL accepts an absolute https URL, or http for a loopback host: the rule of every
+// address Courtside sends to (courtside.CheckSendURL).
 func checkHTTPURL(u *url.URL) error {
-	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("%s is not an absolute URL with a host", hostOnly(u))
+	if err := courtside.CheckSendURL(u); err != nil {
+		return fmt.Errorf("%s", courtside.ErrorMessage(err))
 	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%s must use https (plain http only for a loopback host)", hostOnly(u))
-	default:
-		return fmt.Errorf("%s must be an https URL", hostOnly(u))
-	}
+	return nil
 }
 
 // hostOnly describes u for an error message: scheme and host, never user information or
 // a path (a malformed URL can carry a secret there).
 func hostOnly(u *url.URL) string {
 	return u.Scheme + "://" + u.Host
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // validHeaderToken reports whether key is a non-empty run of visible ASCII.

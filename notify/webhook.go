@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -64,12 +63,10 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 	if m.Webhook == nil {
 		return Permanent(courtside.Invalidf("webhook", "The message has no webhook endpoint."))
 	}
-	u, err := url.Parse(m.Webhook.URL)
+	// The rule `courtside webhook set` applies when the receiver is stored.
+	u, err := courtside.ParseWebhookURL(m.Webhook.URL)
 	if err != nil {
-		return Permanent(courtside.Invalidf("webhook", "The webhook URL is not a valid URL."))
-	}
-	if err := checkHTTPURL(u); err != nil {
-		return Permanent(courtside.Invalidf("webhook", "The webhook URL must be https (plain http only for a loopback host)."))
+		return Permanent(courtside.Invalidf("webhook", "%s", courtside.ErrorMessage(err)))
 	}
 	key, err := webhookKey(m.Webhook.Secret)
 	if err != nil {

@@ -30,7 +30,7 @@ func scanHearing(s scanner) (*courtside.Hearing, error) {
 }
 
 // hearingScope returns the SQL condition, on alias h, limiting hearings to those the caller
-// may see (domain.md, "Who sees what").
+// may see (docs/architecture.md, "Who sees what").
 func hearingScope(u *courtside.User) (string, []any) {
 	switch u.Role {
 	case courtside.RoleAdmin:

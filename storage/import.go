@@ -20,6 +20,9 @@ const importReason = "import"
 // maxImportLines bounds one import file.
 const maxImportLines = 200_000
 
+// progressEvery is how many lines an import reads or writes between two progress calls.
+const progressEvery = 1000
+
 // importLine is one parsed line of a docket CSV.
 type importLine struct {
 	line    int
@@ -35,7 +38,7 @@ func importErr(line int, column, format string, args ...any) error {
 }
 
 // ImportHearings reads a docket CSV and upserts it in one transaction.
-func (db *DB) ImportHearings(ctx context.Context, r io.Reader, progress func(lines int)) (*courtside.ImportResult, error) {
+func (db *DB) ImportHearings(ctx context.Context, r io.Reader, progress func(courtside.ImportProgress)) (*courtside.ImportResult, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -58,7 +61,7 @@ func (db *DB) ImportHearings(ctx context.Context, r io.Reader, progress func(lin
 	if err != nil {
 		return nil, err
 	}
-	if err := db.importLines(ctx, sctx, tx, u, lines, res); err != nil {
+	if err := db.importLines(ctx, sctx, tx, u, lines, res, progress); err != nil {
 		tx.Rollback()
 		return nil, err
 	}
@@ -74,7 +77,8 @@ func (db *DB) ImportHearings(ctx context.Context, r io.Reader, progress func(lin
 
 // importLines writes the parsed lines in tx, with their audit rows and events queued on it.
 // Statements run under sctx; ctx is checked before each line.
-func (db *DB) importLines(ctx, sctx context.Context, tx *Tx, u *courtside.User, lines []*importLine, res *courtside.ImportResult) error {
+func (db *DB) importLines(ctx, sctx context.Context, tx *Tx, u *courtside.User, lines []*importLine, res *courtside.ImportResult,
+	progress func(courtside.ImportProgress)) error {
 	// At least one event and one audit row per line: room for them up front rather than
 	// copying the queues at each growth.
 	tx.events = slices.Grow(tx.events, len(lines))
@@ -101,6 +105,9 @@ func (db *DB) importLines(ctx, sctx context.Context, tx *Tx, u *courtside.User, 
 				return importErr(l.line, "external_id", "%s", e.Message)
 			}
 			return err
+		}
+		if progress != nil && ((i+1)%progressEvery == 0 || i+1 == len(lines)) {
+			progress(courtside.ImportProgress{Phase: courtside.ImportWriting, Done: i + 1, Total: len(lines)})
 		}
 	}
 	tx.Audit("hearing.import", fmt.Sprintf("import:%d-lines", len(lines)), courtside.OutcomeOK)
@@ -173,7 +180,7 @@ func importCase(ctx context.Context, tx *Tx, u *courtside.User, l *importLine) (
 }
 
 // parseDocket reads and validates every line before anything is written.
-func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(int)) ([]*importLine, error) {
+func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(courtside.ImportProgress)) ([]*importLine, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
@@ -183,18 +190,9 @@ func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(int)) 
 	} else if err != nil {
 		return nil, csvErr(err)
 	}
-	col := map[string]int{}
-	for i, name := range header {
-		name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
-		if _, dup := col[name]; dup {
-			return nil, importErr(1, name, "column appears twice")
-		}
-		col[name] = i
-	}
-	for _, name := range courtside.ImportColumns[:6] {
-		if _, ok := col[name]; !ok {
-			return nil, importErr(1, name, "required column missing; the header is %s", strings.Join(courtside.ImportColumns, ","))
-		}
+	col, err := docketColumns(header)
+	if err != nil {
+		return nil, err
 	}
 	courts := map[string]*courtside.Court{}
 	// zones holds each court's zone, loaded once: Court.Location reads the zone file on every
@@ -225,7 +223,7 @@ func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(int)) 
 			return ""
 		}
 		l := importLine{line: line, docket: get("docket")}
-		for _, name := range courtside.ImportColumns[:6] {
+		for _, name := range courtside.ImportColumns[:courtside.ImportRequiredColumns] {
 			if get(name) == "" {
 				return nil, importErr(line, name, "is empty")
 			}
@@ -251,7 +249,7 @@ func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(int)) 
 		loc := zones[court.ID]
 		kind, err := courtside.ParseHearingKind(get("kind"))
 		if err != nil {
-			return nil, importErr(line, "kind", "unknown hearing kind %q", get("kind"))
+			return nil, importErr(line, "kind", "unknown hearing kind %q; the kinds are %s", get("kind"), hearingKindList())
 		}
 		start, err := parseDocketTime(get("starts_at"), loc)
 		if err != nil {
@@ -276,12 +274,12 @@ func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(int)) 
 			return nil, importErr(line, columnOf(courtside.ErrorField(err)), "%s", courtside.ErrorMessage(err))
 		}
 		lines = append(lines, &l)
-		if progress != nil && len(lines)%1000 == 0 {
-			progress(len(lines))
+		if progress != nil && len(lines)%progressEvery == 0 {
+			progress(courtside.ImportProgress{Phase: courtside.ImportParsing, Done: len(lines)})
 		}
 	}
 	if progress != nil {
-		progress(len(lines))
+		progress(courtside.ImportProgress{Phase: courtside.ImportParsing, Done: len(lines)})
 	}
 	return lines, nil
 }
@@ -318,4 +316,92 @@ func csvErr(err error) error {
 		return courtside.Invalidf("csv", "line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
 	}
 	return fmt.Errorf("storage: read csv: %w", err)
+}
+
+// docketColumns maps each column name of a docket CSV's header to its index. It refuses a
+// first line that is no header (a hearing's values, an empty line), a column without a name,
+// a name given twice, an unknown name (suggesting the known one it is closest to: a
+// misspelt optional column would otherwise lose its values without a word) and a missing
+// required column.
+func docketColumns(header []string) (map[string]int, error) {
+	header = append([]string(nil), header...)
+	known := map[string]bool{}
+	for _, c := range courtside.ImportColumns {
+		known[c] = true
+	}
+	recognised := 0
+	for i := range header {
+		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff")))
+		if known[header[i]] {
+			recognised++
+		}
+	}
+	if recognised == 0 {
+		return nil, courtside.Invalidf("csv", "line 1: the first line must be the header naming the columns, such as %s; "+
+			"it names none of them (is the header missing?)", strings.Join(courtside.ImportColumns, ","))
+	}
+	col := map[string]int{}
+	for i, name := range header {
+		if name == "" {
+			return nil, importErr(1, fmt.Sprint(i+1), "the header leaves this column without a name")
+		}
+		if !known[name] {
+			return nil, importErr(1, name, "unknown column%s; the columns are %s", suggestColumn(name), strings.Join(courtside.ImportColumns, ", "))
+		}
+		if _, dup := col[name]; dup {
+			return nil, importErr(1, name, "column appears twice")
+		}
+		col[name] = i
+	}
+	for _, name := range courtside.ImportColumns[:courtside.ImportRequiredColumns] {
+		if _, ok := col[name]; !ok {
+			return nil, importErr(1, name, "required column missing; the header is %s", strings.Join(courtside.ImportColumns, ","))
+		}
+	}
+	return col, nil
+}
+
+// suggestColumn returns "; did you mean X?" for the known column closest to name, when it is
+// close enough to be a slip (at most a third of its letters differ), else "".
+func suggestColumn(name string) string {
+	best, bestDist := "", len(name)
+	for _, c := range courtside.ImportColumns {
+		if d := editDistance(name, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" || bestDist > max(1, len(best)/3) {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %s?", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// hearingKindList renders the hearing kinds for an error message.
+func hearingKindList() string {
+	names := make([]string, len(courtside.HearingKinds))
+	for i, k := range courtside.HearingKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }

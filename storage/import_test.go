@@ -17,13 +17,15 @@ DA-2,26-CR-9,Main Courthouse,plea,2026-12-02T15:00:00Z,2026-12-02T16:00:00Z,,,SC
 func TestImport_IdempotentUpsert(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.as(f.prosecutor)
-	var progress []int
-	res, err := f.db.ImportHearings(ctx, strings.NewReader(docket), func(n int) { progress = append(progress, n) })
+	var progress []courtside.ImportProgress
+	res, err := f.db.ImportHearings(ctx, strings.NewReader(docket), func(p courtside.ImportProgress) { progress = append(progress, p) })
 	if err != nil || *res != (courtside.ImportResult{Created: 2}) {
 		t.Fatalf("first import: %v %+v", err, res)
 	}
-	if len(progress) == 0 || progress[len(progress)-1] != 2 {
-		t.Fatalf("progress %v", progress)
+	// Parsing first, then writing, each ending with every line.
+	if len(progress) != 2 || progress[0] != (courtside.ImportProgress{Phase: courtside.ImportParsing, Done: 2}) ||
+		progress[1] != (courtside.ImportProgress{Phase: courtside.ImportWriting, Done: 2, Total: 2}) {
+		t.Fatalf("progress %+v", progress)
 	}
 	// The first line's local time is the court's zone (New York, UTC-5 in December).
 	from, to := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 
 	"courtside"
 )
@@ -14,9 +13,10 @@ import (
 // signing secret ("whsec_..."), sealed at rest. It is an operator's action (the CLI), audited
 // with no actor.
 func (db *DB) SetWebhookEndpoint(ctx context.Context, orgName, rawURL, secret string) error {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return courtside.Invalidf("url", "The webhook URL must be an http or https URL without credentials.")
+	// The webhook sender's own rule: a receiver it would refuse is refused now.
+	u, err := courtside.ParseWebhookURL(rawURL)
+	if err != nil {
+		return err
 	}
 	if db.Sealer == nil {
 		return fmt.Errorf("storage: no encryption key configured")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,7 +24,8 @@ type Config struct {
 	Demo    bool
 	LogJSON bool
 
-	// Introspection allows GraphQL __schema and __type queries (the explorer page needs them).
+	// Introspection allows GraphQL __schema and __type queries, for schema tools; the
+	// explorer page does without. Off unless --introspection or --demo.
 	Introspection bool
 }
 
@@ -49,10 +51,24 @@ func newFlagSet(name string, cfg *Config, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, turning flag errors and stray arguments into usage errors.
+// errHelp is what a command returns for -h or --help: its usage is printed, and the exit
+// status is 0.
+var errHelp = errors.New("help requested")
+
+// parseFlags parses args, turning flag errors and stray arguments into usage errors. An
+// unknown or malformed flag is reported once, as the command's one error line; -h and --help
+// print the command's flags to the flag set's output and return errHelp.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	out := fs.Output()
+	fs.SetOutput(io.Discard) // the flag package would print the error and the usage too
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(out, "Usage: courtside %s [flags]\n\nFlags:\n", fs.Name())
+		fs.PrintDefaults()
+		return errHelp
+	} else if err != nil {
+		return usagef("%v (see courtside %s --help)", err, fs.Name())
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
@@ -75,11 +91,22 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// openDB opens the database with the event publisher and the encryption key wired in.
+// openDB opens an existing database with the event publisher and its encryption key wired
+// in. A missing database or key file is refused, and nothing is created: `courtside init`
+// (and `courtside serve`) create them.
 func openDB(cfg Config) (*storage.DB, error) {
+	if err := requireDBFile(cfg.DB); err != nil {
+		return nil, err
+	}
+	return openDBWithKey(cfg, false)
+}
+
+// openDBWithKey opens (or creates) the database at cfg.DB; with create, a missing key file is
+// created with a new random key.
+func openDBWithKey(cfg Config, create bool) (*storage.DB, error) {
 	db := storage.NewDB(cfg.DB)
 	db.Publish = events.PublishTx
-	key, err := loadKey(cfg)
+	key, err := loadKey(cfg, create)
 	if err != nil {
 		return nil, err
 	}
@@ -104,8 +131,18 @@ func openDB(cfg Config) (*storage.DB, error) {
 	return db, nil
 }
 
-// loadKey returns the encryption key: COURTSIDE_KEY, else the key file, created on first use.
-func loadKey(cfg Config) ([]byte, error) {
+// keyPath returns the key file of cfg: --key-file, else the database path plus .key.
+func keyPath(cfg Config) string {
+	if cfg.KeyFile != "" {
+		return cfg.KeyFile
+	}
+	return cfg.DB + ".key"
+}
+
+// loadKey returns the encryption key: COURTSIDE_KEY, else the key file. With create, a
+// missing key file is created with a new random key; without, it is refused: a database's
+// key is never made anew, or every value sealed under the old one would be lost.
+func loadKey(cfg Config, create bool) ([]byte, error) {
 	if v := os.Getenv("COURTSIDE_KEY"); v != "" {
 		key, err := storage.ParseKey(v)
 		if err != nil {
@@ -113,18 +150,18 @@ func loadKey(cfg Config) ([]byte, error) {
 		}
 		return key, nil
 	}
-	path := cfg.KeyFile
-	if path == "" {
-		path = cfg.DB + ".key"
-	}
+	path := keyPath(cfg)
 	if dir := filepath.Dir(path); dir != "" {
 		if _, err := os.Stat(dir); err != nil {
-			return nil, usagef("--db: directory %s does not exist", dir)
+			return nil, usagef("--key-file: directory %s does not exist", dir)
 		}
+	}
+	if _, err := os.Stat(path); err != nil && !create {
+		return nil, usagef("--key-file: the database's key file %s does not exist (give --key-file or set COURTSIDE_KEY)", path)
 	}
 	key, err := storage.LoadOrCreateKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w", err)
+		return nil, usagef("--key-file: %v", err)
 	}
 	return key, nil
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"courtside"
@@ -32,17 +35,62 @@ var demoUsers = []demoUser{
 	{"interpreter-vi", "", courtside.RoleInterpreter, "vi:LANGUAGE_SKILLED"},
 }
 
+// demoDefaults applies what --demo changes in serve's configuration, for what the command
+// line and environment leave open: without --db (or COURTSIDE_DB) the demo's database and
+// key go to a new temporary directory, never the working directory (a clone of the
+// repository), and the returned function removes it when the demo stops; introspection is on
+// unless --introspection=false. It prints where the database is.
+func demoDefaults(cfg *Config, fs *flag.FlagSet, out io.Writer) (func(), error) {
+	if !cfg.Demo {
+		return func() {}, nil
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["introspection"] && os.Getenv("COURTSIDE_INTROSPECTION") == "" {
+		cfg.Introspection = true
+	}
+	if set["db"] || os.Getenv("COURTSIDE_DB") != "" {
+		fmt.Fprintf(out, "Demo database: %s (key %s); it stays when the demo stops.\n", cfg.DB, keyPath(*cfg))
+		return func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "courtside-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	cfg.DB = filepath.Join(dir, "demo.db")
+	fmt.Fprintf(out, "Demo database: %s (key beside it), removed when the demo stops; give --db FILE to keep one.\n", cfg.DB)
+	return func() { os.RemoveAll(dir) }, nil
+}
+
+// demoEmail is the e-mail address of a demo login: on example.org, a domain that never
+// receives mail, and in demo mode messages go to the outbox anyway.
+func demoEmail(username string) string { return username + "@example.org" }
+
+// useOutbox routes every channel of the delivery worker to the demo's outbox, and says where
+// to read it.
+func (m *Main) useOutbox(out io.Writer) {
+	m.outbox = &outbox{now: m.DB.Now}
+	m.notify.worker.Senders = m.outbox.senders()
+	fmt.Fprintf(out, "Demo outbox: %s/demo/outbox shows every message sent; none leaves this process.\n", m.Config.BaseURL)
+}
+
 // seedDemo fills an empty database with a small, realistic data set and prints the logins.
 // On a database that already has the demo users it only prints how to log in.
 func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer) error {
-	if _, err := db.FindUserByUsername(ctx, "admin"); err == nil {
-		fmt.Fprintf(out, "Demo data already present. Logins: %s with password %q; issue tokens with `courtside token create`.\n",
-			"admin, prosecutor, coordinator, advocate, advocate2, interpreter-es, interpreter-zh, interpreter-vi", demoPassword)
-		return nil
-	}
 	users := map[string]*courtside.User{}
+	if _, err := db.FindUserByUsername(ctx, "admin"); err == nil {
+		// Demo data from an earlier run: new tokens for the same logins.
+		for _, du := range demoUsers {
+			if users[du.username], err = db.FindUserByUsername(ctx, du.username); err != nil {
+				return fmt.Errorf("the database holds other data than the demo's (user %s: %w); give --db a new file", du.username, err)
+			}
+		}
+		fmt.Fprintf(out, "\nDemo data already present; new tokens for its logins.\n")
+		return printDemoLogins(ctx, db, users, baseURL, out)
+	}
 	for _, du := range demoUsers {
-		nu := courtside.NewUser{User: courtside.User{Username: du.username, Role: du.role}, OrganizationName: du.org, Password: demoPassword}
+		nu := courtside.NewUser{User: courtside.User{Username: du.username, Role: du.role, Email: demoEmail(du.username)},
+			OrganizationName: du.org, Password: demoPassword}
 		if du.langs != "" {
 			langs, err := courtside.ParseInterpreterLanguages(du.langs)
 			if err != nil {
@@ -59,8 +107,8 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 	as := func(name string) context.Context { return courtside.NewContextWithUser(ctx, users[name]) }
 
 	courts := []*courtside.Court{
-		{Name: "Superior Court, Main Courthouse (demo)", TimeZone: "America/New_York", Address: "100 Center Street"},
-		{Name: "Federal District Court, West Division (demo)", TimeZone: "America/Chicago", Address: "219 Dearborn Street"},
+		{Name: "Superior Court (demo)", TimeZone: "America/New_York", Address: "100 Center Street"},
+		{Name: "Federal District Court (demo)", TimeZone: "America/Chicago", Address: "219 Dearborn Street"},
 	}
 	for _, c := range courts {
 		if err := db.CreateCourt(as("admin"), c); err != nil {
@@ -86,11 +134,23 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 	// victim to each; each victim has signed a release that lets the office see, for these
 	// cases, the pseudonym, attendance and accompaniment.
 	office, advocacy := users["prosecutor"].Organization.Name, users["coordinator"].Organization.Name
+	// Each victim's contact policy, as a coordinator sets it with the victim: V-1042-A by SMS
+	// under a neutral sender name, the hearing's day and time but no court (MINIMAL); V-0317-B
+	// by e-mail with every detail (FULL). The addresses are confirmed safe.
+	policies := []courtside.ContactPolicy{
+		{Channels: []courtside.ChannelRule{{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailMinimal}},
+			NeutralSender: "Harbor Health", TimeZone: "America/New_York"},
+		{Channels: []courtside.ChannelRule{{Channel: courtside.ChannelEmail, Allowed: true, Detail: courtside.DetailFull}},
+			TimeZone: "America/Chicago"},
+	}
 	for i, v := range victims {
 		if _, err := db.ShareCase(as("prosecutor"), cases[i].ID, advocacy); err != nil {
 			return err
 		}
 		if err := db.RegisterVictim(as("coordinator"), v); err != nil {
+			return err
+		}
+		if _, err := db.SetContactPolicy(as("coordinator"), v.ID, policies[i], []courtside.Channel{v.Contacts[0].Channel}); err != nil {
 			return err
 		}
 		if err := db.LinkVictim(as("coordinator"), cases[i].ID, v.ID, true); err != nil {
@@ -132,7 +192,14 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 		}
 	}
 
-	fmt.Fprintf(out, "\nDemo data seeded. Every demo login uses the password %q.\n\n", demoPassword)
+	fmt.Fprintf(out, "\nDemo data seeded.\n")
+	return printDemoLogins(ctx, db, users, baseURL, out)
+}
+
+// printDemoLogins issues an API token and an app password for every demo login and prints
+// them, one login a line.
+func printDemoLogins(ctx context.Context, db *storage.DB, users map[string]*courtside.User, baseURL string, out io.Writer) error {
+	fmt.Fprintf(out, "Every demo login uses the password %q.\n\n", demoPassword)
 	fmt.Fprintf(out, "%-16s %-12s %-48s %s\n", "username", "role", "API token (GraphQL bearer)", "app password (CalDAV)")
 	for _, du := range demoUsers {
 		u := users[du.username]

@@ -105,10 +105,13 @@ func cli(t *testing.T, stdin string, args ...string) string {
 	return out
 }
 
+// cliCommand returns the command running courtside with args.
+func cliCommand(args ...string) *exec.Cmd { return exec.Command(binary, args...) }
+
 // cliResult runs a courtside command and returns stdout, exit status and stderr.
 func cliResult(t *testing.T, stdin string, args ...string) (string, int, string) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := cliCommand(args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -179,6 +182,7 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{db: filepath.Join(t.TempDir(), "courtside.db")}
 	pw := "tidal basin lantern 42\n"
+	cli(t, "", "init", "--db", w.db)
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "admin", "--role", "admin", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "pros", "--role", "Prosecutor", "--org", "County DA", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "coord", "--role", "coordinator", "--org", "Harbor Advocacy", "--password-stdin")
@@ -432,6 +436,7 @@ func TestEndToEnd_RefusedMutations(t *testing.T) {
 // TestEndToEnd_CLIErrors checks that bad command lines name the flag, exit 2 and write nothing.
 func TestEndToEnd_CLIErrors(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "courtside.db")
+	cli(t, "", "init", "--db", db)
 	for _, tt := range []struct {
 		args  []string
 		stdin string
@@ -517,11 +522,36 @@ func startDemo(t *testing.T) (string, map[string][2]string) {
 func TestEndToEnd_IntrospectionSwitch(t *testing.T) {
 	w := newWorld(t)
 	s := startServer(t, w.db, "--introspection=false")
-	_, errs := gql(t, s.url, w.admin, `{ __schema { queryType { name } } }`, nil)
-	if len(errs) != 1 || dig(errs[0], "extensions", "code") != "INVALID" || dig(errs[0], "extensions", "rule") != "introspection" {
-		t.Fatalf("introspection with --introspection=false: %v", errs)
+	checkIntrospectionOff(t, s.url, w.admin)
+}
+
+// TestEndToEnd_IntrospectionDefault: introspection is off unless asked for: a production
+// service refuses __schema, --introspection allows it, and so does the demo.
+func TestEndToEnd_IntrospectionDefault(t *testing.T) {
+	w := newWorld(t)
+	s := startServer(t, w.db)
+	checkIntrospectionOff(t, s.url, w.admin)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Wait()
+	s = startServer(t, w.db, "--introspection")
+	if data := mustGQL(t, s.url, w.admin, `{ __schema { queryType { name } } }`, nil); dig(data, "__schema", "queryType", "name") != "Query" {
+		t.Fatalf("introspection with --introspection: %v", data)
 	}
-	if me := mustGQL(t, s.url, w.admin, `{ me { username } }`, nil); dig(me, "me", "username") != "admin" {
+	base, logins := startDemo(t)
+	if data := mustGQL(t, base, logins["admin"][0], `{ __schema { queryType { name } } }`, nil); dig(data, "__schema", "queryType", "name") != "Query" {
+		t.Fatalf("introspection in the demo: %v", data)
+	}
+}
+
+// checkIntrospectionOff checks that the server at url refuses __schema and still runs an
+// ordinary query for the admin's token.
+func checkIntrospectionOff(t *testing.T, url, admin string) {
+	t.Helper()
+	_, errs := gql(t, url, admin, `{ __schema { queryType { name } } }`, nil)
+	if len(errs) != 1 || dig(errs[0], "extensions", "code") != "INVALID" || dig(errs[0], "extensions", "rule") != "introspection" {
+		t.Fatalf("introspection switched off: %v", errs)
+	}
+	if me := mustGQL(t, url, admin, `{ me { username } }`, nil); dig(me, "me", "username") != "admin" {
 		t.Fatalf("me: %v", me)
 	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // TestEndToEnd_SecurityHeadersAndFileModes shows, on the real binary, that every page that can
-// answer HTML (GraphiQL at /graphql, the redirect at / and the 404 of unknown paths) carries
+// answer HTML (the explorer page at /graphql, the redirect at / and the 404 of unknown paths) carries
 // Content-Security-Policy, X-Content-Type-Options, X-Frame-Options and Referrer-Policy, and that
 // the database file and its WAL are mode 0600.
 func TestEndToEnd_SecurityHeadersAndFileModes(t *testing.T) {
@@ -25,7 +25,7 @@ func TestEndToEnd_SecurityHeadersAndFileModes(t *testing.T) {
 		res.Body.Close()
 		h := res.Header
 		if path == "/graphql" && !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
-			t.Errorf("GET /graphql: Content-Type %q, want the GraphiQL page", h.Get("Content-Type"))
+			t.Errorf("GET /graphql: Content-Type %q, want the explorer page", h.Get("Content-Type"))
 		}
 		csp := h.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") ||

@@ -44,8 +44,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	progress := func(n int) { fmt.Fprintf(stderr, "\rread %d lines", n) }
-	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, actor), f, progress)
+	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, actor), f, importProgress(stderr))
 	fmt.Fprintln(stderr)
 	if err != nil {
 		if courtside.ErrorCode(err) == courtside.EINVALID {
@@ -54,6 +53,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "created %d, updated %d, unchanged %d\n", res.Created, res.Updated, res.Unchanged)
+	followBacklog(ctx, db, cfg.DB, stderr)
 	return nil
 }
 

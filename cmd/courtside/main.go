@@ -16,9 +16,12 @@ import (
 
 // usage is printed for -h and for an unknown command.
 const usage = `Usage:
+  courtside init --db FILE [--key-file FILE]
   courtside serve [--addr 127.0.0.1:8080] [--db courtside.db] [--demo] [--base-url URL]
   courtside user add --db FILE --username NAME --role ROLE [--org NAME] [--email ADDR] [--phone E164]
                      [--interpreter-languages es:CERTIFIED,ru:LANGUAGE_SKILLED] [--password-stdin]
+  courtside user list --db FILE
+  courtside court add --db FILE --name NAME --time-zone ZONE [--opens-at HH:MM --closes-at HH:MM] [--address TEXT]
   courtside token create --db FILE --username NAME [--kind api|app|feed] [--label TEXT]
   courtside import hearings --db FILE --org NAME --file hearings.csv [--as USERNAME]
   courtside backup --db FILE --out FILE
@@ -26,8 +29,11 @@ const usage = `Usage:
   courtside report --db FILE --org NAME --from DATE --to DATE [--as USERNAME]
   courtside audit verify --db FILE
   courtside keys rotate --db FILE --new-key-file FILE [--batch 500]
+  courtside version
 
+Every command but init and serve needs an existing database (courtside init creates one).
 Every flag has an environment fallback: COURTSIDE_ADDR, COURTSIDE_DB, COURTSIDE_KEY, ...
+"courtside COMMAND --help" lists a command's flags.
 `
 
 // exitUsage is the exit status for bad input on the command line.
@@ -44,6 +50,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	if errors.Is(err, errHelp) {
+		os.Exit(0)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "courtside: "+errorLine(err))
 		var ue *usageError
@@ -64,9 +73,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return nil
 	}
+	switch args[0] {
+	case "version", "--version", "-version":
+		if len(args) > 1 {
+			return usagef("unexpected argument %q", args[1])
+		}
+		fmt.Fprintln(stdout, versionLine())
+		return nil
+	case "init":
+		return runInit(ctx, args[1:], stdout, stderr)
+	}
 	switch strings.Join(args[:min(2, len(args))], " ") {
 	case "user add":
 		return runUserAdd(ctx, args[2:], stdin, stdout, stderr)
+	case "user list":
+		return runUserList(ctx, args[2:], stdout, stderr)
+	case "court add":
+		return runCourtAdd(ctx, args[2:], stdout, stderr)
 	case "token create":
 		return runTokenCreate(ctx, args[2:], stdout, stderr)
 	case "import hearings":
@@ -115,6 +138,12 @@ func flagForField(field string) string {
 		return "--interpreter-languages"
 	case "password":
 		return "--password-stdin"
+	case "timeZone":
+		return "--time-zone"
+	case "opensAt":
+		return "--opens-at"
+	case "closesAt":
+		return "--closes-at"
 	}
 	return "--" + field
 }

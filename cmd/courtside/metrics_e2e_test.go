@@ -1,21 +1,24 @@
 package main_test
 
 import (
+	"database/sql"
 	"io"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
-// TestEndToEnd_Metrics scrapes GET /metrics of the real server: the Prometheus text format,
-// requests counted by handler and status (a feed secret in a path never becomes a label), and
-// the SQL statement counter moving with the work done.
+// TestEndToEnd_Metrics scrapes GET /metrics of the real server: the Prometheus text format
+// from the Prometheus Go client; requests counted and timed by handler and status (a feed
+// secret in a path never becomes a label); each consumer group's handler timed; the event
+// backlog per group, the dead letters and the delivery leases read from the database; the
+// SQL statement counter moving with the work done.
 func TestEndToEnd_Metrics(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "courtside.db")
-	s := startServer(t, db)
+	w := newWorld(t)
+	s := startServer(t, w.db)
 	get := func(path string) (int, string, http.Header) {
 		t.Helper()
 		resp, err := http.Get(s.url + path)
@@ -34,23 +37,38 @@ func TestEndToEnd_Metrics(t *testing.T) {
 		}
 		return body
 	}
-	value := func(body, series string) int64 {
+	value := func(body, series string) float64 {
 		t.Helper()
-		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\d+)$`).FindStringSubmatch(body)
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
 		if m == nil {
 			t.Fatalf("no series %s in:\n%s", series, body)
 		}
-		n, _ := strconv.ParseInt(m[1], 10, 64)
+		n, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return n
 	}
 
 	first := scrape()
-	for _, want := range []string{"# TYPE courtside_http_requests_total counter", "# TYPE courtside_sql_statements_total counter"} {
+	for _, want := range []string{
+		"# TYPE courtside_sql_statements_total counter",
+		"# TYPE courtside_http_request_duration_seconds histogram",
+		"# TYPE courtside_event_handler_duration_seconds histogram",
+		"# TYPE courtside_event_backlog gauge",
+		"# TYPE courtside_event_dead_letters gauge",
+		"# TYPE courtside_delivery_leases gauge",
+		"# TYPE courtside_build_info gauge",
+		"# TYPE go_goroutines gauge",
+	} {
 		if !strings.Contains(first, want) {
-			t.Errorf("metrics lack %q:\n%s", want, first)
+			t.Errorf("metrics lack %q", want)
 		}
 	}
 	statements := value(first, "courtside_sql_statements_total")
+	if value(first, "courtside_event_dead_letters") != 0 || value(first, "courtside_delivery_leases") != 0 {
+		t.Errorf("dead letters or leases on a new database:\n%s", first)
+	}
 
 	for i := 0; i < 3; i++ {
 		if code, _, _ := get("/healthz"); code != http.StatusOK {
@@ -67,22 +85,56 @@ func TestEndToEnd_Metrics(t *testing.T) {
 	if code, _, _ := get("/readyz"); code != http.StatusOK {
 		t.Fatalf("GET /readyz answered %d", code)
 	}
+	// A mutation: its events go through every consumer group, each timed.
+	setUpHearing(t, s.url, w, time.Now().UTC().Add(72*time.Hour).Truncate(time.Hour))
 
-	second := scrape()
-	for series, want := range map[string]int64{
-		`courtside_http_requests_total{handler="health",code="200"}`:  4,
-		`courtside_http_requests_total{handler="other",code="404"}`:   1,
-		`courtside_http_requests_total{handler="feeds",code="404"}`:   1,
-		`courtside_http_requests_total{handler="metrics",code="200"}`: 1, // the first scrape
+	// A dead letter, as a consumer group leaves one after its retries.
+	raw, err := sql.Open("sqlite3", w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`INSERT INTO event_dead_letters (consumer_group, event_uuid, error) VALUES ('notice-planner', 'e-1', 'test')`); err != nil {
+		t.Fatal(err)
+	}
+
+	var second string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		second = scrape()
+		caughtUp := true
+		for _, g := range []string{"notice-planner", "reminder-planner", "calendar-projection", "live-feed"} {
+			if value(second, `courtside_event_backlog{group="`+g+`"}`) != 0 || value(second, `courtside_event_handler_duration_seconds_count{group="`+g+`"}`) == 0 {
+				caughtUp = false
+			}
+		}
+		if caughtUp {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the consumer groups did not catch up:\n%s", second)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for series, want := range map[string]float64{
+		`courtside_http_requests_total{code="200",handler="health"}`:                 4,
+		`courtside_http_requests_total{code="404",handler="other"}`:                  1,
+		`courtside_http_requests_total{code="404",handler="feeds"}`:                  1,
+		`courtside_http_request_duration_seconds_count{handler="health"}`:            4,
+		`courtside_http_request_duration_seconds_bucket{handler="health",le="+Inf"}`: 4,
+		`courtside_event_dead_letters`:                                               1,
 	} {
 		if got := value(second, series); got != want {
-			t.Errorf("%s = %d, want %d", series, got, want)
+			t.Errorf("%s = %v, want %v", series, got, want)
 		}
 	}
-	if strings.Contains(second, secret) {
-		t.Errorf("a feed secret reached the metrics:\n%s", second)
+	if !strings.Contains(second, "# TYPE courtside_http_requests_total counter") {
+		t.Error("metrics lack courtside_http_requests_total")
+	}
+	if strings.Contains(second, secret) || strings.Contains(second, "/feeds/") || strings.Contains(second, "path=") {
+		t.Errorf("a path reached the metrics:\n%s", second)
 	}
 	if after := value(second, "courtside_sql_statements_total"); after <= statements {
-		t.Errorf("SQL statements went from %d to %d across a feed lookup and a readiness check", statements, after)
+		t.Errorf("SQL statements went from %v to %v across a feed lookup, a readiness check and mutations", statements, after)
 	}
 }

@@ -104,8 +104,8 @@ func (m *Main) registerNotifications() error {
 	}
 	m.notify = n
 	// The notice planner first: a wake-up reaches the groups in the order they are registered.
-	m.Router.Handle(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
-	m.Router.Handle(reminderPlanner, (&storage.ReminderPlanner{DB: m.DB, Plan: n.plan}).Handle)
+	m.handle(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
+	m.handle(reminderPlanner, (&storage.ReminderPlanner{DB: m.DB, Plan: n.plan}).Handle)
 	w := n.worker
 	w.Queue, w.Logger, w.Now = m.DB, m.Logger, m.DB.Now
 	// The worker looks as soon as the notice planner has committed new deliveries.

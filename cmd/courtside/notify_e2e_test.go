@@ -44,6 +44,7 @@ func noticeWorld(t *testing.T, s *sinks) *world {
 	t.Helper()
 	w := &world{db: filepath.Join(t.TempDir(), "courtside.db")}
 	pw := "tidal basin lantern 42\n"
+	cli(t, "", "init", "--db", w.db)
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "admin", "--role", "admin", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "pros", "--role", "prosecutor", "--org", "County DA", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "coord", "--role", "coordinator", "--org", "Harbor Advocacy", "--email", "coord@advocacy.test", "--password-stdin")

@@ -32,7 +32,7 @@ func openExistingDB(cfg Config) (*storage.DB, error) {
 func requireDBFile(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return usagef("--db: %s does not exist", path)
+		return usagef("--db: %s does not exist; create a database with `courtside init --db %s`", path, path)
 	}
 	if !fi.Mode().IsRegular() {
 		return usagef("--db: %s is not a file", path)
@@ -127,6 +127,12 @@ func runKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := requireDBFile(cfg.DB); err != nil {
 		return err
 	}
+	// No service may run meanwhile, nor start until the rotation is done.
+	lock, err := lockRotation(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	// The current key must exist: rotating from a key created just now would be a mistake.
 	if os.Getenv("COURTSIDE_KEY") == "" {
 		path := cfg.KeyFile

@@ -36,6 +36,7 @@ func openStore(t *testing.T, path, keyFile string) *storage.DB {
 // storage, with the database's key file. It returns the coordinator and the victim ids.
 func seedVictims(t *testing.T, path string, n int) (*courtside.User, []int64) {
 	t.Helper()
+	cli(t, "", "init", "--db", path)
 	cli(t, "", "user", "add", "--db", path, "--username", "coord", "--role", "coordinator", "--org", "Harbor Advocacy")
 	db := openStore(t, path, path+".key")
 	defer db.Close()
@@ -186,6 +187,7 @@ func TestOps_KeysRotate(t *testing.T) {
 func TestOps_BadFlags(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "courtside.db")
+	cli(t, "", "init", "--db", path)
 	cli(t, "", "user", "add", "--db", path, "--username", "admin", "--role", "admin")
 	badKey := filepath.Join(dir, "bad.key")
 	if err := os.WriteFile(badKey, []byte("not a key\n"), 0o600); err != nil {

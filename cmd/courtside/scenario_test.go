@@ -19,6 +19,7 @@ import (
 func TestScenario_CoordinationThroughPublicAPI(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "courtside.db")
 	const pw = "tidal basin lantern 42\n"
+	cli(t, "", "init", "--db", db)
 	cli(t, pw, "user", "add", "--db", db, "--username", "admin", "--role", "admin", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", db, "--username", "pros", "--role", "prosecutor", "--org", "County DA", "--password-stdin")
 	cli(t, pw, "user", "add", "--db", db, "--username", "coord", "--role", "coordinator", "--org", "Harbor Advocacy", "--password-stdin")

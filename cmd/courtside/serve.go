@@ -44,6 +44,9 @@ type Main struct {
 	stopSweep  context.CancelFunc // stops the offer-expiry sweep
 	sweepDone  chan struct{}
 	notify     *notifications // the reminder scheduler and the delivery worker
+	lock       *dbLock        // the database's lock, held while serving (lock.go)
+	outbox     *outbox        // with --demo, where every message goes (outbox.go)
+	metrics    *metrics       // what GET /metrics reports (metrics.go)
 }
 
 // runServe runs `courtside serve` until ctx is cancelled (SIGINT or SIGTERM).
@@ -53,11 +56,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Addr, "addr", env("COURTSIDE_ADDR", cfg.Addr), "listen address (COURTSIDE_ADDR)")
 	fs.BoolVar(&cfg.Demo, "demo", env("COURTSIDE_DEMO", "") == "1", "seed a small, realistic demo data set and print its logins (COURTSIDE_DEMO=1)")
 	fs.StringVar(&cfg.BaseURL, "base-url", env("COURTSIDE_BASE_URL", ""), "public URL of the service, for links and feed URLs (COURTSIDE_BASE_URL)")
-	fs.BoolVar(&cfg.Introspection, "introspection", env("COURTSIDE_INTROSPECTION", "1") != "0", "allow GraphQL introspection; --introspection=false switches it off (COURTSIDE_INTROSPECTION=0)")
+	fs.BoolVar(&cfg.Introspection, "introspection", env("COURTSIDE_INTROSPECTION", "") == "1", "allow GraphQL introspection (__schema, __type) for schema tools; off unless --demo (COURTSIDE_INTROSPECTION=1)")
 	fs.BoolVar(&cfg.LogJSON, "log-json", env("COURTSIDE_LOG_JSON", "") == "1", "log JSON lines instead of text (COURTSIDE_LOG_JSON=1)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	removeDemo, err := demoDefaults(&cfg, fs, stdout)
+	if err != nil {
+		return err
+	}
+	defer removeDemo()
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -78,10 +86,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // Open opens the database, seeds demo data when asked, starts the event router and the HTTP
 // server.
 func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
-	if m.DB, err = openDB(m.Config); err != nil {
+	if m.lock, err = lockService(m.Config.DB); err != nil {
+		return err
+	}
+	if m.DB, err = openOrCreateDB(m.Config, stdout); err != nil {
 		return err
 	}
 	m.DB.Logger = m.Logger
+	m.metrics = newMetrics(m.DB, serviceGroups)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
@@ -117,12 +129,15 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	if err := m.registerNotifications(); err != nil {
 		return err
 	}
-	m.Router.Handle(calendarProjection, m.DB.ProjectCalendar)
+	if m.Config.Demo {
+		m.useOutbox(stdout)
+	}
+	m.handle(calendarProjection, m.DB.ProjectCalendar)
 	// The live feed hands each event to the subscriptions without waiting or I/O. It runs
 	// before the event's transaction commits, so an event delivered again after a rollback
 	// reaches subscribers twice: subscriptions are at least once (graph.Hub).
 	m.Hub = graph.NewHub(0)
-	m.Router.Handle(liveFeed, func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+	m.handle(liveFeed, func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
 		m.Hub.Publish(ev)
 		return nil
 	})
@@ -172,7 +187,7 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 	}()
 }
 
-// routes builds the HTTP handler of interfaces.md.
+// routes builds the service's HTTP handler: the routes of docs/architecture.md, "HTTP".
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
 		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, BaseURL: m.Config.BaseURL,
@@ -189,11 +204,13 @@ func (m *Main) routes() (http.Handler, error) {
 	mux.Handle("/bookings/", web.NewRespondHandler(web.RespondConfig{Links: m.DB, Logger: m.Logger}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", m.ready)
-	met := newMetrics(m.DB)
-	mux.Handle("GET /metrics", met)
+	mux.Handle("GET /metrics", m.metrics.handler())
+	if m.outbox != nil {
+		mux.Handle("GET /demo/outbox", m.outbox)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The redirect and the 404 carry a small HTML or text body: the same headers as every
-		// HTML page (graph's GraphiQL page sets its own, with a script nonce).
+		// HTML page (graph's explorer page sets its own, with a script nonce).
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -205,7 +222,7 @@ func (m *Main) routes() (http.Handler, error) {
 		}
 		http.Redirect(w, r, "/graphql", http.StatusFound)
 	})
-	return met.count(mux), nil
+	return m.metrics.count(mux), nil
 }
 
 // ready answers /readyz: the database is writable and the event router is running.
@@ -250,6 +267,7 @@ func (m *Main) Close() error {
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 	}
+	m.lock.Release()
 	return errors.Join(errs...)
 }
 

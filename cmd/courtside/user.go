@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"courtside"
 )
@@ -70,5 +72,41 @@ func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "created organisation %q, %s (%s)\n", o.Name, o.Kind.Describe(), o.Kind)
 	}
 	fmt.Fprintf(stderr, "created user %s (id %d, %s)\n", u.Username, u.ID, strings.ToLower(string(u.Role)))
+	return nil
+}
+
+// runUserList prints every user, one a line: ID, username, role, organisation and when the
+// user was created. It never prints a password, token or contact address.
+func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	fs := newFlagSet("user list", &cfg, stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	db, err := openExistingDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	users, err := db.FindUsers(ctx, courtside.UserFilter{})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSERNAME\tROLE\tORGANISATION\tCREATED")
+	for _, u := range users {
+		org := "-"
+		if u.Organization != nil {
+			org = u.Organization.Name
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Username, strings.ToLower(string(u.Role)), org, u.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%d users\n", len(users))
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"courtside"
 	"courtside/notify"
 )
 
@@ -31,6 +32,11 @@ func runWebhookSet(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	}
 	if *rawURL == "" {
 		return usagef("--url is required")
+	}
+	// The sender's own rule (courtside.ParseWebhookURL): a receiver it would refuse at every
+	// send is refused now.
+	if _, err := courtside.ParseWebhookURL(*rawURL); err != nil {
+		return err
 	}
 	secret := notify.NewWebhookSecret()
 	if *secretStdin {

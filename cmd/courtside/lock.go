@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// dbLock is the advisory lock on a database's lock file, the database path plus .lock. A
+// running `courtside serve` holds it as long as it runs, and `courtside keys rotate` while it
+// rotates, so that neither runs beside the other: a service started with the old key would
+// seal new victims under it in the middle of a rotation. The operating system releases the
+// lock when its process ends, however it ends; the file itself stays, empty of meaning.
+type dbLock struct {
+	f *os.File
+}
+
+// errLocked is returned by lockDB when another process holds the lock.
+var errLocked = errors.New("locked")
+
+// lockPath returns the lock file of the database at dbPath.
+func lockPath(dbPath string) string { return dbPath + ".lock" }
+
+// lockDB takes the database's lock without waiting, and writes holder (what this process
+// is, e.g. "courtside serve, pid 42") into the file for the message another process gives.
+// When another process holds it, the error wraps errLocked and names that holder.
+func lockDB(dbPath, holder string) (*dbLock, error) {
+	f, err := os.OpenFile(lockPath(dbPath), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", lockPath(dbPath), err)
+	}
+	if err := tryLock(f); err != nil {
+		f.Close()
+		if errors.Is(err, errLocked) {
+			other, _ := os.ReadFile(lockPath(dbPath))
+			return nil, fmt.Errorf("%w by %s", errLocked, describeHolder(string(other)))
+		}
+		return nil, fmt.Errorf("lock %s: %w", lockPath(dbPath), err)
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(holder+"\n"), 0)
+	}
+	return &dbLock{f: f}, nil
+}
+
+// describeHolder renders the holder written into a lock file.
+func describeHolder(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 200 || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' }) {
+		return "another process"
+	}
+	return s
+}
+
+// Release gives the lock up. It is safe on a nil lock.
+func (l *dbLock) Release() {
+	if l == nil || l.f == nil {
+		return
+	}
+	unlock(l.f)
+	l.f.Close()
+	l.f = nil
+}
+
+// holderLine describes this process for the lock file.
+func holderLine(command string) string {
+	return fmt.Sprintf("%s (pid %d)", command, os.Getpid())
+}
+
+// serveLockWait is how long `courtside serve` waits for the database's lock.
+const serveLockWait = 2 * time.Second
+
+// lockService takes the database's lock for `courtside serve`: one service per database, and
+// none while `courtside keys rotate` runs.
+func lockService(dbPath string) (*dbLock, error) {
+	if fi, err := os.Stat(filepath.Dir(dbPath)); err != nil || !fi.IsDir() {
+		return nil, usagef("--db: directory %s does not exist", filepath.Dir(dbPath))
+	}
+	// A short wait: a service that was just stopped may still be closing, and a command
+	// looking whether a service runs holds the lock for an instant.
+	deadline := time.Now().Add(serveLockWait)
+	for {
+		l, err := lockDB(dbPath, holderLine("courtside serve"))
+		if !errors.Is(err, errLocked) {
+			return l, err
+		}
+		if time.Now().After(deadline) {
+			return nil, usagef("--db: %s is in use, %v; one service per database", dbPath, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lockRotation takes the database's lock for `courtside keys rotate`, refusing while a
+// service runs on the database.
+func lockRotation(dbPath string) (*dbLock, error) {
+	l, err := lockDB(dbPath, holderLine("courtside keys rotate"))
+	if errors.Is(err, errLocked) {
+		return nil, usagef("--db: %s is in use, %v; stop the service before rotating keys "+
+			"(a running service only knows the old key and would seal new values under it)", dbPath, err)
+	}
+	return l, err
+}
