@@ -96,6 +96,7 @@ func TestEndToEnd_CoordinatorCannotAttachToUnsharedCase(t *testing.T) {
 // anything.
 func TestCLI_OrganisationKindsAndNames(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "courtside.db")
+	cli(t, "", "init", "--db", db)
 	_, code, stderr := cliResult(t, "", "user", "add", "--db", db, "--username", "pros", "--role", "prosecutor", "--org", "County DA")
 	if code != 0 || !strings.Contains(stderr, `created organisation "County DA", a prosecutor's office (PROSECUTION)`) {
 		t.Fatalf("first member: exit %d %q", code, stderr)
