@@ -22,8 +22,9 @@ func (s *server) defineCase() {
 				"court": {Type: nonNull(s.courtType), Resolve: s.resolve("", func(p graphql.ResolveParams) (interface{}, error) {
 					return s.court(p, p.Source.(*courtside.Case).CourtID)
 				})},
-				"hearings": {Type: listOf(s.hearingType), Resolve: s.resolve("", s.caseHearings)},
-				"victims":  {Type: listOf(s.caseVictimType), Resolve: s.resolve("", s.caseVictims)},
+				"hearings": {Type: listOf(s.hearingType), Args: firstArg("Case", "hearings"), Resolve: s.resolve("", s.caseHearings),
+					Description: "The case's hearings the caller may see, by start time; page through more with Query.hearings(caseId:)."},
+				"victims": {Type: listOf(s.caseVictimType), Args: firstArg("Case", "victims"), Resolve: s.resolve("", s.caseVictims)},
 			}
 		}),
 	})
