@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"courtside"
@@ -224,6 +225,8 @@ type batcher struct {
 	closed  bool          // close was called: submit refuses
 	wake    chan struct{} // signalled when pending goes from empty to not
 	idle    chan struct{} // closed when the loop exits
+
+	transactions atomic.Int64 // batch transactions run, for tests
 }
 
 // errBatcherClosed refuses jobs after Close.
@@ -305,6 +308,7 @@ func (b *batcher) loop(wake <-chan struct{}, idle chan<- struct{}) {
 // of its own, so that one bad job does not sink the others.
 func (b *batcher) run(jobs []batchJob) {
 	ctx := context.Background()
+	b.transactions.Add(1)
 	err := b.db.update(ctx, func(tx *Tx) error {
 		for _, j := range jobs {
 			tx.actor = j.actor

@@ -20,6 +20,7 @@ const usage = `Usage:
   courtside user add --db FILE --username NAME --role ROLE [--org NAME] [--email ADDR] [--phone E164]
                      [--interpreter-languages es:CERTIFIED,ru:LANGUAGE_SKILLED] [--password-stdin]
   courtside token create --db FILE --username NAME [--kind api|app|feed] [--label TEXT]
+  courtside token list --db FILE --username NAME
   courtside import hearings --db FILE --org NAME --file hearings.csv [--as USERNAME]
   courtside backup --db FILE --out FILE
   courtside webhook set --db FILE --org NAME --url URL [--secret-stdin]
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runUserAdd(ctx, args[2:], stdin, stdout, stderr)
 	case "token create":
 		return runTokenCreate(ctx, args[2:], stdout, stderr)
+	case "token list":
+		return runTokenList(ctx, args[2:], stdout, stderr)
 	case "import hearings":
 		return runImport(ctx, args[2:], stdout, stderr)
 	case "audit verify":
