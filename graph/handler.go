@@ -301,6 +301,9 @@ func (h *handler) authenticate(ctx context.Context, r *http.Request) (context.Co
 		ctx = context.WithValue(ctx, sessionTokenKey{}, secret)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx, http.StatusServiceUnavailable, stopped(ctx.Err())
+		}
 		e := toError(ctx, h.s.cfg.Logger, err, "")
 		if e.Code == CodeInternal {
 			return ctx, http.StatusInternalServerError, e
