@@ -140,6 +140,14 @@ func TestListCapsHeld(t *testing.T) {
 		e.gql("pros", `query($c: ID!, $n: Int) { case(id: $c) { hearings(first: $n) { id } } }`, map[string]any{"c": f.caseID, "n": n}).
 			fails("INVALID", "first")
 	}
+	// A connection's edges are its page, whatever the default cap of lists.
+	var page struct {
+		Hearings struct{ Edges []struct{ ID string } }
+	}
+	e.gql("pros", `{ hearings(from: "2030-01-01T00:00:00Z", to: "2031-01-01T00:00:00Z", first: 150) { edges { id } } }`, nil).ok(&page)
+	if len(page.Hearings.Edges) != 150 {
+		t.Fatalf("hearings(first: 150) gave %d edges", len(page.Hearings.Edges))
+	}
 	var courts struct{ Courts []struct{ Name string } }
 	e.gql("pros", `{ courts(first: 1) { name } }`, nil).ok(&courts)
 	if len(courts.Courts) != 1 {

@@ -422,6 +422,7 @@ func unwrapList(t graphql.Type) (graphql.Type, bool) {
 // its own), so the work stops within one field. A capped list field refuses a `first` outside
 // 1 to its cap (INVALID, field "first") and returns at most that many items.
 func capLists(schema *graphql.Schema) {
+	connections := connectionTypes(schema)
 	for name, t := range schema.TypeMap() {
 		obj, ok := t.(*graphql.Object)
 		if !ok || strings.HasPrefix(name, "__") {
@@ -438,13 +439,32 @@ func capLists(schema *graphql.Schema) {
 				resolve = graphql.DefaultResolveFn
 			}
 			c := capOf(name, fieldName)
-			if !isList || c.edges {
+			if !isList || c.edges || (fieldName == "edges" && connections[name]) {
 				fd.Resolve = stopWhenGone(resolve)
 				continue
 			}
 			fd.Resolve = stopWhenGone(capList(c, resolve))
 		}
 	}
+}
+
+// connectionTypes returns the names of the types that fields with a connection cap return:
+// their edges are sized by that field's first, which its resolver applies.
+func connectionTypes(schema *graphql.Schema) map[string]bool {
+	out := map[string]bool{}
+	for key, c := range listCaps {
+		if !c.edges {
+			continue
+		}
+		typeName, field, _ := strings.Cut(key, ".")
+		if obj, ok := schema.Type(typeName).(*graphql.Object); ok {
+			if fd := obj.Fields()[field]; fd != nil {
+				named, _ := unwrapList(fd.Type)
+				out[named.Name()] = true
+			}
+		}
+	}
+	return out
 }
 
 // capList holds a list resolver to c.
