@@ -325,7 +325,7 @@ func TestGuard_SecretsListedAndSessionMintingNeedsPassword(t *testing.T) {
 	}
 
 	out := cli(t, "", "token", "list", "--db", w.db, "--username", "coord")
-	if !regexp.MustCompile(`(?m)^` + id + `\s+api\s+"case system"\s+\S+Z\s+\S+Z$`).MatchString(out) || !strings.Contains(out, `"e2e"`) ||
+	if !regexp.MustCompile(`(?m)^`+id+`\s+api\s+"case system"\s+\S+Z\s+\S+Z$`).MatchString(out) || !strings.Contains(out, `"e2e"`) ||
 		strings.Contains(out, secret[10:]) || strings.Contains(out, w.coordinator[10:]) {
 		t.Fatalf("token list:\n%s", out)
 	}
