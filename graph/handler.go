@@ -261,7 +261,7 @@ func (h *handler) serveOperation(w http.ResponseWriter, r *http.Request) {
 
 	st := &requestStats{}
 	res := h.execute(context.WithValue(h.s.withLoaders(ctx), statsKey{}, st), req)
-	if err := ctx.Err(); err != nil && res.ran {
+	if err := ctx.Err(); err != nil && res.ran && (st.skipped.Load() > 0 || cutShort(res.errors)) {
 		res.errors = oneStopped(res.errors, err)
 		reason := "deadline"
 		if r.Context().Err() != nil {
@@ -271,6 +271,17 @@ func (h *handler) serveOperation(w http.ResponseWriter, r *http.Request) {
 			slog.Int64("resolved", st.resolved.Load()), slog.Int64("refused", st.skipped.Load()))
 	}
 	h.writeResult(w, res)
+}
+
+// cutShort reports whether errs hold a field that failed as its request ended: refused
+// (TIMEOUT), or a lookup whose SQL saw the cancellation (INTERNAL).
+func cutShort(errs []gqlerrors.FormattedError) bool {
+	for _, fe := range errs {
+		if c := fe.Extensions["code"]; c == CodeTimeout || c == CodeInternal {
+			return true
+		}
+	}
+	return false
 }
 
 // oneStopped replaces the errors of the fields left unresolved when the request ended by one.

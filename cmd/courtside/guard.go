@@ -2,25 +2,30 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
 	"courtside"
 	"courtside/graph"
+	"courtside/storage"
 )
 
 // guardConfig is what `serve` takes to hold under hostile load: the GraphQL request deadline,
-// and which proxies may say who the client is.
+// which proxies may say who the client is, and how often people may try to sign in.
 type guardConfig struct {
 	// RequestTimeout is each GraphQL request's deadline (--request-timeout).
 	RequestTimeout time.Duration
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (--trusted-proxies).
 	TrustedProxies []netip.Prefix
+	// LoginLimits throttle sign-in attempts (--login-rate-per-address, --login-rate-per-account).
+	LoginLimits storage.LoginLimits
 
-	timeoutFlag, proxiesFlag string
+	timeoutFlag, proxiesFlag, addressRateFlag, accountRateFlag string
 }
 
 // maxRequestTimeout bounds --request-timeout: a deadline is there to be short.
@@ -33,6 +38,22 @@ func (g *guardConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&g.proxiesFlag, "trusted-proxies", env("COURTSIDE_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (for sign-in throttling); "+
 			"none by default: the client is the connection's peer (COURTSIDE_TRUSTED_PROXIES)")
+	d := storage.DefaultLoginLimits
+	fs.StringVar(&g.addressRateFlag, "login-rate-per-address", env("COURTSIDE_LOGIN_RATE_PER_ADDRESS", fmt.Sprintf("%d/%s", d.AddressBurst, d.AddressEvery)),
+		"sign-in attempts from one client address: BURST/EVERY, that many at once then one per EVERY; raise it for an office behind one address (COURTSIDE_LOGIN_RATE_PER_ADDRESS)")
+	fs.StringVar(&g.accountRateFlag, "login-rate-per-account", env("COURTSIDE_LOGIN_RATE_PER_ACCOUNT", fmt.Sprintf("%d/%s", d.AccountBurst, d.AccountEvery)),
+		"sign-in attempts naming one username: BURST/EVERY (COURTSIDE_LOGIN_RATE_PER_ACCOUNT)")
+}
+
+// parseRate parses BURST/EVERY, such as 20/3s.
+func parseRate(flagName, s string) (int, time.Duration, error) {
+	burst, every, ok := strings.Cut(strings.TrimSpace(s), "/")
+	n, err := strconv.Atoi(burst)
+	d, derr := time.ParseDuration(every)
+	if !ok || err != nil || derr != nil || n < 1 || d <= 0 {
+		return 0, 0, usagef("--%s: want BURST/EVERY such as 20/3s (that many at once, then one per EVERY); got %q", flagName, s)
+	}
+	return n, d, nil
 }
 
 // parse checks the flags' values.
@@ -57,6 +78,12 @@ func (g *guardConfig) parse() error {
 			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
 		g.TrustedProxies = append(g.TrustedProxies, p.Masked())
+	}
+	if g.LoginLimits.AddressBurst, g.LoginLimits.AddressEvery, err = parseRate("login-rate-per-address", g.addressRateFlag); err != nil {
+		return err
+	}
+	if g.LoginLimits.AccountBurst, g.LoginLimits.AccountEvery, err = parseRate("login-rate-per-account", g.accountRateFlag); err != nil {
+		return err
 	}
 	return nil
 }

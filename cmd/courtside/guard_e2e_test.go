@@ -127,12 +127,14 @@ func TestGuard_ParallelWrongPasswordsLockOnce(t *testing.T) {
 	}
 }
 
-// TestGuard_LoginThrottledByClientAddress shows the per-address throttle on the real binary:
-// without --trusted-proxies, X-Forwarded-For is ignored and every attempt counts against the
-// connection's address; with it, each forwarded client has its own bucket.
+// TestGuard_LoginThrottledByClientAddress shows the per-address throttle on the real binary
+// (20 at once, and here no refill within the test): without --trusted-proxies, X-Forwarded-For
+// is ignored and every attempt counts against the connection's address; with it, each
+// forwarded client has its own bucket.
 func TestGuard_LoginThrottledByClientAddress(t *testing.T) {
 	w := newWorld(t)
-	s := startServer(t, w.db)
+	const rate = "20/1h"
+	s := startServer(t, w.db, "--login-rate-per-address", rate)
 	for i := range 20 {
 		if a := tryLogin(t, s.url, fmt.Sprint("nobody-", i), "not the password at all", fmt.Sprintf("203.0.113.%d", i)); a.code != "UNAUTHENTICATED" {
 			t.Fatalf("attempt %d: %+v", i, a)
@@ -144,7 +146,7 @@ func TestGuard_LoginThrottledByClientAddress(t *testing.T) {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	s.cmd.Wait()
 
-	s = startServer(t, w.db, "--trusted-proxies", "127.0.0.1/32")
+	s = startServerEnv(t, w.db, []string{"COURTSIDE_LOGIN_RATE_PER_ADDRESS=" + rate}, "--trusted-proxies", "127.0.0.1/32")
 	for i := range 20 {
 		if a := tryLogin(t, s.url, fmt.Sprint("nobody-", i), "not the password at all", "198.51.100.7, 203.0.113.5"); a.code != "UNAUTHENTICATED" {
 			t.Fatalf("attempt %d through the proxy: %+v", i, a)
@@ -278,7 +280,8 @@ func TestGuard_RequestDeadline(t *testing.T) {
 	if len(errs) != 1 || dig(errs[0], "extensions", "code") != "TIMEOUT" {
 		t.Fatalf("the heavy query past its deadline: %v", errs)
 	}
-	for _, bad := range [][]string{{"--request-timeout", "soon"}, {"--request-timeout", "0s"}, {"--trusted-proxies", "the proxy"}} {
+	for _, bad := range [][]string{{"--request-timeout", "soon"}, {"--request-timeout", "0s"}, {"--trusted-proxies", "the proxy"},
+		{"--login-rate-per-address", "many"}} {
 		out, code, stderr := cliResult(t, "", append([]string{"serve", "--db", w.db, "--addr", "127.0.0.1:0"}, bad...)...)
 		if code != 2 || out != "" || !strings.Contains(stderr, bad[0]) {
 			t.Errorf("serve %v: exit %d, %q", bad, code, stderr)

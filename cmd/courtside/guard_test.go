@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"testing"
+	"time"
 )
 
 // TestClientAddress shows whom sign-in throttling takes the client to be: the connection's
@@ -20,6 +21,9 @@ func TestClientAddress(t *testing.T) {
 	}
 	if err := g.parse(); err != nil {
 		t.Fatal(err)
+	}
+	if l := g.LoginLimits; l.AddressBurst != 20 || l.AddressEvery != 3*time.Second || l.AccountBurst != 10 || l.AccountEvery != 30*time.Second {
+		t.Fatalf("default login limits %+v", l)
 	}
 	for _, c := range []struct {
 		remote    string
@@ -42,7 +46,8 @@ func TestClientAddress(t *testing.T) {
 			t.Errorf("%s %q: %s, want %s", c.remote, c.forwarded, got, c.want)
 		}
 	}
-	for _, bad := range [][]string{{"--trusted-proxies", "proxy.internal"}, {"--request-timeout", "0s"}, {"--request-timeout", "11m"}, {"--request-timeout", "soon"}} {
+	for _, bad := range [][]string{{"--trusted-proxies", "proxy.internal"}, {"--request-timeout", "0s"}, {"--request-timeout", "11m"}, {"--request-timeout", "soon"},
+		{"--login-rate-per-address", "lots"}, {"--login-rate-per-account", "0/1s"}, {"--login-rate-per-account", "5/never"}} {
 		var g guardConfig
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		g.flags(fs)

@@ -88,6 +88,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		return err
 	}
 	m.DB.Logger = m.Logger
+	m.DB.LoginLimits = m.Guard.LoginLimits
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
