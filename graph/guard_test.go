@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,14 +224,13 @@ func (g *gatedPage) FindHearings(ctx context.Context, f courtside.HearingFilter)
 }
 
 // stoppedEnv is an env whose Query.hearings page lookup is gated, with its log recorded.
-func stoppedEnv(t *testing.T, timeout time.Duration) (*env, *gatedPage, *logRecorder) {
+func stoppedEnv(t *testing.T) (*env, *gatedPage, *logRecorder) {
 	gate := &gatedPage{entered: make(chan struct{}, 1), release: make(chan struct{})}
 	logs := newLogRecorder()
 	e := newEnv(t, func(c *graph.Config) {
 		gate.HearingService = c.Hearings
 		c.Hearings = gate
 		c.Logger = slog.New(logs)
-		c.RequestTimeout = timeout
 	})
 	gate.db = e.db
 	f := e.setUp()
@@ -250,7 +250,7 @@ const nestedPage = `{ hearings(from: "2030-01-01T00:00:00Z", to: "2031-01-01T00:
 // progress finishes, and then not one more statement runs for it (the same request left alone
 // runs several more), and the log says so once the work has ended.
 func TestClientGoneStopsWork(t *testing.T) {
-	e, gate, logs := stoppedEnv(t, time.Minute)
+	e, gate, logs := stoppedEnv(t)
 
 	// Left alone, the nested fields after the page cost statements of their own.
 	gate.armed.Store(true)
@@ -302,12 +302,44 @@ func TestClientGoneStopsWork(t *testing.T) {
 	}
 }
 
-// TestDeadlineStopsWork shows the request deadline: a request still working when it passes is
-// stopped the same way, and answers one TIMEOUT error.
+// deadlineCtx is a context whose deadline the test says has passed.
+type deadlineCtx struct {
+	context.Context
+	done chan struct{}
+}
+
+func (d *deadlineCtx) Done() <-chan struct{} { return d.done }
+
+func (d *deadlineCtx) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// TestDeadlineStopsWork shows the request deadline: a request still working when its deadline
+// passes is stopped the same way as one whose client left, and answers one TIMEOUT error.
 func TestDeadlineStopsWork(t *testing.T) {
-	e, gate, logs := stoppedEnv(t, 300*time.Millisecond)
+	e, gate, logs := stoppedEnv(t)
 	gate.armed.Store(true)
-	r := e.gql("coord", nestedPage, nil).fails("TIMEOUT")
+	body, _ := json.Marshal(map[string]any{"query": nestedPage})
+	deadline := &deadlineCtx{Context: context.Background(), done: make(chan struct{})}
+	req := httptest.NewRequestWithContext(deadline, http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.tokens["coord"])
+	rec := httptest.NewRecorder()
+	served := make(chan struct{})
+	go func() { e.srv.Config.Handler.ServeHTTP(rec, req); close(served) }()
+	<-gate.entered
+	close(deadline.done)
+	<-served
+	r := &response{t: t, Status: rec.Code}
+	if err := json.Unmarshal(rec.Body.Bytes(), r); err != nil {
+		t.Fatal(err)
+	}
+	r.fails("TIMEOUT")
 	if len(r.Errors) != 1 || r.Status != http.StatusOK {
 		t.Fatalf("status %d, errors %+v", r.Status, r.Errors)
 	}

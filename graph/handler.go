@@ -263,9 +263,9 @@ func (h *handler) serveOperation(w http.ResponseWriter, r *http.Request) {
 	res := h.execute(context.WithValue(h.s.withLoaders(ctx), statsKey{}, st), req)
 	if err := ctx.Err(); err != nil && res.ran && (st.skipped.Load() > 0 || cutShort(res.errors)) {
 		res.errors = oneStopped(res.errors, err)
-		reason := "deadline"
-		if r.Context().Err() != nil {
-			reason = "client gone"
+		reason := "client gone"
+		if errors.Is(err, context.DeadlineExceeded) {
+			reason = "deadline"
 		}
 		logger.Info("graphql: operation stopped", slog.String("reason", reason), slog.String("operation", req.OperationName),
 			slog.Int64("resolved", st.resolved.Load()), slog.Int64("refused", st.skipped.Load()))

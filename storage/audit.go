@@ -221,6 +221,7 @@ type batcher struct {
 
 	mu      sync.Mutex
 	pending []batchJob
+	taken   int           // jobs of the batch being run
 	running bool          // the loop goroutine runs
 	closed  bool          // close was called: submit refuses
 	wake    chan struct{} // signalled when pending goes from empty to not
@@ -297,10 +298,14 @@ func (b *batcher) loop(wake <-chan struct{}, idle chan<- struct{}) {
 		n := min(len(b.pending), maxBatchJobs)
 		jobs := b.pending[:n:n]
 		b.pending = append([]batchJob(nil), b.pending[n:]...)
+		b.taken = n
 		b.mu.Unlock()
 		if len(jobs) > 0 {
 			b.run(jobs)
 		}
+		b.mu.Lock()
+		b.taken = 0
+		b.mu.Unlock()
 	}
 }
 

@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"courtside"
 )
@@ -39,13 +39,15 @@ func TestSession_AttemptsGroupCommitted(t *testing.T) {
 			}
 		})
 	}
+	// Wait until every attempt has handed its audit row over: queued, or in the batch that
+	// waits for the writer.
 	queued := func() int {
 		db.batch.mu.Lock()
 		defer db.batch.mu.Unlock()
-		return len(db.batch.pending)
+		return len(db.batch.pending) + db.batch.taken
 	}
-	for queued() < n-1 { // one batch may have left the queue for the writer
-		runtime.Gosched()
+	for queued() < n {
+		time.Sleep(time.Millisecond)
 	}
 	if err := busy.Rollback(); err != nil {
 		t.Fatal(err)
