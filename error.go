@@ -3,6 +3,7 @@ package courtside
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Application error codes. Each edge (GraphQL, CalDAV, HTTP, CLI) maps them once.
@@ -13,6 +14,9 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	EINTERNAL     = "internal"
+	// ERATELIMITED refuses an attempt made too often (sign-in attempts from one address or for
+	// one account); Error.RetryAfter says when the next one may be made.
+	ERATELIMITED = "rate_limited"
 )
 
 // Error is an application error: a code from the list above, a message that is safe to show
@@ -21,6 +25,8 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter is, for ERATELIMITED, how long to wait before trying again.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface. It never includes internal details.
@@ -39,6 +45,21 @@ func Errorf(code string, format string, args ...interface{}) *Error {
 // Invalidf returns an EINVALID error about the named input field.
 func Invalidf(field string, format string, args ...interface{}) *Error {
 	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// RateLimitedf returns an ERATELIMITED error: try again after retryAfter.
+func RateLimitedf(retryAfter time.Duration, format string, args ...interface{}) *Error {
+	return &Error{Code: ERATELIMITED, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
+}
+
+// ErrorRetryAfter returns how long the application error in err's chain asks the caller to
+// wait before trying again, or 0.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // ErrorCode returns the code of the application error in err's chain, EINTERNAL for any other

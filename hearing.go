@@ -245,6 +245,9 @@ type HearingFilter struct {
 	To      *time.Time // hearings starting before To
 	After   *HearingCursor
 	Limit   int
+	// PerCase, when positive, keeps at most that many hearings of each case, the earliest
+	// first (Case.hearings reads a page per case, not whole cases).
+	PerCase int
 }
 
 // HearingCursor is a position in the (startsAt, id) order of hearings.

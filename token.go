@@ -32,7 +32,16 @@ type Token struct {
 	Label     string     `json:"label"`
 	CreatedAt time.Time  `json:"createdAt"`
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	// LastUsedAt is when the secret last authenticated a request, to the minute (it is
+	// written at most once a minute); nil when never.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 }
+
+// MaxTokensListed caps one listing of a user's secrets.
+const MaxTokensListed = 200
+
+// TokenUseResolution is how often a secret's LastUsedAt is written at most.
+const TokenUseResolution = time.Minute
 
 // TokenService issues, checks and revokes secrets.
 type TokenService interface {
@@ -50,4 +59,9 @@ type TokenService interface {
 
 	// RevokeToken revokes a secret of the caller's, or any for an admin. Returns ENOTFOUND.
 	RevokeToken(ctx context.Context, id int64) error
+
+	// ListTokens returns the user's live secrets (not revoked), oldest first, at most limit
+	// (MaxTokensListed when limit <= 0 or above it), without the secrets themselves. The caller
+	// in ctx must be the user or an admin (none: the command line). Returns EFORBIDDEN.
+	ListTokens(ctx context.Context, userID int64, limit int) ([]*Token, error)
 }

@@ -16,6 +16,12 @@ type AuditLogService interface {
 	ListAuditEntries(ctx context.Context, first int, before int64) ([]*courtside.AuditEntry, bool, error)
 }
 
+// Page sizes of Query.auditLog.
+const (
+	defaultAuditPage = 50
+	maxAuditPage     = 500
+)
+
 // auditConnection is a page of the audit log.
 type auditConnection struct {
 	edges       []*courtside.AuditEntry
@@ -80,10 +86,10 @@ func (s *server) auditQueries() graphql.Fields {
 					return nil, errors.New("graph: no audit log service configured")
 				}
 				a := args{m: p.Args}
-				first := 50
+				first := defaultAuditPage
 				if n := a.optInt("first"); n != nil {
-					if *n < 1 || *n > 500 {
-						return nil, invalid("first", "first must be between 1 and 500.")
+					if *n < 1 || *n > maxAuditPage {
+						return nil, invalid("first", "first must be between 1 and %d.", maxAuditPage)
 					}
 					first = *n
 				}

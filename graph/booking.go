@@ -147,6 +147,7 @@ func (s *server) bookingQueries() graphql.Fields {
 			Args: graphql.FieldConfigArgument{
 				"hearingId": {Type: nonNull(graphql.ID)},
 				"language":  {Type: nonNull(graphql.String), Description: "A BCP 47 tag such as es, es-MX or zh-Hans."},
+				"first":     firstArg("Query", "interpreterCandidates")["first"],
 			},
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				a := args{m: p.Args}
@@ -167,7 +168,7 @@ func (s *server) bookingQueries() graphql.Fields {
 		"bookings": {
 			Type:        listOf(s.bookingType),
 			Description: "An interpreter's own current bookings; for other roles, the bookings of the hearings they may see. Oldest first.",
-			Args:        graphql.FieldConfigArgument{"status": {Type: s.bookingStatusEnum}},
+			Args:        graphql.FieldConfigArgument{"status": {Type: s.bookingStatusEnum}, "first": firstArg("Query", "bookings")["first"]},
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				var f courtside.BookingFilter
 				if st, ok := p.Args["status"].(courtside.BookingStatus); ok {

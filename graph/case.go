@@ -34,8 +34,9 @@ func (s *server) defineCase() {
 				"court": {Type: nonNull(s.courtType), Resolve: s.resolve("", func(p graphql.ResolveParams) (interface{}, error) {
 					return s.court(p, p.Source.(*courtside.Case).CourtID)
 				})},
-				"hearings": {Type: listOf(s.hearingType), Resolve: s.resolve("", s.caseHearings)},
-				"victims": {Type: listOf(s.caseVictimType), Resolve: s.resolve("", s.caseVictims),
+				"hearings": {Type: listOf(s.hearingType), Args: firstArg("Case", "hearings"), Resolve: s.resolve("", s.caseHearings),
+					Description: "The case's hearings the caller may see, by start time; page through more with Query.hearings(caseId:)."},
+				"victims": {Type: listOf(s.caseVictimType), Args: firstArg("Case", "victims"), Resolve: s.resolve("", s.caseVictims),
 					Description: "The links to the victims the caller may see: a coordinator its organisation's, a prosecutor's " +
 						"office those who released it to the office (Release), an advocate those it accompanies."},
 				"victimCount": {Type: nonNull(graphql.Int), Resolve: s.resolve("", s.caseVictimCount),
@@ -233,6 +234,7 @@ func (s *server) caseQueries() graphql.Fields {
 	return graphql.Fields{
 		"sharedCases": {
 			Type: listOf(s.sharing.caseShare),
+			Args: firstArg("Query", "sharedCases"),
 			Description: "The cases shared with the caller's advocacy organisation, newest share first; for a prosecutor's " +
 				"office, the shares of its cases.",
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
@@ -254,7 +256,8 @@ func (s *server) caseQueries() graphql.Fields {
 			Type: listOf(s.sharing.accessRequest),
 			Description: "Requests for access to cases, newest first: for a prosecutor's office those for its dockets, for " +
 				"a coordinator its organisation's.",
-			Args: graphql.FieldConfigArgument{"status": {Type: s.sharing.accessStatus, Description: "Only requests with this status."}},
+			Args: withFirst("Query", "caseAccessRequests", graphql.FieldConfigArgument{
+				"status": {Type: s.sharing.accessStatus, Description: "Only requests with this status."}}),
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				var status *courtside.AccessRequestStatus
 				if st, ok := p.Args["status"].(courtside.AccessRequestStatus); ok {

@@ -48,10 +48,11 @@ func (s *server) coordinationQueries() graphql.Fields {
 				}},
 		},
 	})
-	rangeArgs := func() graphql.FieldConfigArgument {
+	rangeArgs := func(field string) graphql.FieldConfigArgument {
 		return graphql.FieldConfigArgument{
-			"from": {Type: nonNull(s.dateTime)},
-			"to":   {Type: nonNull(s.dateTime), Description: "At most 366 days after from."},
+			"from":  {Type: nonNull(s.dateTime)},
+			"to":    {Type: nonNull(s.dateTime), Description: "At most 366 days after from."},
+			"first": firstArg("Query", field)["first"],
 		}
 	}
 	return graphql.Fields{
@@ -59,7 +60,7 @@ func (s *server) coordinationQueries() graphql.Fields {
 			Type: listOf(gapType),
 			Description: "The open hearings overlapping [from, to) that lack an advocate or an interpreter, by start time: a coordinator's " +
 				"organisation's (for its own victims), a prosecutor's office's own, or all for an admin.",
-			Args: rangeArgs(),
+			Args: rangeArgs("coverage"),
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				from, to, err := timeRange(p)
 				if err != nil {
@@ -84,7 +85,7 @@ func (s *server) coordinationQueries() graphql.Fields {
 			Type: listOf(conflictType),
 			Description: "The conflicts with an open hearing overlapping [from, to), by the earlier hearing's start (coordinators: " +
 				"their organisation's hearings and victims; admins: all hearings, no victims).",
-			Args: rangeArgs(),
+			Args: rangeArgs("conflicts"),
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				from, to, err := timeRange(p)
 				if err != nil {

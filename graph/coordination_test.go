@@ -222,7 +222,7 @@ func TestCoordinationStatementsDoNotGrow(t *testing.T) {
 	// One root field a query: graphql-go resolves a query's root fields in map order, so two
 	// lists in one query would batch their shared children in a varying number of calls.
 	const coverage = `query($f: DateTime!, $t: DateTime!) {
-  coverage(from: $f, to: $t) { missing hearing { id court { name } case { docket victims { attends } } history { reason } bookings { status } accompaniments { status } } } }`
+  coverage(from: $f, to: $t, first: 100) { missing hearing { id court { name } case { docket victims { attends } } history { reason } bookings { status } accompaniments { status } } } }`
 	const conflicts = `query($f: DateTime!, $t: DateTime!) {
   conflicts(from: $f, to: $t) { kind who hearings { id court { name } case { docket } bookings { status } } } }`
 	vars := map[string]any{"f": base.Add(-time.Hour).Format(time.RFC3339), "t": base.Add(100 * 24 * time.Hour).Format(time.RFC3339)}

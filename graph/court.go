@@ -63,6 +63,7 @@ func (s *server) courtQueries() graphql.Fields {
 		"courts": {
 			Type:        listOf(s.courtType),
 			Description: "Every court, by name.",
+			Args:        firstArg("Query", "courts"),
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				courts, err := s.cfg.Courts.FindCourts(p.Context)
 				if err != nil {

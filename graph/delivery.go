@@ -68,6 +68,7 @@ func (s *server) deliveryQueries() graphql.Fields {
 				"victimId":  {Type: graphql.ID},
 				"hearingId": {Type: graphql.ID},
 				"sequence":  {Type: graphql.Int, Description: "Only the messages about this version of the hearing (its sequence after a change)."},
+				"first":     firstArg("Query", "deliveries")["first"],
 			},
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				a := args{m: p.Args}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"courtside"
 
@@ -25,6 +26,12 @@ const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
 	CodeInternal        = "INTERNAL"
+	// CodeRateLimited refuses an attempt made too often (sign-in); the answer's HTTP status is
+	// 429 with Retry-After, and extensions.retryAfter gives the same seconds.
+	CodeRateLimited = "RATE_LIMITED"
+	// CodeTimeout reports that the request's deadline passed before the operation finished:
+	// the work was stopped, and what had not been resolved is null.
+	CodeTimeout = "TIMEOUT"
 )
 
 // internalMessage is the only message an INTERNAL error ever shows.
@@ -40,6 +47,8 @@ type Error struct {
 	Field string
 	// Rule names the validation rule that refused the document, for our own rules.
 	Rule string
+	// RetryAfter is, for RATE_LIMITED, how long to wait before trying again.
+	RetryAfter time.Duration
 }
 
 // Error returns the message, which is always safe to show to the caller.
@@ -54,6 +63,9 @@ func (e *Error) Extensions() map[string]interface{} {
 	if e.Rule != "" {
 		ext["rule"] = e.Rule
 	}
+	if e.RetryAfter > 0 {
+		ext["retryAfter"] = retryAfterSeconds(e.RetryAfter)
+	}
 	return ext
 }
 
@@ -62,6 +74,11 @@ var _ gqlerrors.ExtendedError = (*Error)(nil)
 // invalid returns an INVALID error about the input field path field.
 func invalid(field, format string, args ...interface{}) *Error {
 	return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// retryAfterSeconds renders a wait in whole seconds, rounded up, at least one.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }
 
 // unauthenticated is the answer of every resolver that needs a user when there is none.
@@ -82,6 +99,8 @@ func codeOf(code string) string {
 		return CodeUnauthenticated
 	case courtside.EFORBIDDEN:
 		return CodeForbidden
+	case courtside.ERATELIMITED:
+		return CodeRateLimited
 	}
 	return CodeInternal
 }
@@ -99,7 +118,7 @@ func toError(ctx context.Context, logger *slog.Logger, err error, prefix string)
 		logInternal(ctx, logger, err)
 		return &Error{Code: CodeInternal, Message: internalMessage}
 	}
-	e := &Error{Code: code, Message: courtside.ErrorMessage(err)}
+	e := &Error{Code: code, Message: courtside.ErrorMessage(err), RetryAfter: courtside.ErrorRetryAfter(err)}
 	if field := courtside.ErrorField(err); field != "" && code == CodeInvalid {
 		e.Field = prefix + field
 	}

@@ -2,8 +2,9 @@
 // (docs/schema.graphql), its resolvers over the root package's services, and an HTTP handler.
 //
 // The handler is its own, not graphql-go/handler: operations only by POST with
-// application/json, a body limit, depth, alias and cost limits, introspection that can be
-// switched off, and every error with extensions.code.
+// application/json, a body limit, depth, alias and cost limits, a budget of returned objects,
+// a deadline per request, a bound on the answer's size, introspection that can be switched
+// off, and every error with extensions.code.
 package graph
 
 import (
@@ -18,8 +19,11 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"courtside"
 
@@ -31,10 +35,13 @@ import (
 
 // Defaults of Config's limits.
 const (
-	DefaultMaxBodyBytes = 1 << 20
-	DefaultMaxDepth     = 12
-	DefaultMaxAliases   = 30
-	DefaultMaxFields    = 1000
+	DefaultMaxBodyBytes     = 1 << 20
+	DefaultMaxDepth         = 12
+	DefaultMaxAliases       = 30
+	DefaultMaxFields        = 1000
+	DefaultMaxNodes         = 100_000
+	DefaultRequestTimeout   = 30 * time.Second
+	DefaultMaxResponseBytes = 16 << 20
 )
 
 // Config is what NewHandler needs: the services the resolvers call, and the limits.
@@ -71,6 +78,16 @@ type Config struct {
 	// MaxFields caps the field selections of an operation, fragments expanded (a simple cost
 	// limit). Zero means 1000.
 	MaxFields int
+	// MaxNodes caps the objects an operation could return in the worst case: each list field
+	// counted at its `first` or its cap, multiplied down the nesting (limits.go). Zero means
+	// 100,000.
+	MaxNodes int
+	// RequestTimeout is each request's deadline, from its arrival to its answer; the work
+	// stops when it passes (TIMEOUT) or when the client goes away. Zero means 30 s.
+	RequestTimeout time.Duration
+	// MaxResponseBytes caps an answer's JSON; a larger one is replaced by an INVALID error
+	// (rule "response"). Zero means 16 MiB.
+	MaxResponseBytes int
 	// Introspection allows __schema and __type queries.
 	Introspection bool
 
@@ -87,6 +104,19 @@ type handler struct {
 	limits     []graphql.ValidationRuleFn
 	maxNesting int
 	ws         wsLimits // of WebSocket connections; zero fields take the defaults
+}
+
+// clientAddr returns the client's address for r: the one ctx carries (set by the server in
+// front, which knows whether a proxy is trusted), else the connection's peer.
+func clientAddr(ctx context.Context, r *http.Request) string {
+	if addr := courtside.ClientAddrFromContext(ctx); addr != "" {
+		return addr
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // NewHandler returns the GraphQL HTTP handler: POST application/json runs an operation
@@ -120,11 +150,21 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.MaxFields <= 0 {
 		cfg.MaxFields = DefaultMaxFields
 	}
+	if cfg.MaxNodes <= 0 {
+		cfg.MaxNodes = DefaultMaxNodes
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
 	s := &server{cfg: cfg}
 	schema, err := s.newSchema()
 	if err != nil {
 		return nil, fmt.Errorf("graph: schema: %w", err)
 	}
+	capLists(&schema)
 	limits := []graphql.ValidationRuleFn{limitsRule(cfg.MaxDepth, cfg.MaxAliases, cfg.MaxFields)}
 	if !cfg.Introspection {
 		limits = append(limits, noIntrospectionRule)
@@ -161,9 +201,11 @@ type request struct {
 }
 
 // serveOperation runs one operation: content type, body limit, authentication, parse,
-// validate, execute.
+// validate, count, execute, within the request's deadline.
 func (h *handler) serveOperation(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), h.s.cfg.RequestTimeout)
+	defer cancel()
+	ctx = courtside.NewContextWithClientAddr(ctx, clientAddr(ctx, r))
 	logger := h.s.cfg.Logger
 	defer func() {
 		if rec := recover(); rec != nil {
@@ -217,7 +259,40 @@ func (h *handler) serveOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	writeResult(w, h.execute(h.s.withLoaders(ctx), req))
+	st := &requestStats{}
+	res := h.execute(context.WithValue(h.s.withLoaders(ctx), statsKey{}, st), req)
+	if err := ctx.Err(); err != nil && res.ran && (st.skipped.Load() > 0 || cutShort(res.errors)) {
+		res.errors = oneStopped(res.errors, err)
+		reason := "client gone"
+		if errors.Is(err, context.DeadlineExceeded) {
+			reason = "deadline"
+		}
+		logger.Info("graphql: operation stopped", slog.String("reason", reason), slog.String("operation", req.OperationName),
+			slog.Int64("resolved", st.resolved.Load()), slog.Int64("refused", st.skipped.Load()))
+	}
+	h.writeResult(w, res)
+}
+
+// cutShort reports whether errs hold a field that failed as its request ended: refused
+// (TIMEOUT), or a lookup whose SQL saw the cancellation (INTERNAL).
+func cutShort(errs []gqlerrors.FormattedError) bool {
+	for _, fe := range errs {
+		if c := fe.Extensions["code"]; c == CodeTimeout || c == CodeInternal {
+			return true
+		}
+	}
+	return false
+}
+
+// oneStopped replaces the errors of the fields left unresolved when the request ended by one.
+func oneStopped(errs []gqlerrors.FormattedError, err error) []gqlerrors.FormattedError {
+	out := errs[:0:0]
+	for _, fe := range errs {
+		if fe.Extensions["code"] != CodeTimeout && fe.Extensions["code"] != CodeInternal {
+			out = append(out, fe)
+		}
+	}
+	return append(out, formatted(stopped(err)))
 }
 
 // authenticate puts the user of the bearer token into ctx. No Authorization header is an
@@ -237,6 +312,9 @@ func (h *handler) authenticate(ctx context.Context, r *http.Request) (context.Co
 		ctx = context.WithValue(ctx, sessionTokenKey{}, secret)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx, http.StatusServiceUnavailable, stopped(ctx.Err())
+		}
 		e := toError(ctx, h.s.cfg.Logger, err, "")
 		if e.Code == CodeInternal {
 			return ctx, http.StatusInternalServerError, e
@@ -248,9 +326,10 @@ func (h *handler) authenticate(ctx context.Context, r *http.Request) (context.Co
 
 // result is a GraphQL response. Data is absent when the operation did not run.
 type result struct {
-	data   interface{}
-	ran    bool
-	errors []gqlerrors.FormattedError
+	data     interface{}
+	ran      bool
+	mutation bool // the operation was a mutation
+	errors   []gqlerrors.FormattedError
 }
 
 // execute parses, validates (our limits, then the specification's rules) and executes one
@@ -271,14 +350,20 @@ func (h *handler) execute(ctx context.Context, req request) result {
 	if errs := h.validate(doc); errs != nil {
 		return result{errors: errs}
 	}
+	if e := h.checkNodes(doc, req); e != nil {
+		return result{errors: []gqlerrors.FormattedError{formatted(e)}}
+	}
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        h.schema,
 		AST:           doc,
 		OperationName: req.OperationName,
 		Args:          req.Variables,
-		Context:       ctx,
+		Context:       withLive(ctx),
 	})
 	out := result{data: res.Data, ran: true}
+	if op := selectOperation(doc, req.OperationName); op != nil && op.Operation == ast.OperationTypeMutation {
+		out.mutation = true
+	}
 	for _, fe := range res.Errors {
 		out.errors = append(out.errors, classify(ctx, logger, fe))
 	}
@@ -286,6 +371,18 @@ func (h *handler) execute(ctx context.Context, req request) result {
 		out.ran = false // the operation never started: bad variables or operation name
 	}
 	return out
+}
+
+// checkNodes refuses the operation req runs when it could return more than MaxNodes objects.
+func (h *handler) checkNodes(doc *ast.Document, req request) *Error {
+	op := selectOperation(doc, req.OperationName)
+	if op == nil {
+		return nil // graphql-go refuses it
+	}
+	if n := countNodes(&h.schema, doc, op, req.Variables); n > int64(h.s.cfg.MaxNodes) {
+		return nodesError(n, h.s.cfg.MaxNodes)
+	}
+	return nil
 }
 
 // isRequestError reports whether errs are about the request rather than its execution.
@@ -343,18 +440,46 @@ func setJSONHeaders(w http.ResponseWriter) {
 }
 
 // writeResult writes a GraphQL response with status 200, as GraphQL over HTTP asks of
-// application/json answers to well-formed requests.
-func writeResult(w http.ResponseWriter, res result) {
+// application/json answers to well-formed requests; 429 with Retry-After when an attempt was
+// refused as too frequent (RATE_LIMITED). An answer over MaxResponseBytes is replaced by an
+// INVALID error.
+func (h *handler) writeResult(w http.ResponseWriter, res result) {
 	body := map[string]interface{}{}
 	if res.ran {
 		body["data"] = res.data
 	}
+	status, retry := http.StatusOK, 0
+	for _, fe := range res.errors {
+		if fe.Extensions["code"] == CodeRateLimited {
+			status = http.StatusTooManyRequests
+			if n, ok := fe.Extensions["retryAfter"].(int); ok {
+				retry = max(retry, n)
+			}
+		}
+	}
 	if len(res.errors) > 0 {
 		body["errors"] = outErrors(res.errors)
 	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		logInternal(context.Background(), h.s.cfg.Logger, fmt.Errorf("graph: encode answer: %w", err))
+		writeErrors(w, http.StatusInternalServerError, &Error{Code: CodeInternal, Message: internalMessage})
+		return
+	}
+	if limit := h.s.cfg.MaxResponseBytes; len(b) > limit {
+		msg := fmt.Sprintf("The answer is larger than %d bytes; ask for fewer objects (first) or fewer fields.", limit)
+		if res.mutation {
+			msg += " The mutations ran all the same."
+		}
+		b, _ = json.Marshal(map[string]interface{}{"errors": outErrors([]gqlerrors.FormattedError{
+			formatted(&Error{Code: CodeInvalid, Rule: "response", Message: msg})})})
+	}
 	setJSONHeaders(w)
-	w.WriteHeader(http.StatusOK)
-	json.NewEncoder(w).Encode(body)
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, retry)))
+	}
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
 }
 
 // writeErrors writes an answer that is not a GraphQL result: the HTTP status, and the error

@@ -200,8 +200,8 @@ fragment F on Hearing { case { hearings { id } } }`
 		if r := e.gql("pros", q, nil).fails("INVALID"); r.Errors[0].Extensions["rule"] != "depth" {
 			t.Fatalf("%+v", r.Errors)
 		}
-		// Twelve levels are fine.
-		e.gql("pros", `{ hearing(id: "1") { case { hearings { case { hearings { case { hearings { case { hearings { case { hearings { id } } } } } } } } } } } }`, nil).
+		// Twelve levels are fine (each list of one, for the budget of returned objects).
+		e.gql("pros", `{ hearing(id: "1") { case { hearings(first: 1) { case { hearings(first: 1) { case { hearings(first: 1) { case { hearings(first: 1) { case { hearings(first: 1) { id } } } } } } } } } } } }`, nil).
 			fails("NOT_FOUND")
 	})
 	t.Run("too many aliases", func(t *testing.T) {

@@ -107,9 +107,9 @@ func (s *server) defineHearing() {
 				"externalId": {Type: graphql.String, Resolve: func(p graphql.ResolveParams) (interface{}, error) {
 					return optString(p.Source.(*courtside.Hearing).ExternalID), nil
 				}},
-				"history":        {Type: listOf(s.hearingChangeType), Resolve: s.resolve("", s.hearingHistory)},
-				"bookings":       {Type: listOf(s.bookingType), Resolve: s.resolve("", s.hearingBookings)},
-				"accompaniments": {Type: listOf(s.accompanimentType), Resolve: s.resolve("", s.hearingAccompaniments)},
+				"history":        {Type: listOf(s.hearingChangeType), Args: firstArg("Hearing", "history"), Resolve: s.resolve("", s.hearingHistory)},
+				"bookings":       {Type: listOf(s.bookingType), Args: firstArg("Hearing", "bookings"), Resolve: s.resolve("", s.hearingBookings)},
+				"accompaniments": {Type: listOf(s.accompanimentType), Args: firstArg("Hearing", "accompaniments"), Resolve: s.resolve("", s.hearingAccompaniments)},
 			}
 		}),
 	})

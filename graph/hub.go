@@ -46,6 +46,7 @@ type Hub struct {
 	subs   map[*HubSubscription]struct{}
 	closed bool
 	conns  sync.WaitGroup // connections being served; Add only under mu while !closed
+	users  map[int64]int  // signed-in WebSocket connections per user
 }
 
 // NewHub returns a hub whose subscriptions each buffer up to buffer events; buffer <= 0 means
@@ -55,7 +56,7 @@ func NewHub(buffer int) *Hub {
 		buffer = DefaultHubBuffer
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{buffer: buffer, ctx: ctx, cancel: cancel, subs: map[*HubSubscription]struct{}{}}
+	return &Hub{buffer: buffer, ctx: ctx, cancel: cancel, subs: map[*HubSubscription]struct{}{}, users: map[int64]int{}}
 }
 
 // HubSubscription is one reader of a Hub. Its events arrive on Events, in publish order; the
@@ -148,6 +149,34 @@ func (h *Hub) enter() bool {
 
 // leave ends what enter counted.
 func (h *Hub) leave() { h.conns.Done() }
+
+// claimUser counts one more signed-in connection of the user, unless the user already has
+// limit: then it answers false and counts nothing.
+func (h *Hub) claimUser(userID int64, limit int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.users[userID] >= limit {
+		return false
+	}
+	h.users[userID]++
+	return true
+}
+
+// releaseUser ends what claimUser counted.
+func (h *Hub) releaseUser(userID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.users[userID]--; h.users[userID] <= 0 {
+		delete(h.users, userID)
+	}
+}
+
+// Connections returns how many signed-in WebSocket connections the user has.
+func (h *Hub) Connections(userID int64) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.users[userID]
+}
 
 // done is cancelled when the hub closes.
 func (h *Hub) done() context.Context { return h.ctx }

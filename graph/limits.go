@@ -1,7 +1,17 @@
 package graph
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"courtside"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
@@ -311,4 +321,451 @@ func nestingOK(doc string, limit int) bool {
 		}
 	}
 	return true
+}
+
+// Cost by what comes back. The field-selection limit above bounds what a document asks for,
+// not what the answer holds: `hearings(first: 20) { edges { case { hearings { case { hearings
+// { id } } } } } }` is five fields, and over a case of 300 hearings it answered 1.8 million
+// objects. Every list field therefore has a cap (listCaps), and before an operation runs its
+// worst case is counted, GitHub's node limit the model: each list holds its `first` argument
+// (literal or variable), or its cap when `first` is absent, and the counts multiply down the
+// nesting, fragments expanded. An operation whose worst case exceeds Config.MaxNodes is
+// refused with INVALID, rule "nodes", before anything runs. The resolvers hold to the same
+// caps (capLists), so the count is a true bound.
+
+// listCap bounds one list field.
+type listCap struct {
+	// max is the most items the field returns: the largest `first` accepted, and the size
+	// counted when `first` is absent unless def says otherwise.
+	max int
+	// def is what a paged connection returns when `first` is absent (0: max).
+	def int
+	// first says the field takes a `first` argument (1 to max).
+	first bool
+	// edges says the field returns a connection: one object whose `edges` list holds the
+	// items (Query.hearings, Query.auditLog); its resolver applies `first` itself.
+	edges bool
+}
+
+// size is what the field returns when `first` is absent.
+func (c listCap) size() int {
+	if c.def > 0 {
+		return c.def
+	}
+	return c.max
+}
+
+// listCaps are the caps of the schema's list fields, by "Type.field". A list field missing
+// here is capped at defaultListCap; TestEveryListFieldHasACap makes sure none is.
+var listCaps = map[string]listCap{
+	"Query.hearings":              {max: maxHearingsPage, def: defaultHearingsPage, first: true, edges: true},
+	"Query.auditLog":              {max: maxAuditPage, def: defaultAuditPage, first: true, edges: true},
+	"Query.courts":                {max: 500, first: true},
+	"Query.bookings":              {max: 500, first: true},
+	"Query.deliveries":            {max: 500, first: true},
+	"Query.coverage":              {max: 500, first: true},
+	"Query.conflicts":             {max: 500, first: true},
+	"Query.interpreterCandidates": {max: 100, first: true},
+	"Query.mySecrets":             {max: courtside.MaxTokensListed, first: true},
+	"Query.myCases":               {max: maxListPage, def: defaultListPage, first: true, edges: true},
+	"Query.myVictims":             {max: maxListPage, def: defaultListPage, first: true, edges: true},
+	"Query.sharedCases":           {max: 500, first: true},
+	"Query.caseAccessRequests":    {max: 500, first: true},
+	"Query.releases":              {max: 100, first: true},
+	"Case.hearings":               {max: 100, first: true},
+	"Case.victims":                {max: 50, first: true},
+	"Hearing.history":             {max: 50, first: true},
+	"Hearing.bookings":            {max: 50, first: true},
+	"Hearing.accompaniments":      {max: 50, first: true},
+	// Lists bounded by what they hold: two clashing hearings; one rule per channel; a
+	// victim's contact points and an interpreter's languages, which people enter by hand; a
+	// report's rows per court and hearing kind.
+	"Conflict.hearings":      {max: 2},
+	"ContactPolicy.channels": {max: 8},
+	"Victim.contacts":        {max: 20},
+	"Interpreter.languages":  {max: 20},
+	// The advocacy organisations a case is shared with: a handful per case.
+	"Case.shares":         {max: 100},
+	"CaseloadReport.rows": {max: 1000},
+}
+
+// defaultListCap caps a list field that listCaps does not name.
+const defaultListCap = 100
+
+// capOf returns the cap of the list field typeName.field.
+func capOf(typeName, field string) listCap {
+	if c, ok := listCaps[typeName+"."+field]; ok {
+		return c
+	}
+	return listCap{max: defaultListCap}
+}
+
+// withFirst returns args with the `first` argument of the list field typeName.field added.
+func withFirst(typeName, field string, args graphql.FieldConfigArgument) graphql.FieldConfigArgument {
+	for name, a := range firstArg(typeName, field) {
+		args[name] = a
+	}
+	return args
+}
+
+// firstArg returns the `first` argument of the list field typeName.field, described with its
+// cap.
+func firstArg(typeName, field string) graphql.FieldConfigArgument {
+	c := capOf(typeName, field)
+	return graphql.FieldConfigArgument{"first": {Type: graphql.Int,
+		Description: fmt.Sprintf("How many to return at most, 1 to %d; %d when absent.", c.max, c.size())}}
+}
+
+// unwrapList returns the named type of t and whether t is a list.
+func unwrapList(t graphql.Type) (graphql.Type, bool) {
+	if nn, ok := t.(*graphql.NonNull); ok {
+		t = nn.OfType
+	}
+	l, isList := t.(*graphql.List)
+	if isList {
+		t = l.OfType
+		if nn, ok := t.(*graphql.NonNull); ok {
+			t = nn.OfType
+		}
+	}
+	return t, isList
+}
+
+// capLists wraps the resolvers of schema's fields that return objects or lists. Each wrapped
+// resolver first checks the request (live): once the client has gone or the deadline has
+// passed, it resolves nothing more (graphql-go resolves synchronously and has no such check of
+// its own), so the work stops within one field. A capped list field refuses a `first` outside
+// 1 to its cap (INVALID, field "first") and returns at most that many items.
+func capLists(schema *graphql.Schema) {
+	connections := connectionTypes(schema)
+	for name, t := range schema.TypeMap() {
+		obj, ok := t.(*graphql.Object)
+		if !ok || strings.HasPrefix(name, "__") {
+			continue
+		}
+		for fieldName, fd := range obj.Fields() {
+			named, isList := unwrapList(fd.Type)
+			_, isObj := named.(*graphql.Object)
+			if !isList && !isObj {
+				continue
+			}
+			resolve := fd.Resolve
+			if resolve == nil {
+				resolve = graphql.DefaultResolveFn
+			}
+			c := capOf(name, fieldName)
+			if !isList || c.edges || (fieldName == "edges" && connections[name]) {
+				fd.Resolve = stopWhenGone(resolve)
+				continue
+			}
+			fd.Resolve = stopWhenGone(capList(c, resolve))
+		}
+	}
+}
+
+// connectionTypes returns the names of the types that fields with a connection cap return:
+// their edges are sized by that field's first, which its resolver applies.
+func connectionTypes(schema *graphql.Schema) map[string]bool {
+	out := map[string]bool{}
+	for key, c := range listCaps {
+		if !c.edges {
+			continue
+		}
+		typeName, field, _ := strings.Cut(key, ".")
+		if obj, ok := schema.Type(typeName).(*graphql.Object); ok {
+			if fd := obj.Fields()[field]; fd != nil {
+				named, _ := unwrapList(fd.Type)
+				out[named.Name()] = true
+			}
+		}
+	}
+	return out
+}
+
+// capList holds a list resolver to c.
+func capList(c listCap, resolve graphql.FieldResolveFn) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (interface{}, error) {
+		n := c.size()
+		if c.first {
+			if v, ok := p.Args["first"].(int); ok {
+				if v < 1 || v > c.max {
+					return nil, invalid("first", "first must be between 1 and %d.", c.max)
+				}
+				n = v
+			}
+		}
+		res, err := resolve(p)
+		if err != nil || res == nil {
+			return res, err
+		}
+		if v := reflect.ValueOf(res); v.Kind() == reflect.Slice && v.Len() > n {
+			return v.Slice(0, n).Interface(), nil
+		}
+		return res, nil
+	}
+}
+
+// stopWhenGone runs resolve with the request's own context (live), unless that context has
+// ended: then it answers stopped.
+func stopWhenGone(resolve graphql.FieldResolveFn) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (interface{}, error) {
+		ctx := live(p.Context)
+		st := statsOf(ctx)
+		if err := ctx.Err(); err != nil {
+			if st != nil {
+				st.skipped.Add(1)
+			}
+			return nil, stopped(err)
+		}
+		if st != nil {
+			st.resolved.Add(1)
+		}
+		p.Context = ctx
+		return resolve(p)
+	}
+}
+
+// liveKey carries the request's own context inside the one graphql-go runs with. graphql-go
+// v0.8.1's Execute returns as soon as its context ends but leaves its goroutine resolving the
+// rest; the handler therefore gives it a context that never ends, so that Execute returns only
+// when the work has stopped, and the resolvers look up the request's.
+type liveKey struct{}
+
+// withLive returns a context that never ends, with ctx's values, carrying ctx as the live one.
+func withLive(ctx context.Context) context.Context {
+	return context.WithValue(context.WithoutCancel(ctx), liveKey{}, ctx)
+}
+
+// live returns the request's own context carried by ctx, or ctx itself.
+func live(ctx context.Context) context.Context {
+	if l, ok := ctx.Value(liveKey{}).(context.Context); ok {
+		return l
+	}
+	return ctx
+}
+
+// requestStats counts, for the log, the resolvers of one request that ran and those that were
+// refused because the request had ended.
+type requestStats struct {
+	resolved, skipped atomic.Int64
+}
+
+// statsKey is the context key of a request's stats.
+type statsKey struct{}
+
+// statsOf returns the request's stats, or nil.
+func statsOf(ctx context.Context) *requestStats {
+	st, _ := ctx.Value(statsKey{}).(*requestStats)
+	return st
+}
+
+// stopped is the error of a field left unresolved because the request ended (err is its
+// context's error).
+func stopped(err error) *Error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: CodeTimeout, Message: "The request ran past its deadline and was stopped; ask for less at a time."}
+	}
+	return &Error{Code: CodeTimeout, Message: "The request was cancelled."}
+}
+
+// nodeCounter counts the worst-case objects of an operation: each object in the answer counts
+// once, a list counts its cap (listCaps) times.
+type nodeCounter struct {
+	schema    *graphql.Schema
+	fragments map[string]*ast.FragmentDefinition
+	vars      map[string]interface{}
+	defaults  map[string]ast.Value // the operation's variables' default values
+	memo      map[nodeKey]int64
+	visiting  map[nodeKey]bool
+}
+
+// nodeKey is a fragment counted on a type, inside a connection of edges items or not.
+type nodeKey struct {
+	fragment, on string
+	edges        int64
+}
+
+// countNodes returns the worst-case number of objects op returns with vars, saturating at
+// saturate.
+func countNodes(schema *graphql.Schema, doc *ast.Document, op *ast.OperationDefinition, vars map[string]interface{}) int64 {
+	c := &nodeCounter{schema: schema, fragments: map[string]*ast.FragmentDefinition{}, vars: vars,
+		defaults: map[string]ast.Value{}, memo: map[nodeKey]int64{}, visiting: map[nodeKey]bool{}}
+	for _, def := range doc.Definitions {
+		if f, ok := def.(*ast.FragmentDefinition); ok && f.Name != nil {
+			c.fragments[f.Name.Value] = f
+		}
+	}
+	for _, v := range op.VariableDefinitions {
+		if v != nil && v.Variable != nil && v.Variable.Name != nil && v.DefaultValue != nil {
+			c.defaults[v.Variable.Name.Value] = v.DefaultValue
+		}
+	}
+	var root *graphql.Object
+	switch op.Operation {
+	case ast.OperationTypeMutation:
+		root = schema.MutationType()
+	case ast.OperationTypeSubscription:
+		root = schema.SubscriptionType()
+	default:
+		root = schema.QueryType()
+	}
+	if root == nil {
+		return 0
+	}
+	return c.selectionSet(root, op.SelectionSet, 0)
+}
+
+// satAdd and satMul add and multiply counts, saturating at saturate.
+func satAdd(a, b int64) int64 { return min(a+b, saturate) }
+
+func satMul(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > saturate/b {
+		return saturate
+	}
+	return a * b
+}
+
+// selectionSet counts the objects under one instance of parent; edges is the size of the
+// connection parent is, if it is one.
+func (c *nodeCounter) selectionSet(parent *graphql.Object, set *ast.SelectionSet, edges int64) int64 {
+	var total int64
+	if set == nil || parent == nil {
+		return 0
+	}
+	for _, sel := range set.Selections {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if sel.Name == nil || strings.HasPrefix(sel.Name.Value, "__") {
+				continue // __typename is a string; introspection has limits of its own
+			}
+			fd, ok := parent.Fields()[sel.Name.Value]
+			if !ok {
+				continue
+			}
+			named, isList := unwrapList(fd.Type)
+			obj, isObj := named.(*graphql.Object)
+			if !isObj {
+				continue // scalars and enums are not objects
+			}
+			lc := capOf(parent.Name(), sel.Name.Value)
+			n, inner := int64(1), int64(0)
+			switch {
+			case lc.edges:
+				inner = c.size(lc, sel.Arguments)
+			case isList && edges > 0 && sel.Name.Value == "edges":
+				n = edges
+			case isList:
+				n = c.size(lc, sel.Arguments)
+			}
+			total = satAdd(total, satAdd(n, satMul(n, c.selectionSet(obj, sel.SelectionSet, inner))))
+		case *ast.InlineFragment:
+			on := parent
+			if sel.TypeCondition != nil && sel.TypeCondition.Name != nil {
+				if o, ok := c.schema.Type(sel.TypeCondition.Name.Value).(*graphql.Object); ok {
+					on = o
+				}
+			}
+			total = satAdd(total, c.selectionSet(on, sel.SelectionSet, edges))
+		case *ast.FragmentSpread:
+			if sel.Name != nil {
+				total = satAdd(total, c.fragment(parent, sel.Name.Value, edges))
+			}
+		}
+	}
+	return total
+}
+
+// fragment counts the fragment name spread on parent, once per parent type and edges.
+func (c *nodeCounter) fragment(parent *graphql.Object, name string, edges int64) int64 {
+	k := nodeKey{fragment: name, on: parent.Name(), edges: edges}
+	if n, ok := c.memo[k]; ok {
+		return n
+	}
+	f, ok := c.fragments[name]
+	if !ok || c.visiting[k] {
+		return 0 // an unknown fragment or a cycle: the validation rules refuse both
+	}
+	on := parent
+	if f.TypeCondition != nil && f.TypeCondition.Name != nil {
+		if o, ok := c.schema.Type(f.TypeCondition.Name.Value).(*graphql.Object); ok {
+			on = o
+		}
+	}
+	c.visiting[k] = true
+	n := c.selectionSet(on, f.SelectionSet, edges)
+	delete(c.visiting, k)
+	c.memo[k] = n
+	return n
+}
+
+// size is the number of items a list field with cap lc returns at most, given its arguments:
+// its `first` when that is a number from 1 to the cap, else the cap (a `first` out of range is
+// refused when the field resolves).
+func (c *nodeCounter) size(lc listCap, arguments []*ast.Argument) int64 {
+	n := int64(lc.size())
+	if !lc.first {
+		return n
+	}
+	for _, a := range arguments {
+		if a == nil || a.Name == nil || a.Name.Value != "first" {
+			continue
+		}
+		v, ok := c.intValue(a.Value)
+		if !ok {
+			return n
+		}
+		if v < 1 || v > int64(lc.max) {
+			return int64(lc.max)
+		}
+		return v
+	}
+	return n
+}
+
+// intValue resolves an Int argument's value: a literal, or a variable from the request or its
+// default.
+func (c *nodeCounter) intValue(v ast.Value) (int64, bool) {
+	switch v := v.(type) {
+	case *ast.IntValue:
+		n, err := strconv.ParseInt(v.Value, 10, 64)
+		return n, err == nil
+	case *ast.Variable:
+		if v.Name == nil {
+			return 0, false
+		}
+		if raw, ok := c.vars[v.Name.Value]; ok && raw != nil {
+			switch n := raw.(type) {
+			case float64:
+				if n != math.Trunc(n) || math.Abs(n) > 1<<53 {
+					return 0, false
+				}
+				return int64(n), true
+			case int:
+				return int64(n), true
+			case int64:
+				return n, true
+			case json.Number:
+				i, err := n.Int64()
+				return i, err == nil
+			}
+			return 0, false
+		}
+		if d, ok := c.defaults[v.Name.Value]; ok {
+			return c.intValue(d)
+		}
+	}
+	return 0, false
+}
+
+// nodesError refuses an operation whose worst case is n objects, over limit.
+func nodesError(n int64, limit int) *Error {
+	worst := fmt.Sprint(n)
+	if n >= saturate {
+		worst = "more than " + fmt.Sprint(saturate)
+	}
+	return &Error{Code: CodeInvalid, Rule: "nodes", Message: fmt.Sprintf(
+		"The operation could return %s objects; the limit is %d. Ask for fewer items with first, or nest fewer lists.", worst, limit)}
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"courtside"
 
@@ -48,19 +49,25 @@ func connectionType(name, description string, node *graphql.Object) *graphql.Obj
 	})
 }
 
+// The page sizes of myCases and myVictims: storage.MaxListPage at most.
+const (
+	maxListPage     = 500
+	defaultListPage = 50
+)
+
 // pageArgs are the arguments of a list query.
 var pageArgs = graphql.FieldConfigArgument{
-	"first": {Type: graphql.Int, Description: "Page size, 1 to 500; 50 when absent."},
+	"first": {Type: graphql.Int, Description: fmt.Sprintf("Page size, 1 to %d; %d when absent.", maxListPage, defaultListPage)},
 	"after": {Type: graphql.String, Description: "The endCursor of the previous page."},
 }
 
 // page reads first and after.
 func page(p graphql.ResolveParams) (int, int64, error) {
 	a := args{m: p.Args}
-	first := 50
+	first := defaultListPage
 	if n := a.optInt("first"); n != nil {
-		if *n < 1 || *n > 500 {
-			return 0, 0, invalid("first", "first must be between 1 and 500.")
+		if *n < 1 || *n > maxListPage {
+			return 0, 0, invalid("first", "first must be between 1 and %d.", maxListPage)
 		}
 		first = *n
 	}

@@ -194,7 +194,7 @@ func (l *loaders) reset() {
 		return byID(hs, func(h *courtside.Hearing) int64 { return h.ID }), nil
 	})
 	l.caseHearings = newBatch(func(ctx context.Context, ids []int64) (map[int64][]*courtside.Hearing, error) {
-		hs, err := cfg.Hearings.FindHearings(ctx, courtside.HearingFilter{CaseIDs: ids})
+		hs, err := cfg.Hearings.FindHearings(ctx, courtside.HearingFilter{CaseIDs: ids, PerCase: capOf("Case", "hearings").max})
 		if err != nil {
 			return nil, err
 		}

@@ -71,7 +71,7 @@ func (s *server) newSchema() (graphql.Schema, error) {
 	query := graphql.Fields{}
 	mutation := graphql.Fields{}
 	for _, f := range []graphql.Fields{s.userQueries(), s.deliveryQueries(), s.courtQueries(), s.caseQueries(), s.hearingQueries(), s.victimQueries(), s.bookingQueries(),
-		s.coordinationQueries(), s.auditQueries(), s.reportQueries(), s.listQueries()} {
+		s.coordinationQueries(), s.auditQueries(), s.reportQueries(), s.listQueries(), s.sessionQueries()} {
 		for name, field := range f {
 			query[name] = field
 		}
@@ -185,6 +185,7 @@ func listOf(t graphql.Type) *graphql.NonNull { return nonNull(graphql.NewList(no
 // INVALID field path starts with prefix.
 func (s *server) resolve(prefix string, fn graphql.FieldResolveFn) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (res interface{}, err error) {
+		p.Context = live(p.Context) // the request's own context, which ends (limits.go)
 		defer func() {
 			if r := recover(); r != nil {
 				res, err = nil, recoverError(p.Context, s.cfg.Logger, r)

@@ -50,6 +50,9 @@ func (s *server) sessionMutations() graphql.Fields {
 	issue := func(kind courtside.TokenKind) graphql.FieldResolveFn {
 		return s.mutation("", func(p graphql.ResolveParams) (interface{}, error) {
 			u := courtside.UserFromContext(p.Context)
+			if err := s.reauthenticate(p); err != nil {
+				return nil, err
+			}
 			t, secret, err := s.cfg.Tokens.CreateToken(p.Context, u.ID, kind, args{m: p.Args}.str("label"))
 			if err != nil {
 				return nil, err
@@ -98,25 +101,25 @@ func (s *server) sessionMutations() graphql.Fields {
 		},
 		"createAppPassword": {
 			Type:        nonNull(secretType),
-			Description: "Issues an app password for a calendar app (CalDAV). Shown once.",
-			Args:        graphql.FieldConfigArgument{"label": {Type: nonNull(graphql.String)}},
+			Description: "Issues an app password for a calendar app (CalDAV). Shown once." + reauthNote,
+			Args:        issueArgs(),
 			Resolve:     issue(courtside.TokenApp),
 		},
 		"createFeedToken": {
 			Type:        nonNull(secretType),
-			Description: "Issues a secret webcal feed URL. Shown once.",
-			Args:        graphql.FieldConfigArgument{"label": {Type: nonNull(graphql.String)}},
+			Description: "Issues a secret webcal feed URL. Shown once." + reauthNote,
+			Args:        issueArgs(),
 			Resolve:     issue(courtside.TokenFeed),
 		},
 		"createApiToken": {
 			Type:        nonNull(secretType),
-			Description: "Issues an API token for a system acting as the caller. Shown once.",
-			Args:        graphql.FieldConfigArgument{"label": {Type: nonNull(graphql.String)}},
+			Description: "Issues an API token for a system acting as the caller. Shown once." + reauthNote,
+			Args:        issueArgs(),
 			Resolve:     issue(courtside.TokenAPI),
 		},
 		"revokeSecret": {
 			Type:        nonNull(graphql.Boolean),
-			Description: "Revokes one of the caller's secrets (any, for an admin) with immediate effect.",
+			Description: "Revokes one of the caller's secrets (any, for an admin) with immediate effect: an id from mySecrets or from a create mutation.",
 			Args:        graphql.FieldConfigArgument{"id": {Type: nonNull(graphql.ID)}},
 			Resolve: s.mutation("", func(p graphql.ResolveParams) (interface{}, error) {
 				id, err := args{m: p.Args}.id("id")
@@ -127,6 +130,72 @@ func (s *server) sessionMutations() graphql.Fields {
 					return nil, err
 				}
 				return true, nil
+			}),
+		},
+	}
+}
+
+// reauthNote tells what the secret-issuing mutations ask of a session.
+const reauthNote = " A secret outlives the session that issues it: a request signed in with a session token " +
+	"must give the account password again (password); one with an API token need not."
+
+// issueArgs are the arguments of the secret-issuing mutations.
+func issueArgs() graphql.FieldConfigArgument {
+	return graphql.FieldConfigArgument{
+		"label": {Type: nonNull(graphql.String)},
+		"password": {Type: graphql.String, Description: "The caller's account password; required when the request is signed in " +
+			"with a session token, checked (and throttled, and counted towards the lockout) like a login."},
+	}
+}
+
+// reauthenticate asks a caller signed in with a session token for the account password again,
+// before a long-lived secret is issued: a stolen session must not turn into a credential that
+// outlives it. A caller with an API token already holds such a credential.
+func (s *server) reauthenticate(p graphql.ResolveParams) error {
+	if token, _ := p.Context.Value(sessionTokenKey{}).(string); token == "" {
+		return nil
+	}
+	password, ok := p.Args["password"].(string)
+	if !ok || password == "" {
+		return invalid("password", "Signed in with a session, give your password again to issue a secret that outlives it.")
+	}
+	return s.cfg.Sessions.VerifyPassword(p.Context, courtside.UserIDFromContext(p.Context), password)
+}
+
+// sessionQueries returns Query.mySecrets, and defines Secret and SecretKind.
+func (s *server) sessionQueries() graphql.Fields {
+	kindEnum := graphql.NewEnum(graphql.EnumConfig{Name: "SecretKind", Description: "What a secret is for.",
+		Values: graphql.EnumValueConfigMap{
+			"API":  {Value: courtside.TokenAPI, Description: "A GraphQL bearer token."},
+			"APP":  {Value: courtside.TokenApp, Description: "An app password for CalDAV."},
+			"FEED": {Value: courtside.TokenFeed, Description: "A secret webcal feed URL."},
+		}})
+	field := func(get func(t *courtside.Token) interface{}) graphql.FieldResolveFn {
+		return func(p graphql.ResolveParams) (interface{}, error) { return get(p.Source.(*courtside.Token)), nil }
+	}
+	secretType := graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Secret",
+		Description: "One of the caller's live secrets, described; the secret itself is never shown again.",
+		Fields: graphql.Fields{
+			"id":        {Type: nonNull(graphql.ID), Description: "What revokeSecret takes.", Resolve: field(func(t *courtside.Token) interface{} { return formatID(t.ID) })},
+			"kind":      {Type: nonNull(kindEnum), Resolve: field(func(t *courtside.Token) interface{} { return t.Kind })},
+			"label":     {Type: nonNull(graphql.String), Resolve: field(func(t *courtside.Token) interface{} { return t.Label })},
+			"createdAt": {Type: nonNull(s.dateTime), Resolve: field(func(t *courtside.Token) interface{} { return t.CreatedAt })},
+			"lastUsedAt": {Type: s.dateTime, Description: "When it last signed a request in, to the minute; null when never.",
+				Resolve: field(func(t *courtside.Token) interface{} { return t.LastUsedAt })},
+		},
+	})
+	return graphql.Fields{
+		"mySecrets": {
+			Type:        listOf(secretType),
+			Description: "The caller's live API tokens, app passwords and feed tokens, oldest first; never the secrets. Revoked ones are not listed.",
+			Args:        firstArg("Query", "mySecrets"),
+			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
+				n := courtside.MaxTokensListed
+				if v := (args{m: p.Args}).optInt("first"); v != nil {
+					n = *v
+				}
+				return s.cfg.Tokens.ListTokens(p.Context, courtside.UserIDFromContext(p.Context), n)
 			}),
 		},
 	}

@@ -74,6 +74,10 @@ const (
 	MaxSubscriptionMessageBytes = 64 << 10
 	// ConnectionInitTimeout is how long a client has to send connection_init; then 4408.
 	ConnectionInitTimeout = 10 * time.Second
+	// MaxConnectionsPerUser caps the signed-in WebSocket connections of one user, across the
+	// hub; connection_init on one more closes it with 1008 (policy violation), which the npm
+	// client does not retry.
+	MaxConnectionsPerUser = 8
 )
 
 // wsLimits are the limits and timers of WebSocket connections; zero fields take the defaults.
@@ -83,6 +87,7 @@ type wsLimits struct {
 	maxMessageBytes  int64
 	writeTimeout     time.Duration // a write that takes longer drops the connection
 	pingInterval     time.Duration // how often an idle peer is pinged, and how long it has to answer
+	maxPerUser       int           // signed-in connections per user
 }
 
 // withDefaults fills in the zero fields.
@@ -101,6 +106,9 @@ func (l wsLimits) withDefaults() wsLimits {
 	}
 	if l.pingInterval <= 0 {
 		l.pingInterval = 30 * time.Second
+	}
+	if l.maxPerUser <= 0 {
+		l.maxPerUser = MaxConnectionsPerUser
 	}
 	return l
 }
@@ -228,9 +236,10 @@ type wsConn struct {
 
 	initReceived atomic.Bool
 	// Set by the reading goroutine at connection_init, before any subscription starts.
-	acked  bool
-	user   *courtside.User
-	secret string
+	acked   bool
+	claimed bool // the connection counts towards its user's MaxConnectionsPerUser
+	user    *courtside.User
+	secret  string
 
 	mu  sync.Mutex
 	ops map[string]*operation
@@ -264,6 +273,9 @@ func (conn *wsConn) end() {
 	conn.closeNow()
 	<-conn.closed
 	conn.wg.Wait()
+	if conn.claimed {
+		conn.h.s.cfg.Hub.releaseUser(conn.user.ID)
+	}
 }
 
 // send writes one message, within the write timeout.
@@ -405,7 +417,11 @@ func (conn *wsConn) connectionInit(payload json.RawMessage) bool {
 		conn.close(closeForbidden, "Forbidden")
 		return false
 	}
-	conn.user, conn.secret, conn.acked = user, secret, true
+	if !conn.h.s.cfg.Hub.claimUser(user.ID, conn.lim.maxPerUser) {
+		conn.close(websocket.StatusPolicyViolation, "Too many connections for this user")
+		return false
+	}
+	conn.user, conn.secret, conn.acked, conn.claimed = user, secret, true, true
 	return conn.send(outMessage{Type: msgConnectionAck}) == nil
 }
 
@@ -497,7 +513,13 @@ func (h *handler) validateSubscription(req request) []gqlerrors.FormattedError {
 	} else if f, ok := sel.Selections[0].(*ast.Field); !ok || len(f.Directives) > 0 || f.Name == nil || strings.HasPrefix(f.Name.Value, "__") {
 		return one(invalid("", "A subscription selects exactly one root field, without directives or fragments."))
 	}
-	return h.validate(doc)
+	if errs := h.validate(doc); errs != nil {
+		return errs
+	}
+	if e := h.checkNodes(doc, req); e != nil {
+		return one(e)
+	}
+	return nil
 }
 
 // operationKey is the context key of a subscription's operation.

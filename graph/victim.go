@@ -191,7 +191,7 @@ func (s *server) victimQueries() graphql.Fields {
 		"releases": {
 			Type:        listOf(s.sharing.release),
 			Description: "A victim's releases of information, newest first (coordinators of the victim's organisation); audited.",
-			Args:        graphql.FieldConfigArgument{"victimId": {Type: nonNull(graphql.ID)}},
+			Args:        withFirst("Query", "releases", graphql.FieldConfigArgument{"victimId": {Type: nonNull(graphql.ID)}}),
 			Resolve: s.root("", func(p graphql.ResolveParams) (interface{}, error) {
 				id, err := args{m: p.Args}.id("victimId")
 				if err != nil {

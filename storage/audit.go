@@ -10,19 +10,23 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"courtside"
 )
 
-// auditRow is an audit entry waiting to be written with its transaction.
+// auditRow is an audit entry waiting to be written with its transaction; actor is the acting
+// user (0 for the system or an unknown caller).
 type auditRow struct {
 	action, object, outcome string
+	actor                   int64
 }
 
 // appendAudit writes the rows, hash-chained after the last row of the log. It reads the chain's
 // end once, however many rows one transaction writes.
-func appendAudit(ctx context.Context, tx *sql.Tx, at time.Time, actor int64, rows []auditRow) error {
+func appendAudit(ctx context.Context, tx *sql.Tx, at time.Time, rows []auditRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -32,10 +36,6 @@ func appendAudit(ctx context.Context, tx *sql.Tx, at time.Time, actor int64, row
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("storage: audit chain: %w", err)
 	}
-	var actorArg any
-	if actor != 0 {
-		actorArg = actor
-	}
 	// The rows go in chunks of auditChunk per INSERT: a bulk import writes one per hearing, and
 	// one statement per row was a large part of its time. The time is formatted once.
 	atText := FormatTime(at)
@@ -44,8 +44,12 @@ func appendAudit(ctx context.Context, tx *sql.Tx, at time.Time, actor int64, row
 		chunk := rows[start:min(start+auditChunk, len(rows))]
 		args = args[:0]
 		for i, a := range chunk {
-			e := courtside.AuditEntry{ID: last + 1 + int64(start+i), At: at, ActorID: actor, Action: a.action, Object: a.object, Outcome: a.outcome, PrevHash: prev}
+			e := courtside.AuditEntry{ID: last + 1 + int64(start+i), At: at, ActorID: a.actor, Action: a.action, Object: a.object, Outcome: a.outcome, PrevHash: prev}
 			e.Hash = auditHashAt(&e, atText)
+			var actorArg any
+			if a.actor != 0 {
+				actorArg = a.actor
+			}
 			args = append(args, e.ID, atText, actorArg, e.Action, e.Object, e.Outcome, e.PrevHash, e.Hash)
 			prev = e.Hash
 		}
@@ -188,4 +192,165 @@ func (db *DB) ListAuditEntries(ctx context.Context, first int, before int64) (en
 		return nil, false, err
 	}
 	return entries, hasMore, nil
+}
+
+// Group commit. Sign-in attempts and the last use of secrets each write a little (an audit
+// row, a failure, a time) and come in bursts; one immediate transaction apiece would queue them
+// all behind the single writer. They go to the batcher instead, which runs every job that
+// arrived within batchDelay of the first in one transaction. A caller that must know its write
+// is durable (every sign-in attempt, so that it stays audited) waits for that commit: a few
+// milliseconds, shared by the whole burst.
+
+// batchDelay is how long the batcher gathers jobs after the first of a batch arrives.
+const batchDelay = 5 * time.Millisecond
+
+// maxBatchJobs caps the jobs of one transaction.
+const maxBatchJobs = 500
+
+// batchJob is one small write: fn runs in the batch's transaction as actor. done, when not
+// nil, receives the outcome of the commit.
+type batchJob struct {
+	actor int64
+	fn    func(ctx context.Context, tx *Tx) error
+	done  chan error
+}
+
+// batcher runs batchJobs in shared transactions, in the order they were submitted.
+type batcher struct {
+	db *DB
+
+	mu      sync.Mutex
+	pending []batchJob
+	taken   int           // jobs of the batch being run
+	running bool          // the loop goroutine runs
+	closed  bool          // close was called: submit refuses
+	wake    chan struct{} // signalled when pending goes from empty to not
+	idle    chan struct{} // closed when the loop exits
+
+	transactions atomic.Int64 // batch transactions run, for tests
+}
+
+// errBatcherClosed refuses jobs after Close.
+var errBatcherClosed = errors.New("storage: closed")
+
+// submit queues job; it starts the loop on first use.
+func (b *batcher) submit(job batchJob) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errBatcherClosed
+	}
+	if !b.running {
+		b.running = true
+		b.wake = make(chan struct{}, 1)
+		b.idle = make(chan struct{})
+		go b.loop(b.wake, b.idle)
+	}
+	b.pending = append(b.pending, job)
+	if len(b.pending) == 1 {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// do runs fn as actor in the next batch and waits for its commit, or for ctx to end (the job
+// still runs then).
+func (b *batcher) do(ctx context.Context, actor int64, fn func(ctx context.Context, tx *Tx) error) error {
+	done := make(chan error, 1)
+	if err := b.submit(batchJob{actor: actor, fn: fn, done: done}); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loop runs batches until close has been called and nothing is pending.
+func (b *batcher) loop(wake <-chan struct{}, idle chan<- struct{}) {
+	defer close(idle)
+	timer := time.NewTimer(batchDelay)
+	timer.Stop()
+	for {
+		b.mu.Lock()
+		empty, closed := len(b.pending) == 0, b.closed
+		b.mu.Unlock()
+		if empty {
+			if closed {
+				return
+			}
+			<-wake
+			// Gather what else arrives within batchDelay, unless closing.
+			b.mu.Lock()
+			closed = b.closed
+			b.mu.Unlock()
+			if !closed {
+				timer.Reset(batchDelay)
+				<-timer.C
+			}
+		}
+		b.mu.Lock()
+		n := min(len(b.pending), maxBatchJobs)
+		jobs := b.pending[:n:n]
+		b.pending = append([]batchJob(nil), b.pending[n:]...)
+		b.taken = n
+		b.mu.Unlock()
+		if len(jobs) > 0 {
+			b.run(jobs)
+		}
+		b.mu.Lock()
+		b.taken = 0
+		b.mu.Unlock()
+	}
+}
+
+// run commits jobs in one transaction. When that fails, each job runs again in a transaction
+// of its own, so that one bad job does not sink the others.
+func (b *batcher) run(jobs []batchJob) {
+	ctx := context.Background()
+	b.transactions.Add(1)
+	err := b.db.update(ctx, func(tx *Tx) error {
+		for _, j := range jobs {
+			tx.actor = j.actor
+			if err := j.fn(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(jobs) == 1 {
+		if err != nil {
+			b.db.Logger.Error("storage: batched write", "err", err)
+		}
+		for _, j := range jobs {
+			if j.done != nil {
+				j.done <- err
+			}
+		}
+		return
+	}
+	for _, j := range jobs {
+		b.run([]batchJob{j})
+	}
+}
+
+// close runs what is pending and stops the loop; later submits fail.
+func (b *batcher) close() {
+	b.mu.Lock()
+	b.closed = true
+	running, wake, idle := b.running, b.wake, b.idle
+	b.mu.Unlock()
+	if !running {
+		return
+	}
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+	<-idle
 }

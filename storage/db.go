@@ -59,7 +59,13 @@ type DB struct {
 	// Logger receives internal errors; never PII.
 	Logger *slog.Logger
 
+	// LoginLimits throttles sign-in attempts per client address and per username; zero fields
+	// take DefaultLoginLimits'. Set it before the first sign-in.
+	LoginLimits LoginLimits
+
 	statements atomic.Int64
+	logins     loginGuard // sign-in throttles and per-account turns (session.go)
+	batch      batcher    // group commit of small writes (audit.go)
 }
 
 // Statements returns how many SQL statements both pools have run since Open. Tests use it to
@@ -73,7 +79,9 @@ func (db *DB) openPool(dsn string) *sql.DB {
 
 // NewDB returns a DB for the file at path. Call Open before use.
 func NewDB(path string) *DB {
-	return &DB{Path: path, Now: courtside.SystemClock, Logger: slog.New(slog.DiscardHandler)}
+	db := &DB{Path: path, Now: courtside.SystemClock, Logger: slog.New(slog.DiscardHandler)}
+	db.batch.db = db
+	return db
 }
 
 // Open opens both pools and runs the migrations.
@@ -175,8 +183,9 @@ func (db *DB) migrate() error {
 	return nil
 }
 
-// Close closes both pools.
+// Close commits the batched writes still pending, then closes both pools.
 func (db *DB) Close() error {
+	db.batch.close()
 	var errs []error
 	if db.Reader != nil {
 		errs = append(errs, db.Reader.Close())
@@ -231,12 +240,12 @@ func (tx *Tx) Event(ev courtside.Event) {
 // Audit queues an audit row to be written with the transaction. object names a type and ID
 // ("hearing:12"), never a value.
 func (tx *Tx) Audit(action, object, outcome string) {
-	tx.audits = append(tx.audits, auditRow{action: action, object: object, outcome: outcome})
+	tx.audits = append(tx.audits, auditRow{action: action, object: object, outcome: outcome, actor: tx.actor})
 }
 
 // Commit writes the queued audit rows and events, then commits.
 func (tx *Tx) Commit(ctx context.Context) error {
-	if err := appendAudit(ctx, tx.Tx, tx.now, tx.actor, tx.audits); err != nil {
+	if err := appendAudit(ctx, tx.Tx, tx.now, tx.audits); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -307,6 +307,12 @@ func (db *DB) FindHearings(ctx context.Context, f courtside.HearingFilter) ([]*c
 		w.add("(h.starts_at > ? OR (h.starts_at = ? AND h.id > ?))", FormatTime(f.After.StartsAt), FormatTime(f.After.StartsAt), f.After.ID)
 	}
 	query := `SELECT ` + hearingColumns + ` FROM hearings h WHERE ` + w.sql() + ` ORDER BY h.starts_at, h.id`
+	if f.PerCase > 0 {
+		// Numbered within each case in SQL, so that a case of thousands of hearings is not
+		// read whole for the first few of it.
+		query = `SELECT ` + hearingColumns + ` FROM (SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.case_id ORDER BY h.starts_at, h.id) AS case_rank
+			FROM hearings h WHERE ` + w.sql() + `) h WHERE h.case_rank <= ` + strconv.Itoa(f.PerCase) + ` ORDER BY h.starts_at, h.id`
+	}
 	if f.Limit > 0 {
 		query += " LIMIT " + strconv.Itoa(f.Limit)
 	}

@@ -1,10 +1,15 @@
 package storage
 
 import (
+	"context"
+	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"courtside"
 )
 
 // TestPassword_Argon2idUntruncatedAndBounded shows the password hash is argon2id with m = 19 MiB,
@@ -33,12 +38,13 @@ func TestPassword_Argon2idUntruncatedAndBounded(t *testing.T) {
 	if h2 == h {
 		t.Fatal("two hashes of one password are equal: no salt")
 	}
-	if !checkPassword(h, pw) {
-		t.Fatal("the password does not match its hash")
+	ctx := context.Background()
+	if ok, err := checkPassword(ctx, h, pw); !ok || err != nil {
+		t.Fatalf("the password does not match its hash: %v", err)
 	}
 	changed := pw[:len(pw)-1] + "X"
 	for _, wrong := range []string{changed, pw[:64], pw[:len(pw)-1], ""} {
-		if checkPassword(h, wrong) {
+		if ok, _ := checkPassword(ctx, h, wrong); ok {
 			t.Errorf("%q (%d bytes) matches the hash of a %d-byte password", wrong, len(wrong), len(pw))
 		}
 	}
@@ -53,7 +59,7 @@ func TestPassword_Argon2idUntruncatedAndBounded(t *testing.T) {
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	wg.Go(func() {
-		checkPassword(h, pw)
+		checkPassword(ctx, h, pw)
 		close(done)
 	})
 	select {
@@ -65,4 +71,57 @@ func TestPassword_Argon2idUntruncatedAndBounded(t *testing.T) {
 		<-hashSlots
 	}
 	wg.Wait()
+}
+
+// TestPassword_WaitHonoursContextAndQueueIsBounded shows that a password check waiting for a
+// hash slot gives up when its request's context ends, that no more than MaxHashWaiting checks
+// wait at once (one more is refused at once with ERATELIMITED), and that nothing is hashed for
+// either.
+func TestPassword_WaitHonoursContextAndQueueIsBounded(t *testing.T) {
+	h := encodeHash(make([]byte, 16), make([]byte, argonKeyLen))
+	for range cap(hashSlots) {
+		hashSlots <- struct{}{}
+	}
+	defer func() {
+		for range cap(hashSlots) {
+			<-hashSlots
+		}
+	}()
+	before := Argon2Evaluations()
+
+	// A request that is gone stops waiting.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := checkPassword(ctx, h, "anything at all here"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled request's check: %v, want context.Canceled", err)
+	}
+
+	// MaxHashWaiting waiters fill the queue; the next is refused without waiting.
+	wait, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	errs := make(chan error, MaxHashWaiting)
+	for range MaxHashWaiting {
+		wg.Go(func() {
+			_, err := checkPassword(wait, h, "anything at all here")
+			errs <- err
+		})
+	}
+	for hashWaiting.Load() < MaxHashWaiting {
+		runtime.Gosched()
+	}
+	_, err := checkPassword(context.Background(), h, "anything at all here")
+	if courtside.ErrorCode(err) != courtside.ERATELIMITED || courtside.ErrorRetryAfter(err) <= 0 {
+		t.Fatalf("a check beyond the queue: %v, want ERATELIMITED with a retry time", err)
+	}
+	stop()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("a waiter whose request ended: %v", err)
+		}
+	}
+	if n := Argon2Evaluations() - before; n != 0 {
+		t.Fatalf("%d argon2 evaluations while no slot was free", n)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"database/sql"
 
@@ -68,20 +69,71 @@ func hashSecret(secret string) []byte {
 	return sum[:]
 }
 
-// Authenticate returns the owner of a live secret of the given kind.
+// Authenticate returns the owner of a live secret of the given kind, and notes when the secret
+// was used (touchToken).
 func (db *DB) Authenticate(ctx context.Context, kind courtside.TokenKind, secret string) (*courtside.User, error) {
 	if !strings.HasPrefix(secret, secretPrefix[kind]) {
 		return nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Invalid credentials.")
 	}
-	var userID int64
-	err := db.Reader.QueryRowContext(ctx, `SELECT user_id FROM tokens WHERE secret_hash = ? AND kind = ? AND revoked_at IS NULL`,
-		hashSecret(secret), kind).Scan(&userID)
+	var id, userID int64
+	var lastUsed sql.NullString
+	err := db.Reader.QueryRowContext(ctx, `SELECT id, user_id, last_used_at FROM tokens WHERE secret_hash = ? AND kind = ? AND revoked_at IS NULL`,
+		hashSecret(secret), kind).Scan(&id, &userID, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Invalid credentials.")
 	} else if err != nil {
 		return nil, fmt.Errorf("storage: authenticate: %w", err)
 	}
-	return db.FindUserByID(ctx, userID)
+	u, err := db.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if now := db.Now().UTC(); !lastUsed.Valid || lastUsed.String <= FormatTime(now.Add(-courtside.TokenUseResolution)) {
+		db.touchToken(ctx, id, now)
+	}
+	return u, nil
+}
+
+// touchToken records that the secret id was used at now, at most once per TokenUseResolution:
+// a write with the other small writes of the moment (group commit), waited for so that a
+// listing right after shows it. A failure is logged, never the request's.
+func (db *DB) touchToken(ctx context.Context, id int64, now time.Time) {
+	at, before := FormatTime(now), FormatTime(now.Add(-courtside.TokenUseResolution))
+	err := db.batch.do(ctx, 0, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`, at, id, before)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		db.Logger.Error("storage: note secret use", "token", id, "err", err)
+	}
+}
+
+// ListTokens returns the user's live secrets, oldest first, without the secrets.
+func (db *DB) ListTokens(ctx context.Context, userID int64, limit int) ([]*courtside.Token, error) {
+	if caller := courtside.UserFromContext(ctx); caller != nil && caller.ID != userID && caller.Role != courtside.RoleAdmin {
+		return nil, courtside.Errorf(courtside.EFORBIDDEN, "You may list only your own secrets.")
+	}
+	if limit <= 0 || limit > courtside.MaxTokensListed {
+		limit = courtside.MaxTokensListed
+	}
+	rows, err := db.Reader.QueryContext(ctx, `SELECT id, user_id, kind, label, created_at, last_used_at FROM tokens
+		WHERE user_id = ? AND revoked_at IS NULL ORDER BY id LIMIT ?`, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: list tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []*courtside.Token{}
+	for rows.Next() {
+		t := &courtside.Token{}
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Kind, &t.Label, scanTime{&t.CreatedAt}, scanOptTime{&t.LastUsedAt}); err != nil {
+			return nil, fmt.Errorf("storage: list tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: list tokens: %w", err)
+	}
+	return out, nil
 }
 
 // AuthenticateAppPassword checks an app password for the named user.

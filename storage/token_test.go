@@ -2,10 +2,12 @@ package storage_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"courtside"
 )
@@ -77,6 +79,99 @@ func TestToken_HashedShownOnceRevokedAudited(t *testing.T) {
 	for _, s := range secrets {
 		if bytes.Contains(raw, []byte(s[len(s)-20:])) {
 			t.Errorf("the database file holds a secret")
+		}
+	}
+}
+
+// TestToken_ListedWithLastUse shows ListTokens: the user's live secrets of every kind, oldest
+// first, never the secret; the time each last authenticated a request, written at most once a
+// minute (uses within the minute write nothing); a revoked secret no longer listed; another
+// user's secrets FORBIDDEN; an admin and the command line (no caller) may list anyone's.
+func TestToken_ListedWithLastUse(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	f.db.Now = func() time.Time { return now }
+	ctx := f.as(f.advocate)
+	var ids []int64
+	secrets := map[int64]string{}
+	for _, kind := range []courtside.TokenKind{courtside.TokenAPI, courtside.TokenApp, courtside.TokenFeed} {
+		tok, secret, err := f.db.CreateToken(ctx, f.advocate.ID, kind, "phone "+string(kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, secrets[tok.ID] = append(ids, tok.ID), secret
+	}
+	list, err := f.db.ListTokens(ctx, f.advocate.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 3 || list[0].ID != ids[0] || list[2].Kind != courtside.TokenFeed || list[1].Label != "phone app" ||
+		!list[0].CreatedAt.Equal(now) || list[0].LastUsedAt != nil {
+		t.Fatalf("listed %+v", list)
+	}
+	lastUsed := func(id int64) *time.Time {
+		t.Helper()
+		list, err := f.db.ListTokens(ctx, f.advocate.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range list {
+			if tok.ID == id {
+				return tok.LastUsedAt
+			}
+		}
+		t.Fatalf("token %d not listed", id)
+		return nil
+	}
+	api := ids[0]
+	if _, err := f.db.Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
+		t.Fatal(err)
+	}
+	if at := lastUsed(api); at == nil || !at.Equal(now) {
+		t.Fatalf("after a use: last used %v, want %v", at, now)
+	}
+	// Uses within the minute write nothing.
+	first := now
+	now = now.Add(40 * time.Second)
+	statements := f.db.Statements()
+	if _, err := f.db.Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
+		t.Fatal(err)
+	}
+	if at := lastUsed(api); !at.Equal(first) {
+		t.Fatalf("a use 40 s later moved last used to %v", at)
+	}
+	reads := f.db.Statements() - statements
+	now = now.Add(30 * time.Second)
+	statements = f.db.Statements()
+	if _, err := f.db.Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
+		t.Fatal(err)
+	}
+	if at := lastUsed(api); at == nil || !at.Equal(now) {
+		t.Fatalf("a use 70 s after the first: last used %v, want %v", at, now)
+	}
+	if writes := f.db.Statements() - statements; writes <= reads {
+		t.Fatalf("the use after a minute ran %d statements, the one within it %d: no write counted", writes, reads)
+	}
+	// App passwords are noted through CalDAV's check too.
+	if _, err := f.db.AuthenticateAppPassword(ctx, "adv", secrets[ids[1]]); err != nil || lastUsed(ids[1]) == nil {
+		t.Fatalf("app password use not noted: %v", err)
+	}
+	// Revoked: gone from the list.
+	if err := f.db.RevokeToken(ctx, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := f.db.ListTokens(ctx, f.advocate.ID, 0); len(list) != 2 {
+		t.Fatalf("after revoking one: %d listed", len(list))
+	}
+	if list, _ := f.db.ListTokens(ctx, f.advocate.ID, 1); len(list) != 1 || list[0].ID != api {
+		t.Fatalf("limit 1: %+v", list)
+	}
+	if _, err := f.db.ListTokens(f.as(f.otherAdvocate), f.advocate.ID, 0); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+		t.Fatalf("another user's secrets: %v", err)
+	}
+	for _, c := range []context.Context{f.as(f.admin), context.Background()} {
+		if list, err := f.db.ListTokens(c, f.advocate.ID, 0); err != nil || len(list) != 2 {
+			t.Fatalf("admin or command line: %d, %v", len(list), err)
 		}
 	}
 }

@@ -23,6 +23,7 @@ const usage = `Usage:
   courtside user list --db FILE
   courtside court add --db FILE --name NAME --time-zone ZONE [--opens-at HH:MM --closes-at HH:MM] [--address TEXT]
   courtside token create --db FILE --username NAME [--kind api|app|feed] [--label TEXT]
+  courtside token list --db FILE --username NAME
   courtside import hearings --db FILE --org NAME --file hearings.csv [--as USERNAME]
   courtside backup --db FILE --out FILE
   courtside webhook set --db FILE --org NAME --url URL [--secret-stdin]
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCourtAdd(ctx, args[2:], stdout, stderr)
 	case "token create":
 		return runTokenCreate(ctx, args[2:], stdout, stderr)
+	case "token list":
+		return runTokenList(ctx, args[2:], stdout, stderr)
 	case "import hearings":
 		return runImport(ctx, args[2:], stdout, stderr)
 	case "audit verify":

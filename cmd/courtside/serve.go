@@ -32,6 +32,7 @@ const offerSweepInterval = 30 * time.Second
 // order of opening.
 type Main struct {
 	Config Config
+	Guard  guardConfig // request deadline, trusted proxies (guard.go)
 	Logger *slog.Logger
 
 	DB       *storage.DB
@@ -58,6 +59,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.BaseURL, "base-url", env("COURTSIDE_BASE_URL", ""), "public URL of the service, for links and feed URLs (COURTSIDE_BASE_URL)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("COURTSIDE_INTROSPECTION", "") == "1", "allow GraphQL introspection (__schema, __type) for schema tools; off unless --demo (COURTSIDE_INTROSPECTION=1)")
 	fs.BoolVar(&cfg.LogJSON, "log-json", env("COURTSIDE_LOG_JSON", "") == "1", "log JSON lines instead of text (COURTSIDE_LOG_JSON=1)")
+	var guard guardConfig
+	guard.flags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -69,11 +72,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	if err := guard.parse(); err != nil {
+		return err
+	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogJSON {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
-	m := &Main{Config: cfg, Logger: slog.New(handler)}
+	m := &Main{Config: cfg, Guard: guard, Logger: slog.New(handler)}
 	if err := m.Open(ctx, stdout); err != nil {
 		m.Close()
 		return err
@@ -94,6 +100,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	}
 	m.DB.Logger = m.Logger
 	m.metrics = newMetrics(m.DB, serviceGroups)
+	m.DB.LoginLimits = m.Guard.LoginLimits
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
@@ -191,7 +198,7 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
 		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, BaseURL: m.Config.BaseURL,
-		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub})
+		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub, RequestTimeout: m.Guard.RequestTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +229,7 @@ func (m *Main) routes() (http.Handler, error) {
 		}
 		http.Redirect(w, r, "/graphql", http.StatusFound)
 	})
-	return m.metrics.count(mux), nil
+	return m.metrics.count(m.Guard.withClientAddr(mux)), nil
 }
 
 // ready answers /readyz: the database is writable and the event router is running.

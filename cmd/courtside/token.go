@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
 
 	"courtside"
 )
@@ -49,5 +52,52 @@ func runTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stdout, secret)
 	}
 	fmt.Fprintf(stderr, "issued %s secret %d for %s; it is shown only this once\n", k, t.ID, u.Username)
+	return nil
+}
+
+// runTokenList lists a user's live secrets: `courtside token list`. Never the secrets
+// themselves, which are not stored: one line per secret with the ID that `revokeSecret` takes,
+// its kind, label, when it was issued and when it last signed a request in.
+func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := DefaultConfig()
+	fs := newFlagSet("token list", &cfg, stderr)
+	username := fs.String("username", "", "the user whose secrets to list (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usagef("--username is required")
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByUsername(ctx, *username)
+	if err != nil {
+		return usagef("--username: no user %q", *username)
+	}
+	tokens, err := db.ListTokens(ctx, u.ID, 0)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tLABEL\tCREATED\tLAST USED")
+	for _, t := range tokens {
+		last := "never"
+		if t.LastUsedAt != nil {
+			last = t.LastUsedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.Kind, strconv.Quote(t.Label), t.CreatedAt.UTC().Format(time.RFC3339), last)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(tokens) == 0 {
+		fmt.Fprintf(stderr, "%s has no live secrets\n", u.Username)
+	}
 	return nil
 }
