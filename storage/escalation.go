@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,6 +24,17 @@ func escalationSource(deliveryID int64) string { return fmt.Sprintf("esc-d%d", d
 // does not escalate: its escalation time is cleared, and the later one's counts. Nor does one
 // whose hearing has begun. It needs no user in ctx and returns how many escalated.
 func (db *DB) EscalateUnacknowledged(ctx context.Context, limit int) (int, error) {
+	// Most sweeps find nothing: look first on the read pool, so that they never take the
+	// write lock for nothing.
+	var one int
+	err := db.Reader.QueryRowContext(ctx, `SELECT 1 FROM deliveries
+		WHERE escalate_at IS NOT NULL AND acknowledged_at IS NULL AND escalated_at IS NULL AND escalate_at <= ? LIMIT 1`,
+		FormatTime(db.Now())).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, wrapErr("due escalations", err)
+	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return 0, err
