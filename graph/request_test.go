@@ -79,7 +79,9 @@ func TestRequests_SeenAndClosedByTheVictimsSupporters(t *testing.T) {
 	e.gql("adv2", closeQ, map[string]any{"id": r.ID}).fails("NOT_FOUND")
 	e.gql("coord", `mutation($id: ID!) { confirmSMSRestart(id: $id) { id } }`, map[string]any{"id": r.ID}).fails("INVALID")
 	e.gql("coord", closeQ, map[string]any{"id": "x"}).fails("INVALID", "id")
-	var closed struct{ CloseRequest struct{ Status, ClosedAt string } }
+	var closed struct {
+		CloseRequest struct{ Status, ClosedAt string }
+	}
 	e.gql("adv", closeQ, map[string]any{"id": r.ID}).ok(&closed)
 	if closed.CloseRequest.Status != "CLOSED" || closed.CloseRequest.ClosedAt == "" {
 		t.Errorf("closed: %+v", closed)
@@ -102,7 +104,9 @@ func TestSMSHelp_CoordinatorsSetWhatHELPTells(t *testing.T) {
 	e.gql("coord", set, map[string]any{"n": "", "r": "+1 555 0100"}).fails("INVALID", "neutralName")
 	e.gql("adv", set, map[string]any{"n": "Harbor Office", "r": "+1 555 0100"}).fails("FORBIDDEN")
 	e.gql("coord", set, map[string]any{"n": " Harbor Office ", "r": "+1 555 0100"}).ok(nil)
-	var got struct{ SMSHelp struct{ NeutralName, Reach string } }
+	var got struct {
+		SMSHelp struct{ NeutralName, Reach string }
+	}
 	e.gql("coord", `{ smsHelp { neutralName reach } }`, nil).ok(&got)
 	if got.SMSHelp.NeutralName != "Harbor Office" || got.SMSHelp.Reach != "+1 555 0100" {
 		t.Errorf("smsHelp = %+v", got)

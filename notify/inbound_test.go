@@ -25,11 +25,25 @@ func TestSMSSignature_KnownVector(t *testing.T) {
 		t.Error("the documented signature does not verify")
 	}
 	for name, bad := range map[string]func() bool{
-		"another secret":  func() bool { return notify.VerifySMSSignature("12346", u, form, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=") },
-		"another URL":     func() bool { return notify.VerifySMSSignature("12345", u+"&x=1", form, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=") },
-		"no secret":       func() bool { return notify.VerifySMSSignature("", u, form, notify.SMSSignature("", u, form)) },
-		"no signature":    func() bool { return notify.VerifySMSSignature("12345", u, form, "") },
-		"a changed field": func() bool { f := url.Values{}; f.Set("Digits", "1235"); return notify.VerifySMSSignature("12345", u, f, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=") },
+		"another secret": func() bool { return notify.VerifySMSSignature("12346", u, form, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=") },
+		"another URL":    func() bool { return notify.VerifySMSSignature("12345", u+"&x=1", form, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=") },
+		"no secret":      func() bool { return notify.VerifySMSSignature("", u, form, notify.SMSSignature("", u, form)) },
+		"no signature":   func() bool { return notify.VerifySMSSignature("12345", u, form, "") },
+		"a changed field": func() bool {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			f.Set("Digits", "1235")
+			return notify.VerifySMSSignature("12345", u, f, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
+		},
+		"an added field": func() bool {
+			f := url.Values{"Extra": {""}}
+			for k, v := range form {
+				f[k] = v
+			}
+			return notify.VerifySMSSignature("12345", u, f, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
+		},
 	} {
 		if bad() {
 			t.Errorf("%s verifies", name)

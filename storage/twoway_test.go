@@ -67,7 +67,6 @@ func (w *noticeWorld) twoWayCounts(t *testing.T) map[string]int {
 	return out
 }
 
-
 func TestNoticeLink_SignedSingleUseAndExpiring(t *testing.T) {
 	w := newNoticeWorld(t)
 	w.drain(t)
