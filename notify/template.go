@@ -409,6 +409,12 @@ func clean(s string, max int) string {
 }
 
 func (l *lang) render(n Notice, detail courtside.DetailLevel) (Rendered, error) {
+	return l.renderMessage(n, detail, true)
+}
+
+// renderMessage renders n; withAck adds a victim's acknowledgement line (the acknowledgement
+// page shows the message without it).
+func (l *lang) renderMessage(n Notice, detail courtside.DetailLevel, withAck bool) (Rendered, error) {
 	name := key(n.Audience, n.Kind, detail)
 	v := l.view(n, detail)
 	var subj, body bytes.Buffer
@@ -425,7 +431,7 @@ func (l *lang) render(n Notice, detail courtside.DetailLevel) (Rendered, error) 
 			return Rendered{}, courtside.Errorf(courtside.EINVALID, "The %s text message is %d characters, over the limit of %d.", n.Kind, c, MaxSMSLength)
 		}
 	}
-	if n.Audience == AudienceVictim {
+	if n.Audience == AudienceVictim && withAck {
 		// Every message to a victim ends with how to acknowledge it: a line of its own, with
 		// a budget of its own on SMS.
 		var ack bytes.Buffer

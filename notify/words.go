@@ -265,7 +265,7 @@ func (t *Templates) NoticePage(n *courtside.LinkedNotice) (*courtside.NoticePage
 		}
 	}
 	notice := NoticeOf(n.Delivery, l.name, zone, n.Detail, n.SenderName)
-	r, err := l.render(notice, notice.Detail)
+	r, err := l.renderMessage(notice, notice.Detail, false)
 	if err != nil {
 		return nil, err
 	}

@@ -148,7 +148,7 @@ func TestNoticePage_SaysNoMoreThanTheMessage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(message.Body, p.Message) || strings.Contains(p.Message, "http") {
+		if !strings.HasPrefix(message.Body, p.Message+"\n\n") || strings.Contains(p.Message, "http") || strings.Count(message.Body, "\n\n") != strings.Count(p.Message, "\n\n")+1 {
 			t.Errorf("%s: the page shows %q, the message was %q", lang, p.Message, message.Body)
 		}
 		full, err := tmpl.NoticePage(linkedNotice(courtside.NotifyHearingChanged, courtside.DetailFull, lang))
