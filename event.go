@@ -41,6 +41,11 @@ const (
 	// EventReminderDue reports a planned reminder whose time has come; it carries the
 	// reminder and its hearing.
 	EventReminderDue EventType = "reminder.due"
+
+	// EventRequestCreated and EventRequestClosed report a victim's request (in answer to a
+	// notice) and its closing; they carry the request, the victim and the hearing.
+	EventRequestCreated EventType = "request.created"
+	EventRequestClosed  EventType = "request.closed"
 )
 
 // Sharing events.
@@ -69,6 +74,7 @@ type Event struct {
 	UserID          int64          `json:"userId,omitempty"`
 	ReminderID      int64          `json:"reminderId,omitempty"`
 	OrganizationID  int64          `json:"organizationId,omitempty"`
+	RequestID       int64          `json:"requestId,omitempty"`
 	Sequence        int            `json:"sequence,omitempty"`
 	Change          *HearingChange `json:"change,omitempty"`
 }

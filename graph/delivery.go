@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"time"
+
 	"courtside"
 
 	"github.com/graphql-go/graphql"
@@ -13,6 +15,12 @@ func (s *server) deliveryQueries() graphql.Fields {
 		"DELIVERED": {Value: courtside.DeliveryDelivered}, "FAILED": {Value: courtside.DeliveryFailed},
 		"SUPPRESSED": {Value: courtside.DeliverySuppressed},
 	}})
+	optTime := func(t *time.Time) interface{} {
+		if t == nil {
+			return nil
+		}
+		return *t
+	}
 	field := func(get func(d *courtside.Delivery) interface{}) graphql.FieldResolveFn {
 		return func(p graphql.ResolveParams) (interface{}, error) { return get(p.Source.(*courtside.Delivery)), nil }
 	}
@@ -58,6 +66,19 @@ func (s *server) deliveryQueries() graphql.Fields {
 				Resolve: field(func(d *courtside.Delivery) interface{} { return d.Attempts })},
 			"idempotencyKey": {Type: nonNull(graphql.String), Description: "The key the receiving side saw (Message-ID, Idempotency-Key, webhook-id).",
 				Resolve: field(func(d *courtside.Delivery) interface{} { return d.IdempotencyKey })},
+			"acknowledgedAt": {Type: s.dateTime, Description: "When the victim said they got the notice (its link, or a text reply).",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return optTime(d.AcknowledgedAt) })},
+			"acknowledgedBy": {Type: s.ackMethodEnum, Description: "How: LINK or SMS_REPLY.",
+				Resolve: field(func(d *courtside.Delivery) interface{} {
+					if d.AcknowledgedBy == "" {
+						return nil
+					}
+					return d.AcknowledgedBy
+				})},
+			"escalateAt": {Type: s.dateTime, Description: "When the notice escalates to the victim's advocate unless acknowledged.",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return optTime(d.EscalateAt) })},
+			"escalatedAt": {Type: s.dateTime, Description: "When the unacknowledged notice escalated (NOTICE_UNACKNOWLEDGED).",
+				Resolve: field(func(d *courtside.Delivery) interface{} { return optTime(d.EscalatedAt) })},
 		},
 	})
 	return graphql.Fields{

@@ -119,7 +119,7 @@ func newEnvOn(e *env, configure ...func(*graph.Config)) *env {
 	cfg := graph.Config{
 		Users: e.calls, Tokens: e.calls, Courts: e.calls, Cases: e.calls, Hearings: e.calls,
 		Victims: e.calls, Accompaniments: e.calls, Sessions: e.calls, Imports: e.calls, Deliveries: e.calls, Bookings: e.calls,
-		Coordination: e.calls,
+		Coordination: e.calls, Requests: e.calls,
 	}
 	for _, f := range configure {
 		f(&cfg)

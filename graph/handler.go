@@ -58,6 +58,7 @@ type Config struct {
 	Deliveries     courtside.DeliveryService
 	Bookings       courtside.BookingService
 	Coordination   courtside.CoordinationService
+	Requests       courtside.RequestService
 	// AuditLog serves Query.auditLog to admins; nil answers it with an internal error.
 	AuditLog AuditLogService
 	// Reports serves Query.caseloadReport; nil answers it with an internal error.

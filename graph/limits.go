@@ -372,6 +372,7 @@ var listCaps = map[string]listCap{
 	"Query.sharedCases":           {max: 500, first: true},
 	"Query.caseAccessRequests":    {max: 500, first: true},
 	"Query.releases":              {max: 100, first: true},
+	"Query.requests":              {max: 500, first: true},
 	"Case.hearings":               {max: 100, first: true},
 	"Case.victims":                {max: 50, first: true},
 	"Hearing.history":             {max: 50, first: true},

@@ -26,6 +26,7 @@ type server struct {
 	accompanimentStatusEnum *graphql.Enum
 	channelEnum             *graphql.Enum
 	detailLevelEnum         *graphql.Enum
+	ackMethodEnum           *graphql.Enum
 
 	userType                *graphql.Object
 	organizationType        *graphql.Object
@@ -70,14 +71,15 @@ func (s *server) newSchema() (graphql.Schema, error) {
 
 	query := graphql.Fields{}
 	mutation := graphql.Fields{}
+	requestQueries, requestMutations := s.requestFields()
 	for _, f := range []graphql.Fields{s.userQueries(), s.deliveryQueries(), s.courtQueries(), s.caseQueries(), s.hearingQueries(), s.victimQueries(), s.bookingQueries(),
-		s.coordinationQueries(), s.auditQueries(), s.reportQueries(), s.listQueries(), s.sessionQueries()} {
+		s.coordinationQueries(), s.auditQueries(), s.reportQueries(), s.listQueries(), s.sessionQueries(), requestQueries} {
 		for name, field := range f {
 			query[name] = field
 		}
 	}
 	for _, f := range []graphql.Fields{s.courtMutations(), s.caseMutations(), s.hearingMutations(), s.victimMutations(), s.accompanimentMutations(),
-		s.sessionMutations(), s.importMutations(), s.bookingMutations()} {
+		s.sessionMutations(), s.importMutations(), s.bookingMutations(), requestMutations} {
 		for name, field := range f {
 			mutation[name] = field
 		}
@@ -173,6 +175,7 @@ func (s *server) defineEnums() {
 	s.channelEnum = enum("Channel", "A way to reach a person.", courtside.Channels)
 	s.detailLevelEnum = enum("DetailLevel", "How much a message to a victim may say.", []courtside.DetailLevel{
 		courtside.DetailFull, courtside.DetailMinimal, courtside.DetailContentFree})
+	s.ackMethodEnum = enum("AckMethod", "How a victim answered a notice: its link, or a reply to a text message.", []courtside.AckMethod{courtside.AckByLink, courtside.AckBySMSReply})
 }
 
 // nonNull and listOf shorten type expressions.

@@ -14,6 +14,9 @@ const (
 	EnvSMTPFrom = "COURTSIDE_SMTP_FROM"
 	EnvSMSURL   = "COURTSIDE_SMS_URL"
 	EnvSMSFrom  = "COURTSIDE_SMS_FROM"
+	// EnvSMSInboundSecret is the key the SMS gateway signs its callbacks (replies and delivery
+	// receipts) with: its auth token. Unset, /hooks/sms answers 503.
+	EnvSMSInboundSecret = "COURTSIDE_SMS_INBOUND_SECRET"
 )
 
 // Channels holds the configured sender of each channel; a channel without a sender is not

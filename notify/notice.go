@@ -31,7 +31,7 @@ type Notice struct {
 	// Zone is the recipient's time zone; dates and times are shown in it (UTC when nil).
 	Zone *time.Location
 	// Channel is the channel the message goes out on. An SMS rendering has no subject and
-	// is at most MaxSMSLength characters.
+	// is at most MaxSMSLength characters (plus a victim's acknowledgement line).
 	Channel courtside.Channel
 	// Hearing is the hearing now, after any change.
 	Hearing HearingFacts
@@ -51,6 +51,19 @@ type Notice struct {
 	Reason string
 	// SenderName is the organisation's name for signature lines; it may be empty.
 	SenderName string
+	// AckURL is the signed link a victim acknowledges the notice with (every message to a
+	// victim carries it, and on SMS the keyword to reply).
+	AckURL string
+	// Pseudonym names the victim a NOTICE_UNACKNOWLEDGED, SMS_STOPPED, SMS_START_REQUESTED or
+	// REQUEST_CREATED message to staff is about.
+	Pseudonym string
+	// NoticeKind, SentAt and Channels describe the unacknowledged notice of a
+	// NOTICE_UNACKNOWLEDGED message: what it told, when it was sent, the channels it was tried on.
+	NoticeKind courtside.NotificationKind
+	SentAt     time.Time
+	Channels   []courtside.Channel
+	// Request is what the victim asked for, for REQUEST_CREATED.
+	Request courtside.RequestKind
 }
 
 // HearingFacts are the facts about a hearing that a message may tell, depending on its
@@ -94,8 +107,14 @@ type Rendered struct {
 	Language string
 }
 
-// MaxSMSLength is the most characters (Unicode code points) an SMS rendering may have.
+// MaxSMSLength is the most characters (Unicode code points) an SMS rendering may have, before
+// the acknowledgement line a message to a victim ends with.
 const MaxSMSLength = 320
+
+// MaxAckLineLength is the most characters of the acknowledgement line of a text message to a
+// victim ("Got this message? Reply YES or open <link>"), link included: a text message to a
+// victim is at most MaxSMSLength + 2 + MaxAckLineLength characters.
+const MaxAckLineLength = 130
 
 // receives says which kinds each audience is sent.
 var receives = map[Audience][]courtside.NotificationKind{
@@ -107,6 +126,7 @@ var receives = map[Audience][]courtside.NotificationKind{
 		courtside.NotifyHearingScheduled, courtside.NotifyHearingChanged,
 		courtside.NotifyHearingCancelled, courtside.NotifyReminder,
 		courtside.NotifyAccompanimentAssigned, courtside.NotifyNoticeSuppressed,
+		courtside.NotifyNoticeUnacknowledged, courtside.NotifySMSStopped, courtside.NotifySMSStartRequested,
 	},
 	AudienceInterpreter: {
 		courtside.NotifyHearingChanged, courtside.NotifyHearingCancelled,
@@ -114,7 +134,15 @@ var receives = map[Audience][]courtside.NotificationKind{
 	},
 	AudienceCoordinator: {
 		courtside.NotifyBookingUnfilled, courtside.NotifyNoticeSuppressed,
+		courtside.NotifyNoticeUnacknowledged, courtside.NotifySMSStopped, courtside.NotifySMSStartRequested,
+		courtside.NotifyRequestCreated,
 	},
+}
+
+// AboutAHearing reports whether messages of kind k tell of a hearing. SMS_STOPPED and
+// SMS_START_REQUESTED are about a victim's phone, not a hearing.
+func AboutAHearing(k courtside.NotificationKind) bool {
+	return k != courtside.NotifySMSStopped && k != courtside.NotifySMSStartRequested
 }
 
 // Audiences lists the audiences in the order the templates document them.

@@ -29,6 +29,10 @@ type SMS struct {
 	// its own gets 10 s.
 	Client *http.Client
 
+	// StatusCallback, when set, is sent with each message as the URL the gateway posts its
+	// delivery receipts to (Courtside's /hooks/sms/status).
+	StatusCallback string
+
 	endpoint string // {base}/Accounts/{sid}/Messages.json, without credentials
 	sid      string
 	token    string
@@ -84,26 +88,39 @@ func (s *SMS) From() string { return s.from }
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
+// messageSID is the form of a gateway's message SID: letters and digits.
+var messageSID = regexp.MustCompile(`^[A-Za-z0-9]{2,64}$`)
+
 // Send posts m to the gateway with m.IdempotencyKey in the Idempotency-Key header. A 4xx
 // answer other than 408 and 429, a recipient that is not an E.164 number and a body over
 // MaxGatewaySMSLength characters are Permanent; 5xx, 408, 429 and network failures are temporary.
 func (s *SMS) Send(ctx context.Context, m Message) error {
+	_, err := s.SendForID(ctx, m)
+	return err
+}
+
+// SendForID sends m as Send does and returns the message SID the gateway answered with (""
+// when its answer has none), which its delivery receipts quote.
+func (s *SMS) SendForID(ctx context.Context, m Message) (string, error) {
 	if !e164.MatchString(m.To) {
-		return Permanent(courtside.Invalidf("to", "The recipient is not an E.164 phone number."))
+		return "", Permanent(courtside.Invalidf("to", "The recipient is not an E.164 phone number."))
 	}
 	if !utf8.ValidString(m.Body) || strings.TrimSpace(m.Body) == "" {
-		return Permanent(courtside.Invalidf("body", "The message body is empty or not valid UTF-8."))
+		return "", Permanent(courtside.Invalidf("body", "The message body is empty or not valid UTF-8."))
 	}
 	if n := utf8.RuneCountInString(m.Body); n > MaxGatewaySMSLength {
-		return Permanent(courtside.Invalidf("body", "The message has %d characters; an SMS takes at most %d.", n, MaxGatewaySMSLength))
+		return "", Permanent(courtside.Invalidf("body", "The message has %d characters; an SMS takes at most %d.", n, MaxGatewaySMSLength))
 	}
 	if !validHeaderToken(m.IdempotencyKey) {
-		return Permanent(courtside.Invalidf("idempotencyKey", "The idempotency key is empty or has characters a header cannot carry."))
+		return "", Permanent(courtside.Invalidf("idempotencyKey", "The idempotency key is empty or has characters a header cannot carry."))
 	}
 	form := url.Values{"To": {m.To}, "From": {s.from}, "Body": {m.Body}}
+	if s.StatusCallback != "" {
+		form.Set("StatusCallback", s.StatusCallback)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return fmt.Errorf("sms: %w", err)
+		return "", fmt.Errorf("sms: %w", err)
 	}
 	req.SetBasicAuth(s.sid, s.token)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -113,21 +130,26 @@ func (s *SMS) Send(ctx context.Context, m Message) error {
 
 	resp, err := doHTTP(s.Client, req, true)
 	if err != nil {
-		return classifyHTTPError("sms", err)
+		return "", classifyHTTPError("sms", err)
 	}
 	defer drain(resp)
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
+	// The gateway's answer may repeat the number; keep only its SID or numeric code.
+	var answer struct {
+		SID  string `json:"sid"`
+		Code int    `json:"code"`
 	}
-	// The gateway's message may repeat the number; keep only its numeric code.
-	var body struct {
-		Code int `json:"code"`
+	decoded := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&answer) == nil
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if !decoded || !messageSID.MatchString(answer.SID) {
+			return "", nil
+		}
+		return answer.SID, nil
 	}
 	detail := ""
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err == nil && body.Code != 0 {
-		detail = fmt.Sprintf(" (gateway code %d)", body.Code)
+	if decoded && answer.Code != 0 {
+		detail = fmt.Sprintf(" (gateway code %d)", answer.Code)
 	}
-	return statusError("sms: gateway", resp.StatusCode, detail)
+	return "", statusError("sms: gateway", resp.StatusCode, detail)
 }
 
 // checkHTTPURL accepts an absolute https URL, or http for a loopback host: the rule of every

@@ -43,6 +43,8 @@ const EnvTemplates = "COURTSIDE_TEMPLATES"
 type Templates struct {
 	langs   []*lang // English first
 	matcher language.Matcher
+	// keywords maps each normalised reply keyword of every language to what it asks for.
+	keywords map[string]keyword
 }
 
 // lang is one language's templates and the words its functions need.
@@ -58,6 +60,11 @@ type lang struct {
 	leads    map[string]string // "tomorrow", "days.one", "hours.other", ...
 	kinds    map[string]string // hearing kind -> name
 	names    map[string]string // language tag -> name, overriding x/text's display names
+	notices  map[string]string // notification kind -> what a notice of it told ("the new hearing")
+	chans    map[string]string // channel -> name ("text message")
+	requests map[string]string // request kind -> name ("an interpreter")
+	keywords map[string][]string
+	page     map[string]string
 	tmpl     *template.Template
 }
 
@@ -162,6 +169,9 @@ func build(files map[string]source) (*Templates, error) {
 		tags = append(tags, l.tag)
 	}
 	t.matcher = language.NewMatcher(tags)
+	if err := t.buildKeywords(); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -236,21 +246,30 @@ func (t *Templates) Render(n Notice) (Rendered, error) {
 			return Rendered{}, courtside.Errorf(courtside.EINVALID, "Detail level %q is not one of FULL, MINIMAL, CONTENT_FREE.", n.Detail)
 		}
 	}
-	if n.Hearing.StartsAt.IsZero() {
+	if n.Hearing.StartsAt.IsZero() && AboutAHearing(n.Kind) {
 		return Rendered{}, courtside.Errorf(courtside.EINVALID, "A %s message needs the hearing's start time.", n.Kind)
 	}
-	if n.RespondURL != "" {
-		if err := checkURL(n.RespondURL, n.Channel); err != nil {
-			return Rendered{}, err
+	for _, u := range []string{n.RespondURL, n.AckURL} {
+		if u != "" {
+			if err := checkURL(u, n.Channel); err != nil {
+				return Rendered{}, err
+			}
 		}
+	}
+	if n.Channel == courtside.ChannelSMS && len(n.AckURL) > MaxAckURL {
+		return Rendered{}, courtside.Errorf(courtside.EINVALID, "The acknowledgement link is %d characters; a text message allows %d.", len(n.AckURL), MaxAckURL)
 	}
 	l := t.match(n.Language)
 	return l.render(n, detail)
 }
 
-// MaxSMSURL is the longest respond link a text message may carry; an e-mail may carry links of
-// up to 2000 characters.
+// MaxSMSURL is the longest link (to respond to an offer, or acknowledge a notice) a text
+// message may carry; an e-mail may carry links of up to 2000 characters.
 const MaxSMSURL = 120
+
+// MaxAckURL is the longest acknowledgement link a text message to a victim may carry: with it,
+// its acknowledgement line fits in MaxAckLineLength characters in every language.
+const MaxAckURL = 80
 
 // checkURL accepts an http or https link with no spaces or control characters, short enough
 // for the channel.
@@ -261,10 +280,10 @@ func checkURL(u string, c courtside.Channel) error {
 	}
 	if !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) ||
 		strings.IndexFunc(u, func(r rune) bool { return r <= ' ' || r == 0x7f || r > 0x7e }) >= 0 {
-		return courtside.Errorf(courtside.EINVALID, "The respond link must be an http(s) URL without spaces.")
+		return courtside.Errorf(courtside.EINVALID, "A link must be an http(s) URL without spaces.")
 	}
 	if len(u) > limit {
-		return courtside.Errorf(courtside.EINVALID, "The respond link is %d characters; a %s message allows %d.", len(u), c, limit)
+		return courtside.Errorf(courtside.EINVALID, "The link is %d characters; a %s message allows %d.", len(u), c, limit)
 	}
 	return nil
 }
@@ -286,6 +305,15 @@ type view struct {
 	Language2 string
 	Reason    string
 	Sender    string
+	// AckURL is the link a victim acknowledges the notice with, at every detail level.
+	AckURL string
+	// Pseudonym, NoticeKind, SentAt, Channels and Request are for staff: the victim a message
+	// is about, the unacknowledged notice, what the victim asked for.
+	Pseudonym  string
+	NoticeKind string
+	SentAt     time.Time
+	Channels   []string
+	Request    string
 }
 
 // facts are a hearing's facts as a template sees them: times in the recipient's zone, text
@@ -298,11 +326,11 @@ type facts struct {
 }
 
 // lengths caps the free-text fields, by channel: an SMS has no room for a long court name.
-type lengths struct{ court, room, address, docket, reason, sender, language int }
+type lengths struct{ court, room, address, docket, reason, sender, language, pseudonym int }
 
 var (
-	emailLengths = lengths{court: 200, room: 100, address: 300, docket: 100, reason: 200, sender: 100, language: 60}
-	smsLengths   = lengths{court: 36, room: 12, address: 0, docket: 24, reason: 40, sender: 30, language: 24}
+	emailLengths = lengths{court: 200, room: 100, address: 300, docket: 100, reason: 200, sender: 100, language: 60, pseudonym: 100}
+	smsLengths   = lengths{court: 36, room: 12, address: 0, docket: 24, reason: 40, sender: 30, language: 24, pseudonym: 20}
 )
 
 func (l *lang) view(n Notice, detail courtside.DetailLevel) *view {
@@ -315,7 +343,16 @@ func (l *lang) view(n Notice, detail courtside.DetailLevel) *view {
 	if sms {
 		max = smsLengths
 	}
-	v := &view{Email: !sms, SMS: sms}
+	v := &view{Email: !sms, SMS: sms, AckURL: n.AckURL}
+	if n.Audience != AudienceVictim {
+		v.Pseudonym = clean(n.Pseudonym, max.pseudonym)
+		v.NoticeKind = string(n.NoticeKind)
+		v.SentAt = local(n.SentAt, zone)
+		for _, c := range n.Channels {
+			v.Channels = append(v.Channels, string(c))
+		}
+		v.Request = string(n.Request)
+	}
 	if detail == courtside.DetailContentFree {
 		return v
 	}
@@ -372,6 +409,12 @@ func clean(s string, max int) string {
 }
 
 func (l *lang) render(n Notice, detail courtside.DetailLevel) (Rendered, error) {
+	return l.renderMessage(n, detail, true)
+}
+
+// renderMessage renders n; withAck adds a victim's acknowledgement line (the acknowledgement
+// page shows the message without it).
+func (l *lang) renderMessage(n Notice, detail courtside.DetailLevel, withAck bool) (Rendered, error) {
 	name := key(n.Audience, n.Kind, detail)
 	v := l.view(n, detail)
 	var subj, body bytes.Buffer
@@ -382,14 +425,29 @@ func (l *lang) render(n Notice, detail courtside.DetailLevel) (Rendered, error) 
 		return Rendered{}, fmt.Errorf("notify: %s: %s: %w", l.file, header(n.Audience, n.Kind, detail), err)
 	}
 	r := Rendered{Subject: clean(subj.String(), 200), Body: tidy(body.String()), Language: l.name}
-	if strings.Contains(r.Subject+r.Body, "<no value>") {
-		return Rendered{}, fmt.Errorf("notify: %s: %s renders a missing value", l.file, header(n.Audience, n.Kind, detail))
-	}
 	if n.Channel == courtside.ChannelSMS {
 		r.Subject = ""
 		if c := utf8.RuneCountInString(r.Body); c > MaxSMSLength {
 			return Rendered{}, courtside.Errorf(courtside.EINVALID, "The %s text message is %d characters, over the limit of %d.", n.Kind, c, MaxSMSLength)
 		}
+	}
+	if n.Audience == AudienceVictim && withAck {
+		// Every message to a victim ends with how to acknowledge it: a line of its own, with
+		// a budget of its own on SMS.
+		var ack bytes.Buffer
+		if err := l.tmpl.ExecuteTemplate(&ack, "ack", v); err != nil {
+			return Rendered{}, fmt.Errorf("notify: %s: define ack: %w", l.file, err)
+		}
+		line := tidy(ack.String())
+		if c := utf8.RuneCountInString(line); n.Channel == courtside.ChannelSMS && c > MaxAckLineLength {
+			return Rendered{}, courtside.Errorf(courtside.EINVALID, "The acknowledgement line of a text message is %d characters, over the limit of %d.", c, MaxAckLineLength)
+		}
+		if line != "" {
+			r.Body += "\n\n" + line
+		}
+	}
+	if strings.Contains(r.Subject+r.Body, "<no value>") {
+		return Rendered{}, fmt.Errorf("notify: %s: %s renders a missing value", l.file, header(n.Audience, n.Kind, detail))
 	}
 	return r, nil
 }
@@ -422,6 +480,17 @@ func (l *lang) funcs() template.FuncMap {
 		"lead": l.formatLead,
 		"kind": l.kindName,
 		"cap":  capFirst,
+		"notice": func(k string) string {
+			return l.notices[k]
+		},
+		"channels": func(cs []string) string {
+			names := make([]string, len(cs))
+			for i, c := range cs {
+				names[i] = l.chans[c]
+			}
+			return strings.Join(names, ", ")
+		},
+		"request": func(k string) string { return l.requests[k] },
 	}
 }
 
@@ -559,7 +628,9 @@ func parseLang(name string, src source) (*lang, error) {
 	if !utf8.Valid(src.data) {
 		return nil, fmt.Errorf("%s: the file is not UTF-8", src.label)
 	}
-	l := &lang{name: name, tag: tag, file: src.label, leads: map[string]string{}, kinds: map[string]string{}, names: map[string]string{}}
+	l := &lang{name: name, tag: tag, file: src.label, leads: map[string]string{}, kinds: map[string]string{}, names: map[string]string{},
+		notices: map[string]string{}, chans: map[string]string{}, requests: map[string]string{}, keywords: map[string][]string{},
+		page: map[string]string{}}
 	var sections []*section
 	sc := bufio.NewScanner(bytes.NewReader(src.data))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -648,6 +719,24 @@ func (l *lang) parseMeta(s *section) error {
 				return fmt.Errorf("%s: %s is not a hearing kind", at, hk)
 			}
 			l.kinds[hk] = v
+		case strings.HasPrefix(k, "notice."):
+			nk := courtside.NotificationKind(strings.TrimPrefix(k, "notice."))
+			if !Receives(AudienceVictim, nk) {
+				return fmt.Errorf("%s: %s is not a notice to a victim", at, nk)
+			}
+			l.notices[string(nk)] = v
+		case strings.HasPrefix(k, "channel."):
+			c, err := courtside.ParseChannel(strings.TrimPrefix(k, "channel."))
+			if err != nil || string(c) != strings.TrimPrefix(k, "channel.") {
+				return fmt.Errorf("%s: %s is not a channel", at, k)
+			}
+			l.chans[string(c)] = v
+		case strings.HasPrefix(k, "request."):
+			rk := courtside.RequestKind(strings.TrimPrefix(k, "request."))
+			if !containsRequest(courtside.RequestKinds, rk) {
+				return fmt.Errorf("%s: %s is not a request", at, rk)
+			}
+			l.requests[string(rk)] = v
 		case strings.HasPrefix(k, "language."):
 			t, err := language.Parse(strings.TrimPrefix(k, "language."))
 			if err != nil {
@@ -672,6 +761,21 @@ func (l *lang) parseMeta(s *section) error {
 			missing = append(missing, "kind."+string(hk))
 		}
 	}
+	for _, nk := range KindsFor(AudienceVictim) {
+		if l.notices[string(nk)] == "" {
+			missing = append(missing, "notice."+string(nk))
+		}
+	}
+	for _, c := range courtside.Channels {
+		if l.chans[string(c)] == "" {
+			missing = append(missing, "channel."+string(c))
+		}
+	}
+	for _, rk := range courtside.RequestKinds {
+		if l.requests[string(rk)] == "" {
+			missing = append(missing, "request."+string(rk))
+		}
+	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%s:%d: meta is missing %s", l.file, s.line, strings.Join(missing, ", "))
 	}
@@ -683,6 +787,30 @@ func (l *lang) parseMeta(s *section) error {
 func (l *lang) parseSection(s *section, seen map[string]int) error {
 	at := fmt.Sprintf("%s:%d", l.file, s.line)
 	f := strings.Fields(s.head)
+	switch {
+	case len(f) == 1 && (f[0] == "keywords" || f[0] == "page"):
+		if prev, dup := seen[f[0]]; dup {
+			return fmt.Errorf("%s: == %s is given twice (first at line %d)", at, f[0], prev)
+		}
+		seen[f[0]] = s.line
+		return l.parseWords(s, f[0])
+	case len(f) == 2 && f[0] == "reply":
+		if !containsReply(f[1]) {
+			return fmt.Errorf("%s: == reply %s: a reply is one of %s", at, f[1], strings.Join(replyNames(), ", "))
+		}
+		if prev, dup := seen["reply "+f[1]]; dup {
+			return fmt.Errorf("%s: == reply %s is given twice (first at line %d)", at, f[1], prev)
+		}
+		seen["reply "+f[1]] = s.line
+		body := strings.Trim(strings.Join(s.text, "\n"), "\n")
+		if strings.TrimSpace(body) == "" {
+			return fmt.Errorf("%s: == reply %s: the body is empty", at, f[1])
+		}
+		if _, err := l.tmpl.New("reply/" + f[1]).Parse(body); err != nil {
+			return fmt.Errorf("%s: == reply %s: %w", at, f[1], err)
+		}
+		return nil
+	}
 	if len(f) == 2 && f[0] == "define" {
 		if prev, dup := seen["define "+f[1]]; dup {
 			return fmt.Errorf("%s: define %s is given twice (first at line %d)", at, f[1], prev)
@@ -764,8 +892,26 @@ func (l *lang) check() error {
 			}
 		}
 	}
+	if l.tmpl.Lookup("ack") == nil {
+		missing = append(missing, "define ack")
+	}
+	for _, r := range replyNames() {
+		if l.tmpl.Lookup("reply/"+r) == nil {
+			missing = append(missing, "reply "+r)
+		}
+	}
 	if len(missing) > 0 {
 		return fmt.Errorf("missing sections: == %s", strings.Join(missing, ", == "))
+	}
+	if err := l.checkWords(); err != nil {
+		return err
+	}
+	for _, r := range replyNames() {
+		for _, h := range []courtside.SMSHelpSettings{{}, {NeutralName: strings.Repeat("W", 40), Reach: strings.Repeat("W", 60)}} {
+			if _, err := l.reply(courtside.SMSReply(r), h); err != nil {
+				return err
+			}
+		}
 	}
 	for _, n := range sampleNotices(l) {
 		if _, err := l.render(n, n.Detail); err != nil {
@@ -821,7 +967,9 @@ func sampleNotices(l *lang) []Notice {
 					out = append(out, Notice{Kind: k, Audience: a, Detail: d, Channel: c, Zone: time.UTC,
 						Hearing: h, Before: &before, Lead: 2 * time.Hour, Language2: long(60),
 						RespondURL: "https://" + long(MaxSMSURL-8), RespondBy: start.AddDate(0, 0, -9),
-						Reason: long(100), SenderName: long(100)})
+						Reason: long(100), SenderName: long(100), AckURL: "https://" + long(MaxAckURL-8),
+						Pseudonym: long(100), NoticeKind: longestNotice(l), SentAt: start.AddDate(0, 0, -8),
+						Channels: courtside.Channels, Request: longestRequest(l)})
 				}
 			}
 		}

@@ -52,8 +52,17 @@ func fixedNotice(t testing.TB, a Audience, k courtside.NotificationKind, d court
 		Language2:  "es",
 		Reason:     "policy: SMS not allowed",
 		SenderName: "Demo Advocacy Org",
+		AckURL:     fixedAckURL,
+		Pseudonym:  "V-17-R",
+		NoticeKind: courtside.NotifyHearingChanged,
+		SentAt:     time.Date(2026, 3, 4, 15, 5, 0, 0, time.UTC),
+		Channels:   []courtside.Channel{courtside.ChannelSMS, courtside.ChannelWebhook},
+		Request:    courtside.RequestInterpreter,
 	}
 }
+
+// fixedAckURL is an acknowledgement link of the real shape, under a neutral host name.
+const fixedAckURL = "https://m.example.org/m/52?t=AQAAAABrr5NwbOC1f0QnkGd_S2m0J9xaVw"
 
 // everyMessage calls f for every language, audience, kind it receives, detail level and channel.
 func everyMessage(f func(lang string, a Audience, k courtside.NotificationKind, d courtside.DetailLevel, c courtside.Channel)) {
@@ -119,10 +128,10 @@ func TestGolden_EveryMessage(t *testing.T) {
 			t.Errorf("%s is not a message any more", f)
 		}
 	}
-	// 48 messages a language: victims 4 kinds x 3 levels, advocates 6, interpreters 4,
-	// coordinators 2, each on two channels.
-	if len(seen) != 48*len(templateLangs) {
-		t.Errorf("%d golden files, want %d", len(seen), 48*len(templateLangs))
+	// 62 messages a language: victims 4 kinds x 3 levels, advocates 9, interpreters 4,
+	// coordinators 6, each on two channels.
+	if len(seen) != 62*len(templateLangs) {
+		t.Errorf("%d golden files, want %d", len(seen), 62*len(templateLangs))
 	}
 }
 
@@ -190,7 +199,7 @@ func TestRender_RevealingWordListsCatchFullMessages(t *testing.T) {
 func TestRender_ContentFreeRevealsNothing(t *testing.T) {
 	tmpl := DefaultTemplates()
 	for _, lang := range templateLangs {
-		var first string
+		first := map[courtside.Channel]string{}
 		for _, k := range KindsFor(AudienceVictim) {
 			for _, c := range channels {
 				r, err := tmpl.Render(fixedNotice(t, AudienceVictim, k, courtside.DetailContentFree, c, lang))
@@ -198,6 +207,11 @@ func TestRender_ContentFreeRevealsNothing(t *testing.T) {
 					t.Fatal(err)
 				}
 				text := r.Subject + "\n" + r.Body
+				// The link is there, and is the only thing with digits in it.
+				if !strings.Contains(r.Body, fixedAckURL) {
+					t.Errorf("%s %s %s: a content-free message lacks its link: %q", lang, k, c, r.Body)
+				}
+				text = strings.ReplaceAll(text, fixedAckURL, "")
 				if strings.IndexFunc(text, unicode.IsDigit) >= 0 {
 					t.Errorf("%s %s %s: a content-free message has digits: %q", lang, k, c, text)
 				}
@@ -209,12 +223,12 @@ func TestRender_ContentFreeRevealsNothing(t *testing.T) {
 				if w := revealed(lang, text); len(w) > 0 {
 					t.Errorf("%s %s %s: a content-free message says %v: %q", lang, k, c, w, text)
 				}
-				// Every kind reads the same, so the message cannot tell a cancellation from a
-				// reminder.
-				if first == "" {
-					first = r.Body
-				} else if r.Body != first {
-					t.Errorf("%s %s %s: content-free bodies differ by kind: %q and %q", lang, k, c, first, r.Body)
+				// Every kind reads the same on a channel, so the message cannot tell a
+				// cancellation from a reminder.
+				if first[c] == "" {
+					first[c] = r.Body
+				} else if r.Body != first[c] {
+					t.Errorf("%s %s %s: content-free bodies differ by kind: %q and %q", lang, k, c, first[c], r.Body)
 				}
 			}
 		}
@@ -267,7 +281,7 @@ func onlyDateWords(words []string) bool {
 func TestRender_FullGivesCourtAndRoomButNeverTheVictim(t *testing.T) {
 	tmpl := DefaultTemplates()
 	everyMessage(func(lang string, a Audience, k courtside.NotificationKind, d courtside.DetailLevel, c courtside.Channel) {
-		if d != courtside.DetailFull {
+		if d != courtside.DetailFull || !AboutAHearing(k) {
 			return
 		}
 		r, err := tmpl.Render(fixedNotice(t, a, k, d, c, lang))
@@ -302,8 +316,9 @@ func TestRender_NoMissingValuesAndTextsFit(t *testing.T) {
 		full := fixedNotice(t, a, k, d, c, lang)
 		full.Hearing.Court, full.Hearing.Courtroom, full.Hearing.Docket, full.Hearing.Address = long, long, long, long
 		full.Hearing.Kind = "RESTITUTION"
-		full.Reason, full.SenderName, full.Language2 = long, long, "x-"+long
+		full.Reason, full.SenderName, full.Language2, full.Pseudonym = long, long, "x-"+long, long
 		full.RespondURL = "https://" + strings.Repeat("a", MaxSMSURL-8)
+		full.AckURL = "https://" + strings.Repeat("a", MaxAckURL-8)
 		for _, n := range []Notice{bare, full} {
 			r, err := tmpl.Render(n)
 			if err != nil {
@@ -318,7 +333,11 @@ func TestRender_NoMissingValuesAndTextsFit(t *testing.T) {
 				t.Errorf("%s %s %s %s: subject has a line break: %q", lang, a, k, d, r.Subject)
 			}
 			if c == courtside.ChannelSMS {
-				if r.Subject != "" || utf8.RuneCountInString(r.Body) > MaxSMSLength {
+				limit := MaxSMSLength
+				if a == AudienceVictim {
+					limit += 2 + MaxAckLineLength
+				}
+				if r.Subject != "" || utf8.RuneCountInString(r.Body) > limit {
 					t.Errorf("%s %s %s %s: SMS subject %q, %d characters", lang, a, k, d, r.Subject, utf8.RuneCountInString(r.Body))
 				}
 			} else if r.Subject == "" {
@@ -718,7 +737,15 @@ A victim's contact policy sets, per channel, how much a message may say: FULL gi
 date, time, court and courtroom; MINIMAL the date and time only, and calls the hearing an
 appointment; CONTENT_FREE only asks the victim to call their advocate, in the same words
 whatever happened. Staff (advocates, interpreters, coordinators) always get FULL messages
-with the docket number. No message names a victim, not even by pseudonym.
+with the docket number. No message names a victim; the messages that ask staff to act for one
+(NOTICE_UNACKNOWLEDGED, SMS_STOPPED, SMS_START_REQUESTED, REQUEST_CREATED) name the victim by
+pseudonym only, as Courtside shows it to them.
+
+### Acknowledgement
+
+Every message to a victim, at every detail level, ends with how to say "I got this": on SMS,
+the reply keyword and the link; by e-mail and webhook, the link. The link's host is
+` + "`COURTSIDE_ACK_BASE_URL`" + `, which should have a neutral name (here ` + "`m.example.org`" + `).
 `
 
 func TestGolden_DocsShowEveryEnglishMessage(t *testing.T) {
@@ -751,6 +778,17 @@ func TestGolden_DocsShowEveryEnglishMessage(t *testing.T) {
 			}
 		}
 	}
+	b.WriteString("\n### Replies to text messages\n\nWhat goes back to a victim's phone that texts a keyword " +
+		"(STOP and HELP name the organisation's neutral name and how to reach it, here \"Harbor Office\" and \"+1 555 0100\"):\n")
+	for _, r := range replyNames() {
+		text, err := tmpl.Reply("en", courtside.SMSReply(r), courtside.SMSHelpSettings{NeutralName: "Harbor Office", Reach: "+1 555 0100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("\n" + r + ":\n\n```text\n" + text + "\n```\n")
+	}
+	b.WriteString("\n### The acknowledgement page\n\nThe words of the page, besides the message it repeats:\n\n```text\n" +
+		pageFile(tmpl.PageWords("en")) + "```\n")
 	got := b.String()
 	page, err := os.ReadFile(docsPath)
 	if err != nil {

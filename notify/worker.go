@@ -26,6 +26,12 @@ type Worker struct {
 	// RespondURL returns the signed one-click link of an offered booking; nil leaves offers
 	// without a link.
 	RespondURL func(bookingID, interpreterID int64, expires time.Time) string
+	// AckURL returns the signed link a victim acknowledges delivery deliveryID with, valid
+	// until expires; nil leaves victims' messages without a link (a text reply still works).
+	AckURL func(deliveryID, victimID int64, expires time.Time) string
+	// AckWindow is how long a victim has to acknowledge a notice before it escalates, unless
+	// the hearing is nearer (courtside.AckDeadline); default courtside.DefaultAckWindow.
+	AckWindow time.Duration
 
 	// Batch is how many deliveries are leased at once (default 50); Parallel how many are
 	// sent at once (default 8); Lease how long a lease lasts (default 2 minutes, longer than
@@ -33,10 +39,16 @@ type Worker struct {
 	Batch    int
 	Parallel int
 	Lease    time.Duration
-	// MaxAttempts is how many failed sends make a delivery FAILED (default 5); Backoff the
-	// wait after the n-th failure (default 30 s doubling to at most 1 h, with jitter).
+	// MaxAttempts is how many failed sends make a delivery FAILED when another channel may
+	// still reach the recipient (default 5); Backoff the wait after the n-th failure (default
+	// 30 s doubling to at most MaxBackoff, with jitter).
 	MaxAttempts int
 	Backoff     func(n int) time.Duration
+	// RetryFor is how long a temporary failure on the recipient's last channel is retried,
+	// from the delivery's planning (default 24 h), and never past halfway to the hearing
+	// (courtside.ActBy): a notice planned while its server is down goes out, under the same
+	// key, when the server is back within that time.
+	RetryFor time.Duration
 	// SendTimeout bounds one send (default 30 s).
 	SendTimeout time.Duration
 
@@ -59,6 +71,12 @@ func (w *Worker) defaults() {
 	if w.MaxAttempts <= 0 {
 		w.MaxAttempts = 5
 	}
+	if w.RetryFor <= 0 {
+		w.RetryFor = DefaultRetryFor
+	}
+	if w.AckWindow <= 0 {
+		w.AckWindow = courtside.DefaultAckWindow
+	}
 	if w.Backoff == nil {
 		w.Backoff = DefaultBackoff
 	}
@@ -76,14 +94,21 @@ func (w *Worker) defaults() {
 	}
 }
 
-// DefaultBackoff waits 30 s after the first failure, doubling up to an hour, plus up to 20%
+// MaxBackoff is the longest wait between two tries of a delivery: a server back from an
+// outage is found within it.
+const MaxBackoff = 15 * time.Minute
+
+// DefaultRetryFor is how long a temporary failure on a recipient's last channel is retried.
+const DefaultRetryFor = 24 * time.Hour
+
+// DefaultBackoff waits 30 s after the first failure, doubling up to MaxBackoff, plus up to 20%
 // jitter so that retries after an outage do not arrive together.
 func DefaultBackoff(n int) time.Duration {
 	d := 30 * time.Second
-	for i := 1; i < n && d < time.Hour; i++ {
+	for i := 1; i < n && d < MaxBackoff; i++ {
 		d *= 2
 	}
-	d = min(d, time.Hour)
+	d = min(d, MaxBackoff)
 	return d + time.Duration(rand.Int64N(int64(d/5)+1))
 }
 
@@ -200,9 +225,10 @@ func (w *Worker) attempt(ctx context.Context, d *courtside.PendingDelivery) cour
 	}
 	n := w.notice(d, r, detail, sender)
 	text, err := w.Templates.Render(n)
-	if err != nil && n.RespondURL != "" {
-		// A link too long for a text message: the offer says to answer in Courtside instead.
-		n.RespondURL = ""
+	if err != nil && (n.RespondURL != "" || n.AckURL != "") {
+		// A link too long for a text message: the offer says to answer in Courtside instead,
+		// and the notice to reply.
+		n.RespondURL, n.AckURL = "", ""
 		text, err = w.Templates.Render(n)
 	}
 	if err != nil {
@@ -216,9 +242,20 @@ func (w *Worker) attempt(ctx context.Context, d *courtside.PendingDelivery) cour
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	defer cancel()
-	err = s.Send(sendCtx, m)
+	var providerID string
+	if withID, ok := s.(interface {
+		SendForID(context.Context, Message) (string, error)
+	}); ok {
+		providerID, err = withID.SendForID(sendCtx, m)
+	} else {
+		err = s.Send(sendCtx, m)
+	}
 	if err == nil {
-		return courtside.DeliveryOutcome{Status: courtside.DeliverySent, Attempted: true, Detail: detail}
+		o := courtside.DeliveryOutcome{Status: courtside.DeliverySent, Attempted: true, Detail: detail, ProviderID: providerID}
+		if d.VictimID != 0 {
+			o.EscalateAt, _ = courtside.AckDeadline(d.Kind, w.Now().UTC(), d.Notice.Hearing.StartsAt, w.AckWindow)
+		}
+		return o
 	}
 	// The reason is kept and shown to coordinators: never the address.
 	reason := strings.ReplaceAll(err.Error(), r.Address, "[address]")
@@ -226,6 +263,14 @@ func (w *Worker) attempt(ctx context.Context, d *courtside.PendingDelivery) cour
 		return courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, Attempted: true, Detail: detail, Reason: reason}
 	}
 	if d.Attempts+1 >= w.MaxAttempts {
+		// With another channel left, the notice moves on to it; on the last channel it is
+		// retried until RetryFor runs out, so that it survives an outage of its server.
+		if deadline, ok := w.retryDeadline(d); !r.Fallback && ok && now.Before(deadline) {
+			o := w.retry(d, now, fmt.Sprintf("still trying after %d attempts: %s", d.Attempts+1, reason))
+			o.NextAttemptAt = minTime(o.NextAttemptAt, deadline)
+			o.Attempted = true
+			return o
+		}
 		return courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, Attempted: true, Detail: detail,
 			Reason: fmt.Sprintf("gave up after %d attempts: %s", d.Attempts+1, reason)}
 	}
@@ -234,32 +279,36 @@ func (w *Worker) attempt(ctx context.Context, d *courtside.PendingDelivery) cour
 	return o
 }
 
+// retryDeadline is when a delivery on its recipient's last channel stops being retried:
+// RetryFor after it was planned, or halfway to its hearing when that comes sooner. It reports
+// false once the hearing has begun.
+func (w *Worker) retryDeadline(d *courtside.PendingDelivery) (time.Time, bool) {
+	if !AboutAHearing(d.Kind) || d.Notice.Hearing.StartsAt.IsZero() {
+		return d.CreatedAt.Add(w.RetryFor), true
+	}
+	return courtside.ActBy(d.CreatedAt, d.Notice.Hearing.StartsAt, w.RetryFor)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 func (w *Worker) retry(d *courtside.PendingDelivery, now time.Time, reason string) courtside.DeliveryOutcome {
 	return courtside.DeliveryOutcome{Status: courtside.DeliveryPending, NextAttemptAt: now.Add(w.Backoff(d.Attempts + 1)), Reason: reason}
 }
 
-// notice turns a delivery's stored facts into what the templates render.
+// notice turns a delivery's stored facts into what the templates render, with its links.
 func (w *Worker) notice(d *courtside.PendingDelivery, r *courtside.Recipient, detail courtside.DetailLevel, sender string) Notice {
-	n := Notice{Kind: d.Kind, Audience: d.Audience, Detail: detail, Language: r.Language, Zone: r.Zone, Channel: d.Channel,
-		Hearing: FactsFrom(d.Notice.Hearing), Language2: d.Notice.Language, Reason: d.Notice.Reason, SenderName: sender}
-	if d.Notice.Before != nil {
-		b := FactsFrom(*d.Notice.Before)
-		n.Before = &b
+	n := NoticeOf(d, r.Language, r.Zone, detail, sender)
+	if d.Notice.RespondBy != nil && w.RespondURL != nil {
+		n.RespondURL = w.RespondURL(d.Notice.BookingID, d.Notice.InterpreterID, *d.Notice.RespondBy)
 	}
-	if d.Notice.Lead != "" {
-		if lead, err := courtside.ParseLead(d.Notice.Lead); err == nil {
-			if lead.At != "" {
-				n.Lead = d.Notice.Hearing.StartsAt.Sub(lead.DueAt(d.Notice.Hearing.StartsAt, r.Zone))
-			} else {
-				n.Lead = lead.Before
-			}
-		}
-	}
-	if d.Notice.RespondBy != nil {
-		n.RespondBy = *d.Notice.RespondBy
-		if w.RespondURL != nil {
-			n.RespondURL = w.RespondURL(d.Notice.BookingID, d.Notice.InterpreterID, *d.Notice.RespondBy)
-		}
+	if d.VictimID != 0 && w.AckURL != nil {
+		// The link works until the hearing begins: then there is nothing left to answer.
+		n.AckURL = w.AckURL(d.ID, d.VictimID, d.Notice.Hearing.StartsAt)
 	}
 	return n
 }

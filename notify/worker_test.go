@@ -225,22 +225,35 @@ func TestWorker_PolicyChangedAfterPlanningSuppressesAndTellsTheAdvocate(t *testi
 	}
 }
 
+// On the recipient's last channel a temporary failure does not give up after the attempts:
+// the notice is retried until RetryFor runs out, then FAILED, and the advocate told.
 func TestWorker_RetriesThenFailsAndFallsBack(t *testing.T) {
 	w := newWorkerWorld(t)
-	w.sms.FailNext(10, 503)
+	w.worker.RetryFor = 3 * time.Hour
+	w.sms.FailNext(1000, 503)
 	w.run(t)
 	got := w.statuses(t)
 	if !strings.HasPrefix(got[0], "HEARING_SCHEDULED VICTIM SMS PENDING (") {
 		t.Fatalf("after a 503: %v", got)
 	}
-	// Two more failures, a minute apart, reach the limit of three attempts.
+	// Two more failures, a minute apart, reach the limit of three attempts; SMS is the
+	// victim's only channel, so it keeps trying.
 	for i := 0; i < 2; i++ {
 		w.now = w.now.Add(time.Minute)
 		w.run(t)
 	}
 	got = w.statuses(t)
-	if !strings.HasPrefix(got[0], "HEARING_SCHEDULED VICTIM SMS FAILED (gave up after 3 attempts") {
+	if !strings.HasPrefix(got[0], "HEARING_SCHEDULED VICTIM SMS PENDING (still trying after 3 attempts") {
 		t.Fatalf("after three failures: %v", got)
+	}
+	// Every minute until three hours after planning; then it gives up.
+	for w.now.Before(time.Date(2026, 11, 20, 20, 0, 0, 0, time.UTC)) {
+		w.now = w.now.Add(time.Minute)
+		w.run(t)
+	}
+	got = w.statuses(t)
+	if !strings.HasPrefix(got[0], "HEARING_SCHEDULED VICTIM SMS FAILED (gave up after ") {
+		t.Fatalf("three hours on: %v", got)
 	}
 	// SMS was the only channel: the advocate is told.
 	w.run(t)
@@ -248,8 +261,71 @@ func TestWorker_RetriesThenFailsAndFallsBack(t *testing.T) {
 		t.Fatalf("after giving up: %v", got)
 	}
 	var attempts int
-	if err := w.db.Writer.QueryRow(`SELECT attempts FROM deliveries WHERE kind = 'HEARING_SCHEDULED'`).Scan(&attempts); err != nil || attempts != 3 {
-		t.Errorf("attempts = %d, %v, want 3", attempts, err)
+	if err := w.db.Writer.QueryRow(`SELECT attempts FROM deliveries WHERE kind = 'HEARING_SCHEDULED'`).Scan(&attempts); err != nil || attempts < 150 {
+		t.Errorf("attempts = %d, %v, want one a minute for three hours", attempts, err)
+	}
+}
+
+// With another channel left, the attempts are the limit: the notice moves on to it.
+func TestWorker_FallsBackAfterTheAttemptsWhenAnotherChannelIsLeft(t *testing.T) {
+	w := newWorkerWorld(t)
+	policy := courtside.ContactPolicy{Channels: []courtside.ChannelRule{
+		{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailContentFree},
+		{Channel: courtside.ChannelEmail, Allowed: true, Detail: courtside.DetailMinimal}}}
+	if _, err := w.db.SetContactPolicy(courtside.NewContextWithUser(context.Background(), w.coord), w.victim.ID, policy,
+		[]courtside.Channel{courtside.ChannelSMS, courtside.ChannelEmail}); err != nil {
+		t.Fatal(err)
+	}
+	w.sms.FailNext(1000, 503)
+	for i := 0; i < 3; i++ {
+		w.run(t)
+		w.now = w.now.Add(time.Minute)
+	}
+	w.run(t)
+	sameLines(t, "after three failures", w.statuses(t), []string{
+		"HEARING_SCHEDULED VICTIM SMS FAILED (gave up after 3 attempts: sms: gateway answered 503 Service Unavailable (gateway code 30503))",
+		"ACCOMPANIMENT_ASSIGNED ADVOCATE EMAIL SENT",
+		"HEARING_SCHEDULED VICTIM EMAIL SENT",
+	})
+}
+
+// A notice planned while the gateway is down goes out when it comes back, within the retry
+// schedule, under the same key: once.
+func TestWorker_ANoticeSurvivesAnOutageOfItsServer(t *testing.T) {
+	w := newWorkerWorld(t)
+	w.worker.Backoff = notify.DefaultBackoff
+	w.sms.FailNext(1000, 503)
+	// A five-hour outage, the worker looking every minute for what is due.
+	outageEnds := w.now.Add(5 * time.Hour)
+	tries := 0
+	for w.now.Before(outageEnds) {
+		tries += w.run(t)
+		w.now = w.now.Add(time.Minute)
+	}
+	if n := len(w.sms.Messages()); n != 0 {
+		t.Fatalf("%d texts during the outage", n)
+	}
+	var key string
+	var attempts int
+	if err := w.db.Writer.QueryRow(`SELECT idempotency_key, attempts FROM deliveries WHERE kind = 'HEARING_SCHEDULED'`).Scan(&key, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	// 30 s doubling to 15 minutes: about twenty tries in five hours, not three hundred.
+	if attempts < 10 || attempts > 40 {
+		t.Errorf("%d attempts in a five-hour outage", attempts)
+	}
+	w.sms.FailNext(0, 0)
+	// Back: within the longest backoff (15 minutes and its jitter) the notice goes out.
+	for i := 0; i < 20 && len(w.sms.Messages()) == 0; i++ {
+		w.run(t)
+		w.now = w.now.Add(time.Minute)
+	}
+	texts := w.sms.Messages()
+	if len(texts) != 1 || texts[0].IdempotencyKey != key {
+		t.Fatalf("after the outage: %d texts, want one under %s: %+v", len(texts), key, texts)
+	}
+	if got := w.statuses(t); got[0] != "HEARING_SCHEDULED VICTIM SMS SENT" {
+		t.Errorf("after the outage: %v", got)
 	}
 }
 

@@ -63,7 +63,8 @@ func (db *DB) FindDeliveries(ctx context.Context, f courtside.DeliveryFilter) ([
 		w.add("d.sequence = ?", *f.Sequence)
 	}
 	rows, err := db.Reader.QueryContext(ctx, `SELECT d.id, d.kind, COALESCE(d.hearing_id, 0), COALESCE(d.victim_id, 0), COALESCE(d.user_id, 0),
-		d.channel, d.language, d.status, d.idempotency_key, d.attempts, d.created_at, d.sent_at, d.lead_time_minutes, d.reason, d.audience, d.sequence, d.detail
+		d.channel, d.language, d.status, d.idempotency_key, d.attempts, d.created_at, d.sent_at, d.lead_time_minutes, d.reason, d.audience, d.sequence, d.detail,
+		d.acknowledged_at, COALESCE(d.acknowledged_by, ''), d.escalate_at, d.escalated_at
 		FROM deliveries d WHERE `+w.sql()+` ORDER BY d.created_at, d.id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find deliveries: %w", err)
@@ -74,7 +75,8 @@ func (db *DB) FindDeliveries(ctx context.Context, f courtside.DeliveryFilter) ([
 		var d courtside.Delivery
 		var lead *int64
 		if err := rows.Scan(&d.ID, &d.Kind, &d.HearingID, &d.VictimID, &d.UserID, &d.Channel, &d.Language, &d.Status,
-			&d.IdempotencyKey, &d.Attempts, scanTime{&d.CreatedAt}, scanOptTime{&d.SentAt}, &lead, &d.Reason, &d.Audience, &d.Sequence, &d.Detail); err != nil {
+			&d.IdempotencyKey, &d.Attempts, scanTime{&d.CreatedAt}, scanOptTime{&d.SentAt}, &lead, &d.Reason, &d.Audience, &d.Sequence, &d.Detail,
+			scanOptTime{&d.AcknowledgedAt}, &d.AcknowledgedBy, scanOptTime{&d.EscalateAt}, scanOptTime{&d.EscalatedAt}); err != nil {
 			return nil, fmt.Errorf("storage: scan delivery: %w", err)
 		}
 		if lead != nil {

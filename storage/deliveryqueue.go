@@ -22,25 +22,12 @@ func (db *DB) LeaseDeliveries(ctx context.Context, n int, leaseFor time.Duration
 	rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE status = 'PENDING' AND COALESCE(next_attempt_at, '') <= ?
 			AND COALESCE(lease_until, '') <= ? ORDER BY next_attempt_at, id LIMIT ?)
-		RETURNING id, kind, COALESCE(hearing_id, 0), COALESCE(victim_id, 0), COALESCE(user_id, 0), channel, language, status,
-			idempotency_key, attempts, created_at, notice, sequence, audience,
-			COALESCE((SELECT organization_id FROM victims WHERE id = deliveries.victim_id), (SELECT organization_id FROM users WHERE id = deliveries.user_id), 0)`,
+		RETURNING `+pendingColumns,
 		FormatTime(tx.now.Add(leaseFor)), now, now, n)
 	if err != nil {
 		return nil, wrapErr("lease deliveries", mapSQLError(err))
 	}
-	out, err := collect(rows, "delivery", func(s scanner) (*courtside.PendingDelivery, error) {
-		var d courtside.PendingDelivery
-		var notice string
-		if err := s.Scan(&d.ID, &d.Kind, &d.HearingID, &d.VictimID, &d.UserID, &d.Channel, &d.Language, &d.Status, &d.IdempotencyKey,
-			&d.Attempts, scanTime{&d.CreatedAt}, &notice, &d.Sequence, &d.Audience, &d.OrganizationID); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(notice), &d.Notice); err != nil {
-			return nil, fmt.Errorf("notice of delivery %d: %w", d.ID, err)
-		}
-		return &d, nil
-	})
+	out, err := collect(rows, "delivery", scanPending)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +42,27 @@ func (db *DB) LeaseDeliveries(ctx context.Context, n int, leaseFor time.Duration
 		}
 	}
 	return out, tx.Commit(ctx)
+}
+
+// pendingColumns are the columns of a delivery that scanPending reads, on the deliveries table
+// (unaliased).
+const pendingColumns = `id, kind, COALESCE(hearing_id, 0), COALESCE(victim_id, 0), COALESCE(user_id, 0), channel, language, status,
+	idempotency_key, attempts, created_at, notice, sequence, audience,
+	COALESCE((SELECT organization_id FROM victims WHERE id = deliveries.victim_id), (SELECT organization_id FROM users WHERE id = deliveries.user_id), 0)`
+
+// scanPending reads a delivery selected with pendingColumns.
+func scanPending(s scanner) (*courtside.PendingDelivery, error) {
+	var d courtside.PendingDelivery
+	var notice string
+	if err := s.Scan(&d.ID, &d.Kind, &d.HearingID, &d.VictimID, &d.UserID, &d.Channel, &d.Language, &d.Status, &d.IdempotencyKey,
+		&d.Attempts, scanTime{&d.CreatedAt}, &notice, &d.Sequence, &d.Audience, &d.OrganizationID); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(notice), &d.Notice); err != nil {
+		return nil, fmt.Errorf("notice of delivery %d: %w", d.ID, err)
+	}
+	d.Delivery.Audience, d.Delivery.Sequence = d.Audience, d.Sequence
+	return &d, nil
 }
 
 // DeliveryRecipient opens the recipient's address on the delivery's channel. A victim's
@@ -73,6 +81,10 @@ func (db *DB) DeliveryRecipient(ctx context.Context, d *courtside.PendingDeliver
 			return nil, err
 		}
 		r.WebhookURL, r.WebhookSecret = url, secret
+	}
+	var err error
+	if r.Fallback, err = db.hasFallback(ctx, d); err != nil {
+		return nil, err
 	}
 	if d.VictimID == 0 {
 		var email, phone string
@@ -143,8 +155,16 @@ func (db *DB) RecordDelivery(ctx context.Context, d *courtside.PendingDelivery, 
 		if !d.Notice.Hearing.StartsAt.IsZero() {
 			lead = int64(d.Notice.Hearing.StartsAt.Sub(o.At) / time.Minute)
 		}
+		var escalateAt, provider any
+		if !o.EscalateAt.IsZero() && d.VictimID != 0 {
+			escalateAt = FormatTime(o.EscalateAt)
+		}
+		if o.ProviderID != "" {
+			provider = truncate(o.ProviderID, 64)
+		}
 		res, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'SENT', attempts = ?, sent_at = ?, lead_time_minutes = ?, detail = ?,
-			reason = '', lease_until = NULL WHERE id = ? AND status = 'PENDING'`, attempts, FormatTime(o.At), lead, o.Detail, d.ID)
+			reason = '', lease_until = NULL, escalate_at = ?, provider_id = ? WHERE id = ? AND status = 'PENDING'`,
+			attempts, FormatTime(o.At), lead, o.Detail, escalateAt, provider, d.ID)
 	case courtside.DeliveryPending:
 		res, err = tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ?, next_attempt_at = ?, reason = ?, lease_until = NULL
 			WHERE id = ? AND status = 'PENDING'`, attempts, FormatTime(o.NextAttemptAt), reason, d.ID)
@@ -164,6 +184,12 @@ func (db *DB) RecordDelivery(ctx context.Context, d *courtside.PendingDelivery, 
 	tx.Audit("delivery."+strings.ToLower(string(o.Status)), fmt.Sprintf("delivery:%d", d.ID), courtside.OutcomeOK)
 	if o.Status == courtside.DeliveryFailed || o.Status == courtside.DeliverySuppressed {
 		if err := db.followUp(ctx, tx.Tx, d, reason); err != nil {
+			return err
+		}
+	}
+	if o.Status == courtside.DeliverySent && o.ProviderID != "" {
+		// A receipt that arrived before this record is applied now.
+		if err := db.applyReceipts(ctx, tx, truncate(o.ProviderID, 64)); err != nil {
 			return err
 		}
 	}
@@ -206,9 +232,23 @@ func nextKey(key string, from, to courtside.Channel) string {
 	return strings.TrimSuffix(key, "-"+string(from)) + "-" + string(to)
 }
 
+// hasFallback reports whether a channel other than the delivery's, and other than those its
+// notice was tried on, may still reach the recipient.
+func (db *DB) hasFallback(ctx context.Context, d *courtside.PendingDelivery) (bool, error) {
+	tried, err := triedChannels(ctx, db.Reader, d)
+	if err != nil {
+		return false, err
+	}
+	_, _, why, err := firstChannel(ctx, db.Reader, person{audience: d.Audience, victimID: d.VictimID, userID: d.UserID}, tried)
+	if err != nil {
+		return false, err
+	}
+	return why == "", nil
+}
+
 // triedChannels returns the channels a notice has been tried on for its recipient, by its
 // key's stem.
-func triedChannels(ctx context.Context, tx *sql.Tx, d *courtside.PendingDelivery) ([]courtside.Channel, error) {
+func triedChannels(ctx context.Context, tx queryer, d *courtside.PendingDelivery) ([]courtside.Channel, error) {
 	stem := strings.TrimSuffix(d.IdempotencyKey, "-"+string(d.Channel))
 	tried := []courtside.Channel{d.Channel}
 	for _, c := range courtside.Channels {

@@ -41,6 +41,8 @@ func (p *NoticePlanner) Handle(ctx context.Context, tx *sql.Tx, ev courtside.Eve
 		kind = courtside.NotifyBookingUnfilled
 	case courtside.EventVictimLinked:
 		return p.linked(ctx, tx, ev)
+	case courtside.EventRequestCreated:
+		return p.requested(ctx, tx, ev)
 	default:
 		return nil
 	}
@@ -179,6 +181,50 @@ func (p *NoticePlanner) linked(ctx context.Context, tx *sql.Tx, ev courtside.Eve
 	return nil
 }
 
+// requested tells the coordinators of a victim's organisation of the victim's new request.
+// An SMS_RESTART request is not announced here: the advocates are asked to confirm it when it
+// is made.
+func (p *NoticePlanner) requested(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+	var kind courtside.RequestKind
+	var victimID, hearingID int64
+	err := tx.QueryRowContext(ctx, `SELECT kind, victim_id, COALESCE(hearing_id, 0) FROM requests WHERE id = ?`, ev.RequestID).
+		Scan(&kind, &victimID, &hearingID)
+	if err != nil {
+		return wrapErr("request", err)
+	}
+	if kind == courtside.RequestSMSRestart {
+		return nil
+	}
+	n := courtside.NoticeFacts{Request: kind}
+	if n.Pseudonym, err = victimPseudonym(ctx, tx, victimID); err != nil {
+		return err
+	}
+	sequence := 0
+	if hearingID != 0 {
+		facts, _, err := hearingFacts(ctx, tx, hearingID)
+		if err != nil {
+			return err
+		}
+		n.Hearing, sequence = facts.HearingFacts, facts.seq
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT u.id FROM users u JOIN victims v ON v.organization_id = u.organization_id
+		WHERE v.id = ? AND u.role = 'COORDINATOR' ORDER BY 1`, victimID)
+	if err != nil {
+		return wrapErr("coordinators", err)
+	}
+	ids, err := collectIDs(rows)
+	if err != nil {
+		return wrapErr("coordinators", err)
+	}
+	for _, id := range ids {
+		pr := person{audience: courtside.AudienceCoordinator, userID: id}
+		if err := p.DB.planDelivery(ctx, tx, courtside.NotifyRequestCreated, hearingID, sequence, pr, n, fmt.Sprintf("req-r%d", ev.RequestID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // movedOrMoves reports whether a hearing change moved its time or courtroom: only those are
 // worth a message.
 func movedOrMoves(c *courtside.HearingChange) bool {
@@ -293,7 +339,7 @@ func (db *DB) planDelivery(ctx context.Context, tx *sql.Tx, kind courtside.Notif
 
 // firstChannel returns the channel a person is reached on next, skipping tried, with their
 // language; reason is set when there is none.
-func firstChannel(ctx context.Context, tx *sql.Tx, pr person, tried []courtside.Channel) (courtside.Channel, string, string, error) {
+func firstChannel(ctx context.Context, tx queryer, pr person, tried []courtside.Channel) (courtside.Channel, string, string, error) {
 	if pr.victimID == 0 {
 		var email, phone string
 		if err := tx.QueryRowContext(ctx, `SELECT email, phone FROM users WHERE id = ?`, pr.userID).Scan(&email, &phone); err != nil {
@@ -348,7 +394,7 @@ func triedChannel(tried []courtside.Channel, c courtside.Channel) bool {
 
 // contactChannels returns a victim's contact points without their addresses: which channels
 // have one, and whether it is confirmed safe. Nothing is decrypted.
-func contactChannels(ctx context.Context, tx *sql.Tx, victimID int64) ([]courtside.ContactPoint, error) {
+func contactChannels(ctx context.Context, tx queryer, victimID int64) ([]courtside.ContactPoint, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT channel, confirmed_safe_at FROM victim_contacts WHERE victim_id = ? ORDER BY id`, victimID)
 	if err != nil {
 		return nil, wrapErr("contact channels", err)

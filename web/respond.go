@@ -1,5 +1,6 @@
-// Package web serves Courtside's few server-rendered HTML pages: today the page of a booking
-// offer's signed one-click link (/bookings/{id}/respond?token=...).
+// Package web serves Courtside's few server-rendered HTML pages: the page of a booking offer's
+// signed one-click link (/bookings/{id}/respond?token=...) and the page of a victim's notice's
+// acknowledgement link (/m/{id}?t=..., ack.go).
 package web
 
 import (

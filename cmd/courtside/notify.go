@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"courtside"
 	"courtside/notify"
 	"courtside/storage"
+	"courtside/web"
 )
 
 // The consumer groups of the two planners.
@@ -19,10 +23,12 @@ const (
 )
 
 // reminderInterval is how often the reminder scheduler fires due reminders; deliveryInterval
-// how often the delivery worker looks for due deliveries when it has nothing to do.
+// how often the delivery worker looks for due deliveries when it has nothing to do;
+// escalationInterval how often the escalation sweep looks for unacknowledged notices.
 const (
-	reminderInterval = time.Second
-	deliveryInterval = 250 * time.Millisecond
+	reminderInterval   = time.Second
+	deliveryInterval   = 250 * time.Millisecond
+	escalationInterval = time.Second
 )
 
 // notifications is the configuration of reminders and deliveries, from the environment:
@@ -35,6 +41,14 @@ const (
 //	COURTSIDE_DELIVERY_RETRY                  the first backoff, doubling up to an hour (default 30s)
 //	COURTSIDE_DELIVERY_LEASE                  how long a leased batch is the worker's alone (default 2m):
 //	                                          after a crash, its deliveries are sent again when it runs out
+//	COURTSIDE_DELIVERY_RETRY_FOR              how long a temporary failure on a recipient's last channel is
+//	                                          retried (default 24h, never past halfway to the hearing)
+//	COURTSIDE_ACK_WINDOW                      how long a victim has to acknowledge a notice before it escalates
+//	                                          (default 24h, never past halfway to the hearing)
+//	COURTSIDE_ACK_BASE_URL                    the public URL of the notices' acknowledgement links, under a
+//	                                          neutral host name (default: the base URL)
+//	COURTSIDE_SMS_INBOUND_SECRET              the key the SMS gateway signs its callbacks with (its auth
+//	                                          token): enables /hooks/sms replies and delivery receipts
 //
 // Webhook receivers are set per organisation with `courtside webhook set`. A private CA for
 // the SMTP server or gateway is trusted through SSL_CERT_FILE, as everywhere in Go.
@@ -44,6 +58,10 @@ type notifications struct {
 	stop      context.CancelFunc
 	schedDone chan struct{}
 	workDone  chan struct{}
+	escDone   chan struct{}
+	// ackBase is COURTSIDE_ACK_BASE_URL; inboundSecret COURTSIDE_SMS_INBOUND_SECRET.
+	ackBase       string
+	inboundSecret string
 }
 
 // loadNotifications reads the notification settings; an error names the variable.
@@ -79,6 +97,26 @@ func loadNotifications(getenv func(string) string) (*notifications, error) {
 		n.worker.Lease = lease
 		n.worker.SendTimeout = min(30*time.Second, lease/2)
 	}
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"COURTSIDE_DELIVERY_RETRY_FOR", &n.worker.RetryFor}, {"COURTSIDE_ACK_WINDOW", &n.worker.AckWindow}} {
+		if s := getenv(d.name); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil || v < time.Second || v > 7*24*time.Hour {
+				return nil, usagef("%s: give a duration from 1s to 168h, e.g. 24h", d.name)
+			}
+			*d.to = v
+		}
+	}
+	if s := strings.TrimRight(strings.TrimSpace(getenv("COURTSIDE_ACK_BASE_URL")), "/"); s != "" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+			return nil, usagef("COURTSIDE_ACK_BASE_URL: give an http(s) URL such as https://m.example.org")
+		}
+		n.ackBase = s
+	}
+	n.inboundSecret = getenv(notify.EnvSMSInboundSecret)
 	if s := getenv("COURTSIDE_DELIVERY_RETRY"); s != "" {
 		base, err := time.ParseDuration(s)
 		if err != nil || base < 10*time.Millisecond || base > time.Hour {
@@ -86,10 +124,10 @@ func loadNotifications(getenv func(string) string) (*notifications, error) {
 		}
 		n.worker.Backoff = func(k int) time.Duration {
 			d := base
-			for i := 1; i < k && d < time.Hour; i++ {
+			for i := 1; i < k && d < notify.MaxBackoff; i++ {
 				d *= 2
 			}
-			return min(d, time.Hour)
+			return min(d, notify.MaxBackoff)
 		}
 	}
 	return n, nil
@@ -114,6 +152,22 @@ func (m *Main) registerNotifications() error {
 	base := m.Config.BaseURL
 	w.RespondURL = func(bookingID, interpreterID int64, expires time.Time) string {
 		return fmt.Sprintf("%s/bookings/%d/respond?token=%s", base, bookingID, m.DB.BookingLinkToken(bookingID, interpreterID, expires))
+	}
+	// Every notice to a victim carries its acknowledgement link, under a neutral host name.
+	ackBase := n.ackBase
+	if ackBase == "" {
+		ackBase = base
+	}
+	w.AckURL = func(deliveryID, victimID int64, expires time.Time) string {
+		return fmt.Sprintf("%s/m/%d?t=%s", ackBase, deliveryID, m.DB.NoticeLinkToken(deliveryID, victimID, expires))
+	}
+	if probe := w.AckURL(1<<40, 1, time.Now()); len(probe) > notify.MaxAckURL {
+		m.Logger.Warn("acknowledgement links are too long for text messages: give COURTSIDE_ACK_BASE_URL a shorter URL",
+			"length", len(probe), "max", notify.MaxAckURL)
+	}
+	// With the gateway's signing key, texts ask for delivery receipts.
+	if sms, ok := w.Senders[courtside.ChannelSMS].(*notify.SMS); ok && n.inboundSecret != "" {
+		sms.StatusCallback = base + "/hooks/sms/status"
 	}
 	for c := range w.Senders {
 		m.Logger.Info("delivery channel configured", "channel", c)
@@ -147,6 +201,24 @@ func (m *Main) startNotifications(ctx context.Context) {
 		defer close(n.workDone)
 		n.worker.Run(ctx, deliveryInterval)
 	}()
+	n.escDone = make(chan struct{})
+	go func() {
+		defer close(n.escDone)
+		ticker := time.NewTicker(escalationInterval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+			if k, err := m.DB.EscalateUnacknowledged(ctx, 100); err != nil && ctx.Err() == nil {
+				m.Logger.Error("escalation sweep", "err", err)
+			} else if k > 0 {
+				m.Logger.Info("notices escalated", "count", k)
+			}
+		}
+	}()
 }
 
 // stopNotifications stops the scheduler and lets the worker finish its batch.
@@ -155,5 +227,21 @@ func (m *Main) stopNotifications() {
 		n.stop()
 		<-n.schedDone
 		<-n.workDone
+		<-n.escDone
 	}
+}
+
+// noticeRoutes adds the two-way notices' routes: the acknowledgement page of a victim's notice
+// (/m/{id}?t=..., the token is the credential) and the SMS gateway's signed callbacks
+// (/hooks/sms for replies, /hooks/sms/status for delivery receipts).
+func (m *Main) noticeRoutes(mux *http.ServeMux) {
+	templates := m.notify.worker.Templates
+	if templates == nil {
+		templates = notify.DefaultTemplates()
+	}
+	mux.Handle("/m/", web.NewAckHandler(web.AckConfig{Notices: m.DB, Pages: templates, Logger: m.Logger}))
+	hooks := notify.NewInboundHandler(notify.InboundConfig{Service: m.DB, Templates: templates, Secret: m.notify.inboundSecret,
+		BaseURL: m.Config.BaseURL, Logger: m.Logger})
+	mux.Handle("/hooks/sms", hooks)
+	mux.Handle("/hooks/sms/status", hooks)
 }

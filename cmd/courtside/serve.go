@@ -197,7 +197,7 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 // routes builds the service's HTTP handler: the routes of docs/architecture.md, "HTTP".
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
-		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, BaseURL: m.Config.BaseURL,
+		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, Requests: m.DB, BaseURL: m.Config.BaseURL,
 		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub, RequestTimeout: m.Guard.RequestTimeout})
 	if err != nil {
 		return nil, err
@@ -209,6 +209,7 @@ func (m *Main) routes() (http.Handler, error) {
 	mux.Handle("/dav/", dav)
 	mux.Handle("/feeds/", calendar.NewFeedHandler(calendar.FeedConfig{Tokens: m.DB, Calendars: m.DB, Logger: m.Logger, Now: m.DB.Now}))
 	mux.Handle("/bookings/", web.NewRespondHandler(web.RespondConfig{Links: m.DB, Logger: m.Logger}))
+	m.noticeRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.Handle("GET /metrics", m.metrics.handler())

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"courtside/notify"
 )
 
 // SMSMessage is one message an SMSGateway accepted.
@@ -21,6 +24,8 @@ type SMSMessage struct {
 	IdempotencyKey string
 	// SID is the message SID the gateway answered with.
 	SID string
+	// StatusCallback is the URL the sender asked delivery receipts to be posted to, or "".
+	StatusCallback string
 }
 
 // SMSGatewayOptions configures StartSMSGateway.
@@ -157,6 +162,7 @@ func (g *SMSGateway) serve(w http.ResponseWriter, r *http.Request) {
 		From:           r.PostForm.Get("From"),
 		Body:           r.PostForm.Get("Body"),
 		IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		StatusCallback: r.PostForm.Get("StatusCallback"),
 	}
 	if m.From == "" || m.Body == "" {
 		gatewayError(w, http.StatusBadRequest, 21603, "A 'From' and a 'Body' are required")
@@ -184,4 +190,69 @@ func isE164(s string) bool {
 		}
 	}
 	return true
+}
+
+// AuthToken returns the auth token the gateway accepts, which also signs its callbacks (set
+// COURTSIDE_SMS_INBOUND_SECRET to it).
+func (g *SMSGateway) AuthToken() string { return g.opts.AuthToken }
+
+// CallbackAnswer is what a callback the gateway posted was answered with.
+type CallbackAnswer struct {
+	Status int
+	Body   string
+	// MessageSID is the SID of the inbound message or of the receipt's message.
+	MessageSID string
+	// Form is the callback as posted, for replaying it.
+	Form url.Values
+}
+
+// Inbound posts, as the gateway does when a text message arrives, an inbound message from
+// number from with body to hookURL (Courtside's /hooks/sms), signed with the auth token, and
+// returns the answer. Each call is a new message with a new SID.
+func (g *SMSGateway) Inbound(ctx context.Context, hookURL, from, body string) (CallbackAnswer, error) {
+	form := url.Values{"MessageSid": {"SM" + randomHex(16)}, "AccountSid": {g.opts.AccountSID}, "From": {from},
+		"To": {"+15550000000"}, "Body": {body}, "NumMedia": {"0"}, "NumSegments": {"1"}, "SmsStatus": {"received"},
+		"ApiVersion": {strings.TrimPrefix(g.opts.BasePath, "/")}}
+	return g.Post(ctx, hookURL, form, true)
+}
+
+// Report posts, as the gateway does, a delivery receipt with status (delivered, undelivered,
+// failed, sent, ...) and errorCode for the accepted message sid to the StatusCallback it was
+// sent with, signed with the auth token.
+func (g *SMSGateway) Report(ctx context.Context, sid, status, errorCode string) (CallbackAnswer, error) {
+	var callback, to string
+	for _, m := range g.Messages() {
+		if m.SID == sid {
+			callback, to = m.StatusCallback, m.To
+		}
+	}
+	if callback == "" {
+		return CallbackAnswer{}, fmt.Errorf("notifytest: no message %s with a StatusCallback", sid)
+	}
+	form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {g.opts.AccountSID}, "MessageStatus": {status},
+		"SmsStatus": {status}, "To": {to}, "From": {"+15550000000"}, "ApiVersion": {strings.TrimPrefix(g.opts.BasePath, "/")}}
+	if errorCode != "" {
+		form.Set("ErrorCode", errorCode)
+	}
+	return g.Post(ctx, callback, form, true)
+}
+
+// Post posts form to rawURL as a callback of the gateway, signed with the auth token when
+// signed is true, and returns the answer: for replaying a callback, or forging one.
+func (g *SMSGateway) Post(ctx context.Context, rawURL string, form url.Values, signed bool) (CallbackAnswer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return CallbackAnswer{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if signed {
+		req.Header.Set(notify.SMSSignatureHeader, notify.SMSSignature(g.opts.AuthToken, rawURL, form))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return CallbackAnswer{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return CallbackAnswer{Status: resp.StatusCode, Body: string(body), MessageSID: form.Get("MessageSid"), Form: form}, err
 }
