@@ -40,6 +40,10 @@ type Main struct {
 	Server   *http.Server
 	Listener net.Listener
 
+	// Transport bounds the HTTP server (transport.go); zero fields take the defaults.
+	Transport Transport
+	conns     *connLimiter // the listener's connection caps
+
 	routerDone chan error
 	stopSweep  context.CancelFunc // stops the offer-expiry sweep
 	sweepDone  chan struct{}
@@ -55,17 +59,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.BaseURL, "base-url", env("COURTSIDE_BASE_URL", ""), "public URL of the service, for links and feed URLs (COURTSIDE_BASE_URL)")
 	fs.BoolVar(&cfg.Introspection, "introspection", env("COURTSIDE_INTROSPECTION", "1") != "0", "allow GraphQL introspection; --introspection=false switches it off (COURTSIDE_INTROSPECTION=0)")
 	fs.BoolVar(&cfg.LogJSON, "log-json", env("COURTSIDE_LOG_JSON", "") == "1", "log JSON lines instead of text (COURTSIDE_LOG_JSON=1)")
+	transport := DefaultTransport()
+	transport.registerFlags(fs)
+	if err := applyTransportEnv(fs); err != nil {
+		return err
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	if err := transport.validate(); err != nil {
+		return err
+	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogJSON {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
-	m := &Main{Config: cfg, Logger: slog.New(handler)}
+	m := &Main{Config: cfg, Logger: slog.New(handler), Transport: transport}
 	if err := m.Open(ctx, stdout); err != nil {
 		m.Close()
 		return err
@@ -135,10 +147,15 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	m.Server = &http.Server{Handler: logRequests(m.Logger, mux), ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	if err := m.Transport.validate(); err != nil {
+		return err
+	}
+	openFiles := m.Transport.fitOpenFiles()
+	m.Logger.Info("transport bounds", m.Transport.describe(openFiles)...)
+	m.conns = m.Transport.limitListener(ln, m.Logger)
+	m.Server = m.Transport.server(logRequests(m.Logger, mux), m.Logger)
 	go func() {
-		if err := m.Server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := m.Server.Serve(m.conns); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
