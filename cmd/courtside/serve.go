@@ -119,6 +119,12 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	} else if n > 0 {
 		m.Logger.Info("availability extents", "filled", n)
 	}
+	// Likewise their occurrences, so that no calendar-query expands a recurrence.
+	if n, err := m.DB.BackfillAvailabilityOccurrences(ctx, calendar.ObjectOccurrences); err != nil {
+		m.Logger.Warn("availability occurrences", "err", err, "filled", n)
+	} else if n > 0 {
+		m.Logger.Info("availability occurrences", "filled", n)
+	}
 	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, events.Config{}); err != nil {
 		return err
 	}
