@@ -21,6 +21,7 @@ const (
 	MaxPersonalCalendars   = 20                       // per user, availability included
 	MaxCalendarObjects     = 5000                     // per calendar
 	MaxCalendarObjectBytes = 256 << 10                // per object, as sent
+	MaxCalendarBytes       = 20 << 20                 // per calendar, its objects' data together
 	MaxBusyInstances       = 1000                     // busy intervals kept per object (recurrence expanded)
 	MaxRecurrenceCount     = 10000                    // the largest RRULE COUNT accepted
 	BusyHorizon            = 2 * 365 * 24 * time.Hour // how far past its start a recurrence is expanded

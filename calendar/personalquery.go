@@ -242,9 +242,14 @@ func (h *handler) servePersonalQuery(w *responseWriter, r *http.Request, user *c
 	base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
 	writeMultistatusFast(w, &multistatus{}, func(b *bufio.Writer) {
 		for _, o := range objs {
-			if component == "" || o.Component == component {
-				writeStoredObject(b, base, o, props, principal)
+			if component != "" && o.Component != component {
+				continue
 			}
+			if !room(w, b.Buffered(), o.Size) {
+				writeTruncated(b, base)
+				break
+			}
+			writeStoredObject(b, base, o, props, principal)
 		}
 	})
 	return true
@@ -568,8 +573,17 @@ func (h *handler) servePersonalMultiget(w *responseWriter, r *http.Request, user
 	}
 	base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
 	writeMultistatusFast(w, &multistatus{}, func(b *bufio.Writer) {
+		seen := map[string]bool{}
 		for i, name := range objects {
+			if seen[name] {
+				continue // one answer per object, however often it is named
+			}
+			seen[name] = true
 			if o := byName[name]; o != nil {
+				if !room(w, b.Buffered(), o.Size) {
+					writeTruncated(b, base)
+					break
+				}
 				writeStoredObject(b, base, o, props, principal)
 				continue
 			}

@@ -241,6 +241,17 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("storage: find availability uid: %w", err)
 		}
+		// The calendar's data together stays within MaxCalendarBytes, so that a listing of it
+		// (PROPFIND, calendar-query, multiget) holds a bounded amount in memory.
+		var others int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM availability_objects WHERE user_id = ? AND calendar = ? AND name <> ?`,
+			u.ID, obj.Calendar, obj.Name).Scan(&others); err != nil {
+			return fmt.Errorf("storage: size of availability objects: %w", err)
+		}
+		if others+obj.Size > courtside.MaxCalendarBytes {
+			return &courtside.Error{Code: courtside.EINVALID, Field: courtside.FieldLimit,
+				Message: fmt.Sprintf("A calendar holds at most %d MiB of data.", courtside.MaxCalendarBytes>>20)}
+		}
 		now := FormatTime(tx.now)
 		if exists {
 			obj.CreatedAt = createdAt

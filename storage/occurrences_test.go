@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -126,5 +127,36 @@ func TestAvailability_BackfillOccurrences(t *testing.T) {
 	}
 	if n, err := f.db.BackfillAvailabilityOccurrences(context.Background(), calendar.ObjectOccurrences); err != nil || n != 0 {
 		t.Errorf("a second backfill filled %d, %v; want 0", n, err)
+	}
+}
+
+// TestAvailability_CalendarByteQuota fills a calendar up to MaxCalendarBytes: the object that
+// would pass it is refused with a limit error, nothing written, and replacing an object with
+// one of the same size still works.
+func TestAvailability_CalendarByteQuota(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.as(f.interpreter)
+	data := make([]byte, courtside.MaxCalendarObjectBytes)
+	n := courtside.MaxCalendarBytes / len(data)
+	for i := range n {
+		o := busyObject(fmt.Sprintf("o%03d.ics", i), fmt.Sprintf("o%03d", i))
+		o.Data = data
+		if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
+			t.Fatalf("object %d: %v", i, err)
+		}
+	}
+	o := busyObject("one-more.ics", "one-more")
+	o.Data = data
+	_, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{})
+	if courtside.ErrorCode(err) != courtside.EINVALID || courtside.ErrorField(err) != courtside.FieldLimit {
+		t.Fatalf("past the quota: %v, want EINVALID on %q", err, courtside.FieldLimit)
+	}
+	if _, err := f.db.FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "one-more.ics"); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		t.Errorf("the refused object was stored: %v", err)
+	}
+	again := busyObject("o000.ics", "o000")
+	again.Data, again.ETag = data, "etag-again"
+	if created, err := f.db.PutAvailabilityObject(ctx, again, courtside.PutCondition{}); err != nil || created {
+		t.Errorf("replacing an object of the full calendar: %v, %v", created, err)
 	}
 }
