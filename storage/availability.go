@@ -151,11 +151,12 @@ func ensureCalendar(ctx context.Context, tx *Tx, userID int64, name string) erro
 	return nil
 }
 
-// bumpCalendar moves the calendar's version and records the object's change.
-func bumpCalendar(ctx context.Context, tx *Tx, userID int64, calendar, name string, deleted bool) error {
+// bumpCalendar moves the calendar's version and its size by sizeDelta bytes, and records the
+// object's change.
+func bumpCalendar(ctx context.Context, tx *Tx, userID int64, calendar, name string, deleted bool, sizeDelta int64) error {
 	var version int64
-	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1, updated_at = ?
-		WHERE user_id = ? AND name = ? RETURNING version`, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
+	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1, bytes = max(0, bytes + ?), updated_at = ?
+		WHERE user_id = ? AND name = ? RETURNING version`, sizeDelta, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
 		return fmt.Errorf("storage: bump personal calendar: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO availability_changes (user_id, calendar, name, version, deleted) VALUES (?, ?, ?, ?, ?)
@@ -221,8 +222,9 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		}
 		var etag string
 		var createdAt time.Time
-		err := tx.QueryRowContext(ctx, `SELECT etag, created_at FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
-			u.ID, obj.Calendar, obj.Name).Scan(&etag, scanTime{&createdAt})
+		var oldSize int64
+		err := tx.QueryRowContext(ctx, `SELECT etag, created_at, size FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
+			u.ID, obj.Calendar, obj.Name).Scan(&etag, scanTime{&createdAt}, &oldSize)
 		exists := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("storage: find availability object: %w", err)
@@ -243,12 +245,12 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		}
 		// The calendar's data together stays within MaxCalendarBytes, so that a listing of it
 		// (PROPFIND, calendar-query, multiget) holds a bounded amount in memory.
-		var others int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM availability_objects WHERE user_id = ? AND calendar = ? AND name <> ?`,
-			u.ID, obj.Calendar, obj.Name).Scan(&others); err != nil {
-			return fmt.Errorf("storage: size of availability objects: %w", err)
+		var size int64
+		if err := tx.QueryRowContext(ctx, `SELECT bytes FROM personal_calendars WHERE user_id = ? AND name = ?`,
+			u.ID, obj.Calendar).Scan(&size); err != nil {
+			return fmt.Errorf("storage: size of personal calendar: %w", err)
 		}
-		if others+obj.Size > courtside.MaxCalendarBytes {
+		if obj.Size > oldSize && size-oldSize+obj.Size > courtside.MaxCalendarBytes {
 			return &courtside.Error{Code: courtside.EINVALID, Field: courtside.FieldLimit,
 				Message: fmt.Sprintf("A calendar holds at most %d MiB of data.", courtside.MaxCalendarBytes>>20)}
 		}
@@ -294,7 +296,7 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		if err := insertOccurrences(ctx, tx.Tx, u.ID, obj.Calendar, obj.Name, obj); err != nil {
 			return err
 		}
-		if err := bumpCalendar(ctx, tx, u.ID, obj.Calendar, obj.Name, false); err != nil {
+		if err := bumpCalendar(ctx, tx, u.ID, obj.Calendar, obj.Name, false, obj.Size-oldSize); err != nil {
 			return err
 		}
 		action := "calendar.object.update"
@@ -557,8 +559,9 @@ func (db *DB) DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMa
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		var etag string
-		err := tx.QueryRowContext(ctx, `SELECT etag FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
-			u.ID, calendar, name).Scan(&etag)
+		var size int64
+		err := tx.QueryRowContext(ctx, `SELECT etag, size FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
+			u.ID, calendar, name).Scan(&etag, &size)
 		if errors.Is(err, sql.ErrNoRows) {
 			return courtside.Errorf(courtside.ENOTFOUND, "Calendar object not found.")
 		} else if err != nil {
@@ -571,7 +574,7 @@ func (db *DB) DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMa
 			u.ID, calendar, name); err != nil {
 			return fmt.Errorf("storage: delete availability object: %w", err)
 		}
-		if err := bumpCalendar(ctx, tx, u.ID, calendar, name, true); err != nil {
+		if err := bumpCalendar(ctx, tx, u.ID, calendar, name, true, -size); err != nil {
 			return err
 		}
 		tx.Audit("calendar.object.delete", personalCalendarObject(u.ID, calendar), courtside.OutcomeOK)

@@ -131,8 +131,8 @@ func TestAvailability_BackfillOccurrences(t *testing.T) {
 }
 
 // TestAvailability_CalendarByteQuota fills a calendar up to MaxCalendarBytes: the object that
-// would pass it is refused with a limit error, nothing written, and replacing an object with
-// one of the same size still works.
+// would pass it is refused with a limit error, nothing written; replacing an object with one of
+// the same size still works, and a deletion makes room.
 func TestAvailability_CalendarByteQuota(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.as(f.interpreter)
@@ -158,5 +158,12 @@ func TestAvailability_CalendarByteQuota(t *testing.T) {
 	again.Data, again.ETag = data, "etag-again"
 	if created, err := f.db.PutAvailabilityObject(ctx, again, courtside.PutCondition{}); err != nil || created {
 		t.Errorf("replacing an object of the full calendar: %v, %v", created, err)
+	}
+	// A deletion makes room again.
+	if err := f.db.DeleteAvailabilityObject(ctx, courtside.AvailabilityCalendar, "o001.ics", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
+		t.Errorf("after a deletion: %v", err)
 	}
 }

@@ -98,7 +98,7 @@ func (t *Transport) registerFlags(fs *flag.FlagSet) {
 	fs.IntVar(&t.HealthConns, "health-conns", t.HealthConns, "connections over --max-conns kept for GET /healthz and /readyz (COURTSIDE_HEALTH_CONNS)")
 }
 
-// applyEnv sets each transport flag from its environment variable, when set, before the
+// applyTransportEnv sets each transport flag from its environment variable, when set, before the
 // command line is parsed (which then overrides it). A bad value names the variable.
 func applyTransportEnv(fs *flag.FlagSet) error {
 	for _, f := range transportFlags {
