@@ -21,6 +21,7 @@ const (
 	MaxPersonalCalendars   = 20                       // per user, availability included
 	MaxCalendarObjects     = 5000                     // per calendar
 	MaxCalendarObjectBytes = 256 << 10                // per object, as sent
+	MaxCalendarBytes       = 20 << 20                 // per calendar, its objects' data together
 	MaxBusyInstances       = 1000                     // busy intervals kept per object (recurrence expanded)
 	MaxRecurrenceCount     = 10000                    // the largest RRULE COUNT accepted
 	BusyHorizon            = 2 * 365 * 24 * time.Hour // how far past its start a recurrence is expanded
@@ -74,6 +75,16 @@ type AvailabilityObject struct {
 	ExtentExact bool `json:"-"`
 	// Size is the length of Data, set also when Data was not read.
 	Size int64 `json:"-"`
+
+	// Occurrences are the occurrences of a VEVENT object that is not exact, worked out by the
+	// CalDAV edge when it is written so that no time-range query expands a recurrence again:
+	// every occurrence that starts before OccurrencesUntil (every one when it is zero), at
+	// most MaxBusyInstances, zero-length ones included. OccurrencesKnown is false for objects
+	// whose occurrences were not worked out (written without them): every range within their
+	// extent is theirs. They are written with the object and not read back.
+	Occurrences      []Interval `json:"-"`
+	OccurrencesUntil time.Time  `json:"-"`
+	OccurrencesKnown bool       `json:"-"`
 }
 
 // BusyBlock is a time during which a user is busy by their own calendar.
@@ -137,8 +148,11 @@ type AvailabilityService interface {
 	FindAvailabilityObjects(ctx context.Context, calendar string) ([]*AvailabilityObject, error)
 
 	// FindAvailabilityObjectsInRange returns, by name, the objects of a calendar whose extent
-	// meets [from, to] (a zero bound is open): every object that can match a time range, and
-	// perhaps a few that do not, for the caller to decide.
+	// meets [from, to] (a zero bound is open), less the VEVENTs that are not exact and whose
+	// stored occurrences show that none overlaps [from, to) by RFC 4791 section 9.9 (a
+	// zero-length one matches when it starts in the range): every object that can match a
+	// time range, the caller deciding exact extents and VTODOs. An object whose occurrences are
+	// not known, or known only up to a time before to, is kept.
 	FindAvailabilityObjectsInRange(ctx context.Context, calendar string, from, to time.Time) ([]*AvailabilityObject, error)
 
 	// FindAvailabilityObjectsNamed returns, by name, those of the named objects of a calendar

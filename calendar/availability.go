@@ -189,9 +189,23 @@ func splitComponentRanges(q caldav.CalendarQuery) (caldav.CalendarQuery, map[str
 
 // writeCalDAVError writes status with a DAV:error body naming a CALDAV: precondition.
 func writeCalDAVError(w http.ResponseWriter, status int, condition string) {
+	writeCalDAVErrorMessage(w, status, condition, "")
+}
+
+// messageNS is the namespace of the short human-readable message a DAV:error body may carry
+// beside its precondition (RFC 4918 section 16 lets an error hold more elements).
+const messageNS = "https://courtside/ns/"
+
+// writeCalDAVErrorMessage writes status with a DAV:error body naming a CALDAV: precondition
+// and, when msg is not "", a message saying why.
+func writeCalDAVErrorMessage(w http.ResponseWriter, status int, condition, msg string) {
 	w.Header().Set("Content-Type", `application/xml; charset="utf-8"`)
 	w.WriteHeader(status)
-	w.Write([]byte(xml.Header + `<D:error xmlns:D="DAV:" xmlns:C="` + caldavNS + `"><C:` + condition + `/></D:error>` + "\n"))
+	body := xml.Header + `<D:error xmlns:D="DAV:" xmlns:C="` + caldavNS + `"><C:` + condition + `/>`
+	if msg != "" {
+		body += `<message xmlns="` + messageNS + `">` + escapeText(msg) + `</message>`
+	}
+	w.Write([]byte(body + "</D:error>\n"))
 }
 
 // unquoteETag returns the entity tag of an If-Match value ("*" stays), or ok false for a
@@ -240,7 +254,7 @@ func (h *handler) readICalBody(w *responseWriter, r *http.Request) (*parsedObjec
 		if oe == nil {
 			oe = invalidData("Malformed iCalendar.")
 		}
-		w.raw(oe.status, func() { writeCalDAVError(w.ResponseWriter, oe.status, oe.condition) })
+		w.raw(oe.status, func() { writeCalDAVErrorMessage(w.ResponseWriter, oe.status, oe.condition, oe.msg) })
 		return nil, nil, ""
 	}
 	encoded, etag, err := EncodeICal(po.cal)
@@ -289,18 +303,20 @@ func (h *handler) servePut(w *responseWriter, r *http.Request, p davPath) {
 	if po == nil {
 		return
 	}
-	busy, err := po.busy()
+	// The occurrences are worked out once, here, under the expansion budget: a rule that
+	// yields nothing or costs too much is refused before anything is stored.
+	ot, err := po.occurrences()
 	if err != nil {
 		oe, _ := err.(*objectError)
 		if oe == nil {
 			oe = invalidData("Malformed iCalendar.")
 		}
-		w.raw(oe.status, func() { writeCalDAVError(w.ResponseWriter, oe.status, oe.condition) })
+		w.raw(oe.status, func() { writeCalDAVErrorMessage(w.ResponseWriter, oe.status, oe.condition, oe.msg) })
 		return
 	}
 	obj := &courtside.AvailabilityObject{Calendar: p.calendar, Name: p.object, UID: po.uid, Component: po.component,
-		ETag: etag, Data: data, Busy: busy}
-	obj.ExtentStart, obj.ExtentEnd, obj.ExtentExact = po.extent()
+		ETag: etag, Data: data, Busy: ot.busy, ExtentStart: ot.start, ExtentEnd: ot.end, ExtentExact: ot.exact,
+		Occurrences: ot.stored, OccurrencesUntil: ot.until, OccurrencesKnown: true}
 	created, err := h.avail.PutAvailabilityObject(r.Context(), obj, cond)
 	if err != nil {
 		h.writeAvailabilityError(w, r, "put availability object", err)

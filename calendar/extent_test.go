@@ -2,15 +2,17 @@ package calendar
 
 import (
 	"encoding/xml"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
 // TestExtentBoundsEveryMatch checks, over objects of every shape and ranges around their
-// edges, that an object whose extent does not meet a range never matches it (so the SQL
-// prefilter leaves out nothing RFC 4791 section 9.9 would find), and that an exact extent
-// decides the match as matchesRange does.
+// edges, against an expansion by rrule-go (referenceOccurrences): that an object whose extent
+// does not meet a range never matches it (so the SQL prefilter leaves out nothing RFC 4791
+// section 9.9 would find), that an exact extent decides the match, and that the stored
+// occurrences are exactly the object's occurrences that start before their until.
 func TestExtentBoundsEveryMatch(t *testing.T) {
 	objects := []struct {
 		name      string
@@ -50,7 +52,11 @@ func TestExtentBoundsEveryMatch(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", o.name, err)
 		}
-		start, end, exact := po.extent()
+		ot, err := po.occurrences()
+		if err != nil {
+			t.Fatalf("%s: %v", o.name, err)
+		}
+		start, end, exact := ot.start, ot.end, ot.exact
 		if exact != o.exact || start.IsZero() != o.openStart || end.IsZero() != o.openEnd {
 			t.Errorf("%s: extent %v to %v exact %v; want exact %v, open start %v, open end %v",
 				o.name, start, end, exact, o.exact, o.openStart, o.openEnd)
@@ -58,22 +64,39 @@ func TestExtentBoundsEveryMatch(t *testing.T) {
 		if !start.IsZero() && !end.IsZero() && end.Before(start) {
 			t.Errorf("%s: extent ends before it starts", o.name)
 		}
+		ref := referenceOccurrences(t, po, at("20300101T000000Z"))
+		if po.component == "VEVENT" {
+			var want []string
+			for _, in := range ref {
+				if ot.until.IsZero() || in.start.Before(ot.until) {
+					want = append(want, in.start.UTC().Format(time.RFC3339)+"/"+in.end.UTC().Format(time.RFC3339))
+				}
+			}
+			var got []string
+			for _, in := range ot.stored {
+				got = append(got, in.Start.Format(time.RFC3339)+"/"+in.End.Format(time.RFC3339))
+			}
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: stored occurrences %v, want %v", o.name, got, want)
+			}
+		}
 		for _, from := range bounds {
 			for _, to := range bounds {
 				tr := timeRange{from, to}
 				if (from.IsZero() && to.IsZero()) || (!from.IsZero() && !to.IsZero() && !to.After(from)) {
 					continue
 				}
-				match, err := po.matchesRange(tr)
-				if err != nil {
-					t.Fatalf("%s %v: %v", o.name, tr, err)
+				match := matchesReference(ref, tr)
+				if po.component != "VEVENT" {
+					match = po.todoInRange(tr)
 				}
 				meets := (start.IsZero() || to.IsZero() || !start.After(to)) && (end.IsZero() || from.IsZero() || !end.Before(from))
 				if match && !meets {
 					t.Errorf("%s: matches %v to %v, but its extent %v to %v does not meet it", o.name, from, to, start, end)
 				}
 				if exact && extentMatches(start, end, tr) != match {
-					t.Errorf("%s: exact extent says %v for %v to %v, matchesRange %v", o.name, !match, from, to, match)
+					t.Errorf("%s: exact extent says %v for %v to %v, RFC 4791 %v", o.name, !match, from, to, match)
 				}
 			}
 		}

@@ -38,6 +38,8 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies; larger ones get 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxResponseBytes caps answers (bounds.go). Zero means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 }
 
 // handler serves /.well-known/caldav and /dav/.
@@ -49,6 +51,7 @@ type handler struct {
 	backend   *backend
 	logger    *slog.Logger
 	maxBody   int64
+	maxAnswer int64
 
 	// go-webdav tells principals, home sets, calendars and objects apart by the number of path
 	// segments after its Prefix, expecting /<user>/, /<user>/<home>/, ... Our principals
@@ -80,6 +83,9 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
 	b := &backend{calendars: cfg.Calendars, avail: cfg.Availability, prodID: DefaultProdID, logger: cfg.Logger}
 	return &handler{
 		tokens:     cfg.Tokens,
@@ -89,6 +95,7 @@ func NewHandler(cfg Config) http.Handler {
 		backend:    b,
 		logger:     cfg.Logger,
 		maxBody:    cfg.MaxBodyBytes,
+		maxAnswer:  cfg.MaxResponseBytes,
 		dav:        &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(davRoot, "/")},
 		principals: &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(principalsRoot, "/")},
 	}
@@ -96,7 +103,7 @@ func NewHandler(cfg Config) http.Handler {
 
 // ServeHTTP implements http.Handler.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rw := &responseWriter{ResponseWriter: w, req: r}
+	rw := &responseWriter{ResponseWriter: w, req: r, max: h.maxAnswer}
 	defer h.recover(rw, r)
 
 	rw.Header().Set("Cache-Control", "private, no-cache")
@@ -140,6 +147,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The backend compares paths exactly: hand it the canonical spelling.
 	r.URL.Path, r.URL.RawPath = p.canonical(), ""
+	if bodyMethods[r.Method] {
+		// Counted before anything is built from it (bounds.go).
+		body, ok := readBody(rw, r)
+		if !ok {
+			return
+		}
+		if msg := checkRequestBody(body); msg != "" {
+			rw.fail(http.StatusBadRequest, msg)
+			return
+		}
+	}
 	if r.Method == "REPORT" {
 		body, ok := readBody(rw, r)
 		if !ok {
@@ -157,6 +175,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case calendarQueryName:
 			if p.kind == resourcePersonal && h.servePersonalQuery(rw, r, user, p, body) {
 				rw.finish()
+				return
+			}
+			if p.kind == resourcePersonal && expandingFilter(body) {
+				// go-webdav would expand recurrences for this filter, per object and query.
+				rw.raw(http.StatusForbidden, func() {
+					writeCalDAVErrorMessage(rw.ResponseWriter, http.StatusForbidden, "supported-filter",
+						"Time ranges are supported on the VCALENDAR, VEVENT and VTODO components only.")
+				})
 				return
 			}
 		case calendarMultigetName:
@@ -257,6 +283,11 @@ func (h *handler) recover(rw *responseWriter, r *http.Request) {
 	}
 	if v == http.ErrAbortHandler {
 		panic(v)
+	}
+	if v == errAnswerTooLarge {
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "calendar: answer cut off at its cap",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int64("max_bytes", rw.max))
+		panic(http.ErrAbortHandler)
 	}
 	h.logger.LogAttrs(r.Context(), slog.LevelError, "calendar: panic",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,11 +26,18 @@ import (
 //     STATUS:CANCELLED; VTODOs never do (a to-do is not an appointment);
 //   - dates (all-day events) and floating times are read in the calendar's X-WR-TIMEZONE when it
 //     names a known zone, else in UTC; an unknown TZID is read the same way;
-//   - a recurrence is expanded from its DTSTART to BusyHorizon later, at most MaxBusyInstances
-//     instances, within expansionBudget; FREQ=SECONDLY or MINUTELY and a COUNT above
-//     MaxRecurrenceCount are refused.
+//   - a recurrence is expanded once, when the object is written, from its DTSTART under
+//     MaxExpansionSteps (recurrence.go): its occurrences within BusyHorizon (at most
+//     MaxBusyInstances) are stored, for busy time and for calendar-query; a bounded rule is
+//     followed to its end for the extent. A rule that yields nothing or costs more than the
+//     budget is refused, as are FREQ=SECONDLY or MINUTELY and a COUNT above MaxRecurrenceCount.
 
-// expansionBudget is the time one object's recurrence expansion may take.
+// MaxExpansionSteps is the budget of one object's recurrence expansion, in steps of the
+// iteration (recurrence.go): a period, a candidate day, an occurrence each cost one.
+const MaxExpansionSteps = 500_000
+
+// expansionBudget is the time one object's recurrence expansion may take, checked inside the
+// iteration beside its steps: a backstop on a machine too loaded to do the steps in time.
 const expansionBudget = 2 * time.Second
 
 // objectError is why a PUT body is refused: an HTTP status and the CalDAV precondition it
@@ -154,7 +162,11 @@ func (po *parsedObject) checkComponent(c *ical.Component) error {
 		if c.Props.Get(ical.PropDateTimeStart) == nil {
 			return invalidData("A recurring component needs a DTSTART.")
 		}
-		if _, err := parseRule(p.Value); err != nil {
+		dtstart, err := po.time(c.Props.Get(ical.PropDateTimeStart))
+		if err != nil {
+			return invalidData("DTSTART is not a valid date or time.")
+		}
+		if _, err := po.recurrence(c, p.Value, dtstart); err != nil {
 			return err
 		}
 	}
@@ -296,13 +308,42 @@ type instance struct {
 	end   time.Time
 }
 
-// instances returns the occurrences of the object's VEVENTs that start before until, in no
-// particular order: the master's expanded recurrence set (RRULE and RDATE, less EXDATE and the
-// overridden instances) and the overrides. It stops after max occurrences and fails when the
-// expansion takes longer than expansionBudget.
-func (po *parsedObject) instances(until time.Time, max int) (_ []instance, err error) {
+// objectTimes is what a PUT works out of an object's occurrences, in one walk over them under
+// the expansion budget, so that no query expands the object again (see parsedObject.occurrences).
+type objectTimes struct {
+	// busy are the intervals the object makes its owner busy (busyComponent, positive length)
+	// among the stored occurrences.
+	busy []courtside.Interval
+	// stored are the occurrences that start before until (every one when until is zero), at
+	// most courtside.MaxBusyInstances, in start order.
+	stored []courtside.Interval
+	until  time.Time
+	// The extent: the first start and the last end of every occurrence, zero for an open side;
+	// exact when the object is one occurrence filling it.
+	start, end time.Time
+	exact      bool
+}
+
+// objectError of a recurrence that expands to nothing, or that costs more than the budget.
+var (
+	errNoOccurrence = &objectError{status: http.StatusBadRequest, condition: "valid-calendar-object-resource",
+		msg: "The recurrence rule yields no occurrence."}
+	errTooCostly = &objectError{status: http.StatusBadRequest, condition: "max-instances",
+		msg: "The recurrence rule costs too much to expand."}
+)
+
+// occurrences walks the object's occurrences once: the overrides, the master's recurrence set (RRULE
+// expanded under MaxExpansionSteps, and RDATE, less EXDATE and the overridden instances) or
+// the master itself. It keeps the occurrences that start within BusyHorizon of the first start
+// (at most MaxBusyInstances; until says how far they are complete), and the extent: a bounded
+// rule is followed to its end (open past MaxRecurrenceCount occurrences), an unbounded one
+// leaves the end open. A rule that yields no occurrence at all, or whose walk runs out of
+// steps, is refused (errNoOccurrence, errTooCostly). VTODOs have no occurrences here: their
+// extent is open and their match decided by todoMatches.
+func (po *parsedObject) occurrences() (_ *objectTimes, err error) {
+	out := &objectTimes{}
 	if po.component != ical.CompEvent {
-		return nil, nil
+		return out, nil
 	}
 	defer func() {
 		// The rule comes from the client: a panic in the expansion is a bad rule.
@@ -310,8 +351,15 @@ func (po *parsedObject) instances(until time.Time, max int) (_ []instance, err e
 			err = invalidData("RRULE cannot be expanded.")
 		}
 	}()
-	deadline := time.Now().Add(expansionBudget)
-	var out []instance
+	var all []instance
+	widen := func(s, e time.Time) {
+		if out.start.IsZero() || s.Before(out.start) {
+			out.start = s
+		}
+		if out.end.IsZero() || e.After(out.end) {
+			out.end = e
+		}
+	}
 	overridden := map[int64]bool{}
 	for _, o := range po.overrides {
 		rid, err := po.time(o.Props.Get(ical.PropRecurrenceID))
@@ -319,160 +367,150 @@ func (po *parsedObject) instances(until time.Time, max int) (_ []instance, err e
 			return nil, invalidData("RECURRENCE-ID is not a valid date or time.")
 		}
 		overridden[rid.Unix()] = true
-		start, d, err := po.span(o)
+		s, d, err := po.span(o)
 		if err != nil {
 			return nil, err
 		}
-		if start.Before(until) && len(out) < max {
-			out = append(out, instance{comp: o, start: start, end: start.Add(d)})
-		}
+		all = append(all, instance{comp: o, start: s, end: s.Add(d)})
+		widen(s, s.Add(d))
 	}
 	m := po.master
-	if m == nil {
-		return out, nil
-	}
-	start, d, err := po.span(m)
-	if err != nil {
-		return nil, err
-	}
-	add := func(t time.Time) {
-		if !overridden[t.Unix()] && t.Before(until) && len(out) < max {
-			out = append(out, instance{comp: m, start: t, end: t.Add(d)})
-		}
-	}
-	excluded := map[int64]bool{}
-	for i := range m.Props.Values(ical.PropExceptionDates) {
-		ts, err := po.times(&m.Props.Values(ical.PropExceptionDates)[i])
+	openEnd := false
+	beyond := false // an occurrence starts at or after the horizon
+	var horizon time.Time
+	if m != nil {
+		start, d, err := po.span(m)
 		if err != nil {
-			return nil, invalidData("EXDATE is not a list of valid dates or times.")
+			return nil, err
 		}
-		for _, t := range ts {
-			excluded[t.Unix()] = true
+		horizon = start.Add(courtside.BusyHorizon)
+		excluded := map[int64]bool{}
+		for i := range m.Props.Values(ical.PropExceptionDates) {
+			ts, err := po.times(&m.Props.Values(ical.PropExceptionDates)[i])
+			if err != nil {
+				return nil, invalidData("EXDATE is not a list of valid dates or times.")
+			}
+			for _, t := range ts {
+				excluded[t.Unix()] = true
+			}
 		}
-	}
-	rp := m.Props.Get(ical.PropRecurrenceRule)
-	if rp == nil {
-		if !excluded[start.Unix()] {
+		add := func(t time.Time) {
+			widen(t, t.Add(d))
+			if !excluded[t.Unix()] && !overridden[t.Unix()] {
+				all = append(all, instance{comp: m, start: t, end: t.Add(d)})
+			}
+		}
+		rdates := m.Props.Values(ical.PropRecurrenceDates)
+		for i := range rdates {
+			ts, err := po.times(&rdates[i])
+			if err != nil {
+				return nil, invalidData("RDATE is not a list of valid dates or times.")
+			}
+			for _, t := range ts {
+				add(t)
+			}
+		}
+		rp := m.Props.Get(ical.PropRecurrenceRule)
+		if rp == nil {
 			add(start)
-		}
-	} else {
-		opt, err := parseRule(rp.Value)
-		if err != nil {
-			return nil, err
-		}
-		opt.Dtstart = start
-		if !opt.Until.IsZero() && isDate(m.Props.Get(ical.PropDateTimeStart)) {
-			// UNTIL of an all-day rule is a date: through the end of that day.
-			opt.Until = time.Date(opt.Until.Year(), opt.Until.Month(), opt.Until.Day(), 23, 59, 59, 0, po.loc)
-		}
-		rule, err := rrule.NewRRule(*opt)
-		if err != nil {
-			return nil, invalidData("RRULE is not a valid recurrence rule.")
-		}
-		next := rule.Iterator()
-		for n := 0; len(out) < max; n++ {
-			t, ok := next()
-			if !ok || !t.Before(until) {
-				break
-			}
-			if n%64 == 0 && time.Now().After(deadline) {
-				return nil, &objectError{status: http.StatusBadRequest, condition: "max-instances",
-					msg: "The recurrence takes too long to expand."}
-			}
-			if !excluded[t.Unix()] {
-				add(t)
-			}
-		}
-	}
-	for i := range m.Props.Values(ical.PropRecurrenceDates) {
-		ts, err := po.times(&m.Props.Values(ical.PropRecurrenceDates)[i])
-		if err != nil {
-			return nil, invalidData("RDATE is not a list of valid dates or times.")
-		}
-		for _, t := range ts {
-			if !excluded[t.Unix()] {
-				add(t)
-			}
-		}
-	}
-	return out, nil
-}
-
-// busy returns the intervals during which the object makes its owner busy: the opaque,
-// not-cancelled VEVENT occurrences of positive length that start before the master's start
-// plus BusyHorizon, at most MaxBusyInstances of them.
-func (po *parsedObject) busy() ([]courtside.Interval, error) {
-	if po.component != ical.CompEvent {
-		return nil, nil
-	}
-	var first time.Time
-	if po.master != nil {
-		s, _, err := po.span(po.master)
-		if err != nil {
-			return nil, err
-		}
-		first = s
-	} else {
-		for _, o := range po.overrides {
-			s, _, err := po.span(o)
+			out.exact = len(po.overrides) == 0 && len(rdates) == 0 && len(m.Props.Values(ical.PropExceptionDates)) == 0
+		} else {
+			rule, err := po.recurrence(m, rp.Value, start)
 			if err != nil {
 				return nil, err
 			}
-			if first.IsZero() || s.Before(first) {
-				first = s
+			bounded := rule.count > 0 || !rule.until.IsZero()
+			walk := rule.expand(MaxExpansionSteps, time.Now().Add(expansionBudget))
+			for n := 0; ; n++ {
+				t, ok, err := walk.next()
+				if err != nil {
+					if n == 0 {
+						return nil, errNoOccurrence
+					}
+					return nil, errTooCostly
+				}
+				if !ok {
+					if n == 0 {
+						return nil, errNoOccurrence
+					}
+					break
+				}
+				if n >= courtside.MaxRecurrenceCount {
+					openEnd = true // more occurrences than a COUNT may ask for: the end stays open
+					break
+				}
+				if !t.Before(horizon) {
+					if !bounded {
+						openEnd = true // an unbounded rule: nothing more to learn
+						break
+					}
+					widen(t, t.Add(d)) // past the stored occurrences: the extent only
+					beyond = true
+					continue
+				}
+				add(t)
 			}
 		}
 	}
-	insts, err := po.instances(first.Add(courtside.BusyHorizon), courtside.MaxBusyInstances)
-	if err != nil {
-		return nil, err
+	if openEnd {
+		out.end = time.Time{}
 	}
-	var out []courtside.Interval
-	for _, in := range insts {
-		if busyComponent(in.comp) && in.end.After(in.start) {
-			out = append(out, courtside.Interval{Start: in.start.UTC(), End: in.end.UTC()})
+	// The stored occurrences: those that start before the horizon, in start order, at most
+	// MaxBusyInstances; until is where they stop being complete.
+	slices.SortStableFunc(all, func(a, b instance) int { return a.start.Compare(b.start) })
+	if n := len(all); n > 0 && !horizon.IsZero() && !all[n-1].start.Before(horizon) {
+		beyond = true
+	}
+	if openEnd || beyond {
+		out.until = horizon
+	}
+	if len(all) > courtside.MaxBusyInstances {
+		cut := all[courtside.MaxBusyInstances].start
+		if out.until.IsZero() || cut.Before(out.until) {
+			out.until = cut
 		}
+	}
+	for _, in := range all {
+		if !out.until.IsZero() && !in.start.Before(out.until) {
+			break
+		}
+		out.stored = append(out.stored, courtside.Interval{Start: in.start.UTC(), End: in.end.UTC()})
+		if busyComponent(in.comp) && in.end.After(in.start) {
+			out.busy = append(out.busy, courtside.Interval{Start: in.start.UTC(), End: in.end.UTC()})
+		}
+	}
+	out.start, out.end = out.start.UTC(), out.end.UTC()
+	if out.end.IsZero() || out.start.IsZero() {
+		out.exact = false
 	}
 	return out, nil
 }
 
-// matchesRange reports whether the object matches a calendar-query time range by RFC 4791
-// section 9.9: a VEVENT when one of its occurrences overlaps it, a VTODO by the table of that
-// section applied to its master (or to any override).
-func (po *parsedObject) matchesRange(tr timeRange) (bool, error) {
-	if tr.start.IsZero() && tr.end.IsZero() {
-		return true, nil
-	}
-	if po.component == ical.CompToDo {
-		for _, c := range append([]*ical.Component{po.master}, po.overrides...) {
-			if c != nil && po.todoMatches(c, tr) {
-				return true, nil
-			}
-		}
-		return false, nil
-	}
-	until := tr.end
-	if until.IsZero() {
-		until = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	}
-	insts, err := po.instances(until, courtside.MaxRecurrenceCount)
+// recurrence parses the RRULE of component c, whose first occurrence is dtstart.
+func (po *parsedObject) recurrence(c *ical.Component, value string, dtstart time.Time) (*recurrence, error) {
+	opt, err := parseRule(value)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	for _, in := range insts {
-		end := in.end
-		if !end.After(in.start) {
-			// A zero-length event matches a range that holds its start (RFC 4791 section 9.9).
-			if (tr.start.IsZero() || !in.start.Before(tr.start)) && (tr.end.IsZero() || in.start.Before(tr.end)) {
-				return true, nil
-			}
-			continue
-		}
-		if tr.overlaps(in.start, end) {
-			return true, nil
+	if !opt.Until.IsZero() && isDate(c.Props.Get(ical.PropDateTimeStart)) {
+		// UNTIL of an all-day rule is a date: through the end of that day.
+		opt.Until = time.Date(opt.Until.Year(), opt.Until.Month(), opt.Until.Day(), 23, 59, 59, 0, po.loc)
+	}
+	return newRecurrence(opt, dtstart)
+}
+
+// todoInRange reports whether a VTODO object matches a calendar-query time range by RFC 4791
+// section 9.9 (the table of todoMatches), applied to its master or to any override.
+func (po *parsedObject) todoInRange(tr timeRange) bool {
+	if tr.start.IsZero() && tr.end.IsZero() {
+		return true
+	}
+	for _, c := range append([]*ical.Component{po.master}, po.overrides...) {
+		if c != nil && po.todoMatches(c, tr) {
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // todoMatches applies the VTODO table of RFC 4791 section 9.9. Open bounds are infinite.
@@ -521,93 +559,33 @@ func (po *parsedObject) todoMatches(c *ical.Component, tr timeRange) bool {
 	return true
 }
 
-// extent returns the time every occurrence of the object falls in: the first start and the
-// last end, zero for an open side (VTODOs, whose match RFC 4791 ties to several properties,
-// and recurrences without an end), and exact when the object is one occurrence filling it (a
-// VEVENT without recurrence), so that its match can be decided without decoding it. It is a
-// bound, never the match itself: objects whose extent meets a range are decided by
-// matchesRange unless exact. What cannot be worked out (an expansion over its time budget)
-// leaves the extent open rather than refusing the object.
-func (po *parsedObject) extent() (start, end time.Time, exact bool) {
-	start, end, exact, err := po.extentOrError()
-	if err != nil {
-		return time.Time{}, time.Time{}, false
-	}
-	return start, end, exact
-}
-
-func (po *parsedObject) extentOrError() (start, end time.Time, exact bool, err error) {
-	if po.component != ical.CompEvent {
-		return time.Time{}, time.Time{}, false, nil
-	}
-	widen := func(s time.Time, d time.Duration) {
-		if start.IsZero() || s.Before(start) {
-			start = s
-		}
-		if e := s.Add(d); end.IsZero() || e.After(end) {
-			end = e
-		}
-	}
-	for _, o := range po.overrides {
-		s, d, err := po.span(o)
-		if err != nil {
-			return time.Time{}, time.Time{}, false, err
-		}
-		widen(s, d)
-	}
-	m := po.master
-	if m == nil {
-		return start.UTC(), end.UTC(), false, nil
-	}
-	s, d, err := po.span(m)
-	if err != nil {
-		return time.Time{}, time.Time{}, false, err
-	}
-	widen(s, d)
-	rdates := m.Props.Values(ical.PropRecurrenceDates)
-	for i := range rdates {
-		ts, err := po.times(&rdates[i])
-		if err != nil {
-			return time.Time{}, time.Time{}, false, invalidData("RDATE is not a list of valid dates or times.")
-		}
-		for _, t := range ts {
-			widen(t, d)
-		}
-	}
-	rp := m.Props.Get(ical.PropRecurrenceRule)
-	if rp == nil {
-		exact = len(po.overrides) == 0 && len(rdates) == 0 && len(m.Props.Values(ical.PropExceptionDates)) == 0
-		return start.UTC(), end.UTC(), exact, nil
-	}
-	opt, err := parseRule(rp.Value)
-	if err != nil {
-		return time.Time{}, time.Time{}, false, err
-	}
-	if opt.Count == 0 && opt.Until.IsZero() {
-		return start.UTC(), time.Time{}, false, nil // no end
-	}
-	// A bounded rule: its occurrences, as matchesRange expands them. More than it would look
-	// at leaves the end open.
-	insts, err := po.instances(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), courtside.MaxRecurrenceCount+1)
-	if err != nil {
-		return time.Time{}, time.Time{}, false, err
-	}
-	if len(insts) > courtside.MaxRecurrenceCount {
-		return start.UTC(), time.Time{}, false, nil
-	}
-	for _, in := range insts {
-		widen(in.start, in.end.Sub(in.start))
-	}
-	return start.UTC(), end.UTC(), false, nil
-}
-
 // ObjectExtent returns the extent of a stored calendar object as a PUT works it out (see
-// parsedObject.extent): zero bounds are open, and an object that cannot be read is open on
+// parsedObject.times): zero bounds are open, and an object that cannot be read is open on
 // both sides. storage.DB.BackfillAvailabilityExtents takes it for objects stored without one.
 func ObjectExtent(data []byte) (start, end time.Time, exact bool) {
 	po, err := parseObject(data)
 	if err != nil {
 		return time.Time{}, time.Time{}, false
 	}
-	return po.extent()
+	ot, err := po.occurrences()
+	if err != nil {
+		return time.Time{}, time.Time{}, false
+	}
+	return ot.start, ot.end, ot.exact
+}
+
+// ObjectOccurrences returns the stored occurrences of a calendar object as a PUT works them
+// out (see parsedObject.occurrences): those that start before until, every one when until is zero.
+// ok is false for an object that cannot be read. storage.DB.BackfillAvailabilityOccurrences
+// takes it for objects stored without them.
+func ObjectOccurrences(data []byte) (occurrences []courtside.Interval, until time.Time, ok bool) {
+	po, err := parseObject(data)
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	ot, err := po.occurrences()
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	return ot.stored, ot.until, true
 }

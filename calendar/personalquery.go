@@ -17,10 +17,12 @@ import (
 	"github.com/emersion/go-webdav/caldav"
 )
 
-// Reading personal calendars without reading or decoding what is not needed. Each object's
-// time extent is stored when it is written (parsedObject.extent), so a time range is applied
-// in SQL first; an object that is one occurrence filling its extent is decided from the
-// extent alone, the others are decoded and decided by matchesRange (RFC 4791 section 9.9).
+// Reading personal calendars without reading or decoding what is not needed, and without
+// expanding any recurrence again. Each object's time extent and, for a VEVENT that is not one
+// occurrence, its occurrences are stored when it is written (parsedObject.occurrences), so a
+// time range is applied in SQL: a VEVENT is decided there by its occurrences, or from its
+// extent alone when it is one occurrence filling it; a VTODO is decoded and decided by
+// todoInRange (RFC 4791 section 9.9).
 // A calendar-query of the shape clients send (a VCALENDAR comp-filter holding at most one
 // VEVENT or VTODO comp-filter, time ranges only, plain properties) is answered here from the
 // stored bytes; anything else goes to go-webdav as before. A PROPFIND that does not ask for
@@ -108,18 +110,17 @@ func (b *backend) personalMatches(ctx context.Context, calendar string, ranges m
 			}
 			tr = ranges[ical.CompCalendar]
 		}
-		if o.ExtentExact && o.Component == ical.CompEvent {
-			if extentMatches(o.ExtentStart, o.ExtentEnd, tr) {
+		if o.Component == ical.CompEvent {
+			// A VEVENT is decided without decoding it, and never expanded again: an exact
+			// extent here, stored occurrences in the read above (prefilterRange is this range).
+			if !o.ExtentExact || extentMatches(o.ExtentStart, o.ExtentEnd, tr) {
 				out = append(out, o)
 			}
 			continue
 		}
 		po, err := parseObject(o.Data)
-		if err != nil {
+		if err != nil || !po.todoInRange(tr) {
 			continue // stored objects were checked when written
-		}
-		if match, err := po.matchesRange(tr); err != nil || !match {
-			continue
 		}
 		parsed[o.Name] = po
 		out = append(out, o)
@@ -241,9 +242,14 @@ func (h *handler) servePersonalQuery(w *responseWriter, r *http.Request, user *c
 	base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
 	writeMultistatusFast(w, &multistatus{}, func(b *bufio.Writer) {
 		for _, o := range objs {
-			if component == "" || o.Component == component {
-				writeStoredObject(b, base, o, props, principal)
+			if component != "" && o.Component != component {
+				continue
 			}
+			if !room(w, b.Buffered(), o.Size) {
+				writeTruncated(b, base)
+				break
+			}
+			writeStoredObject(b, base, o, props, principal)
 		}
 	})
 	return true
@@ -567,8 +573,17 @@ func (h *handler) servePersonalMultiget(w *responseWriter, r *http.Request, user
 	}
 	base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
 	writeMultistatusFast(w, &multistatus{}, func(b *bufio.Writer) {
+		seen := map[string]bool{}
 		for i, name := range objects {
+			if seen[name] {
+				continue // one answer per object, however often it is named
+			}
+			seen[name] = true
 			if o := byName[name]; o != nil {
+				if !room(w, b.Buffered(), o.Size) {
+					writeTruncated(b, base)
+					break
+				}
 				writeStoredObject(b, base, o, props, principal)
 				continue
 			}

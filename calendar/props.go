@@ -99,11 +99,14 @@ func (h *handler) calendarExtraValues(r *http.Request, user *courtside.User, p d
 	}, nil
 }
 
-// bufferedResponse is an http.ResponseWriter that keeps what go-webdav writes.
+// bufferedResponse is an http.ResponseWriter that keeps what go-webdav writes, up to max bytes
+// (none when max is 0): past it, over is set and the rest is dropped.
 type bufferedResponse struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+	max    int64
+	over   bool
 }
 
 func (b *bufferedResponse) Header() http.Header { return b.header }
@@ -117,6 +120,10 @@ func (b *bufferedResponse) WriteHeader(status int) {
 func (b *bufferedResponse) Write(p []byte) (int, error) {
 	if b.status == 0 {
 		b.status = http.StatusOK
+	}
+	if b.over || (b.max > 0 && int64(b.body.Len()+len(p)) > b.max) {
+		b.over = true
+		return 0, errAnswerTooLarge
 	}
 	return b.body.Write(p)
 }
@@ -159,8 +166,12 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 		req = r.Clone(r.Context())
 		req.Header.Set("Depth", "0")
 	}
-	buf := &bufferedResponse{header: http.Header{}}
+	buf := &bufferedResponse{header: http.Header{}, max: h.maxAnswer}
 	h.dav.ServeHTTP(buf, req)
+	if buf.over {
+		w.raw(http.StatusInsufficientStorage, func() { writeResponseTooLarge(w.ResponseWriter) })
+		return
+	}
 	var ms multistatus
 	// go-webdav's answer goes out untouched unless there is something to add to it.
 	if (!objects && !wantsExtras(&pf)) || buf.status != http.StatusMultiStatus || xml.Unmarshal(buf.body.Bytes(), &ms) != nil {
@@ -232,6 +243,10 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 		base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
 		writeMultistatusFast(w, &ms, func(b *bufio.Writer) {
 			for _, o := range objs {
+				if !room(w, b.Buffered(), o.Size) {
+					writeTruncated(b, base)
+					break
+				}
 				writeStoredObject(b, base, o, names, principal)
 			}
 		})

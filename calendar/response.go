@@ -19,8 +19,14 @@ type responseWriter struct {
 	body *limitedBody // nil when the request has no body limit
 
 	wroteHeader bool
-	discard     bool // the body go-webdav writes is dropped
+	discard     bool  // the body go-webdav writes is dropped
+	max         int64 // the answer's cap in bytes, 0 for none
+	written     int64 // bytes of the answer written so far
 }
+
+// errAnswerTooLarge is the panic of a write past the answer's cap: the status is gone, so the
+// answer is cut off (handler.recover logs it and aborts the connection).
+var errAnswerTooLarge = errors.New("calendar: answer over its cap")
 
 // WriteHeader implements http.ResponseWriter.
 func (w *responseWriter) WriteHeader(status int) {
@@ -56,6 +62,10 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	if w.discard {
 		return len(p), nil
 	}
+	if w.max > 0 && w.written+int64(len(p)) > w.max {
+		panic(errAnswerTooLarge)
+	}
+	w.written += int64(len(p))
 	return w.ResponseWriter.Write(p)
 }
 

@@ -151,11 +151,12 @@ func ensureCalendar(ctx context.Context, tx *Tx, userID int64, name string) erro
 	return nil
 }
 
-// bumpCalendar moves the calendar's version and records the object's change.
-func bumpCalendar(ctx context.Context, tx *Tx, userID int64, calendar, name string, deleted bool) error {
+// bumpCalendar moves the calendar's version and its size by sizeDelta bytes, and records the
+// object's change.
+func bumpCalendar(ctx context.Context, tx *Tx, userID int64, calendar, name string, deleted bool, sizeDelta int64) error {
 	var version int64
-	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1, updated_at = ?
-		WHERE user_id = ? AND name = ? RETURNING version`, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
+	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1, bytes = max(0, bytes + ?), updated_at = ?
+		WHERE user_id = ? AND name = ? RETURNING version`, sizeDelta, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
 		return fmt.Errorf("storage: bump personal calendar: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO availability_changes (user_id, calendar, name, version, deleted) VALUES (?, ?, ?, ?, ?)
@@ -203,6 +204,15 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 			return false, courtside.Invalidf("busy", "A busy interval must end after it starts.")
 		}
 	}
+	if len(obj.Occurrences) > courtside.MaxBusyInstances {
+		return false, courtside.Invalidf("occurrences", "At most %d stored occurrences per object.", courtside.MaxBusyInstances)
+	}
+	for _, o := range obj.Occurrences {
+		if o.End.Before(o.Start) {
+			return false, courtside.Invalidf("occurrences", "An occurrence must not end before it starts.")
+		}
+	}
+	until := occurrencesUntil(obj)
 	obj.UserID = u.ID
 	obj.Size = int64(len(obj.Data))
 	created := false
@@ -212,8 +222,9 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		}
 		var etag string
 		var createdAt time.Time
-		err := tx.QueryRowContext(ctx, `SELECT etag, created_at FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
-			u.ID, obj.Calendar, obj.Name).Scan(&etag, scanTime{&createdAt})
+		var oldSize int64
+		err := tx.QueryRowContext(ctx, `SELECT etag, created_at, size FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
+			u.ID, obj.Calendar, obj.Name).Scan(&etag, scanTime{&createdAt}, &oldSize)
 		exists := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("storage: find availability object: %w", err)
@@ -232,17 +243,30 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("storage: find availability uid: %w", err)
 		}
+		// The calendar's data together stays within MaxCalendarBytes, so that a listing of it
+		// (PROPFIND, calendar-query, multiget) holds a bounded amount in memory.
+		var size int64
+		if err := tx.QueryRowContext(ctx, `SELECT bytes FROM personal_calendars WHERE user_id = ? AND name = ?`,
+			u.ID, obj.Calendar).Scan(&size); err != nil {
+			return fmt.Errorf("storage: size of personal calendar: %w", err)
+		}
+		if obj.Size > oldSize && size-oldSize+obj.Size > courtside.MaxCalendarBytes {
+			return &courtside.Error{Code: courtside.EINVALID, Field: courtside.FieldLimit,
+				Message: fmt.Sprintf("A calendar holds at most %d MiB of data.", courtside.MaxCalendarBytes>>20)}
+		}
 		now := FormatTime(tx.now)
 		if exists {
 			obj.CreatedAt = createdAt
 			if _, err := tx.ExecContext(ctx, `UPDATE availability_objects SET uid = ?, component = ?, etag = ?, data = ?, updated_at = ?,
-				extent_start = ?, extent_end = ?, extent_exact = ?, size = ? WHERE user_id = ? AND calendar = ? AND name = ?`, obj.UID, obj.Component, obj.ETag, obj.Data, now,
-				extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size, u.ID, obj.Calendar, obj.Name); err != nil {
+				extent_start = ?, extent_end = ?, extent_exact = ?, size = ?, occurrences_until = ? WHERE user_id = ? AND calendar = ? AND name = ?`, obj.UID, obj.Component, obj.ETag, obj.Data, now,
+				extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size, until, u.ID, obj.Calendar, obj.Name); err != nil {
 				return fmt.Errorf("storage: update availability object: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM availability_busy WHERE user_id = ? AND calendar = ? AND name = ?`,
-				u.ID, obj.Calendar, obj.Name); err != nil {
-				return fmt.Errorf("storage: clear busy blocks: %w", err)
+			for _, table := range []string{"availability_busy", "availability_occurrences"} {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ? AND calendar = ? AND name = ?`,
+					u.ID, obj.Calendar, obj.Name); err != nil {
+					return fmt.Errorf("storage: clear %s: %w", table, err)
+				}
 			}
 		} else {
 			var n int
@@ -256,8 +280,8 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 			}
 			obj.CreatedAt = tx.now
 			if _, err := tx.ExecContext(ctx, `INSERT INTO availability_objects (user_id, calendar, name, uid, component, etag, data, created_at, updated_at,
-				extent_start, extent_end, extent_exact, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, obj.Calendar, obj.Name, obj.UID, obj.Component,
-				obj.ETag, obj.Data, now, now, extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size); err != nil {
+				extent_start, extent_end, extent_exact, size, occurrences_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, obj.Calendar, obj.Name, obj.UID, obj.Component,
+				obj.ETag, obj.Data, now, now, extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size, until); err != nil {
 				return fmt.Errorf("storage: insert availability object: %w", mapSQLError(err))
 			}
 			created = true
@@ -269,7 +293,10 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 				return fmt.Errorf("storage: insert busy block: %w", err)
 			}
 		}
-		if err := bumpCalendar(ctx, tx, u.ID, obj.Calendar, obj.Name, false); err != nil {
+		if err := insertOccurrences(ctx, tx.Tx, u.ID, obj.Calendar, obj.Name, obj); err != nil {
+			return err
+		}
+		if err := bumpCalendar(ctx, tx, u.ID, obj.Calendar, obj.Name, false, obj.Size-oldSize); err != nil {
 			return err
 		}
 		action := "calendar.object.update"
@@ -283,6 +310,43 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		return false, err
 	}
 	return created, nil
+}
+
+// Stored forms of occurrences_until (migration 00017): every occurrence is stored, or none
+// was worked out (every range is then a candidate).
+const (
+	occurrencesAll     = "~"
+	occurrencesUnknown = ""
+)
+
+// occurrencesUntil returns the stored form of how far obj's occurrences are complete. They
+// matter only for a VEVENT whose extent is not exact; the others hold every occurrence there is
+// to store (none).
+func occurrencesUntil(obj *courtside.AvailabilityObject) string {
+	switch {
+	case obj.Component != "VEVENT" || obj.ExtentExact:
+		return occurrencesAll
+	case !obj.OccurrencesKnown:
+		return occurrencesUnknown
+	case obj.OccurrencesUntil.IsZero():
+		return occurrencesAll
+	}
+	return FormatTime(obj.OccurrencesUntil)
+}
+
+// insertOccurrences stores obj's occurrences as those of the object (userID, calendar, name),
+// when they matter (see occurrencesUntil).
+func insertOccurrences(ctx context.Context, tx *sql.Tx, userID int64, calendar, name string, obj *courtside.AvailabilityObject) error {
+	if obj.Component != "VEVENT" || obj.ExtentExact || !obj.OccurrencesKnown {
+		return nil
+	}
+	for _, o := range obj.Occurrences {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO availability_occurrences (user_id, calendar, name, starts_at, ends_at) VALUES (?, ?, ?, ?, ?)`,
+			userID, calendar, name, FormatTime(o.Start), FormatTime(o.End)); err != nil {
+			return fmt.Errorf("storage: insert occurrence: %w", err)
+		}
+	}
+	return nil
 }
 
 const availabilityObjectColumns = `name, uid, component, etag, data, created_at, updated_at, extent_start, extent_end, extent_exact, size`
@@ -403,7 +467,10 @@ func (db *DB) FindAvailabilityObjectsInRange(ctx context.Context, calendar strin
 	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
 		return nil, err
 	}
-	// extent_start <= to AND extent_end >= from, with open bounds as the sentinels.
+	// extent_start <= to AND extent_end >= from, with open bounds as the sentinels; then a
+	// VEVENT that is not exact needs a stored occurrence overlapping [from, to) (start < to and
+	// end > from, or zero length and start >= from), unless its occurrences are not known up
+	// to `to` (occurrences_until < to: '' when unknown, '~' when all are stored).
 	hi, lo := openExtentEnd, openExtentStart
 	if !to.IsZero() {
 		hi = extentEnd(to)
@@ -412,7 +479,13 @@ func (db *DB) FindAvailabilityObjectsInRange(ctx context.Context, calendar strin
 		lo = extentStart(from)
 	}
 	return findAvailabilityObjects(ctx, db.Reader, u.ID, calendar, availabilityObjectColumns,
-		` AND extent_start <= ? AND extent_end >= ?`, []any{hi, lo})
+		` AND extent_start <= ? AND extent_end >= ?
+		  AND (component <> 'VEVENT' OR extent_exact = 1 OR occurrences_until < ?
+		       OR EXISTS (SELECT 1 FROM availability_occurrences o
+		                  WHERE o.user_id = availability_objects.user_id AND o.calendar = availability_objects.calendar
+		                    AND o.name = availability_objects.name AND o.starts_at < ?
+		                    AND (o.ends_at > ? OR (o.ends_at = o.starts_at AND o.starts_at >= ?))))`,
+		[]any{hi, lo, hi, hi, lo, lo})
 }
 
 // FindAvailabilityObjectsNamed returns, by name, those of the named objects of one of the
@@ -486,8 +559,9 @@ func (db *DB) DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMa
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		var etag string
-		err := tx.QueryRowContext(ctx, `SELECT etag FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
-			u.ID, calendar, name).Scan(&etag)
+		var size int64
+		err := tx.QueryRowContext(ctx, `SELECT etag, size FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
+			u.ID, calendar, name).Scan(&etag, &size)
 		if errors.Is(err, sql.ErrNoRows) {
 			return courtside.Errorf(courtside.ENOTFOUND, "Calendar object not found.")
 		} else if err != nil {
@@ -500,7 +574,7 @@ func (db *DB) DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMa
 			u.ID, calendar, name); err != nil {
 			return fmt.Errorf("storage: delete availability object: %w", err)
 		}
-		if err := bumpCalendar(ctx, tx, u.ID, calendar, name, true); err != nil {
+		if err := bumpCalendar(ctx, tx, u.ID, calendar, name, true, -size); err != nil {
 			return err
 		}
 		tx.Audit("calendar.object.delete", personalCalendarObject(u.ID, calendar), courtside.OutcomeOK)
@@ -749,6 +823,89 @@ func (db *DB) BackfillAvailabilityExtents(ctx context.Context, extent func(data 
 			return filled, fmt.Errorf("storage: fill extents: %w", err)
 		}
 		todo = todo[n:]
+	}
+	return filled, nil
+}
+
+// BackfillAvailabilityOccurrences works out the occurrences of each VEVENT object that is not
+// exact and was stored without them (before migration 00017, which left them unknown) with
+// occurrences, the CalDAV edge's reading of an object, and stores them, 500 objects a
+// transaction. A row changed meanwhile keeps what its writer stored; one that cannot be read
+// stays a candidate of every range within its extent, as before. It returns how many objects
+// it filled. Serve runs it at start, after BackfillAvailabilityExtents; it writes no audit
+// row, as it changes no object, only what is derived from it.
+func (db *DB) BackfillAvailabilityOccurrences(ctx context.Context, occurrences func(data []byte) ([]courtside.Interval, time.Time, bool)) (int, error) {
+	rows, err := db.Reader.QueryContext(ctx, `SELECT user_id, calendar, name, etag, data FROM availability_objects
+		WHERE component = 'VEVENT' AND extent_exact = 0 AND occurrences_until = ?`, occurrencesUnknown)
+	if err != nil {
+		return 0, fmt.Errorf("storage: occurrences to fill: %w", err)
+	}
+	var todo []occurrencesRow
+	for rows.Next() {
+		var r occurrencesRow
+		var data []byte
+		if err := rows.Scan(&r.obj.UserID, &r.obj.Calendar, &r.obj.Name, &r.etag, &data); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("storage: scan occurrences to fill: %w", err)
+		}
+		occ, until, ok := occurrences(data)
+		if !ok || len(occ) > courtside.MaxBusyInstances {
+			continue
+		}
+		r.obj.Component, r.obj.Occurrences, r.obj.OccurrencesUntil, r.obj.OccurrencesKnown = "VEVENT", occ, until, true
+		r.until = occurrencesUntil(&r.obj)
+		todo = append(todo, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("storage: occurrences to fill: %w", err)
+	}
+	filled := 0
+	for len(todo) > 0 {
+		n := min(500, len(todo))
+		tx, err := db.Writer.BeginTx(ctx, nil)
+		if err != nil {
+			return filled, fmt.Errorf("storage: fill occurrences: %w", err)
+		}
+		k, err := fillOccurrences(ctx, tx, todo[:n])
+		if err != nil {
+			tx.Rollback()
+			return filled, err
+		}
+		if err := tx.Commit(); err != nil {
+			return filled, fmt.Errorf("storage: fill occurrences: %w", err)
+		}
+		filled += k
+		todo = todo[n:]
+	}
+	return filled, nil
+}
+
+// occurrencesRow is an object whose occurrences the backfill has worked out.
+type occurrencesRow struct {
+	obj   courtside.AvailabilityObject
+	etag  string
+	until string
+}
+
+// fillOccurrences stores the occurrences of rows whose object is unchanged and still without
+// them, in tx. It returns how many it filled.
+func fillOccurrences(ctx context.Context, tx *sql.Tx, rows []occurrencesRow) (int, error) {
+	filled := 0
+	for _, r := range rows {
+		res, err := tx.ExecContext(ctx, `UPDATE availability_objects SET occurrences_until = ?
+			WHERE user_id = ? AND calendar = ? AND name = ? AND etag = ? AND occurrences_until = ?`,
+			r.until, r.obj.UserID, r.obj.Calendar, r.obj.Name, r.etag, occurrencesUnknown)
+		if err != nil {
+			return filled, fmt.Errorf("storage: fill occurrences: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			continue
+		}
+		if err := insertOccurrences(ctx, tx, r.obj.UserID, r.obj.Calendar, r.obj.Name, &r.obj); err != nil {
+			return filled, err
+		}
+		filled++
 	}
 	return filled, nil
 }

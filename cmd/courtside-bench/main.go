@@ -72,7 +72,7 @@ type Bench struct {
 }
 
 // sectionNames are the sections -only accepts, in report order.
-var sectionNames = []string{"caldav", "fanout", "import", "graphql", "memory", "gobench"}
+var sectionNames = []string{"caldav", "fanout", "import", "graphql", "memory", "gobench", "attack"}
 
 func main() {
 	quick := flag.Bool("quick", false, "scaled-down sizes: a smoke test of every section, not comparable with the targets")
@@ -175,6 +175,7 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		{"graphql", "Nested GraphQL query", b.graphQL},
 		{"memory", "Resident memory at scale", b.memory},
 		{"gobench", "Go benchmarks of the hot paths", b.goBench},
+		{"attack", "Hostile load", b.attack},
 	}
 	for _, s := range steps {
 		if !want[s.name] {

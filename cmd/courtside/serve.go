@@ -41,6 +41,10 @@ type Main struct {
 	Server   *http.Server
 	Listener net.Listener
 
+	// Transport bounds the HTTP server (transport.go); zero fields take the defaults.
+	Transport Transport
+	conns     *connLimiter // the listener's connection caps
+
 	routerDone chan error
 	stopSweep  context.CancelFunc // stops the offer-expiry sweep
 	sweepDone  chan struct{}
@@ -61,6 +65,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.LogJSON, "log-json", env("COURTSIDE_LOG_JSON", "") == "1", "log JSON lines instead of text (COURTSIDE_LOG_JSON=1)")
 	var guard guardConfig
 	guard.flags(fs)
+	transport := DefaultTransport()
+	transport.registerFlags(fs)
+	if err := applyTransportEnv(fs); err != nil {
+		return err
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -75,11 +84,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := guard.parse(); err != nil {
 		return err
 	}
+	if err := transport.validate(); err != nil {
+		return err
+	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogJSON {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
-	m := &Main{Config: cfg, Guard: guard, Logger: slog.New(handler)}
+	m := &Main{Config: cfg, Guard: guard, Logger: slog.New(handler), Transport: transport}
 	if err := m.Open(ctx, stdout); err != nil {
 		m.Close()
 		return err
@@ -126,6 +138,12 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	} else if n > 0 {
 		m.Logger.Info("availability extents", "filled", n)
 	}
+	// Likewise their occurrences, so that no calendar-query expands a recurrence.
+	if n, err := m.DB.BackfillAvailabilityOccurrences(ctx, calendar.ObjectOccurrences); err != nil {
+		m.Logger.Warn("availability occurrences", "err", err, "filled", n)
+	} else if n > 0 {
+		m.Logger.Info("availability occurrences", "filled", n)
+	}
 	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, events.Config{}); err != nil {
 		return err
 	}
@@ -157,10 +175,15 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	m.Server = &http.Server{Handler: logRequests(m.Logger, mux), ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	if err := m.Transport.validate(); err != nil {
+		return err
+	}
+	openFiles := m.Transport.fitOpenFiles()
+	m.Logger.Info("transport bounds", m.Transport.describe(openFiles)...)
+	m.conns = m.Transport.limitListener(ln, m.Logger)
+	m.Server = m.Transport.server(logRequests(m.Logger, mux), m.Logger)
 	go func() {
-		if err := m.Server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := m.Server.Serve(m.conns); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
