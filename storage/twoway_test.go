@@ -323,7 +323,7 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 	ctx := context.Background()
 	before := w.twoWayCounts(t)
 	// The number as the phone company writes it, not as it was registered.
-	res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin1", From: "+1 (555) 555-0123", Action: courtside.SMSAck})
+	res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin1", From: "+1 (202) 555-0123", Action: courtside.SMSAck})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 	}
 	// The same message again (the gateway retried): the same reply, nothing changed.
 	mid := w.twoWayCounts(t)
-	again, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin1", From: "+15555550123", Action: courtside.SMSAck})
+	again, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin1", From: "+12025550123", Action: courtside.SMSAck})
 	if err != nil || !again.Replayed || again.Reply != courtside.ReplyAck {
 		t.Errorf("replayed: %+v, %v", again, err)
 	}
@@ -347,7 +347,7 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 		t.Errorf("counts %v -> %v", before, after)
 	}
 	// An answer by keyword is a request about the latest notice's hearing.
-	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin2", From: "+15555550123", Action: courtside.SMSAnswer, Answer: courtside.RequestAccompaniment})
+	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin2", From: "+12025550123", Action: courtside.SMSAnswer, Answer: courtside.RequestAccompaniment})
 	if err != nil || res.Reply != courtside.ReplyAnswer {
 		t.Fatalf("answer: %+v, %v", res, err)
 	}
@@ -356,21 +356,21 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 		t.Errorf("requests = %+v, %v", rs, err)
 	}
 	// A number nobody has: nothing happens and nothing is texted back.
-	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin3", From: "+15550009999", Action: courtside.SMSAck})
+	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin3", From: "+12025550199", Action: courtside.SMSAck})
 	if err != nil || res.Reply != courtside.ReplyNone {
 		t.Errorf("unknown number: %+v, %v", res, err)
 	}
-	for _, bad := range []courtside.InboundSMS{{MessageID: "", From: "+15555550123", Action: courtside.SMSAck},
-		{MessageID: "SM<script>", From: "+15555550123", Action: courtside.SMSAck},
-		{MessageID: "SMx", From: "+15555550123", Action: "DANCE"},
-		{MessageID: "SMx", From: "+15555550123", Action: courtside.SMSAnswer, Answer: "PIZZA"}} {
+	for _, bad := range []courtside.InboundSMS{{MessageID: "", From: "+12025550123", Action: courtside.SMSAck},
+		{MessageID: "SM<script>", From: "+12025550123", Action: courtside.SMSAck},
+		{MessageID: "SMx", From: "+12025550123", Action: "DANCE"},
+		{MessageID: "SMx", From: "+12025550123", Action: courtside.SMSAnswer, Answer: "PIZZA"}} {
 		if _, err := w.db.HandleInboundSMS(ctx, bad); courtside.ErrorCode(err) != courtside.EINVALID {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
 	// The lookup is audited by victim; nothing stores the number or the reply's words.
 	w.auditHas(t, "victim.find_by_inbound_sms", "victim:")
-	if raw := w.rawDatabase(t); strings.Contains(raw, "5555550123") || strings.Contains(raw, "555) 555") {
+	if raw := w.rawDatabase(t); strings.Contains(raw, "2025550123") || strings.Contains(raw, "202) 555") {
 		t.Error("the number is stored in the clear")
 	}
 }
@@ -383,7 +383,7 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 	if _, err := w.db.SetSMSHelp(w.as(w.coordinator), courtside.SMSHelpSettings{NeutralName: "Harbor Office", Reach: "+1 555 0100"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop1", From: "+15555550123", Action: courtside.SMSStop, Language: "ru"})
+	res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop1", From: "+12025550123", Action: courtside.SMSStop, Language: "ru"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +407,7 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 	}
 	// STOP is confirmed once: a second STOP changes nothing and texts nothing back.
 	before := w.twoWayCounts(t)
-	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop2", From: "+15555550123", Action: courtside.SMSStop})
+	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop2", From: "+12025550123", Action: courtside.SMSStop})
 	if err != nil || res.Reply != courtside.ReplyNone {
 		t.Errorf("STOP again: %+v, %v", res, err)
 	}
@@ -415,23 +415,23 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 		t.Errorf("a second STOP planned or stopped again: %v -> %v", before, after)
 	}
 	// A YES after STOP acknowledges but texts nothing back.
-	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMyes", From: "+15555550123", Action: courtside.SMSAck}); err != nil || res.Reply != courtside.ReplyNone {
+	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMyes", From: "+12025550123", Action: courtside.SMSAck}); err != nil || res.Reply != courtside.ReplyNone {
 		t.Errorf("YES after STOP: %+v, %v", res, err)
 	}
 	// HELP is always answered, with the organisation's neutral name and how to reach it.
-	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMhelp", From: "+15555550123", Action: courtside.SMSHelp}); err != nil ||
+	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMhelp", From: "+12025550123", Action: courtside.SMSHelp}); err != nil ||
 		res.Reply != courtside.ReplyHelp || res.Help.Reach != "+1 555 0100" {
 		t.Errorf("HELP: %+v, %v", res, err)
 	}
 	// START restores nothing by itself: it asks the advocate.
-	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstart", From: "+15555550123", Action: courtside.SMSStart})
+	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstart", From: "+12025550123", Action: courtside.SMSStart})
 	if err != nil || res.Reply != courtside.ReplyStart {
 		t.Fatalf("START: %+v, %v", res, err)
 	}
 	if v, _ := w.db.OpenVictimPII(w.as(w.coordinator), w.victim.ID); v[0].Policy.Rule(courtside.ChannelSMS).Allowed {
 		t.Fatal("START restored SMS without the advocate")
 	}
-	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstart2", From: "+15555550123", Action: courtside.SMSStart}); err != nil || res.Reply != courtside.ReplyNone {
+	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstart2", From: "+12025550123", Action: courtside.SMSStart}); err != nil || res.Reply != courtside.ReplyNone {
 		t.Errorf("START again: %+v, %v", res, err)
 	}
 	restart := courtside.RequestOpen
@@ -464,7 +464,7 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 	w.auditHas(t, "victim.sms_start_request", "request:")
 	w.auditHas(t, "victim.sms_restart", "victim:")
 	// A STOP after the restart withdraws again, and is confirmed again.
-	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop3", From: "+15555550123", Action: courtside.SMSStop}); err != nil || res.Reply != courtside.ReplyStop {
+	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop3", From: "+12025550123", Action: courtside.SMSStop}); err != nil || res.Reply != courtside.ReplyStop {
 		t.Errorf("STOP after the restart: %+v, %v", res, err)
 	}
 }
@@ -583,7 +583,7 @@ func TestEscalation_UnacknowledgedNoticesReachTheAdvocateInTime(t *testing.T) {
 		t.Errorf("again: %d, %v", n, err)
 	}
 	// Acknowledged late, the escalation message not yet sent is withdrawn.
-	if _, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMlate", From: "+15555550123", Action: courtside.SMSAck}); err != nil {
+	if _, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMlate", From: "+12025550123", Action: courtside.SMSAck}); err != nil {
 		t.Fatal(err)
 	}
 	var status string
@@ -599,7 +599,7 @@ func TestEscalation_UnacknowledgedNoticesReachTheAdvocateInTime(t *testing.T) {
 	w.drain(t)
 	change := w.sendAll(t, "SMC", 24*time.Hour)
 	w.now = w.now.Add(time.Hour)
-	if _, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMintime", From: "+15555550123", Action: courtside.SMSAck}); err != nil {
+	if _, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMintime", From: "+12025550123", Action: courtside.SMSAck}); err != nil {
 		t.Fatal(err)
 	}
 	w.now = w.now.Add(48 * time.Hour)

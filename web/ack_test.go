@@ -52,13 +52,16 @@ func newAckWorld(t *testing.T, detail courtside.DetailLevel) *ackWorld {
 	if err := w.db.OpenCase(as(pros), kase); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := w.db.ShareCase(as(pros), kase.ID, "Advocacy Org"); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Date(2026, 12, 1, 15, 30, 0, 0, time.UTC)
 	h := &courtside.Hearing{CaseID: kase.ID, Kind: courtside.KindPlea, StartsAt: start, EndsAt: start.Add(time.Hour), Courtroom: "7C"}
 	if _, err := w.db.PostHearing(as(pros), h); err != nil {
 		t.Fatal(err)
 	}
 	w.victim = &courtside.Victim{Pseudonym: "V-41-K", LegalName: "Hidden Legal Name", PreferredLanguage: "es",
-		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+15555550123"}}}
+		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+12025550187"}}}
 	if err := w.db.RegisterVictim(as(w.coord), w.victim); err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,7 @@ func startTwoWay(t *testing.T, env ...string) *twoWay {
 	kase := mustGQL(t, x.base, x.w.prosecutor, `mutation($c: ID!) { openCase(input: {docket: "26-CR-03315", courtId: $c}) { id } }`,
 		map[string]any{"c": dig(court, "createCourt", "id")})
 	x.caseID = dig(kase, "openCase", "id").(string)
+	shareCase(t, x.base, x.w.prosecutor, x.caseID, "Harbor Advocacy")
 	starts := time.Now().UTC().Add(10 * 24 * time.Hour).Truncate(time.Hour)
 	h := mustGQL(t, x.base, x.w.prosecutor, postHearing, map[string]any{"in": map[string]any{
 		"caseId": x.caseID, "kind": "TRIAL", "startsAt": starts.Format(time.RFC3339), "endsAt": starts.Add(2 * time.Hour).Format(time.RFC3339),
@@ -179,7 +180,7 @@ func (x *twoWay) page(t *testing.T, method, path, token string, answers ...strin
 // text DELIVERED.
 func TestEndToEnd_VictimAcknowledgesByLinkAndBySMSReply(t *testing.T) {
 	x := startTwoWay(t)
-	const phone = "+15550103301"
+	const phone = "+12025550301"
 	victimID := x.victim(t, "V-3301-A", phone, "CONTENT_FREE")
 	first := x.textsTo(t, victimID, phone, 1)[0]
 	path, id, token := linkOf(t, first.Body)
@@ -233,7 +234,7 @@ func TestEndToEnd_VictimAcknowledgesByLinkAndBySMSReply(t *testing.T) {
 func TestEndToEnd_StopWithdrawsSMSAndTellsTheAdvocate(t *testing.T) {
 	x := startTwoWay(t)
 	mustGQL(t, x.base, x.w.coordinator, `mutation { setSMSHelp(neutralName: "Harbor Office", reach: "+1 555 0100") { neutralName } }`, nil)
-	const phone = "+15550103302"
+	const phone = "+12025550302"
 	victimID := x.victim(t, "V-3302-B", phone, "CONTENT_FREE")
 	x.textsTo(t, victimID, phone, 1)
 	ctx := context.Background()
@@ -292,7 +293,7 @@ func TestEndToEnd_StopWithdrawsSMSAndTellsTheAdvocate(t *testing.T) {
 func TestEndToEnd_UnacknowledgedNoticeEscalatesAndAnAcknowledgedOneNever(t *testing.T) {
 	const window = 6 * time.Second
 	x := startTwoWay(t, "COURTSIDE_ACK_WINDOW="+window.String())
-	const silent, answering = "+15550103303", "+15550103304"
+	const silent, answering = "+12025550303", "+12025550304"
 	silentID := x.victim(t, "V-3303-C", silent, "CONTENT_FREE")
 	answeringID := x.victim(t, "V-3304-D", answering, "CONTENT_FREE")
 	x.textsTo(t, answeringID, answering, 1)
@@ -332,7 +333,7 @@ func TestEndToEnd_UnacknowledgedNoticeEscalatesAndAnAcknowledgedOneNever(t *test
 // is told of by e-mail, and closes; a keyword reply makes another.
 func TestEndToEnd_VictimAsksForAnInterpreterAndTheCoordinatorSeesIt(t *testing.T) {
 	x := startTwoWay(t)
-	const phone = "+15550103305"
+	const phone = "+12025550305"
 	victimID := x.victim(t, "V-3305-E", phone, "MINIMAL")
 	text := x.textsTo(t, victimID, phone, 1)[0]
 	path, _, token := linkOf(t, text.Body)
@@ -378,7 +379,7 @@ func TestEndToEnd_NoticeMadeWhileSMTPIsDownArrivesAfterItReturns(t *testing.T) {
 	if err := x.s.smtp.Close(); err != nil {
 		t.Fatal(err)
 	}
-	const phone = "+15550103306"
+	const phone = "+12025550306"
 	x.victim(t, "V-3306-F", phone, "CONTENT_FREE")
 	// The assignment's mail fails and keeps being retried, past COURTSIDE_DELIVERY_ATTEMPTS (3).
 	var key string
@@ -428,7 +429,7 @@ func TestEndToEnd_NoticeMadeWhileSMTPIsDownArrivesAfterItReturns(t *testing.T) {
 // nothing.
 func TestEndToEnd_RefusedLinksAndHooksChangeNothing(t *testing.T) {
 	x := startTwoWay(t)
-	const phone = "+15550103307"
+	const phone = "+12025550307"
 	victimID := x.victim(t, "V-3307-G", phone, "MINIMAL")
 	text := x.textsTo(t, victimID, phone, 1)[0]
 	path, id, token := linkOf(t, text.Body)
