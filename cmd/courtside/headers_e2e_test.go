@@ -9,7 +9,7 @@ import (
 )
 
 // TestEndToEnd_SecurityHeadersAndFileModes shows, on the real binary, that every page that can
-// answer HTML (the explorer page at /graphql, the redirect at / and the 404 of unknown paths) carries
+// answer HTML (the explorer page at /graphql, the web app's sign-in page at / and the 404 of unknown paths) carries
 // Content-Security-Policy, X-Content-Type-Options, X-Frame-Options and Referrer-Policy, and that
 // the database file and its WAL are mode 0600.
 func TestEndToEnd_SecurityHeadersAndFileModes(t *testing.T) {
