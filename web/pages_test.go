@@ -133,7 +133,7 @@ func TestAdvocate_CalendarSecretNeedsThePassword(t *testing.T) {
 		t.Fatalf("a secret was created with a wrong password: %+v", toks)
 	}
 	feed := b.post("/calendar/secrets", url.Values{"csrf": {cal.csrf()}, "kind": {"feed"}, "label": {"Google"}, "password": {password}})
-	m := regexp.MustCompile(`/feeds/(cs_[A-Za-z0-9_]+)\.ics`).FindStringSubmatch(feed.body)
+	m := regexp.MustCompile(`/feeds/(cs_[A-Za-z0-9_-]+)\.ics`).FindStringSubmatch(feed.body)
 	if feed.status != http.StatusOK || m == nil || !strings.Contains(feed.body, "It is shown only this once.") {
 		t.Fatalf("feed: %d %s", feed.status, feed.body)
 	}
