@@ -265,7 +265,9 @@ func setAppHeaders(h http.Header, nonce string) {
 	h.Set("Content-Security-Policy", fmt.Sprintf(ContentSecurityPolicyApp, nonce))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with every
+	// form, and the Origin check could not tell Courtside's own forms from another site's.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
 }
