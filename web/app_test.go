@@ -24,7 +24,7 @@ const password = "a long test password 2026"
 // appWorld is a real database with an office, an advocacy organisation, an interpreter, a court,
 // a shared case with a hearing next week and a linked victim, and the web app in front of it.
 type appWorld struct {
-	t   *testing.T
+	t   testing.TB
 	db  *storage.DB
 	srv *httptest.Server
 	now time.Time
@@ -38,7 +38,7 @@ type appWorld struct {
 }
 
 // newAppWorld builds the appWorld; configure may change the app's configuration.
-func newAppWorld(t *testing.T, configure ...func(*web.Config)) *appWorld {
+func newAppWorld(t testing.TB, configure ...func(*web.Config)) *appWorld {
 	t.Helper()
 	now := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC) // a Monday
 	w := &appWorld{t: t, now: now, users: map[string]*courtside.User{}, legalName: "Marisol Quintana-Vex"}
@@ -94,7 +94,7 @@ func newAppWorld(t *testing.T, configure ...func(*web.Config)) *appWorld {
 	return w
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
