@@ -71,7 +71,7 @@ func (b *Bench) seedPageWorld(ctx context.Context, path string, n int) (*pageWor
 	for i := 0; i < n; i++ {
 		day := base.AddDate(0, 0, (i/100)*7+(i%100)%5)
 		start := day.Add(time.Duration(14+(i%100)/20) * time.Hour)
-		fmt.Fprintf(&csv, "P-%05d,31-CR-%04d,%s,%s,%s,%s,%d\n", i, i%cases, benchCourt, courtside.HearingKinds[i%len(courtside.HearingKinds)],
+		fmt.Fprintf(&csv, "P-%05d,31-CR-%04d,%q,%s,%s,%s,%d\n", i, i%cases, benchCourt, courtside.HearingKinds[i%len(courtside.HearingKinds)],
 			start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339), 1+i%9)
 	}
 	if _, err := db.ImportHearings(as("page-pros"), strings.NewReader(csv.String()), nil); err != nil {
