@@ -63,9 +63,35 @@ func chooseLanguage(r *http.Request) language.Tag {
 }
 
 // T translates an English message into the request's language, formatting args into it.
+// A message without arguments is looked up in a table made once per language: a page of 200
+// hearings asks for the same few labels thousands of times.
 func (rq *request) T(key string, args ...any) string {
+	if len(args) == 0 {
+		if m := plainMessages[rq.Lang]; m != nil {
+			if s, ok := m[key]; ok {
+				return s
+			}
+		}
+	}
 	return rq.printer.Sprintf(key, args...)
 }
+
+// plainMessages holds, per language, every catalog message that takes no argument, as the
+// printer renders it.
+var plainMessages = func() map[language.Tag]map[string]string {
+	out := map[language.Tag]map[string]string{}
+	for _, tag := range languages {
+		p := message.NewPrinter(tag, message.Catalog(messages))
+		m := map[string]string{}
+		for en := range spanish {
+			if !strings.Contains(en, "%") {
+				m[en] = p.Sprintf(en)
+			}
+		}
+		out[tag] = m
+	}
+	return out
+}()
 
 // LangCode is the request's language as an HTML lang attribute.
 func (rq *request) LangCode() string {
@@ -190,6 +216,3 @@ func enumLabels() []string {
 
 // formatInt writes an integer.
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
-
-// ensure message is used for its Printer type in request.
-var _ *message.Printer
