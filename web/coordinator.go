@@ -17,19 +17,17 @@ const maxWeekHearings = 500
 
 // weekView is the week page.
 type weekView struct {
-	Grid            bool
-	Start, End      time.Time
-	Loc             *time.Location
-	Prev, Next      string
-	ThisWeek        string
-	Rows            []*hearingRow
-	Days            []weekDay
-	Flagged         int
-	Truncated       bool
-	StartISO        string
-	ListURL         string
-	GridURL         string
-	ViewDescribedBy string
+	Grid       bool
+	Start, End time.Time
+	Loc        *time.Location
+	Prev, Next string
+	Rows       []*hearingRow
+	Days       []weekDay
+	Flagged    int
+	Truncated  bool
+	StartISO   string
+	ListURL    string
+	GridURL    string
 }
 
 // weekDay is one day column of the grid.
@@ -295,12 +293,10 @@ func (a *App) assignAdvocate(w http.ResponseWriter, rq *request) {
 		a.refuse(w, rq, http.StatusBadRequest, rq.T("Choose a victim and an advocate."))
 		return
 	}
-	acc, err := a.cfg.Accompaniments.AssignAdvocate(rq.ctx(), id, victimID, advocateID)
-	if err != nil {
+	if _, err := a.cfg.Accompaniments.AssignAdvocate(rq.ctx(), id, victimID, advocateID); err != nil {
 		a.fail(w, rq, err)
 		return
 	}
-	_ = acc
 	a.redirect(w, rq, "/hearings/"+formatInt(id), rq.T("The advocate is assigned; the hearing is in their calendar now."))
 }
 

@@ -217,8 +217,8 @@ func (a *App) staffNames(ctx context.Context) (map[int64]string, error) {
 	return out, nil
 }
 
-// homeZone returns the zone a user's week is counted in: the zone of the court most of the
-// visible hearings are in, else the first court's, else UTC.
+// homeZone returns the zone a week is counted in: the zone of the first court (the lowest ID),
+// else UTC. Each hearing is still shown in its own court's zone.
 func homeZone(courts map[int64]*courtInfo) *time.Location {
 	var ids []int64
 	for id := range courts {

@@ -254,7 +254,7 @@ func (a *App) signIn(w http.ResponseWriter, rq *request) {
 		a.signInPage(w, rq, http.StatusBadRequest, rq.T("Enter your username and your password."), username)
 		return
 	}
-	sess, token, err := a.cfg.Sessions.Login(rq.ctx(), username, password)
+	_, token, err := a.cfg.Sessions.Login(rq.ctx(), username, password)
 	if err != nil {
 		switch courtside.ErrorCode(err) {
 		case courtside.ERATELIMITED:
@@ -269,7 +269,6 @@ func (a *App) signIn(w http.ResponseWriter, rq *request) {
 		}
 		return
 	}
-	_ = sess
 	http.SetCookie(w, a.cookie("session", token, 0))
 	http.SetCookie(w, a.cookie("pre", "", -1))
 	http.Redirect(w, rq.r, "/", http.StatusSeeOther)
