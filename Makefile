@@ -1,7 +1,8 @@
 # The test command of a fresh machine is `make test`: it installs what the tests need when it is
 # missing (Debian's python3-caldav and vdirsyncer, the CalDAV clients the tests drive, python3-icalendar,
-# the npm graphql-ws client of graph/testdata/node and the npm ical.js parser of
-# calendar/testdata/node-ical, from their lockfiles) and runs every test.
+# Debian's chromium for the web app's browser tests, the npm graphql-ws client of graph/testdata/node,
+# the npm ical.js parser of calendar/testdata/node-ical and playwright-core and axe-core of
+# web/testdata/browser, from their lockfiles) and runs every test.
 
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -59,6 +60,10 @@ deps:
 		echo "installing python3-caldav, python3-icalendar and vdirsyncer"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-caldav python3-icalendar vdirsyncer; \
 	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium (the web app's browser tests drive it)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 	@command -v gcc >/dev/null || { echo "gcc is needed for mattn/go-sqlite3 (cgo)"; exit 1; }
 	@if [ ! -d graph/testdata/node/node_modules ]; then \
 		command -v npm >/dev/null || { echo "npm (Node.js 20 or later) is needed: the npm graphql-ws client tests the subscriptions"; exit 1; }; \
@@ -69,6 +74,11 @@ deps:
 		command -v npm >/dev/null || { echo "npm (Node.js 20 or later) is needed: the npm ical.js parser tests the webcal feeds"; exit 1; }; \
 		echo "installing the ical.js parser's pinned packages (npm ci)"; \
 		npm ci --prefix calendar/testdata/node-ical --ignore-scripts --no-audit --no-fund; \
+	fi
+	@if [ ! -d web/testdata/browser/node_modules ]; then \
+		command -v npm >/dev/null || { echo "npm (Node.js 20 or later) is needed: playwright-core and axe-core run the web app's browser tests"; exit 1; }; \
+		echo "installing playwright-core and axe-core, pinned (npm ci; no browser is downloaded: the tests use /usr/bin/chromium)"; \
+		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix web/testdata/browser --ignore-scripts --no-audit --no-fund; \
 	fi
 	@if [ ! -d calendar/testdata/node-tsdav/node_modules ]; then \
 		command -v npm >/dev/null || { echo "npm (Node.js 20 or later) is needed: the npm tsdav client tests the CalDAV server"; exit 1; }; \

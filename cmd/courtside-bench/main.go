@@ -45,19 +45,21 @@ type Sizes struct {
 	CalendarMonths  int // the months the events are spread over
 	GraphWarmupRuns int
 	Reschedules     int // reschedules of the fan-out section, one after another
+	PageHearings    int // hearings behind the web app's pages
+	PageRequests    int // requests of each page
 }
 
 // fullSizes are the sizes of the issue.
 var fullSizes = Sizes{Events: 5000, Rounds: 30, RadicaleBudget: 60 * time.Second, RadicalePuts: 20,
 	ImportRows: 50_000, GraphHearings: 100, GraphRequests: 500, MemHearings: 100_000, MemDeliveries: 1_000_000,
 	BenchTime: "1s", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 20,
-	Reschedules: 1000}
+	Reschedules: 1000, PageHearings: 5000, PageRequests: 100}
 
 // quickSizes make a smoke test of every code path.
 var quickSizes = Sizes{Events: 300, Rounds: 5, RadicaleBudget: 5 * time.Second, RadicalePuts: 5,
 	ImportRows: 2000, GraphHearings: 20, GraphRequests: 40, MemHearings: 5000, MemDeliveries: 20_000,
 	BenchTime: "100x", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 3,
-	Reschedules: 40}
+	Reschedules: 40, PageHearings: 500, PageRequests: 5}
 
 // Bench is one run of the harness.
 type Bench struct {
@@ -72,7 +74,7 @@ type Bench struct {
 }
 
 // sectionNames are the sections -only accepts, in report order.
-var sectionNames = []string{"caldav", "fanout", "import", "graphql", "memory", "gobench", "attack"}
+var sectionNames = []string{"caldav", "fanout", "import", "graphql", "pages", "memory", "gobench", "attack"}
 
 func main() {
 	quick := flag.Bool("quick", false, "scaled-down sizes: a smoke test of every section, not comparable with the targets")
@@ -173,6 +175,7 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		{"fanout", "Fan-out of a reschedule", b.fanout},
 		{"import", "Docket import against raw SQLite", b.importDocket},
 		{"graphql", "Nested GraphQL query", b.graphQL},
+		{"pages", "Web app pages", b.pages},
 		{"memory", "Resident memory at scale", b.memory},
 		{"gobench", "Go benchmarks of the hot paths", b.goBench},
 		{"attack", "Hostile load", b.attack},

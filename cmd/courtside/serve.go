@@ -15,6 +15,7 @@ import (
 	"courtside/calendar"
 	"courtside/events"
 	"courtside/graph"
+	"courtside/notify"
 	"courtside/storage"
 	"courtside/web"
 )
@@ -239,21 +240,35 @@ func (m *Main) routes() (http.Handler, error) {
 	if m.outbox != nil {
 		mux.Handle("GET /demo/outbox", m.outbox)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		// The redirect and the 404 carry a small HTML or text body: the same headers as every
-		// HTML page (graph's explorer page sets its own, with a script nonce).
-		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		if r.URL.Path != "/" {
-			http.Error(w, "Not found.", http.StatusNotFound)
-			return
-		}
-		http.Redirect(w, r, "/graphql", http.StatusFound)
-	})
+	// The web app takes "/" and every path no other route claims (its 404 carries the same
+	// security headers as its pages).
+	app, err := web.NewApp(web.Config{Users: m.DB, Sessions: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
+		Victims: m.DB, Accompaniments: m.DB, Bookings: m.DB, Deliveries: m.DB, Coordination: m.DB, Reports: m.DB, Imports: m.DB,
+		PreviewDocket: m.previewDocket, Webhooks: m.DB, Requests: m.DB, NewWebhookSecret: notify.NewWebhookSecret,
+		BaseURL: m.Config.BaseURL, Logger: m.Logger, Now: m.DB.Now, RequestTimeout: m.Guard.RequestTimeout})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", app)
 	return m.metrics.count(m.Guard.withClientAddr(mux)), nil
+}
+
+// previewDocket is the web app's docket preview: storage's, in the web's terms.
+func (m *Main) previewDocket(ctx context.Context, r io.Reader) (*web.DocketPreview, error) {
+	lines, problems, more, err := m.DB.PreviewDocket(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	out := &web.DocketPreview{More: more}
+	for _, l := range lines {
+		out.Lines = append(out.Lines, web.DocketLine{Line: l.Line, ExternalID: l.Hearing.ExternalID, Docket: l.Docket, Court: l.Court.Name,
+			Zone: l.Court.Location(), Kind: string(l.Hearing.Kind), StartsAt: l.Hearing.StartsAt, EndsAt: l.Hearing.EndsAt,
+			Courtroom: l.Hearing.Courtroom, Status: string(l.Status)})
+	}
+	for _, p := range problems {
+		out.Problems = append(out.Problems, web.DocketProblem{Line: p.Line, Message: p.Message})
+	}
+	return out, nil
 }
 
 // ready answers /readyz: the database is writable and the event router is running.
