@@ -103,7 +103,7 @@ func TestInboundHandler_RepliesAcknowledgeAndStop(t *testing.T) {
 	}
 	ctx := context.Background()
 	hook := w.hooks.URL + "/hooks/sms"
-	ans, err := w.sms.Inbound(ctx, hook, "+12025550187", "Sí")
+	ans, err := w.sms.Inbound(ctx, hook, "+12025550123", "Sí")
 	if err != nil || ans.Status != http.StatusOK || !strings.Contains(ans.Body, "<Message>Gracias. Recibimos su respuesta.</Message>") {
 		t.Fatalf("SI: %+v, %v", ans, err)
 	}
@@ -117,7 +117,7 @@ func TestInboundHandler_RepliesAcknowledgeAndStop(t *testing.T) {
 		t.Errorf("replayed: %+v, %v", again, err)
 	}
 	// Unsigned, signed with another key, or changed after signing: 403, nothing changed.
-	stop := url.Values{"MessageSid": {"SMforged1"}, "From": {"+12025550187"}, "Body": {"STOP"}}
+	stop := url.Values{"MessageSid": {"SMforged1"}, "From": {"+12025550123"}, "Body": {"STOP"}}
 	if a, err := w.sms.Post(ctx, hook, stop, false); err != nil || a.Status != http.StatusForbidden {
 		t.Errorf("unsigned: %+v, %v", a, err)
 	}
@@ -127,8 +127,8 @@ func TestInboundHandler_RepliesAcknowledgeAndStop(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("another key: %v %v", resp, err)
 	}
-	signed := notify.SMSSignature(w.sms.AuthToken(), hook, url.Values{"MessageSid": {"SMforged2"}, "From": {"+12025550187"}, "Body": {"1"}})
-	req, _ = http.NewRequest(http.MethodPost, hook, strings.NewReader(url.Values{"MessageSid": {"SMforged2"}, "From": {"+12025550187"}, "Body": {"STOP"}}.Encode()))
+	signed := notify.SMSSignature(w.sms.AuthToken(), hook, url.Values{"MessageSid": {"SMforged2"}, "From": {"+12025550123"}, "Body": {"1"}})
+	req, _ = http.NewRequest(http.MethodPost, hook, strings.NewReader(url.Values{"MessageSid": {"SMforged2"}, "From": {"+12025550123"}, "Body": {"STOP"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set(notify.SMSSignatureHeader, signed)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
@@ -138,11 +138,11 @@ func TestInboundHandler_RepliesAcknowledgeAndStop(t *testing.T) {
 		t.Fatalf("a refused callback changed something: %s stops", n)
 	}
 	// STOP in Russian, from a Spanish speaker's phone: withdrawn, confirmed in Spanish.
-	ans, err = w.sms.Inbound(ctx, hook, "+12025550187", "стоп")
+	ans, err = w.sms.Inbound(ctx, hook, "+12025550123", "стоп")
 	if err != nil || ans.Status != http.StatusOK || !strings.Contains(ans.Body, "no recibirá más mensajes de texto") || !strings.Contains(ans.Body, "Harbor Office") {
 		t.Fatalf("STOP: %+v, %v", ans, err)
 	}
-	ans, err = w.sms.Inbound(ctx, hook, "+12025550187", "STOP")
+	ans, err = w.sms.Inbound(ctx, hook, "+12025550123", "STOP")
 	if err != nil || ans.Status != http.StatusOK || strings.Contains(ans.Body, "<Message>") {
 		t.Errorf("STOP again is not confirmed again: %+v, %v", ans, err)
 	}
@@ -203,7 +203,7 @@ func TestInboundHandler_ReceiptsAndRefusals(t *testing.T) {
 	if a, err := w.sms.Post(ctx, status, url.Values{"MessageSid": {texts[0].SID}, "MessageStatus": {"exploded"}}, true); err != nil || a.Status != http.StatusBadRequest {
 		t.Errorf("an unknown status: %+v, %v", a, err)
 	}
-	if a, err := w.sms.Post(ctx, w.hooks.URL+"/hooks/sms", url.Values{"MessageSid": {"bad sid!"}, "From": {"+12025550187"}, "Body": {"1"}}, true); err != nil || a.Status != http.StatusBadRequest {
+	if a, err := w.sms.Post(ctx, w.hooks.URL+"/hooks/sms", url.Values{"MessageSid": {"bad sid!"}, "From": {"+12025550123"}, "Body": {"1"}}, true); err != nil || a.Status != http.StatusBadRequest {
 		t.Errorf("a bad SID: %+v, %v", a, err)
 	}
 	for _, m := range []string{http.MethodGet, http.MethodPut} {
@@ -227,7 +227,7 @@ func TestInboundHandler_ReceiptsAndRefusals(t *testing.T) {
 
 	// Without a key, every callback is refused.
 	off := newInboundWorld(t, false)
-	if a, err := off.sms.Inbound(ctx, off.hooks.URL+"/hooks/sms", "+12025550187", "yes"); err != nil || a.Status != http.StatusServiceUnavailable {
+	if a, err := off.sms.Inbound(ctx, off.hooks.URL+"/hooks/sms", "+12025550123", "yes"); err != nil || a.Status != http.StatusServiceUnavailable {
 		t.Errorf("no key: %+v, %v", a, err)
 	}
 }
