@@ -170,7 +170,6 @@ func (m *Main) answerReplies(ctx context.Context, in notify.InboundMail) {
 	for _, data := range in.Calendars {
 		reply, err := calendar.ParseReply(data)
 		if err != nil {
-			m.Logger.Info("invitation reply dropped", "reason", "not an iTIP REPLY")
 			continue
 		}
 		if seen[reply.UID] {
@@ -186,5 +185,8 @@ func (m *Main) answerReplies(ctx context.Context, in notify.InboundMail) {
 		} else {
 			m.Logger.Info("invitation reply", "booking", b.ID, "status", b.Status)
 		}
+	}
+	if len(seen) == 0 {
+		m.Logger.Info("invitation reply dropped", "reason", "not an iTIP REPLY")
 	}
 }
