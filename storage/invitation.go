@@ -263,17 +263,18 @@ func declineReason(comment string) string {
 
 // invitedBooking returns the booking of hearingID that a message to interpreter userID about
 // the hearing's move concerns (their live booking: offered, accepted or awaiting
-// reconfirmation), or, for a cancellation, the booking it cancelled, with its language; 0 when
-// there is none.
+// reconfirmation; or, when the hearing was cancelled before the message was planned, the
+// booking the cancellation ended), or, for a cancellation, the booking it cancelled, with its
+// language; 0 when there is none.
 func invitedBooking(ctx context.Context, tx *sql.Tx, hearingID, userID int64, cancelled bool) (int64, string, error) {
-	statuses := `('OFFERED','ACCEPTED','NEEDS_RECONFIRMATION')`
+	statuses := `('OFFERED','ACCEPTED','NEEDS_RECONFIRMATION','CANCELLED')`
 	if cancelled {
 		statuses = `('CANCELLED')`
 	}
 	var id int64
 	var language string
 	err := tx.QueryRowContext(ctx, `SELECT id, language FROM interpreter_bookings WHERE hearing_id = ? AND interpreter_id = ? AND status IN `+statuses+`
-		ORDER BY id DESC LIMIT 1`, hearingID, userID).Scan(&id, &language)
+		ORDER BY status = 'CANCELLED', id DESC LIMIT 1`, hearingID, userID).Scan(&id, &language)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}
