@@ -1,7 +1,10 @@
 package calendar
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -135,6 +138,24 @@ func mailtoAddress(addr string) (string, error) {
 	return "mailto:" + addr, nil
 }
 
+// decodeOne decodes exactly one VCALENDAR: anything after it is an error. A panic in the
+// decoder becomes an error.
+func decodeOne(data []byte) (cal *ical.Calendar, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			cal, err = nil, fmt.Errorf("calendar: decode iCalendar: malformed input")
+		}
+	}()
+	dec := ical.NewDecoder(bytes.NewReader(data))
+	if cal, err = dec.Decode(); err != nil {
+		return nil, fmt.Errorf("calendar: decode iCalendar: %w", err)
+	}
+	if _, err := dec.Decode(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("calendar: reply: more than one VCALENDAR")
+	}
+	return cal, nil
+}
+
 // MaxReplyBytes bounds the iCalendar object ParseReply reads.
 const MaxReplyBytes = 256 << 10
 
@@ -148,7 +169,7 @@ func ParseReply(data []byte) (courtside.InvitationReply, error) {
 	if len(data) > MaxReplyBytes {
 		return out, fmt.Errorf("calendar: reply: over %d bytes", MaxReplyBytes)
 	}
-	cal, err := DecodeICal(data)
+	cal, err := decodeOne(data)
 	if err != nil {
 		return out, err
 	}
