@@ -247,6 +247,10 @@ func TestParseReply_GmailAndOutlook(t *testing.T) {
 	if got != want {
 		t.Errorf("Gmail: %+v, want %+v", got, want)
 	}
+	// Inline in a multipart message the object ends without its last CRLF.
+	if cut, err := ParseReply([]byte(strings.TrimSuffix(gmailReply, "\r\n"))); err != nil || cut != want {
+		t.Errorf("Gmail without the last line ending: %+v %v", cut, err)
+	}
 	// Google Calendar has written LF line endings too.
 	if lf, err := ParseReply([]byte(strings.ReplaceAll(gmailReply, "\r\n", "\n"))); err != nil || lf != want {
 		t.Errorf("Gmail with LF: %+v %v", lf, err)
