@@ -106,9 +106,11 @@ type MailServer struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	conns  int
-	byAddr map[netip.Addr]int
+	mu       sync.Mutex
+	conns    int
+	byAddr   map[netip.Addr]int
+	closed   bool
+	inflight sync.WaitGroup // messages being handed on
 }
 
 // NewMailServer returns the server of cfg; Serve starts it.
@@ -169,10 +171,15 @@ func (s *MailServer) Serve(l net.Listener) error {
 	return err
 }
 
-// Close stops the server and closes its connections.
+// Close stops the server and closes its connections, then waits for the messages being handed
+// on to Replies (a reply being applied finishes; no new one starts).
 func (s *MailServer) Close() error {
-	s.cancel()
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	err := s.server.Close()
+	s.inflight.Wait()
+	s.cancel()
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
@@ -295,8 +302,9 @@ func (m *mailSession) Rcpt(to string, opts *smtp.RcptOptions) error {
 }
 
 // Data reads the message whole (go-smtp refuses one over MaxMessageBytes with 552), accepts
-// it, and hands its calendar objects on. What it answers does not depend on the content.
-func (m *mailSession) Data(r io.Reader) error {
+// it, and hands its calendar objects on. What it answers does not depend on the content; a
+// panic while reading or handing on is logged, and the message dropped.
+func (m *mailSession) Data(r io.Reader) (err error) {
 	m.messages++
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -306,6 +314,20 @@ func (m *mailSession) Data(r io.Reader) error {
 		return nil
 	}
 	s := m.server
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Shutting down, try again later"}
+	}
+	s.inflight.Add(1)
+	s.mu.Unlock()
+	defer s.inflight.Done()
+	defer func() {
+		if p := recover(); p != nil {
+			s.cfg.Logger.Error("mail dropped", "reason", "panic while reading it")
+			err = nil
+		}
+	}()
 	in, why := s.read(data)
 	if why != "" {
 		s.cfg.Logger.Info("mail dropped", "reason", why)

@@ -417,3 +417,24 @@ func TestWorker_InvitationsGoWithInterpretersBookingMail(t *testing.T) {
 		t.Errorf("the move's message, its object failing, should go plain: %v", without)
 	}
 }
+
+// TestMailServer_APanicDropsTheMessageOnly: a handler that panics costs the one message, not
+// the server.
+func TestMailServer_APanicDropsTheMessageOnly(t *testing.T) {
+	calls := 0
+	w := startMailServer(t, func(cfg *notify.MailConfig) {
+		cfg.Replies = func(ctx context.Context, m notify.InboundMail) {
+			if calls++; calls == 1 {
+				panic("boom")
+			}
+		}
+	})
+	for i := 0; i < 2; i++ {
+		if err := send(w.dial(t, false), "a@mail.test", []string{replyAddress}, gmailShaped("")); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("handler called %d times", calls)
+	}
+}
