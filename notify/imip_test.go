@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -421,10 +422,10 @@ func TestWorker_InvitationsGoWithInterpretersBookingMail(t *testing.T) {
 // TestMailServer_APanicDropsTheMessageOnly: a handler that panics costs the one message, not
 // the server.
 func TestMailServer_APanicDropsTheMessageOnly(t *testing.T) {
-	calls := 0
+	var calls atomic.Int32
 	w := startMailServer(t, func(cfg *notify.MailConfig) {
 		cfg.Replies = func(ctx context.Context, m notify.InboundMail) {
-			if calls++; calls == 1 {
+			if calls.Add(1) == 1 {
 				panic("boom")
 			}
 		}
@@ -434,7 +435,7 @@ func TestMailServer_APanicDropsTheMessageOnly(t *testing.T) {
 			t.Fatalf("message %d: %v", i+1, err)
 		}
 	}
-	if calls != 2 {
-		t.Errorf("handler called %d times", calls)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("handler called %d times", n)
 	}
 }
