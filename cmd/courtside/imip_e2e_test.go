@@ -317,9 +317,7 @@ func (f *replyFacts) render(t *testing.T) []byte {
 	}
 	tmpl := template.Must(template.New(f.App + "-reply.eml").Funcs(funcs).ParseFiles(filepath.Join(dir, f.App+"-reply.eml")))
 	var msg bytes.Buffer
-	facts := *f
-	facts.Summary = f.Summary
-	if err := tmpl.Execute(&msg, facts); err != nil {
+	if err := tmpl.Execute(&msg, f); err != nil {
 		t.Fatal(err)
 	}
 	out := strings.ReplaceAll(msg.String(), "\r\n", "\n")
