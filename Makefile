@@ -44,7 +44,7 @@ $(VULNDB)/index/db.json:
 # fuzz runs each fuzz target briefly from its seed corpus in testdata/fuzz: FUZZTIME inputs each
 # (a count, not a duration: go1.26's -fuzztime with a duration can end in a spurious deadline error).
 FUZZTIME ?= 3000x
-FUZZ_TARGETS := storage:FuzzImportHearings calendar:FuzzDecodeICal calendar:FuzzHandlerXML calendar:FuzzPutICal graph:FuzzOperation
+FUZZ_TARGETS := storage:FuzzImportHearings calendar:FuzzDecodeICal calendar:FuzzHandlerXML calendar:FuzzPutICal calendar:FuzzParseReply graph:FuzzOperation
 # Each run logs to a temporary file of its own, removed afterwards: parallel runs never share one.
 fuzz:
 	@log=$$(mktemp -t courtside-fuzz.XXXXXX) && trap 'rm -f "$$log"' EXIT && \

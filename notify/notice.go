@@ -145,6 +145,21 @@ func AboutAHearing(k courtside.NotificationKind) bool {
 	return k != courtside.NotifySMSStopped && k != courtside.NotifySMSStartRequested
 }
 
+// CarriesInvitation reports whether the message of delivery d, by e-mail, carries the iTIP
+// object of an interpreter's booking (Worker.Invitation): the offer (a REQUEST), a move of its
+// hearing (the REQUEST again, updated) and the hearing's cancellation (a CANCEL), when the
+// delivery names the booking.
+func CarriesInvitation(d *courtside.PendingDelivery) bool {
+	if d.Audience != AudienceInterpreter || d.Notice.BookingID == 0 {
+		return false
+	}
+	switch d.Kind {
+	case courtside.NotifyBookingOffer, courtside.NotifyHearingChanged, courtside.NotifyHearingCancelled:
+		return true
+	}
+	return false
+}
+
 // Audiences lists the audiences in the order the templates document them.
 var Audiences = []Audience{AudienceVictim, AudienceAdvocate, AudienceInterpreter, AudienceCoordinator}
 

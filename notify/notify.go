@@ -35,6 +35,19 @@ type Message struct {
 	Language string
 	// Webhook is where a WEBHOOK message goes; nil for other channels.
 	Webhook *Endpoint
+	// Calendar is the iTIP object an e-mail carries beside its text (iMIP, RFC 6047): the
+	// invitation of an interpreter's booking, its update or its cancellation. nil for none;
+	// other channels ignore it.
+	Calendar *CalendarPart
+}
+
+// CalendarPart is an iCalendar object sent with an e-mail as its text/calendar alternative.
+type CalendarPart struct {
+	// Method is the iTIP method of the object (REQUEST, CANCEL), repeated in the part's
+	// Content-Type as RFC 6047 section 2.4 asks.
+	Method string
+	// Data is the iCalendar object, one VCALENDAR with CRLF line endings.
+	Data []byte
 }
 
 // Endpoint is an organisation's webhook receiver and the secret its messages are signed with

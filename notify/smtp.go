@@ -3,11 +3,13 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
-	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/url"
@@ -17,6 +19,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	gomessage "github.com/emersion/go-message"
+	gomail "github.com/emersion/go-message/mail"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
@@ -364,7 +368,10 @@ func (s *SMTP) fail(ctx context.Context, stage string, err error) error {
 	return fmt.Errorf("smtp: %s to %s: %w", stage, s.addr, err)
 }
 
-// compose renders m as an RFC 5322 message with CRLF line endings.
+// compose renders m as an RFC 5322 message with CRLF line endings, built with go-message: a
+// text/plain body in quoted-printable, or, when m carries a calendar object, a
+// multipart/alternative of that text and the object as text/calendar with its iTIP method
+// (RFC 6047 section 2.4), in base64.
 func (s *SMTP) compose(m Message, to string) ([]byte, error) {
 	if !validMessageIDPart(m.IdempotencyKey) {
 		return nil, Permanent(courtside.Invalidf("idempotencyKey",
@@ -378,34 +385,112 @@ func (s *SMTP) compose(m Message, to string) ([]byte, error) {
 	if name == "" {
 		name = DefaultSenderName
 	}
-	var b bytes.Buffer
-	writeHeader(&b, "From", (&mail.Address{Name: name, Address: s.from}).String())
-	writeHeader(&b, "To", (&mail.Address{Address: to}).String())
-	writeHeader(&b, "Subject", mime.QEncoding.Encode("utf-8", sanitizeHeaderText(m.Subject)))
-	writeHeader(&b, "Date", now().Format(time.RFC1123Z))
-	writeHeader(&b, "Message-ID", "<"+m.IdempotencyKey+"@"+s.fromDomain+">")
-	writeHeader(&b, "MIME-Version", "1.0")
-	writeHeader(&b, "Content-Type", "text/plain; charset=utf-8")
-	writeHeader(&b, "Content-Transfer-Encoding", "quoted-printable")
-	writeHeader(&b, "Auto-Submitted", "auto-generated")
-	b.WriteString("\r\n")
-
 	body := strings.ReplaceAll(m.Body, "\r\n", "\n")
 	body = strings.ReplaceAll(body, "\r", "\n")
 	if !utf8.ValidString(body) {
 		return nil, Permanent(courtside.Invalidf("body", "The message body is not valid UTF-8."))
 	}
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(body)); err != nil {
-		return nil, err
+	var method string
+	if m.Calendar != nil {
+		method = strings.ToUpper(m.Calendar.Method)
+		if !validToken(method) || len(m.Calendar.Data) == 0 {
+			return nil, Permanent(courtside.Invalidf("calendar", "The calendar part needs an iTIP method and an object."))
+		}
 	}
-	if err := qp.Close(); err != nil {
-		return nil, err
+
+	// go-message writes a header's fields in the reverse order of their setting, so they are
+	// added last first; each is folded at spaces here (go-message folds encoded words poorly).
+	var h gomail.Header
+	add := func(name, value string) { h.AddRaw(foldField(name, value)) }
+	add("Auto-Submitted", "auto-generated")
+	if m.Calendar == nil {
+		add("Content-Transfer-Encoding", "quoted-printable")
+		add("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": boundary(m.IdempotencyKey)}))
+	}
+	add("MIME-Version", "1.0")
+	add("Message-ID", "<"+m.IdempotencyKey+"@"+s.fromDomain+">")
+	add("Date", now().Format(time.RFC1123Z))
+	add("Subject", mime.QEncoding.Encode("utf-8", sanitizeHeaderText(m.Subject)))
+	add("To", (&mail.Address{Address: to}).String())
+	add("From", (&mail.Address{Name: name, Address: s.from}).String())
+	text := textPartHeader()
+
+	var b bytes.Buffer
+	if m.Calendar == nil {
+		w, err := gomessage.CreateWriter(&b, h.Header)
+		if err != nil {
+			return nil, fmt.Errorf("smtp: compose: %w", err)
+		}
+		if _, err := io.WriteString(w, body); err != nil {
+			return nil, fmt.Errorf("smtp: compose: %w", err)
+		}
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("smtp: compose: %w", err)
+		}
+	} else {
+		mw, err := gomessage.CreateWriter(&b, h.Header)
+		if err != nil {
+			return nil, fmt.Errorf("smtp: compose: %w", err)
+		}
+		// The plain text first, the calendar object last: the richest alternative comes last
+		// (RFC 2046 section 5.1.4), and it is the one calendar-aware mail apps show.
+		var cal gomessage.Header
+		cal.Set("Content-Transfer-Encoding", "base64")
+		cal.SetContentType("text/calendar", map[string]string{"charset": "utf-8", "method": method})
+		for _, part := range []struct {
+			header gomessage.Header
+			data   []byte
+		}{{text, []byte(body)}, {cal, m.Calendar.Data}} {
+			pw, err := mw.CreatePart(part.header)
+			if err != nil {
+				return nil, fmt.Errorf("smtp: compose: %w", err)
+			}
+			if _, err := pw.Write(part.data); err != nil {
+				return nil, fmt.Errorf("smtp: compose: %w", err)
+			}
+			if err := pw.Close(); err != nil {
+				return nil, fmt.Errorf("smtp: compose: %w", err)
+			}
+		}
+		if err := mw.Close(); err != nil {
+			return nil, fmt.Errorf("smtp: compose: %w", err)
+		}
 	}
 	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
 		b.WriteString("\r\n")
 	}
 	return b.Bytes(), nil
+}
+
+// textPartHeader is the header of a message's plain-text part.
+func textPartHeader() gomessage.Header {
+	var h gomessage.Header
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	return h
+}
+
+// boundary returns the multipart boundary of the message with idempotency key key: the same
+// for every send of the message, and, starting with "=_", a string that quoted-printable and
+// base64 bodies never contain.
+func boundary(key string) string {
+	sum := sha256.Sum256([]byte("courtside boundary\x00" + key))
+	return "=_cs_" + hex.EncodeToString(sum[:12])
+}
+
+// validToken reports whether s is a non-empty MIME token of letters, digits and '-'.
+func validToken(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // validMessageIDPart reports whether key can stand left of the @ in a Message-ID as is.
@@ -434,9 +519,10 @@ func sanitizeHeaderText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// writeHeader writes "name: value" folded at spaces so that lines stay near 78 characters.
-// value must not contain CR or LF.
-func writeHeader(b *bytes.Buffer, name, value string) {
+// foldField returns the header field "name: value" with CRLF, folded at spaces so that lines
+// stay near 78 characters. value must not contain CR or LF.
+func foldField(name, value string) []byte {
+	var b strings.Builder
 	line := name + ":"
 	for i, word := range strings.Split(value, " ") {
 		if i > 0 && word != "" && len(line)+1+len(word) > 76 {
@@ -446,6 +532,7 @@ func writeHeader(b *bytes.Buffer, name, value string) {
 		line += " " + word
 	}
 	b.WriteString(line + "\r\n")
+	return []byte(b.String())
 }
 
 func isASCII(s string) bool {

@@ -26,6 +26,12 @@ type Worker struct {
 	// RespondURL returns the signed one-click link of an offered booking; nil leaves offers
 	// without a link.
 	RespondURL func(bookingID, interpreterID int64, expires time.Time) string
+	// Invitation returns the iTIP object (RFC 5546) that an e-mail to an interpreter about
+	// their booking carries as its text/calendar part (iMIP, RFC 6047): the offer's invitation,
+	// its update after a move, its cancellation (CarriesInvitation). to is the recipient's
+	// address, now the time of the send. nil leaves e-mails without one; an error is logged
+	// and the message goes without it.
+	Invitation func(d *courtside.PendingDelivery, to string, now time.Time) (*CalendarPart, error)
 	// AckURL returns the signed link a victim acknowledges delivery deliveryID with, valid
 	// until expires; nil leaves victims' messages without a link (a text reply still works).
 	AckURL func(deliveryID, victimID int64, expires time.Time) string
@@ -239,6 +245,13 @@ func (w *Worker) attempt(ctx context.Context, d *courtside.PendingDelivery) cour
 		Body: text.Body, Language: text.Language}
 	if d.Channel == courtside.ChannelWebhook {
 		m.Webhook = &Endpoint{URL: r.WebhookURL, Secret: r.WebhookSecret}
+	}
+	if d.Channel == courtside.ChannelEmail && w.Invitation != nil && CarriesInvitation(d) {
+		if part, err := w.Invitation(d, r.Address, now); err != nil {
+			w.Logger.Error("invitation", "id", d.ID, "kind", d.Kind, "err", err)
+		} else {
+			m.Calendar = part
+		}
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	defer cancel()

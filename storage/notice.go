@@ -138,7 +138,17 @@ func (p *NoticePlanner) Handle(ctx context.Context, tx *sql.Tx, ev courtside.Eve
 		source = scheduledSource(ev.HearingID)
 	}
 	for _, pr := range people {
-		if err := p.DB.planDelivery(ctx, tx, kind, ev.HearingID, facts.sequence(ev), pr, n, source); err != nil {
+		pn := n
+		if pr.audience == courtside.AudienceInterpreter && (kind == courtside.NotifyHearingChanged || kind == courtside.NotifyHearingCancelled) {
+			// The interpreter's message updates or cancels the invitation of their booking.
+			if pn.BookingID, pn.Language, err = invitedBooking(ctx, tx, ev.HearingID, pr.userID, kind == courtside.NotifyHearingCancelled); err != nil {
+				return err
+			}
+			if pn.BookingID != 0 {
+				pn.InterpreterID = pr.userID
+			}
+		}
+		if err := p.DB.planDelivery(ctx, tx, kind, ev.HearingID, facts.sequence(ev), pr, pn, source); err != nil {
 			return err
 		}
 	}

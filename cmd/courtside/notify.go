@@ -153,6 +153,10 @@ func (m *Main) registerNotifications() error {
 	w.RespondURL = func(bookingID, interpreterID int64, expires time.Time) string {
 		return fmt.Sprintf("%s/bookings/%d/respond?token=%s", base, bookingID, m.DB.BookingLinkToken(bookingID, interpreterID, expires))
 	}
+	// With a reply address, interpreters' e-mails carry the booking's invitation (imip.go).
+	if m.Mail.address != "" {
+		w.Invitation = m.invitation(m.Mail.address)
+	}
 	// Every notice to a victim carries its acknowledgement link, under a neutral host name.
 	ackBase := n.ackBase
 	if ackBase == "" {

@@ -46,6 +46,11 @@ type Main struct {
 	Transport Transport
 	conns     *connLimiter // the listener's connection caps
 
+	// Mail is the invitations' reply address and its inbound SMTP listener (imip.go).
+	Mail     mailFlags
+	mail     *notify.MailServer
+	mailDone chan struct{}
+
 	routerDone chan error
 	stopSweep  context.CancelFunc // stops the offer-expiry sweep
 	sweepDone  chan struct{}
@@ -68,6 +73,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	guard.flags(fs)
 	transport := DefaultTransport()
 	transport.registerFlags(fs)
+	var mail mailFlags
+	mail.flags(fs)
 	if err := applyTransportEnv(fs); err != nil {
 		return err
 	}
@@ -88,11 +95,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := transport.validate(); err != nil {
 		return err
 	}
+	if err := mail.parse(); err != nil {
+		return err
+	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogJSON {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
-	m := &Main{Config: cfg, Guard: guard, Logger: slog.New(handler), Transport: transport}
+	m := &Main{Config: cfg, Guard: guard, Logger: slog.New(handler), Transport: transport, Mail: mail}
 	if err := m.Open(ctx, stdout); err != nil {
 		m.Close()
 		return err
@@ -171,6 +181,9 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
 	m.startOfferSweep(ctx)
 	m.startNotifications(ctx)
+	if err := m.startMail(stdout); err != nil {
+		return err
+	}
 
 	mux, err := m.routes()
 	if err != nil {
@@ -299,6 +312,7 @@ func (m *Main) Close() error {
 	if m.Hub != nil {
 		m.Hub.Close() // Shutdown leaves WebSocket connections alone: close them with 1001
 	}
+	m.stopMail()
 	if m.stopSweep != nil {
 		m.stopSweep()
 		<-m.sweepDone

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,18 +48,73 @@ func (m SMTPMessage) Subject() (string, error) {
 	return new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 }
 
-// Body returns the body with its quoted-printable transfer encoding undone.
+// Body returns the plain-text body with its transfer encoding undone: the whole body of a
+// text/plain message, or the text/plain part of a multipart one (an invitation's e-mail).
 func (m SMTPMessage) Body() (string, error) {
+	text, _, err := m.parts()
+	return text, err
+}
+
+// Calendar returns the text/calendar part of a multipart message, decoded, with the method
+// its Content-Type names; "" and nil when there is none.
+func (m SMTPMessage) Calendar() (method string, data []byte, err error) {
+	_, cal, err := m.parts()
+	if err != nil || cal == nil {
+		return "", nil, err
+	}
+	return cal.method, cal.data, nil
+}
+
+// calendarPart is a message's text/calendar part.
+type calendarPart struct {
+	method string
+	data   []byte
+}
+
+// parts returns the message's plain text and its calendar part (nil when it has none).
+func (m SMTPMessage) parts() (string, *calendarPart, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	var r io.Reader = msg.Body
-	if msg.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
-		r = quotedprintable.NewReader(msg.Body)
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mediaType, "multipart/") {
+		b, err := io.ReadAll(decodeTransfer(msg.Header.Get("Content-Transfer-Encoding"), msg.Body))
+		return string(b), nil, err
 	}
-	b, err := io.ReadAll(r)
-	return string(b), err
+	var text string
+	var cal *calendarPart
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextRawPart()
+		if errors.Is(err, io.EOF) {
+			return text, cal, nil
+		} else if err != nil {
+			return "", nil, err
+		}
+		b, err := io.ReadAll(decodeTransfer(p.Header.Get("Content-Transfer-Encoding"), p))
+		if err != nil {
+			return "", nil, err
+		}
+		partType, partParams, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		switch partType {
+		case "text/plain":
+			text = string(b)
+		case "text/calendar":
+			cal = &calendarPart{method: partParams["method"], data: b}
+		}
+	}
+}
+
+// decodeTransfer undoes a quoted-printable or base64 transfer encoding.
+func decodeTransfer(encoding string, r io.Reader) io.Reader {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "quoted-printable":
+		return quotedprintable.NewReader(r)
+	case "base64":
+		return base64.NewDecoder(base64.StdEncoding, r)
+	}
+	return r
 }
 
 func cloneSMTPMessage(m SMTPMessage) SMTPMessage {
