@@ -79,6 +79,9 @@ func loadNotifications(getenv func(string) string) (*notifications, error) {
 		return nil, usagef("%v", err)
 	}
 	n.worker.Senders = channels
+	// The templates are chosen here, before the worker runs, because the acknowledgement
+	// page and the SMS callbacks share them with the worker while it runs.
+	n.worker.Templates = notify.DefaultTemplates()
 	if dir := getenv("COURTSIDE_TEMPLATES"); dir != "" {
 		if n.worker.Templates, err = notify.LoadTemplates(dir); err != nil {
 			return nil, usagef("COURTSIDE_TEMPLATES: %v", err)
@@ -240,9 +243,6 @@ func (m *Main) stopNotifications() {
 // (/hooks/sms for replies, /hooks/sms/status for delivery receipts).
 func (m *Main) noticeRoutes(mux *http.ServeMux) {
 	templates := m.notify.worker.Templates
-	if templates == nil {
-		templates = notify.DefaultTemplates()
-	}
 	mux.Handle("/m/", web.NewAckHandler(web.AckConfig{Notices: m.DB, Pages: templates, Logger: m.Logger}))
 	hooks := notify.NewInboundHandler(notify.InboundConfig{Service: m.DB, Templates: templates, Secret: m.notify.inboundSecret,
 		BaseURL: m.Config.BaseURL, Logger: m.Logger})
