@@ -23,18 +23,40 @@ func (tr timeRange) overlaps(startsAt, endsAt time.Time) bool {
 	return (tr.end.IsZero() || startsAt.Before(tr.end)) && (tr.start.IsZero() || endsAt.After(tr.start))
 }
 
-// filter returns the hearings that overlap the range.
-func (tr timeRange) filter(hearings []*courtside.CalendarHearing) []*courtside.CalendarHearing {
+// filterObjects returns the stored hearing objects whose extent overlaps the range.
+func (tr timeRange) filterObjects(objs []*courtside.CalendarObject) []*courtside.CalendarObject {
 	if tr.start.IsZero() && tr.end.IsZero() {
-		return hearings
+		return objs
 	}
-	var out []*courtside.CalendarHearing
-	for _, ch := range hearings {
-		if tr.overlaps(ch.Hearing.StartsAt, ch.Hearing.EndsAt) {
-			out = append(out, ch)
+	out := objs[:0]
+	for _, o := range objs {
+		if tr.overlaps(o.StartsAt, o.EndsAt) {
+			out = append(out, o)
 		}
 	}
 	return out
+}
+
+// everyHearingMatches reports whether every hearing object meets the rest of a calendar-query:
+// no filter, or a VCALENDAR comp-filter whose only conditions are VEVENT comp-filters without
+// time range, property filters or nested filters (every hearing object is a VCALENDAR holding
+// one VEVENT), so that caldav.Filter need not decode-walk them.
+func everyHearingMatches(q *caldav.CalendarQuery) bool {
+	top := q.CompFilter
+	if top.Name == "" {
+		return true
+	}
+	if top.Name != ical.CompCalendar || top.IsNotDefined || !top.Start.IsZero() || !top.End.IsZero() ||
+		len(top.Props) > 0 {
+		return false
+	}
+	for _, c := range top.Comps {
+		if c.Name != ical.CompEvent || c.IsNotDefined || !c.Start.IsZero() || !c.End.IsZero() ||
+			len(c.Props) > 0 || len(c.Comps) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // splitTimeRange takes the VEVENT time range out of a calendar-query (a VCALENDAR comp-filter

@@ -56,6 +56,11 @@ type DB struct {
 	// Sealer encrypts victim PII at rest. It must be set before victims are written or read.
 	Sealer *Sealer
 
+	// RenderCalendar renders the hearings calendars' objects for the calendar projection
+	// (calendar.RenderStored). Without it the projection keeps the change tokens only, and
+	// the hearings calendars' stored objects are not kept.
+	RenderCalendar courtside.CalendarRenderer
+
 	// Logger receives internal errors; never PII.
 	Logger *slog.Logger
 

@@ -82,6 +82,8 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		return err
 	}
 	m.DB.Logger = m.Logger
+	// The calendar projection keeps each hearing rendered for every calendar that holds it.
+	m.DB.RenderCalendar = calendar.RenderStored
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
@@ -106,6 +108,13 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		m.Logger.Warn("availability extents", "err", err, "filled", n)
 	} else if n > 0 {
 		m.Logger.Info("availability extents", "filled", n)
+	}
+	// Hearings of a database written before the calendars' objects were stored get theirs,
+	// before any calendar is served.
+	if n, err := m.DB.BackfillCalendarObjects(ctx); err != nil {
+		return fmt.Errorf("calendar objects: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("calendar objects", "hearings", n)
 	}
 	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, events.Config{}); err != nil {
 		return err

@@ -1,0 +1,573 @@
+package storage
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"courtside"
+)
+
+// The hearings calendars' stored objects (calendar_objects, migration 00019): the calendar
+// projection renders a hearing for each calendar that holds it, in the event's transaction,
+// and CalDAV and the webcal feeds read what it stored. A prosecutor's calendar is their
+// office's view (every prosecutor of an office sees the same objects, so a new prosecutor's
+// calendar is whole at once); an advocate's and an interpreter's are their own.
+
+// Calendar views.
+const (
+	viewOffice = "OFFICE" // owner: the organisation of a prosecutor's office
+	viewUser   = "USER"   // owner: an advocate or an interpreter
+)
+
+// calendarView names the objects of one hearings calendar.
+type calendarView struct {
+	kind  string
+	owner int64
+}
+
+// viewOf returns the view that holds the user's hearings calendar, or false for a user
+// without one.
+func viewOf(role courtside.Role, userID int64, orgID *int64) (calendarView, bool) {
+	switch role {
+	case courtside.RoleProsecutor:
+		if orgID == nil {
+			return calendarView{}, false
+		}
+		return calendarView{viewOffice, *orgID}, true
+	case courtside.RoleAdvocate, courtside.RoleInterpreter:
+		return calendarView{viewUser, userID}, true
+	}
+	return calendarView{}, false
+}
+
+// userView reads the user's role and returns their calendar's view; ENOTFOUND for no such
+// user.
+func userView(ctx context.Context, q queryer, userID int64) (calendarView, bool, error) {
+	var role courtside.Role
+	var org sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT role, organization_id FROM users WHERE id = ?`, userID).Scan(&role, &org)
+	if errors.Is(err, sql.ErrNoRows) {
+		return calendarView{}, false, courtside.Errorf(courtside.ENOTFOUND, "User not found.")
+	} else if err != nil {
+		return calendarView{}, false, fmt.Errorf("storage: calendar user: %w", err)
+	}
+	var orgID *int64
+	if org.Valid {
+		orgID = &org.Int64
+	}
+	v, ok := viewOf(role, userID, orgID)
+	return v, ok, nil
+}
+
+// calendarMemberRow is one user whose hearings calendar holds a hearing.
+type calendarMemberRow struct {
+	id       int64
+	role     courtside.Role
+	username string
+}
+
+// hearingAudience is a hearing with everyone whose hearings calendar holds it and what each of
+// them sees of it.
+type hearingAudience struct {
+	hearing *courtside.CalendarHearing // the hearing, docket and court
+	orgID   int64                      // the office's organisation
+	members []calendarMemberRow        // by user ID
+	// pseudonyms are, per advocate, the pseudonyms of the victims they accompany at the
+	// hearing (live accompaniments), sorted; attendees per interpreter their live booking.
+	pseudonyms map[int64][]string
+	attendees  map[int64]*courtside.CalendarAttendee
+}
+
+// inList returns "(?, ?, ...)" for n values and the values as arguments.
+func inList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
+}
+
+// loadAudiences reads the audiences of the hearings through q (the projection's transaction):
+// four queries, however many hearings. Hearings that do not exist are left out.
+func loadAudiences(ctx context.Context, q queryer, hearingIDs []int64) (map[int64]*hearingAudience, error) {
+	out := make(map[int64]*hearingAudience, len(hearingIDs))
+	if len(hearingIDs) == 0 {
+		return out, nil
+	}
+	list, args := inList(hearingIDs)
+	rows, err := q.QueryContext(ctx, `SELECT `+calendarHearingColumns+`, h.organization_id`+calendarHearingFrom+` WHERE h.id IN `+list, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar audience: %w", err)
+	}
+	for rows.Next() {
+		a := &hearingAudience{pseudonyms: map[int64][]string{}, attendees: map[int64]*courtside.CalendarAttendee{}}
+		if a.hearing, err = scanCalendarHearing(rows, &a.orgID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[a.hearing.Hearing.ID] = a
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: calendar audience: %w", err)
+	}
+
+	rows, err = q.QueryContext(ctx, calendarMembersOf+list+` ORDER BY m.hearing_id, u.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar members: %w", err)
+	}
+	for rows.Next() {
+		var hearingID int64
+		var m calendarMemberRow
+		if err := rows.Scan(&hearingID, &m.id, &m.role, &m.username); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("storage: calendar members: %w", err)
+		}
+		if a := out[hearingID]; a != nil {
+			a.members = append(a.members, m)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: calendar members: %w", err)
+	}
+
+	rows, err = q.QueryContext(ctx, calendarPseudonyms+list+` AND a.status <> 'CANCELLED' ORDER BY a.hearing_id, a.advocate_id, v.pseudonym`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar pseudonyms: %w", err)
+	}
+	for rows.Next() {
+		var hearingID, advocateID int64
+		var p string
+		if err := rows.Scan(&hearingID, &advocateID, &p); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("storage: calendar pseudonyms: %w", err)
+		}
+		if a := out[hearingID]; a != nil {
+			a.pseudonyms[advocateID] = append(a.pseudonyms[advocateID], p)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: calendar pseudonyms: %w", err)
+	}
+
+	rows, err = q.QueryContext(ctx, calendarAttendees+list+` AND status IN (`+heldBookingStatuses+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar attendees: %w", err)
+	}
+	for rows.Next() {
+		var hearingID, interpreterID int64
+		var at courtside.CalendarAttendee
+		if err := rows.Scan(&hearingID, &interpreterID, &at.BookingID, &at.Status); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("storage: calendar attendees: %w", err)
+		}
+		if a := out[hearingID]; a != nil {
+			a.attendees[interpreterID] = &at // the latest booking, as fillAttendees
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: calendar attendees: %w", err)
+	}
+	return out, nil
+}
+
+// calendarPseudonyms reads the pseudonyms of the victims accompanied at the hearings of the
+// list that follows it, per advocate.
+const calendarPseudonyms = `SELECT DISTINCT a.hearing_id, a.advocate_id, v.pseudonym FROM accompaniments a
+	JOIN victims v ON v.id = a.victim_id WHERE a.hearing_id IN `
+
+// calendarAttendees reads the interpreters' bookings of the hearings of the list that follows it.
+const calendarAttendees = `SELECT hearing_id, interpreter_id, id, status FROM interpreter_bookings
+	WHERE interpreter_id IS NOT NULL AND hearing_id IN `
+
+// views returns what each calendar that holds the hearing shows of it: the office's view
+// always (a prosecutor who joins the office later sees it), each advocate's with the pseudonyms
+// they may see, each interpreter's with their booking as ATTENDEE.
+func (a *hearingAudience) views() map[calendarView]*courtside.CalendarHearing {
+	out := map[calendarView]*courtside.CalendarHearing{}
+	base := *a.hearing
+	base.Pseudonyms, base.Attendee = nil, nil
+	office := base
+	out[calendarView{viewOffice, a.orgID}] = &office
+	for _, m := range a.members {
+		ch := base
+		switch m.role {
+		case courtside.RoleAdvocate:
+			ch.Pseudonyms = slices.Clone(a.pseudonyms[m.id])
+		case courtside.RoleInterpreter:
+			if at := a.attendees[m.id]; at != nil {
+				c := *at
+				c.Username = m.username
+				ch.Attendee = &c
+			}
+		default:
+			continue
+		}
+		out[calendarView{viewUser, m.id}] = &ch
+	}
+	return out
+}
+
+// usersOf returns the members who see view v: the office's prosecutors, or the view's owner.
+func (a *hearingAudience) usersOf(v calendarView) []int64 {
+	var out []int64
+	for _, m := range a.members {
+		if (v.kind == viewOffice && m.role == courtside.RoleProsecutor) || (v.kind == viewUser && m.id == v.owner) {
+			out = append(out, m.id)
+		}
+	}
+	return out
+}
+
+// keepObjects renders the hearing for each of its views and stores the objects that are new or
+// changed, and removes the objects of the views that no longer hold it. It returns the views
+// whose object changed and the owners of the user views removed.
+func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (changed []calendarView, removed []int64, err error) {
+	id := a.hearing.Hearing.ID
+	type stored struct {
+		etag string
+		feed []byte
+	}
+	have := map[calendarView]stored{}
+	rows, err := tx.QueryContext(ctx, `SELECT view, owner_id, etag, feed_event FROM calendar_objects WHERE hearing_id = ?`, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
+	}
+	for rows.Next() {
+		var v calendarView
+		var s stored
+		if err := rows.Scan(&v.kind, &v.owner, &s.etag, &s.feed); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
+		}
+		have[v] = s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
+	}
+	views := a.views()
+	keys := make([]calendarView, 0, len(views))
+	for v := range views {
+		keys = append(keys, v)
+	}
+	slices.SortFunc(keys, func(x, y calendarView) int { // a stable order of writes
+		if c := strings.Compare(x.kind, y.kind); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.owner, y.owner)
+	})
+	for _, v := range keys {
+		ch := views[v]
+		r, err := db.RenderCalendar(ch)
+		if err != nil {
+			return nil, nil, fmt.Errorf("storage: render hearing %d for a calendar: %w", id, err)
+		}
+		if s, ok := have[v]; ok && s.etag == r.ETag && bytes.Equal(s.feed, r.FeedEvent) && (s.feed == nil) == (r.FeedEvent == nil) {
+			continue
+		}
+		h := &ch.Hearing
+		modified := h.UpdatedAt
+		if modified.IsZero() {
+			modified = h.CreatedAt
+		}
+		var cancelled any
+		if h.Status == courtside.HearingCancelled {
+			cancelled = FormatTime(modified)
+		}
+		var feed any
+		if r.FeedEvent != nil {
+			feed = r.FeedEvent
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_objects (view, owner_id, hearing_id, data, etag, size, starts_at, ends_at,
+				modified_at, feed_event, cancelled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (view, owner_id, hearing_id) DO UPDATE SET data = excluded.data, etag = excluded.etag, size = excluded.size,
+				starts_at = excluded.starts_at, ends_at = excluded.ends_at, modified_at = excluded.modified_at,
+				feed_event = excluded.feed_event, cancelled_at = excluded.cancelled_at`,
+			v.kind, v.owner, id, r.Data, r.ETag, len(r.Data), FormatTime(h.StartsAt), FormatTime(h.EndsAt),
+			FormatTime(modified), feed, cancelled); err != nil {
+			return nil, nil, fmt.Errorf("storage: keep calendar object: %w", err)
+		}
+		changed = append(changed, v)
+	}
+	for v := range have {
+		if _, ok := views[v]; ok {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM calendar_objects WHERE view = ? AND owner_id = ? AND hearing_id = ?`,
+			v.kind, v.owner, id); err != nil {
+			return nil, nil, fmt.Errorf("storage: remove calendar object: %w", err)
+		}
+		if v.kind == viewUser {
+			removed = append(removed, v.owner)
+		}
+	}
+	slices.Sort(removed)
+	return changed, removed, nil
+}
+
+// backfillBatch is how many hearings BackfillCalendarObjects renders per transaction.
+const backfillBatch = 500
+
+// BackfillCalendarObjects renders the stored objects of every hearing on the backfill queue
+// (calendar_backfill: the hearings of a database written before the objects were stored),
+// backfillBatch hearings a transaction, and returns how many hearings it rendered. It moves no
+// change token: the objects are what the calendars showed already. It is resumable: a hearing
+// leaves the queue in the transaction that stores its objects. serve runs it at start-up,
+// before the event router, with DB.RenderCalendar set.
+func (db *DB) BackfillCalendarObjects(ctx context.Context) (int, error) {
+	if db.RenderCalendar == nil {
+		return 0, fmt.Errorf("storage: backfill calendar objects: no renderer (DB.RenderCalendar)")
+	}
+	done := 0
+	for {
+		n, err := db.backfillCalendarBatch(ctx)
+		done += n
+		if err != nil || n == 0 {
+			return done, err
+		}
+	}
+}
+
+// backfillCalendarBatch renders the first backfillBatch hearings of the queue in one
+// transaction.
+func (db *DB) backfillCalendarBatch(ctx context.Context) (int, error) {
+	tx, err := db.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("storage: backfill calendar objects: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT hearing_id FROM calendar_backfill ORDER BY hearing_id LIMIT ?`, backfillBatch)
+	if err != nil {
+		return 0, fmt.Errorf("storage: backfill calendar objects: %w", err)
+	}
+	ids, err := collectIDs(rows)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	audiences, err := loadAudiences(ctx, tx, ids)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if a := audiences[id]; a != nil {
+			if _, _, err := db.keepObjects(ctx, tx, a); err != nil {
+				return 0, err
+			}
+		}
+	}
+	list, args := inList(ids)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM calendar_backfill WHERE hearing_id IN `+list, args...); err != nil {
+		return 0, fmt.Errorf("storage: backfill calendar objects: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("storage: backfill calendar objects: %w", err)
+	}
+	return len(ids), nil
+}
+
+// calendarObjectColumns are the columns scanCalendarObject reads, and with data the object's
+// bytes after them.
+const calendarObjectColumns = `hearing_id, etag, size, starts_at, ends_at, modified_at`
+
+// scanCalendarObject reads a row of calendarObjectColumns, with the data when withData.
+func scanCalendarObject(s scanner, withData bool) (*courtside.CalendarObject, error) {
+	o := &courtside.CalendarObject{}
+	dest := []any{&o.HearingID, &o.ETag, &o.Size, scanTime{&o.StartsAt}, scanTime{&o.EndsAt}, scanTime{&o.ModifiedAt}}
+	if withData {
+		dest = append(dest, &o.Data)
+	}
+	if err := s.Scan(dest...); err != nil {
+		return nil, fmt.Errorf("storage: scan calendar object: %w", err)
+	}
+	return o, nil
+}
+
+// objectColumns returns the columns to select, with data when withData.
+func objectColumns(withData bool) string {
+	if withData {
+		return calendarObjectColumns + ", data"
+	}
+	return calendarObjectColumns
+}
+
+// calendarObjectsInView lists a view's objects in calendar order; a time range may follow.
+const calendarObjectsInView = ` FROM calendar_objects WHERE view = ? AND owner_id = ?`
+
+// FindCalendarObjects returns the stored objects of the user's hearings calendar that overlap
+// [from, to), ordered by start, then hearing; a zero bound is open. Without data the answer
+// comes from the calendar_objects_time index alone.
+func (db *DB) FindCalendarObjects(ctx context.Context, userID int64, from, to time.Time, withData bool) ([]*courtside.CalendarObject, error) {
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
+	}
+	tx, err := db.Reader.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar objects: %w", err)
+	}
+	defer tx.Rollback()
+	v, ok, err := userView(ctx, tx, userID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	query, args := `SELECT `+objectColumns(withData)+calendarObjectsInView, []any{v.kind, v.owner}
+	if !to.IsZero() {
+		query, args = query+` AND starts_at < ?`, append(args, FormatTime(to))
+	}
+	if !from.IsZero() {
+		query, args = query+` AND ends_at > ?`, append(args, FormatTime(from))
+	}
+	rows, err := tx.QueryContext(ctx, query+` ORDER BY starts_at, hearing_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar objects: %w", err)
+	}
+	return collect(rows, "calendar object", func(s scanner) (*courtside.CalendarObject, error) { return scanCalendarObject(s, withData) })
+}
+
+// FindCalendarObjectsByID returns the stored objects of the given hearings that are in the
+// user's hearings calendar.
+func (db *DB) FindCalendarObjectsByID(ctx context.Context, userID int64, hearingIDs []int64, withData bool) ([]*courtside.CalendarObject, error) {
+	tx, err := db.Reader.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar objects: %w", err)
+	}
+	defer tx.Rollback()
+	v, ok, err := userView(ctx, tx, userID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return objectsByID(ctx, tx, v, hearingIDs, withData)
+}
+
+// objectsByID reads the view's objects of the given hearings, 500 hearings a query.
+func objectsByID(ctx context.Context, q queryer, v calendarView, hearingIDs []int64, withData bool) ([]*courtside.CalendarObject, error) {
+	var out []*courtside.CalendarObject
+	for len(hearingIDs) > 0 {
+		n := min(len(hearingIDs), 500)
+		list, args := inList(hearingIDs[:n])
+		hearingIDs = hearingIDs[n:]
+		rows, err := q.QueryContext(ctx, `SELECT `+objectColumns(withData)+calendarObjectsInView+` AND hearing_id IN `+list,
+			append([]any{v.kind, v.owner}, args...)...)
+		if err != nil {
+			return nil, fmt.Errorf("storage: calendar objects: %w", err)
+		}
+		objs, err := collect(rows, "calendar object", func(s scanner) (*courtside.CalendarObject, error) { return scanCalendarObject(s, withData) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// CalendarObjectChanges returns the user's hearings-calendar changes after since, each with its
+// stored object (nil for a hearing that left the calendar), and the current version, in one
+// read snapshot. It reads the change rows after since and the objects of those hearings only.
+func (db *DB) CalendarObjectChanges(ctx context.Context, userID, since int64, withData bool) ([]courtside.CalendarObjectChange, int64, error) {
+	tx, err := db.Reader.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
+	}
+	defer tx.Rollback()
+	changes, version, err := calendarChanges(ctx, tx, userID, since)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]courtside.CalendarObjectChange, len(changes))
+	var ids []int64
+	for i, c := range changes {
+		out[i].CalendarChange = c
+		if !c.Deleted {
+			ids = append(ids, c.HearingID)
+		}
+	}
+	if len(ids) == 0 {
+		return out, version, nil
+	}
+	v, ok, err := userView(ctx, tx, userID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !ok {
+		return out, version, nil
+	}
+	objs, err := objectsByID(ctx, tx, v, ids, withData)
+	if err != nil {
+		return nil, 0, err
+	}
+	byID := make(map[int64]*courtside.CalendarObject, len(objs))
+	for _, o := range objs {
+		byID[o.HearingID] = o
+	}
+	for i := range out {
+		if !out[i].Deleted {
+			out[i].Object = byID[out[i].HearingID]
+		}
+	}
+	return out, version, nil
+}
+
+// calendarFeedEvents lists a view's feed events that overlap a window, in calendar order.
+const calendarFeedEvents = `SELECT hearing_id, starts_at, ends_at, cancelled_at, feed_event FROM calendar_objects
+	WHERE view = ? AND owner_id = ? AND starts_at < ? AND ends_at > ? AND feed_event IS NOT NULL ORDER BY starts_at, hearing_id`
+
+// calendarNextFeedStart reads the earliest start of a view's feed events at or after a time.
+const calendarNextFeedStart = `SELECT MIN(starts_at) FROM calendar_objects
+	WHERE view = ? AND owner_id = ? AND starts_at >= ? AND feed_event IS NOT NULL`
+
+// FindFeedEvents returns the feed events of the user's hearings calendar that overlap
+// [from, to), the earliest start at or after to of the others, and the calendar version, from
+// one read snapshot.
+func (db *DB) FindFeedEvents(ctx context.Context, userID int64, from, to time.Time) (*courtside.FeedEvents, error) {
+	if to.Before(from) {
+		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
+	}
+	tx, err := db.Reader.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("storage: feed events: %w", err)
+	}
+	defer tx.Rollback()
+	out := &courtside.FeedEvents{}
+	// The version first: the events read after it are at least as new as it says.
+	err = tx.QueryRowContext(ctx, `SELECT version FROM calendar_versions WHERE user_id = ? AND calendar = ?`,
+		userID, HearingsCalendar).Scan(&out.Version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("storage: feed events: %w", err)
+	}
+	v, ok, err := userView(ctx, tx, userID)
+	if err != nil || !ok {
+		return out, err
+	}
+	rows, err := tx.QueryContext(ctx, calendarFeedEvents, v.kind, v.owner, FormatTime(to), FormatTime(from))
+	if err != nil {
+		return nil, fmt.Errorf("storage: feed events: %w", err)
+	}
+	out.Events, err = collect(rows, "feed event", func(s scanner) (*courtside.FeedEvent, error) {
+		var e courtside.FeedEvent
+		err := s.Scan(&e.HearingID, scanTime{&e.StartsAt}, scanTime{&e.EndsAt}, scanTime{&e.CancelledAt}, &e.Event)
+		return &e, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var next sql.NullString
+	if err := tx.QueryRowContext(ctx, calendarNextFeedStart, v.kind, v.owner, FormatTime(to)).Scan(&next); err != nil {
+		return nil, fmt.Errorf("storage: feed events: %w", err)
+	}
+	if next.Valid {
+		if out.NextStart, err = ParseTime(next.String); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
