@@ -225,6 +225,9 @@ func (db *DB) CalendarChanges(ctx context.Context, userID, since int64) ([]court
 	return calendarChanges(ctx, tx, userID, since)
 }
 
+// calendarVersionOf reads a user's calendar version.
+const calendarVersionOf = `SELECT version FROM calendar_versions WHERE user_id = ? AND calendar = ?`
+
 // calendarChangesAfter reads a user's changes after a version, in version order, from the
 // calendar_changes_version index: only the rows after the version are read.
 const calendarChangesAfter = `SELECT hearing_id, version, deleted FROM calendar_changes
@@ -234,8 +237,7 @@ const calendarChangesAfter = `SELECT hearing_id, version, deleted FROM calendar_
 // transaction.
 func calendarChanges(ctx context.Context, q queryer, userID, since int64) ([]courtside.CalendarChange, int64, error) {
 	var version int64
-	err := q.QueryRowContext(ctx, `SELECT version FROM calendar_versions WHERE user_id = ? AND calendar = ?`,
-		userID, HearingsCalendar).Scan(&version)
+	err := q.QueryRowContext(ctx, calendarVersionOf, userID, HearingsCalendar).Scan(&version)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
 	}

@@ -47,12 +47,15 @@ func viewOf(role courtside.Role, userID int64, orgID *int64) (calendarView, bool
 	return calendarView{}, false
 }
 
+// calendarUser reads what decides a user's calendar view.
+const calendarUser = `SELECT role, organization_id FROM users WHERE id = ?`
+
 // userView reads the user's role and returns their calendar's view; ENOTFOUND for no such
 // user.
 func userView(ctx context.Context, q queryer, userID int64) (calendarView, bool, error) {
 	var role courtside.Role
 	var org sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT role, organization_id FROM users WHERE id = ?`, userID).Scan(&role, &org)
+	err := q.QueryRowContext(ctx, calendarUser, userID).Scan(&role, &org)
 	if errors.Is(err, sql.ErrNoRows) {
 		return calendarView{}, false, courtside.Errorf(courtside.ENOTFOUND, "User not found.")
 	} else if err != nil {
@@ -94,6 +97,10 @@ func inList(ids []int64) (string, []any) {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
 }
 
+// calendarAudienceHearings reads the hearings of the list that follows it, with their docket,
+// court and office.
+const calendarAudienceHearings = `SELECT ` + calendarHearingColumns + `, h.organization_id` + calendarHearingFrom + ` WHERE h.id IN `
+
 // loadAudiences reads the audiences of the hearings through q (the projection's transaction):
 // four queries, however many hearings. Hearings that do not exist are left out.
 func loadAudiences(ctx context.Context, q queryer, hearingIDs []int64) (map[int64]*hearingAudience, error) {
@@ -102,7 +109,7 @@ func loadAudiences(ctx context.Context, q queryer, hearingIDs []int64) (map[int6
 		return out, nil
 	}
 	list, args := inList(hearingIDs)
-	rows, err := q.QueryContext(ctx, `SELECT `+calendarHearingColumns+`, h.organization_id`+calendarHearingFrom+` WHERE h.id IN `+list, args...)
+	rows, err := q.QueryContext(ctx, calendarAudienceHearings+list, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: calendar audience: %w", err)
 	}
@@ -229,6 +236,10 @@ func (a *hearingAudience) usersOf(v calendarView) []int64 {
 	return out
 }
 
+// calendarObjectsOfHearing reads what is stored of a hearing's views, from the
+// calendar_objects_hearing index.
+const calendarObjectsOfHearing = `SELECT view, owner_id, etag, feed_event FROM calendar_objects WHERE hearing_id = ?`
+
 // keepObjects renders the hearing for each of its views and stores the objects that are new or
 // changed, and removes the objects of the views that no longer hold it. It returns the views
 // whose object changed and the owners of the user views removed.
@@ -239,7 +250,7 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 		feed []byte
 	}
 	have := map[calendarView]stored{}
-	rows, err := tx.QueryContext(ctx, `SELECT view, owner_id, etag, feed_event FROM calendar_objects WHERE hearing_id = ?`, id)
+	rows, err := tx.QueryContext(ctx, calendarObjectsOfHearing, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
 	}
@@ -339,6 +350,9 @@ func (db *DB) BackfillCalendarObjects(ctx context.Context) (int, error) {
 	}
 }
 
+// calendarBackfillNext reads the first hearings of the backfill queue.
+const calendarBackfillNext = `SELECT hearing_id FROM calendar_backfill ORDER BY hearing_id LIMIT ?`
+
 // backfillCalendarBatch renders the first backfillBatch hearings of the queue in one
 // transaction.
 func (db *DB) backfillCalendarBatch(ctx context.Context) (int, error) {
@@ -347,7 +361,7 @@ func (db *DB) backfillCalendarBatch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("storage: backfill calendar objects: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT hearing_id FROM calendar_backfill ORDER BY hearing_id LIMIT ?`, backfillBatch)
+	rows, err := tx.QueryContext(ctx, calendarBackfillNext, backfillBatch)
 	if err != nil {
 		return 0, fmt.Errorf("storage: backfill calendar objects: %w", err)
 	}
@@ -539,8 +553,7 @@ func (db *DB) FindFeedEvents(ctx context.Context, userID int64, from, to time.Ti
 	defer tx.Rollback()
 	out := &courtside.FeedEvents{}
 	// The version first: the events read after it are at least as new as it says.
-	err = tx.QueryRowContext(ctx, `SELECT version FROM calendar_versions WHERE user_id = ? AND calendar = ?`,
-		userID, HearingsCalendar).Scan(&out.Version)
+	err = tx.QueryRowContext(ctx, calendarVersionOf, userID, HearingsCalendar).Scan(&out.Version)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("storage: feed events: %w", err)
 	}
