@@ -496,7 +496,6 @@ func TestCalendarObjects_FeedEvents(t *testing.T) {
 	}
 }
 
-
 // projectUnderneath runs the projection over one event that the test wrote no change for, in
 // its own transaction, as the router would.
 func (w *objectWorld) projectUnderneath(t *testing.T, ev courtside.Event) {

@@ -114,7 +114,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		UNION SELECT DISTINCT 'INTERPRETER', 0, ib.interpreter_id FROM interpreter_bookings ib JOIN hearings h ON h.id = ib.hearing_id
 			WHERE ib.hearing_id = ? AND ib.interpreter_id IS NOT NULL AND ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION')
 		ORDER BY 1, 2, 3`, args: []any{1, 2, 2},
-			want: []string{"case_victims", "SEARCH a USING INDEX accompaniments_", "interpreter_bookings_hearing (hearing_id=?"},
+			want:   []string{"case_victims", "SEARCH a USING INDEX accompaniments_", "interpreter_bookings_hearing (hearing_id=?"},
 			source: "reminder.go", sourceParts: []string{
 				`SELECT 'VICTIM', victim_id, 0 FROM case_victims WHERE case_id = ? UNION SELECT DISTINCT 'ADVOCATE', 0, a.advocate_id FROM accompaniments a JOIN hearings h ON h.id = a.hearing_id WHERE a.hearing_id = ? AND `,
 				"accompaniment := `a.status <> 'CANCELLED'`",
@@ -128,7 +128,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		UNION SELECT DISTINCT 'INTERPRETER', 0, ib.interpreter_id FROM interpreter_bookings ib JOIN hearings h ON h.id = ib.hearing_id
 			WHERE ib.hearing_id = ? AND ib.interpreter_id IS NOT NULL AND (ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION','OFFERED') OR (ib.status = 'CANCELLED' AND h.status = 'CANCELLED'))
 		ORDER BY 1, 2, 3`, args: []any{1, 2, 2},
-			want: []string{"accompaniments_hearing (hearing_id=?)", "interpreter_bookings_hearing (hearing_id=?)"},
+			want:   []string{"accompaniments_hearing (hearing_id=?)", "interpreter_bookings_hearing (hearing_id=?)"},
 			source: "reminder.go", sourceParts: []string{
 				"accompaniment = `(a.status <> 'CANCELLED' OR h.status = 'CANCELLED')`",
 				"booking = `(ib.status IN ('ACCEPTED','NEEDS_RECONFIRMATION','OFFERED') OR (ib.status = 'CANCELLED' AND h.status = 'CANCELLED'))`"}},
