@@ -278,8 +278,7 @@ func (b *backend) hearingListing(ctx context.Context, u *courtside.User, withDat
 	}
 	out := make([]*courtside.AvailabilityObject, len(objs))
 	for i, o := range objs {
-		out[i] = &courtside.AvailabilityObject{Calendar: hearingsName, Name: hearingFile(o.HearingID), ETag: o.ETag,
-			Size: o.Size, UpdatedAt: o.ModifiedAt, Data: o.Data}
+		out[i] = listed(o)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package calendar_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -305,4 +306,83 @@ func TestFeed_StoredBodyPerVersion(t *testing.T) {
 	if resp.Header.Get("ETag") != `"`+calendar.ETag([]byte(body))+`"` {
 		t.Errorf("the ETag %s is not the body's", resp.Header.Get("ETag"))
 	}
+}
+
+// TestStoredObjects_QueryTimeRanges checks calendar-query on a hearings calendar answered from
+// the stored extents against the overlap rule of RFC 4791 section 9.9 on the hearings' own
+// times, at the edges, for a range on the VEVENT or on the VCALENDAR, for VTODOs (which no
+// hearing object holds), and for a filter the stored answer leaves to go-webdav (a
+// prop-filter), which must agree.
+func TestStoredObjects_QueryTimeRanges(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const f = "20060102T150405Z"
+	h1, h2 := w.h1, w.h2
+	query := func(filter string) []string {
+		t.Helper()
+		resp, body := w.do(request{method: "REPORT", path: calendar.HearingsPath("pros"), user: w.prosecutor, header: map[string]string{"Depth": "1"},
+			body: `<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>
+				<C:filter><C:comp-filter name="VCALENDAR">` + filter + `</C:comp-filter></C:filter></C:calendar-query>`})
+		got, _ := objectResponses(t, parseMultistatus(t, resp, body))
+		var hrefs []string
+		for href, v := range got {
+			if v[0] != strings.Trim(w.getETag(w.prosecutor, hearingOf(t, href)), `"`) {
+				t.Errorf("%s: ETag %s", href, v[0])
+			}
+			hrefs = append(hrefs, href)
+		}
+		slices.Sort(hrefs)
+		return hrefs
+	}
+	path := func(hs ...*courtside.Hearing) []string {
+		var out []string
+		for _, h := range hs {
+			out = append(out, calendar.HearingPath("pros", h.ID))
+		}
+		slices.Sort(out)
+		return out
+	}
+	event := func(start, end time.Time) string {
+		attrs := ""
+		if !start.IsZero() {
+			attrs += ` start="` + start.UTC().Format(f) + `"`
+		}
+		if !end.IsZero() {
+			attrs += ` end="` + end.UTC().Format(f) + `"`
+		}
+		return `<C:comp-filter name="VEVENT"><C:time-range` + attrs + `/></C:comp-filter>`
+	}
+	for _, tc := range []struct {
+		name, filter string
+		want         []string
+	}{
+		{"everything", ``, path(w.h1, w.h2, w.h3)},
+		{"every event", `<C:comp-filter name="VEVENT"/>`, path(w.h1, w.h2, w.h3)},
+		{"exactly the first", event(h1.StartsAt, h1.EndsAt), path(h1)},
+		{"a minute inside the first", event(h1.StartsAt.Add(time.Minute), h1.StartsAt.Add(2*time.Minute)), path(h1)},
+		{"ending at its start", event(h1.StartsAt.Add(-time.Hour), h1.StartsAt), nil},
+		{"starting at its end", event(h1.EndsAt, h2.StartsAt), nil},
+		{"up to the second's start", event(time.Time{}, h2.StartsAt), path(h1)},
+		{"from the first's last second", event(h1.EndsAt.Add(-time.Second), time.Time{}), path(h1, w.h2, w.h3)},
+		{"a range on the VCALENDAR", `<C:time-range start="` + h2.StartsAt.Format(f) + `" end="` + h2.EndsAt.Format(f) + `"/>`, path(h2)},
+		{"VTODOs", `<C:comp-filter name="VTODO"/>`, nil},
+		{"a prop-filter (go-webdav's)", `<C:comp-filter name="VEVENT">` + strings.TrimPrefix(strings.TrimSuffix(event(h1.StartsAt, h2.EndsAt), `</C:comp-filter>`), `<C:comp-filter name="VEVENT">`) +
+			`<C:prop-filter name="SUMMARY"><C:text-match>Restitution</C:text-match></C:prop-filter></C:comp-filter>`, path(h2)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := query(tc.filter); !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// hearingOf returns the hearing ID of a hearing object's path.
+func hearingOf(t *testing.T, href string) int64 {
+	t.Helper()
+	var id int64
+	if _, err := fmt.Sscanf(href[strings.LastIndex(href, "/")+1:], "hearing-%d.ics", &id); err != nil {
+		t.Fatalf("%s: %v", href, err)
+	}
+	return id
 }

@@ -394,17 +394,67 @@ func (db *DB) backfillCalendarBatch(ctx context.Context) (int, error) {
 // bytes after them.
 const calendarObjectColumns = `hearing_id, etag, size, starts_at, ends_at, modified_at`
 
-// scanCalendarObject reads a row of calendarObjectColumns, with the data when withData.
+// scanCalendarObject reads a row of calendarObjectColumns, with the data when withData. A
+// listing reads thousands of rows: the times are read in place and parsed by hand.
 func scanCalendarObject(s scanner, withData bool) (*courtside.CalendarObject, error) {
 	o := &courtside.CalendarObject{}
-	dest := []any{&o.HearingID, &o.ETag, &o.Size, scanTime{&o.StartsAt}, scanTime{&o.EndsAt}, scanTime{&o.ModifiedAt}}
+	var starts, ends, modified sql.RawBytes
+	dest := []any{&o.HearingID, &o.ETag, &o.Size, &starts, &ends, &modified}
 	if withData {
 		dest = append(dest, &o.Data)
 	}
 	if err := s.Scan(dest...); err != nil {
 		return nil, fmt.Errorf("storage: scan calendar object: %w", err)
 	}
+	for _, t := range []struct {
+		raw []byte
+		to  *time.Time
+	}{{starts, &o.StartsAt}, {ends, &o.EndsAt}, {modified, &o.ModifiedAt}} {
+		var err error
+		if *t.to, err = parseStoredTime(t.raw); err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
+}
+
+// parseStoredTime parses a stored time (TimeFormat: fixed-width UTC text) without the layout
+// interpretation of time.Parse; anything else goes to ParseTime.
+func parseStoredTime(b []byte) (time.Time, error) {
+	const layout = "0000-00-00T00:00:00.000Z"
+	if len(b) != len(layout) {
+		return ParseTime(string(b))
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for _, c := range b[from:to] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	for i := range layout {
+		if layout[i] != '0' && b[i] != layout[i] {
+			return ParseTime(string(b))
+		}
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	ms, ok7 := num(20, 23)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+		return ParseTime(string(b))
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, ms*int(time.Millisecond), time.UTC)
+	if t.Day() != day {
+		return ParseTime(string(b)) // 31 June and the like: time.Parse's error
+	}
+	return t, nil
 }
 
 // objectColumns returns the columns to select, with data when withData.
