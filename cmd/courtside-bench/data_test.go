@@ -6,9 +6,13 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"courtside"
+	"courtside/calendar"
+	"courtside/storage/storagetest"
 )
 
 // testBench returns a Bench over a temporary directory, with a fixed key.
@@ -93,6 +97,57 @@ func TestFillMemoryDBMatchesTheSchema(t *testing.T) {
 	}
 	if orphans != 0 {
 		t.Errorf("%d deliveries point at no hearing", orphans)
+	}
+}
+
+// TestCalendarScaleWorld builds one size of the hearings-calendars section in-process, the
+// way the section does through the CLI: the docket imports whole, every hearing gets the
+// advocate's accompaniment, and the calendar projection then renders each hearing for both
+// calendars, at the generated times.
+func TestCalendarScaleWorld(t *testing.T) {
+	b := testBench(t)
+	ctx := context.Background()
+	db, err := b.openStore(filepath.Join(b.Dir, "courtside.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.RenderCalendar = calendar.RenderStored
+	pros, _, err := seedOffice(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "adv-50", Role: courtside.RoleAdvocate},
+		OrganizationName: calendarAdvocacy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2030, 3, 4, 14, 0, 0, 0, time.UTC)
+	csvPath := filepath.Join(b.Dir, "docket.csv")
+	if err := writeCalendarDocket(csvPath, "C50", from, 50, 12); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil); err != nil || res.Created != 50 {
+		t.Fatalf("import: %v %+v", err, res)
+	}
+	if err := accompanyAll(ctx, db, benchOffice, "adv-50", 50); err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	storagetest.Drain(t, db, &last, db.ProjectCalendar)
+	for _, u := range []*courtside.User{pros, adv} {
+		objs, err := db.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true)
+		if err != nil || len(objs) != 50 {
+			t.Fatalf("%s's calendar: %v, %d objects", u.Username, err, len(objs))
+		}
+		for i, o := range objs {
+			if want := eventStartFrom(from, i, 50, 12); !o.StartsAt.Equal(want) {
+				t.Fatalf("%s's object %d starts at %s, want %s", u.Username, i, o.StartsAt, want)
+			}
+		}
+		if u == adv && !strings.Contains(string(objs[0].Data), "Accompanying: V-") {
+			t.Errorf("the advocate's object names no pseudonym:\n%s", objs[0].Data)
+		}
 	}
 }
 
