@@ -202,6 +202,7 @@ func (db *DB) findCalendarHearings(ctx context.Context, userID int64, hearingID 
 
 // CalendarVersion returns the user's hearings-calendar change token and when it last moved.
 func (db *DB) CalendarVersion(ctx context.Context, userID int64) (int64, time.Time, error) {
+	db.awaitCalendars(ctx)
 	var version int64
 	var at time.Time
 	err := db.Reader.QueryRowContext(ctx, `SELECT version, updated_at FROM calendar_versions WHERE user_id = ? AND calendar = ?`,

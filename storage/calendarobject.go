@@ -69,6 +69,48 @@ func userView(ctx context.Context, q queryer, userID int64) (calendarView, bool,
 	return v, ok, nil
 }
 
+// calendarWaitBacklog is the calendar projection's backlog beyond which a read does not wait for
+// it (a large import being handled): it serves what is stored.
+const calendarWaitBacklog = 1000
+
+// calendarProgress reads the last event of the log and the last one the group has handled.
+const calendarProgress = `SELECT COALESCE((SELECT MAX(id) FROM events), 0),
+	COALESCE((SELECT MAX(last_id) FROM event_offsets WHERE consumer_group = ?), 0)`
+
+// awaitCalendars waits until the calendar projection (DB.CalendarGroup) has handled every event
+// committed before the call, so that a client reads its own change back, up to DB.CalendarWait
+// and only while the projection is less than calendarWaitBacklog events behind. It never fails:
+// past the wait, or on an error, the read serves what is stored.
+func (db *DB) awaitCalendars(ctx context.Context) {
+	if db.CalendarGroup == "" {
+		return
+	}
+	var head, done int64
+	if err := db.Reader.QueryRowContext(ctx, calendarProgress, db.CalendarGroup).Scan(&head, &done); err != nil ||
+		done >= head || head-done > calendarWaitBacklog {
+		return
+	}
+	wait := db.CalendarWait
+	if wait <= 0 {
+		wait = 2 * time.Second
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for delay := 200 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-time.After(delay):
+		}
+		var ignored int64
+		if err := db.Reader.QueryRowContext(ctx, calendarProgress, db.CalendarGroup).Scan(&ignored, &done); err != nil || done >= head {
+			return
+		}
+	}
+}
+
 // calendarMemberRow is one user whose hearings calendar holds a hearing.
 type calendarMemberRow struct {
 	id       int64
@@ -475,6 +517,7 @@ func (db *DB) FindCalendarObjects(ctx context.Context, userID int64, from, to ti
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
 	}
+	db.awaitCalendars(ctx)
 	tx, err := db.Reader.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("storage: calendar objects: %w", err)
@@ -501,6 +544,7 @@ func (db *DB) FindCalendarObjects(ctx context.Context, userID int64, from, to ti
 // FindCalendarObjectsByID returns the stored objects of the given hearings that are in the
 // user's hearings calendar.
 func (db *DB) FindCalendarObjectsByID(ctx context.Context, userID int64, hearingIDs []int64, withData bool) ([]*courtside.CalendarObject, error) {
+	db.awaitCalendars(ctx)
 	tx, err := db.Reader.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("storage: calendar objects: %w", err)
@@ -538,6 +582,7 @@ func objectsByID(ctx context.Context, q queryer, v calendarView, hearingIDs []in
 // stored object (nil for a hearing that left the calendar), and the current version, in one
 // read snapshot. It reads the change rows after since and the objects of those hearings only.
 func (db *DB) CalendarObjectChanges(ctx context.Context, userID, since int64, withData bool) ([]courtside.CalendarObjectChange, int64, error) {
+	db.awaitCalendars(ctx)
 	tx, err := db.Reader.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
@@ -596,6 +641,7 @@ func (db *DB) FindFeedEvents(ctx context.Context, userID int64, from, to time.Ti
 	if to.Before(from) {
 		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
 	}
+	db.awaitCalendars(ctx)
 	tx, err := db.Reader.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("storage: feed events: %w", err)

@@ -555,3 +555,48 @@ func TestCalendarObjects_EveryChangeIsReported(t *testing.T) {
 		t.Fatalf("the interpreter's calendar: %+v", got)
 	}
 }
+
+// TestCalendarObjects_ReadsWaitForTheProjection checks read-your-writes: with the projection's
+// consumer group set, a read of a hearings calendar waits until the projection has handled the
+// events committed before it (here, until the test has run the projection and moved the group's
+// offset), and then serves the change.
+func TestCalendarObjects_ReadsWaitForTheProjection(t *testing.T) {
+	w := newObjectWorld(t)
+	ctx := context.Background()
+	const group = "calendar-test"
+	var head int64
+	if err := w.db.Writer.QueryRowContext(ctx, `SELECT MAX(id) FROM events`).Scan(&head); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.Writer.ExecContext(ctx, `INSERT INTO event_offsets (consumer_group, topic, last_id) VALUES (?, ?, ?)`,
+		group, courtside.EventTopic, head); err != nil {
+		t.Fatal(err)
+	}
+	w.db.CalendarGroup, w.db.CalendarWait = group, time.Minute
+	moved := w.hearing.StartsAt.Add(time.Hour)
+	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved,
+		EndsAt: moved.Add(time.Hour), Reason: "court closed"}); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []*courtside.CalendarObject, 1)
+	go func() {
+		objs, err := w.db.FindCalendarObjects(ctx, w.prosecutor.ID, time.Time{}, time.Time{}, false)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- objs
+	}()
+	time.Sleep(20 * time.Millisecond) // time enough for a read that does not wait to answer
+	select {
+	case objs := <-got:
+		t.Fatalf("the read answered before the projection had run: %+v", objs)
+	default:
+	}
+	w.project(t)
+	if _, err := w.db.Writer.ExecContext(ctx, `UPDATE event_offsets SET last_id = (SELECT MAX(id) FROM events) WHERE consumer_group = ?`, group); err != nil {
+		t.Fatal(err)
+	}
+	if objs := <-got; len(objs) != 1 || !objs[0].StartsAt.Equal(moved) {
+		t.Fatalf("the read after the projection: %+v", objs)
+	}
+}

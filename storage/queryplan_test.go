@@ -78,6 +78,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			scans: []string{"calendar_backfill"}}, // in key order, LIMIT 500: the queue's head
 
 		// The hearings calendars' reads, for each CalDAV or feed request.
+		{name: "read: how far the projection is behind", sql: calendarProgress, args: []any{"calendar-projection"},
+			want: []string{"SEARCH events", "SEARCH event_offsets USING INDEX sqlite_autoindex_event_offsets_1 (consumer_group=?)"}},
 		{name: "read: a user's calendar view", sql: calendarUser, args: []any{1}, want: []string{"INTEGER PRIMARY KEY (rowid=?)"}},
 		{name: "read: a user's calendar version", sql: calendarVersionOf, args: []any{1, HearingsCalendar},
 			want: []string{"(user_id=? AND calendar=?)"}},
@@ -169,7 +171,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			}
 			all := strings.Join(plan, "\n")
 			for _, step := range plan {
-				if m := scanLine.FindStringSubmatch(step); m != nil && !contains(tt.scans, m[1]) {
+				if m := scanLine.FindStringSubmatch(step); m != nil && step != "SCAN CONSTANT ROW" && !contains(tt.scans, m[1]) {
 					t.Errorf("a full scan: %q\nplan:\n%s", step, all)
 				}
 			}

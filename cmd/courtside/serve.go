@@ -82,8 +82,9 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		return err
 	}
 	m.DB.Logger = m.Logger
-	// The calendar projection keeps each hearing rendered for every calendar that holds it.
-	m.DB.RenderCalendar = calendar.RenderStored
+	// The calendar projection keeps each hearing rendered for every calendar that holds it;
+	// the calendars' reads wait for it to catch up with the changes committed before them.
+	m.DB.RenderCalendar, m.DB.CalendarGroup = calendar.RenderStored, calendarProjection
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
