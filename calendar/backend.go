@@ -276,9 +276,11 @@ func (b *backend) hearingListing(ctx context.Context, u *courtside.User, withDat
 	if err != nil {
 		return nil, err
 	}
+	vals := make([]courtside.AvailabilityObject, len(objs))
 	out := make([]*courtside.AvailabilityObject, len(objs))
 	for i, o := range objs {
-		out[i] = listed(o)
+		vals[i] = *listed(o)
+		out[i] = &vals[i]
 	}
 	return out, nil
 }

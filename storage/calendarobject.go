@@ -436,28 +436,43 @@ func (db *DB) backfillCalendarBatch(ctx context.Context) (int, error) {
 // bytes after them.
 const calendarObjectColumns = `hearing_id, etag, size, starts_at, ends_at, modified_at`
 
-// scanCalendarObject reads a row of calendarObjectColumns, with the data when withData. A
-// listing reads thousands of rows: the times are read in place and parsed by hand.
-func scanCalendarObject(s scanner, withData bool) (*courtside.CalendarObject, error) {
-	o := &courtside.CalendarObject{}
+// scanCalendarObjects reads every row of rows, of calendarObjectColumns and the data when
+// withData, and closes rows. A listing reads thousands of rows: the objects are allocated
+// together, the times read in place and parsed by hand.
+func scanCalendarObjects(rows *sql.Rows, withData bool) ([]*courtside.CalendarObject, error) {
+	defer rows.Close()
+	var o courtside.CalendarObject
 	var starts, ends, modified sql.RawBytes
 	dest := []any{&o.HearingID, &o.ETag, &o.Size, &starts, &ends, &modified}
 	if withData {
 		dest = append(dest, &o.Data)
 	}
-	if err := s.Scan(dest...); err != nil {
-		return nil, fmt.Errorf("storage: scan calendar object: %w", err)
-	}
-	for _, t := range []struct {
-		raw []byte
-		to  *time.Time
-	}{{starts, &o.StartsAt}, {ends, &o.EndsAt}, {modified, &o.ModifiedAt}} {
+	var vals []courtside.CalendarObject
+	for rows.Next() {
+		o = courtside.CalendarObject{}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("storage: scan calendar object: %w", err)
+		}
 		var err error
-		if *t.to, err = parseStoredTime(t.raw); err != nil {
+		if o.StartsAt, err = parseStoredTime(starts); err != nil {
 			return nil, err
 		}
+		if o.EndsAt, err = parseStoredTime(ends); err != nil {
+			return nil, err
+		}
+		if o.ModifiedAt, err = parseStoredTime(modified); err != nil {
+			return nil, err
+		}
+		vals = append(vals, o)
 	}
-	return o, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: calendar objects: %w", err)
+	}
+	out := make([]*courtside.CalendarObject, len(vals))
+	for i := range vals {
+		out[i] = &vals[i]
+	}
+	return out, nil
 }
 
 // parseStoredTime parses a stored time (TimeFormat: fixed-width UTC text) without the layout
@@ -518,12 +533,8 @@ func (db *DB) FindCalendarObjects(ctx context.Context, userID int64, from, to ti
 		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
 	}
 	db.awaitCalendars(ctx)
-	tx, err := db.Reader.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("storage: calendar objects: %w", err)
-	}
-	defer tx.Rollback()
-	v, ok, err := userView(ctx, tx, userID)
+	// No transaction: a user's view never changes, and one query reads the objects.
+	v, ok, err := userView(ctx, db.Reader, userID)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -534,27 +545,22 @@ func (db *DB) FindCalendarObjects(ctx context.Context, userID int64, from, to ti
 	if !from.IsZero() {
 		query, args = query+` AND ends_at > ?`, append(args, FormatTime(from))
 	}
-	rows, err := tx.QueryContext(ctx, query+` ORDER BY starts_at, hearing_id`, args...)
+	rows, err := db.Reader.QueryContext(ctx, query+` ORDER BY starts_at, hearing_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: calendar objects: %w", err)
 	}
-	return collect(rows, "calendar object", func(s scanner) (*courtside.CalendarObject, error) { return scanCalendarObject(s, withData) })
+	return scanCalendarObjects(rows, withData)
 }
 
 // FindCalendarObjectsByID returns the stored objects of the given hearings that are in the
 // user's hearings calendar.
 func (db *DB) FindCalendarObjectsByID(ctx context.Context, userID int64, hearingIDs []int64, withData bool) ([]*courtside.CalendarObject, error) {
 	db.awaitCalendars(ctx)
-	tx, err := db.Reader.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("storage: calendar objects: %w", err)
-	}
-	defer tx.Rollback()
-	v, ok, err := userView(ctx, tx, userID)
+	v, ok, err := userView(ctx, db.Reader, userID)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return objectsByID(ctx, tx, v, hearingIDs, withData)
+	return objectsByID(ctx, db.Reader, v, hearingIDs, withData)
 }
 
 // objectsByID reads the view's objects of the given hearings, 500 hearings a query.
@@ -569,7 +575,7 @@ func objectsByID(ctx context.Context, q queryer, v calendarView, hearingIDs []in
 		if err != nil {
 			return nil, fmt.Errorf("storage: calendar objects: %w", err)
 		}
-		objs, err := collect(rows, "calendar object", func(s scanner) (*courtside.CalendarObject, error) { return scanCalendarObject(s, withData) })
+		objs, err := scanCalendarObjects(rows, withData)
 		if err != nil {
 			return nil, err
 		}
