@@ -197,7 +197,7 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		sec.Notes = append(sec.Notes, fmt.Sprintf("This section took %s.", time.Since(t0).Round(time.Second)))
 		rep.Sections = append(rep.Sections, sec)
 	}
-	rep.Appendix = profileFixes
+	rep.Appendix = profileFixes + calendarFixes
 	rep.Took = time.Since(started)
 	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
 		rep.Machine = append(rep.Machine, KV{"load average at the end (1, 5, 15 min)", strings.Join(strings.Fields(string(data))[:3], " ")})
