@@ -34,7 +34,7 @@ type Sizes struct {
 	Events          int // VEVENTs loaded into each CalDAV server
 	Rounds          int // interleaved rounds of each CalDAV operation
 	RadicaleBudget  time.Duration
-	RadicalePuts    int // PUTs timed one by one on Radicale at each of three fill levels (the rest are loaded by PUT of the collection)
+	RadicalePuts    int // PUTs timed one by one on Radicale at each of two fill levels (the rest are loaded by PUT of the collection)
 	ImportRows      int
 	GraphHearings   int
 	GraphRequests   int
