@@ -58,28 +58,25 @@ type CalendarObjectChange struct {
 	Object *CalendarObject `json:"object,omitempty"`
 }
 
-// FeedEvent is one hearing of a user's hearings calendar as a webcal feed serves it: the
-// VEVENT, and what decides whether it is in a feed at a given moment.
-type FeedEvent struct {
-	HearingID int64     `json:"hearingId"`
-	StartsAt  time.Time `json:"startsAt"`
-	EndsAt    time.Time `json:"endsAt"`
-	// CancelledAt is when the hearing was cancelled (its last update); zero while it is not.
-	CancelledAt time.Time `json:"cancelledAt"`
-	// Event is the VEVENT, BEGIN to END, CRLF line endings.
-	Event []byte `json:"-"`
+// FeedWindow is what a feed holds at one moment: the events that overlap [From, Until) (start
+// before Until, end after From), a cancelled one only if it was cancelled after
+// CancelledAfter.
+type FeedWindow struct {
+	From, Until, CancelledAfter time.Time
 }
 
-// FeedEvents is what a feed is assembled from: the feed events of one window of a user's
-// hearings calendar, and what tells how long that answer stays right.
+// FeedEvents is what a feed is assembled from, and what tells how long it stays right as time
+// goes on.
 type FeedEvents struct {
 	// Version is the user's calendar version, read in the same snapshot as the events.
 	Version int64
-	// Events overlap the window asked for, ordered by start, then hearing.
-	Events []*FeedEvent
-	// NextStart is the earliest start, at or after the window's end, of the calendar's
-	// other feed events: when the window moves past it, the feed changes. Zero when none.
-	NextStart time.Time
+	// Events are the VEVENTs (BEGIN to END, CRLF line endings) of the window, in calendar
+	// order: by start, then hearing.
+	Events [][]byte
+	// FirstEnd is the earliest end of those events, FirstCancelled the earliest cancellation
+	// among them, NextStart the earliest start, at or after the window's end, of the
+	// calendar's other feed events; each zero when there is none.
+	FirstEnd, FirstCancelled, NextStart time.Time
 }
 
 // RenderedHearing is a hearing rendered for one user's hearings calendar: what the calendar
@@ -89,7 +86,8 @@ type RenderedHearing struct {
 	Data []byte
 	ETag string
 	// FeedEvent is the hearing's VEVENT as feeds serve it (without victims' pseudonyms and
-	// attendees); nil when the hearing is never in this user's feed (an open offer).
+	// attendees, so the same in every calendar); nil when the hearing is never in this user's
+	// feed (an open offer).
 	FeedEvent []byte
 }
 
@@ -128,6 +126,11 @@ type CalendarService interface {
 	// start, then hearing. withData false leaves Data nil and reads no object's bytes.
 	FindCalendarObjects(ctx context.Context, userID int64, from, to time.Time, withData bool) ([]*CalendarObject, error)
 
+	// FindCalendarObjectHeads returns the stored objects of the user's hearings calendar
+	// without their data or times (HearingID, ETag, Size and ModifiedAt only), ordered by
+	// start, then hearing: a listing read from an index alone.
+	FindCalendarObjectHeads(ctx context.Context, userID int64) ([]*CalendarObject, error)
+
 	// FindCalendarObjectsByID returns the stored objects of the given hearings that are in
 	// the user's hearings calendar, in no particular order; the others are left out.
 	FindCalendarObjectsByID(ctx context.Context, userID int64, hearingIDs []int64, withData bool) ([]*CalendarObject, error)
@@ -137,7 +140,7 @@ type CalendarService interface {
 	// calendar's size.
 	CalendarObjectChanges(ctx context.Context, userID, since int64, withData bool) (changes []CalendarObjectChange, version int64, err error)
 
-	// FindFeedEvents returns the feed events of the user's hearings calendar that overlap
-	// [from, to), with the calendar version, in one snapshot.
-	FindFeedEvents(ctx context.Context, userID int64, from, to time.Time) (*FeedEvents, error)
+	// FindFeedEvents returns the feed events of the user's hearings calendar in the window,
+	// with the calendar version, in one snapshot. An open offer is in no feed.
+	FindFeedEvents(ctx context.Context, userID int64, w FeedWindow) (*FeedEvents, error)
 }

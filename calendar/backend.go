@@ -150,7 +150,12 @@ func (b *backend) ListCalendarObjects(ctx context.Context, p string, req *caldav
 	if err != nil {
 		return nil, err
 	}
-	objs, err := b.calendars.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, !dataNotNeeded(ctx))
+	var objs []*courtside.CalendarObject
+	if dataNotNeeded(ctx) {
+		objs, err = b.calendars.FindCalendarObjectHeads(ctx, u.ID)
+	} else {
+		objs, err = b.calendars.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true)
+	}
 	if err != nil {
 		return nil, davError(ctx, b.logger, "find calendar objects", err)
 	}
@@ -272,7 +277,13 @@ func (b *backend) storedObjects(ctx context.Context, u *courtside.User, objs []*
 // stored-object listings write (writeStoredObject): named hearing-<id>.ics, with their bytes
 // when withData.
 func (b *backend) hearingListing(ctx context.Context, u *courtside.User, withData bool) ([]*courtside.AvailabilityObject, error) {
-	objs, err := b.calendars.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, withData)
+	var objs []*courtside.CalendarObject
+	var err error
+	if withData {
+		objs, err = b.calendars.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true)
+	} else {
+		objs, err = b.calendars.FindCalendarObjectHeads(ctx, u.ID)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -217,8 +217,7 @@ func feedSecret(path string) (string, bool) {
 
 // body returns the feed of the user's hearings calendar at now and its quoted ETag: the one
 // kept for the calendar's version while it is still right at now, else one assembled from the
-// stored feed events, in calendar order: every event in the window, cancelled ones only while
-// recently cancelled.
+// stored feed events of the window, in calendar order.
 func (h *feedHandler) body(ctx context.Context, userID int64, now time.Time) ([]byte, string, error) {
 	version, _, err := h.cfg.Calendars.CalendarVersion(ctx, userID)
 	if err != nil {
@@ -227,62 +226,37 @@ func (h *feedHandler) body(ctx context.Context, userID int64, now time.Time) ([]
 	if e := h.cache.get(userID, version, now); e != nil {
 		return e.body, e.etag, nil
 	}
-	from, until := now.Add(-h.cfg.WindowBack), now.Add(h.cfg.WindowAhead)
-	// The window is decided here on each event's own times; the range read is a minute wider
-	// on both sides, so that the next event to enter is among those read or is NextStart.
-	fe, err := h.cfg.Calendars.FindFeedEvents(ctx, userID, from.Add(-time.Minute), until.Add(time.Minute))
+	// The window is decided in SQL on the stored times: every event that overlaps it,
+	// cancelled ones only while recently cancelled.
+	fe, err := h.cfg.Calendars.FindFeedEvents(ctx, userID, courtside.FeedWindow{From: now.Add(-h.cfg.WindowBack),
+		Until: now.Add(h.cfg.WindowAhead), CancelledAfter: now.Add(-DefaultCancelledFeedKeep)})
 	if err != nil {
 		return nil, "", err
 	}
 	size := len(h.head) + len(h.tail)
-	var in []*courtside.FeedEvent
-	// valid is when the body stops being right as time goes on: an event leaves the window
-	// or the 30 days after its cancellation, or another enters.
-	var valid time.Time
-	sooner := func(t time.Time) {
-		if valid.IsZero() || t.Before(valid) {
-			valid = t
-		}
-	}
 	for _, e := range fe.Events {
-		switch {
-		case inFeed(e, now, from, until):
-			in = append(in, e)
-			size += len(e.Event)
-			sooner(e.EndsAt.Add(h.cfg.WindowBack))
-			if !e.CancelledAt.IsZero() {
-				sooner(e.CancelledAt.Add(DefaultCancelledFeedKeep))
-			}
-		case !e.StartsAt.Before(until):
-			sooner(e.StartsAt.Add(-h.cfg.WindowAhead))
-		}
-	}
-	if !fe.NextStart.IsZero() {
-		sooner(fe.NextStart.Add(-h.cfg.WindowAhead))
+		size += len(e)
 	}
 	body := make([]byte, 0, size)
 	body = append(body, h.head...)
-	for _, e := range in {
-		body = append(body, e.Event...)
+	for _, e := range fe.Events {
+		body = append(body, e...)
 	}
 	body = append(body, h.tail...)
 	etag := `"` + ETag(body) + `"`
+	// The body stays right until an event leaves the window (its end WindowBack ago) or the
+	// days kept after its cancellation, or another enters (its start WindowAhead away).
+	var valid time.Time
+	for _, t := range []struct {
+		at time.Time
+		d  time.Duration
+	}{{fe.FirstEnd, h.cfg.WindowBack}, {fe.FirstCancelled, DefaultCancelledFeedKeep}, {fe.NextStart, -h.cfg.WindowAhead}} {
+		if !t.at.IsZero() && (valid.IsZero() || t.at.Add(t.d).Before(valid)) {
+			valid = t.at.Add(t.d)
+		}
+	}
 	h.cache.put(userID, &feedEntry{version: fe.Version, from: now, until: valid, body: body, etag: etag})
 	return body, etag, nil
-}
-
-// inFeed reports whether a feed event belongs in a feed assembled at now: it overlaps
-// [from, until) and, when cancelled, was cancelled less than DefaultCancelledFeedKeep ago.
-// (Open offers have no feed event: a feed, which cannot answer, lists only hearings the
-// interpreter has taken.)
-func inFeed(e *courtside.FeedEvent, now, from, until time.Time) bool {
-	if !e.EndsAt.After(from) || !e.StartsAt.Before(until) {
-		return false
-	}
-	if !e.CancelledAt.IsZero() {
-		return now.Sub(e.CancelledAt) < DefaultCancelledFeedKeep
-	}
-	return true
 }
 
 // feedCache keeps assembled feed bodies, one per user, up to max bytes in all, the least

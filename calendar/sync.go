@@ -127,7 +127,12 @@ func (h *handler) serveSyncCollection(w *responseWriter, r *http.Request, user *
 			h.serviceError(w, ctx, "calendar version", err)
 			return
 		}
-		objs, err := h.calendars.FindCalendarObjects(ctx, user.ID, time.Time{}, time.Time{}, withData)
+		var objs []*courtside.CalendarObject
+		if withData {
+			objs, err = h.calendars.FindCalendarObjects(ctx, user.ID, time.Time{}, time.Time{}, true)
+		} else {
+			objs, err = h.calendars.FindCalendarObjectHeads(ctx, user.ID)
+		}
 		if err != nil {
 			h.serviceError(w, ctx, "find calendar objects", err)
 			return

@@ -280,16 +280,17 @@ func (a *hearingAudience) usersOf(v calendarView) []int64 {
 
 // calendarObjectsOfHearing reads what is stored of a hearing's views, from the
 // calendar_objects_hearing index.
-const calendarObjectsOfHearing = `SELECT view, owner_id, etag, feed_event FROM calendar_objects WHERE hearing_id = ?`
+const calendarObjectsOfHearing = `SELECT view, owner_id, etag, in_feed FROM calendar_objects WHERE hearing_id = ?`
 
 // keepObjects renders the hearing for each of its views and stores the objects that are new or
-// changed, and removes the objects of the views that no longer hold it. It returns the views
-// whose object changed and the owners of the user views removed.
+// changed, and the hearing's feed event when it changed, and removes the objects of the views
+// that no longer hold it. It returns the views whose object changed and the owners of the user
+// views removed.
 func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (changed []calendarView, removed []int64, err error) {
 	id := a.hearing.Hearing.ID
 	type stored struct {
-		etag string
-		feed []byte
+		etag   string
+		inFeed bool
 	}
 	have := map[calendarView]stored{}
 	rows, err := tx.QueryContext(ctx, calendarObjectsOfHearing, id)
@@ -299,7 +300,7 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 	for rows.Next() {
 		var v calendarView
 		var s stored
-		if err := rows.Scan(&v.kind, &v.owner, &s.etag, &s.feed); err != nil {
+		if err := rows.Scan(&v.kind, &v.owner, &s.etag, &s.inFeed); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
 		}
@@ -314,7 +315,7 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 	for v := range views {
 		keys = append(keys, v)
 	}
-	slices.SortFunc(keys, func(x, y calendarView) int { // a stable order of writes
+	slices.SortFunc(keys, func(x, y calendarView) int { // a stable order of writes; the office's first
 		if c := strings.Compare(x.kind, y.kind); c != 0 {
 			return c
 		}
@@ -326,7 +327,14 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 		if err != nil {
 			return nil, nil, fmt.Errorf("storage: render hearing %d for a calendar: %w", id, err)
 		}
-		if s, ok := have[v]; ok && s.etag == r.ETag && bytes.Equal(s.feed, r.FeedEvent) && (s.feed == nil) == (r.FeedEvent == nil) {
+		if v.kind == viewOffice {
+			// The office's object is never an open offer: its feed event is every calendar's.
+			if err := keepFeedEvent(ctx, tx, id, r.FeedEvent); err != nil {
+				return nil, nil, err
+			}
+		}
+		inFeed := r.FeedEvent != nil
+		if s, ok := have[v]; ok && s.etag == r.ETag && s.inFeed == inFeed {
 			continue
 		}
 		h := &ch.Hearing
@@ -338,17 +346,13 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 		if h.Status == courtside.HearingCancelled {
 			cancelled = FormatTime(modified)
 		}
-		var feed any
-		if r.FeedEvent != nil {
-			feed = r.FeedEvent
-		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_objects (view, owner_id, hearing_id, data, etag, size, starts_at, ends_at,
-				modified_at, feed_event, cancelled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				modified_at, in_feed, cancelled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (view, owner_id, hearing_id) DO UPDATE SET data = excluded.data, etag = excluded.etag, size = excluded.size,
 				starts_at = excluded.starts_at, ends_at = excluded.ends_at, modified_at = excluded.modified_at,
-				feed_event = excluded.feed_event, cancelled_at = excluded.cancelled_at`,
+				in_feed = excluded.in_feed, cancelled_at = excluded.cancelled_at`,
 			v.kind, v.owner, id, r.Data, r.ETag, len(r.Data), FormatTime(h.StartsAt), FormatTime(h.EndsAt),
-			FormatTime(modified), feed, cancelled); err != nil {
+			FormatTime(modified), inFeed, cancelled); err != nil {
 			return nil, nil, fmt.Errorf("storage: keep calendar object: %w", err)
 		}
 		changed = append(changed, v)
@@ -367,6 +371,26 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 	}
 	slices.Sort(removed)
 	return changed, removed, nil
+}
+
+// keepFeedEvent stores the hearing's feed event when it is not stored as it is already.
+func keepFeedEvent(ctx context.Context, tx *sql.Tx, hearingID int64, event []byte) error {
+	if event == nil {
+		return fmt.Errorf("storage: hearing %d has no feed event", hearingID)
+	}
+	var stored []byte
+	err := tx.QueryRowContext(ctx, `SELECT event FROM calendar_feed_events WHERE hearing_id = ?`, hearingID).Scan(&stored)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("storage: feed event: %w", err)
+	}
+	if err == nil && bytes.Equal(stored, event) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_feed_events (hearing_id, event) VALUES (?, ?)
+		ON CONFLICT (hearing_id) DO UPDATE SET event = excluded.event`, hearingID, event); err != nil {
+		return fmt.Errorf("storage: keep feed event: %w", err)
+	}
+	return nil
 }
 
 // backfillBatch is how many hearings BackfillCalendarObjects renders per transaction.
@@ -552,6 +576,49 @@ func (db *DB) FindCalendarObjects(ctx context.Context, userID int64, from, to ti
 	return scanCalendarObjects(rows, withData)
 }
 
+// calendarObjectHeads lists a view's objects without their data, in calendar order, from the
+// calendar_objects_time index alone.
+const calendarObjectHeads = `SELECT hearing_id, etag, size, modified_at FROM calendar_objects
+	WHERE view = ? AND owner_id = ? ORDER BY starts_at, hearing_id`
+
+// FindCalendarObjectHeads returns the objects of the user's hearings calendar without their
+// data or times: hearing, ETag, size and last modification, in calendar order, read from an
+// index alone (a PROPFIND Depth 1 asking for ETags).
+func (db *DB) FindCalendarObjectHeads(ctx context.Context, userID int64) ([]*courtside.CalendarObject, error) {
+	db.awaitCalendars(ctx)
+	v, ok, err := userView(ctx, db.Reader, userID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := db.Reader.QueryContext(ctx, calendarObjectHeads, v.kind, v.owner)
+	if err != nil {
+		return nil, fmt.Errorf("storage: calendar objects: %w", err)
+	}
+	defer rows.Close()
+	var o courtside.CalendarObject
+	var modified sql.RawBytes
+	dest := []any{&o.HearingID, &o.ETag, &o.Size, &modified}
+	var vals []courtside.CalendarObject
+	for rows.Next() {
+		o = courtside.CalendarObject{}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("storage: scan calendar object: %w", err)
+		}
+		if o.ModifiedAt, err = parseStoredTime(modified); err != nil {
+			return nil, err
+		}
+		vals = append(vals, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: calendar objects: %w", err)
+	}
+	out := make([]*courtside.CalendarObject, len(vals))
+	for i := range vals {
+		out[i] = &vals[i]
+	}
+	return out, nil
+}
+
 // FindCalendarObjectsByID returns the stored objects of the given hearings that are in the
 // user's hearings calendar.
 func (db *DB) FindCalendarObjectsByID(ctx context.Context, userID int64, hearingIDs []int64, withData bool) ([]*courtside.CalendarObject, error) {
@@ -632,20 +699,39 @@ func (db *DB) CalendarObjectChanges(ctx context.Context, userID, since int64, wi
 	return out, version, nil
 }
 
-// calendarFeedEvents lists a view's feed events that overlap a window, in calendar order.
-const calendarFeedEvents = `SELECT hearing_id, starts_at, ends_at, cancelled_at, feed_event FROM calendar_objects
-	WHERE view = ? AND owner_id = ? AND starts_at < ? AND ends_at > ? AND feed_event IS NOT NULL ORDER BY starts_at, hearing_id`
+// calendarFeedWindow is the condition of a view's feed events in a window, on calendar_objects
+// o: read from the calendar_objects_feed index alone.
+const calendarFeedWindow = ` WHERE o.view = ? AND o.owner_id = ? AND o.in_feed = 1
+	AND o.starts_at < ? AND o.ends_at > ? AND (o.cancelled_at IS NULL OR o.cancelled_at > ?)`
+
+// calendarFeedEvents lists a view's feed events in a window, in calendar order, each event read
+// by its hearing.
+const calendarFeedEvents = `SELECT f.event FROM calendar_objects o JOIN calendar_feed_events f ON f.hearing_id = o.hearing_id` +
+	calendarFeedWindow + ` ORDER BY o.starts_at, o.hearing_id`
+
+// calendarFeedBounds reads the earliest end and cancellation of a view's feed events in a window.
+const calendarFeedBounds = `SELECT MIN(o.ends_at), MIN(o.cancelled_at) FROM calendar_objects o` + calendarFeedWindow
 
 // calendarNextFeedStart reads the earliest start of a view's feed events at or after a time.
 const calendarNextFeedStart = `SELECT MIN(starts_at) FROM calendar_objects
-	WHERE view = ? AND owner_id = ? AND starts_at >= ? AND feed_event IS NOT NULL`
+	WHERE view = ? AND owner_id = ? AND in_feed = 1 AND starts_at >= ?`
 
-// FindFeedEvents returns the feed events of the user's hearings calendar that overlap
-// [from, to), the earliest start at or after to of the others, and the calendar version, from
-// one read snapshot.
-func (db *DB) FindFeedEvents(ctx context.Context, userID int64, from, to time.Time) (*courtside.FeedEvents, error) {
-	if to.Before(from) {
-		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
+// ceilMillis returns t rounded up to the stored precision (milliseconds): a stored time (whole
+// milliseconds) is before t exactly when it is before FormatTime(ceilMillis(t)). A stored time is
+// after t exactly when it is after FormatTime(t), which rounds down.
+func ceilMillis(t time.Time) time.Time {
+	if d := t.Sub(t.Truncate(time.Millisecond)); d > 0 {
+		return t.Truncate(time.Millisecond).Add(time.Millisecond)
+	}
+	return t
+}
+
+// FindFeedEvents returns the feed events of the user's hearings calendar in the window, the
+// bounds that say when the window's moving changes them, and the calendar version, from one
+// read snapshot. The window is decided in SQL, on the stored times, exactly.
+func (db *DB) FindFeedEvents(ctx context.Context, userID int64, w courtside.FeedWindow) (*courtside.FeedEvents, error) {
+	if w.Until.Before(w.From) {
+		return nil, courtside.Invalidf("until", "The end of the window must not be before its start.")
 	}
 	db.awaitCalendars(ctx)
 	tx, err := db.Reader.BeginTx(ctx, nil)
@@ -663,25 +749,38 @@ func (db *DB) FindFeedEvents(ctx context.Context, userID int64, from, to time.Ti
 	if err != nil || !ok {
 		return out, err
 	}
-	rows, err := tx.QueryContext(ctx, calendarFeedEvents, v.kind, v.owner, FormatTime(to), FormatTime(from))
+	until := FormatTime(ceilMillis(w.Until))
+	args := []any{v.kind, v.owner, until, FormatTime(w.From), FormatTime(w.CancelledAfter)}
+	rows, err := tx.QueryContext(ctx, calendarFeedEvents, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: feed events: %w", err)
 	}
-	out.Events, err = collect(rows, "feed event", func(s scanner) (*courtside.FeedEvent, error) {
-		var e courtside.FeedEvent
-		err := s.Scan(&e.HearingID, scanTime{&e.StartsAt}, scanTime{&e.EndsAt}, scanTime{&e.CancelledAt}, &e.Event)
-		return &e, err
-	})
-	if err != nil {
-		return nil, err
+	defer rows.Close()
+	var event []byte
+	for rows.Next() {
+		if err := rows.Scan(&event); err != nil {
+			return nil, fmt.Errorf("storage: scan feed event: %w", err)
+		}
+		out.Events, event = append(out.Events, event), nil
 	}
-	var next sql.NullString
-	if err := tx.QueryRowContext(ctx, calendarNextFeedStart, v.kind, v.owner, FormatTime(to)).Scan(&next); err != nil {
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: feed events: %w", err)
 	}
-	if next.Valid {
-		if out.NextStart, err = ParseTime(next.String); err != nil {
-			return nil, err
+	var end, cancelled, next sql.NullString
+	if err := tx.QueryRowContext(ctx, calendarFeedBounds, args...).Scan(&end, &cancelled); err != nil {
+		return nil, fmt.Errorf("storage: feed events: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, calendarNextFeedStart, v.kind, v.owner, until).Scan(&next); err != nil {
+		return nil, fmt.Errorf("storage: feed events: %w", err)
+	}
+	for _, t := range []struct {
+		s  sql.NullString
+		to *time.Time
+	}{{end, &out.FirstEnd}, {cancelled, &out.FirstCancelled}, {next, &out.NextStart}} {
+		if t.s.Valid {
+			if *t.to, err = ParseTime(t.s.String); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil

@@ -321,8 +321,8 @@ func TestCalendarObjects_Backfill(t *testing.T) {
 	w.project(t)
 	snapshot := func() string {
 		t.Helper()
-		rows, err := w.db.Writer.QueryContext(ctx, `SELECT view, owner_id, hearing_id, etag, size, starts_at, ends_at, modified_at,
-			hex(data), hex(feed_event), cancelled_at FROM calendar_objects ORDER BY view, owner_id, hearing_id`)
+		rows, err := w.db.Writer.QueryContext(ctx, `SELECT view, owner_id, o.hearing_id, etag, size, starts_at, ends_at, modified_at,
+			hex(data), in_feed, cancelled_at FROM calendar_objects o ORDER BY view, owner_id, o.hearing_id`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,18 +339,23 @@ func TestCalendarObjects_Backfill(t *testing.T) {
 			}
 			fmt.Fprintln(&out, cols[:]...)
 		}
-		var versions string
+		var versions, events string
 		if err := w.db.Writer.QueryRowContext(ctx, `SELECT group_concat(user_id || ':' || version, ' ') FROM calendar_versions`).Scan(&versions); err != nil {
 			t.Fatal(err)
 		}
-		return out.String() + versions
+		if err := w.db.Writer.QueryRowContext(ctx, `SELECT group_concat(hearing_id || ':' || hex(event), ' ') FROM calendar_feed_events`).Scan(&events); err != nil {
+			t.Fatal(err)
+		}
+		return out.String() + versions + "\n" + events
 	}
 	want := snapshot()
-	if n := strings.Count(want, "\n"); n != 4 { // the office's two, the advocate's one, the interpreter's one
+	if n := strings.Count(want, "\n"); n != 5 { // the office's two, the advocate's one, the interpreter's one; the versions
 		t.Fatalf("stored objects:\n%s", want)
 	}
-	if _, err := w.db.Writer.ExecContext(ctx, `DELETE FROM calendar_objects`); err != nil {
-		t.Fatal(err)
+	for _, table := range []string{"calendar_objects", "calendar_feed_events"} {
+		if _, err := w.db.Writer.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := w.db.Writer.ExecContext(ctx, `INSERT INTO calendar_backfill (hearing_id) SELECT id FROM hearings`); err != nil {
 		t.Fatal(err)
@@ -440,6 +445,19 @@ func TestCalendarObjects_Reads(t *testing.T) {
 			}
 		})
 	}
+	// The heads are the listing's, without data or times.
+	heads, err := w.db.FindCalendarObjectHeads(ctx, w.prosecutor.ID)
+	all, err2 := w.db.FindCalendarObjects(ctx, w.prosecutor.ID, time.Time{}, time.Time{}, false)
+	if err != nil || err2 != nil || len(heads) != len(all) {
+		t.Fatalf("heads: %v %v, %d against %d", err, err2, len(heads), len(all))
+	}
+	for i, h := range heads {
+		o := all[i]
+		if h.HearingID != o.HearingID || h.ETag != o.ETag || h.Size != o.Size || !h.ModifiedAt.Equal(o.ModifiedAt) ||
+			h.Data != nil || !h.StartsAt.IsZero() {
+			t.Errorf("head %+v, object %+v", h, o)
+		}
+	}
 	if _, err := w.db.FindCalendarObjects(ctx, w.prosecutor.ID, hs[1].EndsAt, hs[1].StartsAt, false); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("a reversed range: %v", err)
 	}
@@ -460,8 +478,10 @@ func TestCalendarObjects_Reads(t *testing.T) {
 	}
 }
 
-// TestCalendarObjects_FeedEvents checks what feeds are assembled from: the window, the open
-// offer left out, the cancellation time, the next start beyond the window and the version.
+// TestCalendarObjects_FeedEvents checks what feeds are assembled from: the window decided on
+// the stored times to the nanosecond (a start before its end, an end after its start, a
+// cancellation after its bound), the bounds that say when it changes, the open offer left out,
+// and the version.
 func TestCalendarObjects_FeedEvents(t *testing.T) {
 	w := newObjectWorld(t)
 	ctx := context.Background()
@@ -472,25 +492,46 @@ func TestCalendarObjects_FeedEvents(t *testing.T) {
 	if _, err := w.db.RequestInterpreter(w.as(w.prosecutor), later.ID, "es", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.CancelHearing(w.as(w.prosecutor), w.hearing.ID, "dismissed", nil); err != nil {
-		t.Fatal(err)
-	}
-	w.project(t)
-	fe, err := w.db.FindFeedEvents(ctx, w.prosecutor.ID, start.AddDate(0, 0, -1), start.AddDate(0, 1, 0))
+	c, err := w.db.CancelHearing(w.as(w.prosecutor), w.hearing.ID, "dismissed", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancelledAt := c.UpdatedAt
+	w.project(t)
+	h := w.hearing
+	month := courtside.FeedWindow{From: start.AddDate(0, 0, -1), Until: start.AddDate(0, 1, 0), CancelledAfter: cancelledAt.Add(-time.Nanosecond)}
 	version, _, _ := w.db.CalendarVersion(ctx, w.prosecutor.ID)
-	if len(fe.Events) != 1 || fe.Events[0].HearingID != w.hearing.ID || fe.Events[0].CancelledAt.IsZero() ||
-		!bytes.HasPrefix(fe.Events[0].Event, []byte("BEGIN:VEVENT\r\n")) || !bytes.HasSuffix(fe.Events[0].Event, []byte("END:VEVENT\r\n")) ||
-		!fe.NextStart.Equal(later.StartsAt) || fe.Version != version || version == 0 {
-		t.Fatalf("the office's feed events: %+v (version %d)", fe, version)
+	fe, err := w.db.FindFeedEvents(ctx, w.prosecutor.ID, month)
+	if err != nil || len(fe.Events) != 1 || !bytes.HasPrefix(fe.Events[0], []byte("BEGIN:VEVENT\r\n")) ||
+		!bytes.HasSuffix(fe.Events[0], []byte("END:VEVENT\r\n")) || !bytes.Contains(fe.Events[0], []byte("STATUS:CANCELLED")) ||
+		!fe.FirstEnd.Equal(h.EndsAt) || !fe.FirstCancelled.Equal(cancelledAt) || !fe.NextStart.Equal(later.StartsAt) ||
+		fe.Version != version || version == 0 {
+		t.Fatalf("the office's feed events: %v %+v (version %d)", err, fe, version)
+	}
+	for _, tc := range []struct {
+		name string
+		w    courtside.FeedWindow
+		in   bool
+	}{
+		{"cancelled at the bound", courtside.FeedWindow{From: month.From, Until: month.Until, CancelledAfter: cancelledAt}, false},
+		{"the window ending at its start", courtside.FeedWindow{From: month.From, Until: h.StartsAt, CancelledAfter: month.CancelledAfter}, false},
+		{"the window ending a nanosecond later", courtside.FeedWindow{From: month.From, Until: h.StartsAt.Add(time.Nanosecond), CancelledAfter: month.CancelledAfter}, true},
+		{"the window starting at its end", courtside.FeedWindow{From: h.EndsAt, Until: month.Until, CancelledAfter: month.CancelledAfter}, false},
+		{"the window starting a nanosecond earlier", courtside.FeedWindow{From: h.EndsAt.Add(-time.Nanosecond), Until: month.Until, CancelledAfter: month.CancelledAfter}, true},
+	} {
+		fe, err := w.db.FindFeedEvents(ctx, w.prosecutor.ID, tc.w)
+		if err != nil || (len(fe.Events) == 1) != tc.in || (fe.FirstEnd.IsZero() == tc.in) {
+			t.Errorf("%s: %v %+v, want it in: %v", tc.name, err, fe, tc.in)
+		}
+	}
+	if _, err := w.db.FindFeedEvents(ctx, w.prosecutor.ID, courtside.FeedWindow{From: month.Until, Until: month.From}); courtside.ErrorCode(err) != courtside.EINVALID {
+		t.Errorf("a reversed window: %v", err)
 	}
 	// The interpreter's open offer is in their calendar, never in their feed.
 	if objs, _ := w.db.FindCalendarObjects(ctx, w.interpreter.ID, time.Time{}, time.Time{}, false); len(objs) != 1 {
 		t.Fatalf("the interpreter's calendar: %+v", objs)
 	}
-	fe, err = w.db.FindFeedEvents(ctx, w.interpreter.ID, time.Time{}, start.AddDate(1, 0, 0))
+	fe, err = w.db.FindFeedEvents(ctx, w.interpreter.ID, courtside.FeedWindow{Until: start.AddDate(1, 0, 0)})
 	if err != nil || len(fe.Events) != 0 || !fe.NextStart.IsZero() {
 		t.Fatalf("the interpreter's feed events: %v %+v", err, fe)
 	}

@@ -459,6 +459,7 @@ func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
 	puts := map[int]map[string]Sample{}               // size, server: the PUT before each sync
 	spent := map[int]map[string]time.Duration{}
 	feedStatus := map[int][]int{}
+	feedClient := newClient()
 	for _, s := range scales {
 		samples[s.n], puts[s.n], spent[s.n] = map[string]map[string]Sample{}, map[string]Sample{}, map[string]time.Duration{}
 		ops := calOps(from, s.n, months)
@@ -512,17 +513,22 @@ func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
 					}
 				}
 			}
-			// The advocate's feed: a GET, then a GET with the ETag it answered (304).
-			etag, took, size, status, err := b.getFeed(ctx, srv.URL+s.feedPath, "")
-			if err != nil {
-				return nil, err
+			// The advocate's feed, its calendar changed since the last GET by this round's
+			// reschedule (the body is assembled anew), then again unchanged (the body kept),
+			// then with the ETag it answered (304).
+			var etag string
+			for _, kind := range []string{"GET", "kept"} {
+				tag, took, size, status, err := getFeed(ctx, feedClient, srv.URL+s.feedPath, "")
+				if err != nil {
+					return nil, err
+				}
+				if status != http.StatusOK {
+					return nil, fmt.Errorf("feed GET answered %d", status)
+				}
+				s.feedBytes, etag = size, tag
+				samples[s.n]["feed"] = appendSample(samples[s.n]["feed"], kind, took)
 			}
-			if status != http.StatusOK {
-				return nil, fmt.Errorf("feed GET answered %d", status)
-			}
-			s.feedBytes = size
-			samples[s.n]["feed"] = appendSample(samples[s.n]["feed"], "GET", took)
-			_, took, _, status, err = b.getFeed(ctx, srv.URL+s.feedPath, etag)
+			_, took, _, status, err := getFeed(ctx, feedClient, srv.URL+s.feedPath, etag)
 			if err != nil {
 				return nil, err
 			}
@@ -545,7 +551,9 @@ func appendSample(m map[string]Sample, name string, d time.Duration) map[string]
 }
 
 // rescheduleOne moves one of the scale's hearings through GraphQL and waits until the calendar
-// projection has moved both hearings calendars' versions: the change the next sync reports.
+// projection has moved both hearings calendars' versions (the change the next sync reports) and
+// every consumer group of the router has handled it, so that no sync of the round is measured
+// against the server's own work on the change.
 func (b *Bench) rescheduleOne(ctx context.Context, g *gqlClient, ro *sql.DB, s *calScale, round int) error {
 	k := (round * 7919) % s.n
 	before, err := calendarVersions(ctx, ro, s.advID, s.prosID)
@@ -562,7 +570,14 @@ func (b *Bench) rescheduleOne(ctx context.Context, g *gqlClient, ro *sql.DB, s *
 			return err
 		}
 		if now[0] > before[0] && now[1] > before[1] {
-			return nil
+			var behind int64
+			if err := ro.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM events), 0) -
+				COALESCE((SELECT MIN(last_id) FROM event_offsets), 0)`).Scan(&behind); err != nil {
+				return err
+			}
+			if behind <= 0 {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the reschedule of hearing %d did not reach the calendars in a minute", s.hearingIDs[k])
@@ -571,10 +586,9 @@ func (b *Bench) rescheduleOne(ctx context.Context, g *gqlClient, ro *sql.DB, s *
 	}
 }
 
-// getFeed GETs a feed, with If-None-Match when etag is set, and returns the ETag answered,
-// the time the whole request took, the body's size and the status.
-func (b *Bench) getFeed(ctx context.Context, url, etag string) (string, time.Duration, int, int, error) {
-	t := &davTarget{client: newClient()}
+// getFeed GETs a feed through client, with If-None-Match when etag is set, and returns the
+// ETag answered, the time the whole request took, the body's size and the status.
+func getFeed(ctx context.Context, client *http.Client, url, etag string) (string, time.Duration, int, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", 0, 0, 0, err
@@ -583,7 +597,7 @@ func (b *Bench) getFeed(ctx context.Context, url, etag string) (string, time.Dur
 		req.Header.Set("If-None-Match", etag)
 	}
 	t0 := time.Now()
-	resp, err := t.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", 0, 0, 0, err
 	}
@@ -621,8 +635,9 @@ func calSection(b *Bench, scales []*calScale, samples map[int]map[string]map[str
 		"whole collection through its HTTP interface (its own import: no file is written behind its back). Then %d "+
 		"interleaved rounds per size, the order of the collections rotating: PROPFIND Depth 1 (getetag, getcontenttype, "+
 		"resourcetype), calendar-query over one month (getetag, calendar-data), sync-collection after one change (a "+
-		"reschedule through GraphQL, once the projection has handled it; a PUT of one event in the availability calendar and "+
-		"in Radicale, each PUT timed), and the advocate's webcal feed: a GET, then a GET with the ETag it answered. Every "+
+		"reschedule through GraphQL, once every handler of the server's event router has handled it; a PUT of one event in the availability calendar and "+
+		"in Radicale, each PUT timed), and the advocate's webcal feed: a GET after the round's change (the body assembled "+
+		"anew), a GET again (the body kept for that version), then a GET with the ETag it answered. Every "+
 		"collection was asked each operation once before the rounds (untimed), so no figure holds a cold cache; Radicale "+
 		"leaves an operation once it has spent its budget on it (after at least three samples). Times are whole requests "+
 		"(sent, answered, body read); every figure is a median, and the machine's 1-minute load average is given beside "+
@@ -667,10 +682,11 @@ func calSection(b *Bench, scales []*calScale, samples map[int]map[string]map[str
 	}
 	fs := by[feedN]
 	feedMed := samples[feedN]["feed"]["GET"].Median()
+	kept := samples[feedN]["feed"]["kept"].Median()
 	sec.Targets = append(sec.Targets, Target{
-		Figure: fmt.Sprintf("the advocate's webcal feed at %s hearings, GET", fmtInt(feedN)),
-		Value: fmt.Sprintf("%s (%s bytes; %s the calendar's PROPFIND Depth 1); load %s", fmtDur(feedMed), fmtInt(fs.feedBytes),
-			fmtRatio(Ratio(float64(feedMed), float64(med(feedN, opNames[0], calTargetNames[0])))), fmtLoad(fs.load)),
+		Figure: fmt.Sprintf("the advocate's webcal feed at %s hearings, GET after a change to the calendar", fmtInt(feedN)),
+		Value: fmt.Sprintf("%s (%s bytes; %s the calendar's PROPFIND Depth 1; unchanged since the last GET %s); load %s", fmtDur(feedMed),
+			fmtInt(fs.feedBytes), fmtRatio(Ratio(float64(feedMed), float64(med(feedN, opNames[0], calTargetNames[0])))), fmtDur(kept), fmtLoad(fs.load)),
 		Goal: "≤ 30 ms", Measured: true, Pass: feedMed <= 30*time.Millisecond})
 	all304, n304 := true, 0
 	for _, s := range scales {
@@ -712,7 +728,8 @@ func calSection(b *Bench, scales []*calScale, samples map[int]map[string]map[str
 		}
 		f := samples[s.n]["feed"]
 		tab.Rows = append(tab.Rows,
-			[]string{fmt.Sprintf("webcal feed GET (%s bytes)", fmtInt(s.feedBytes)), fmtDur(f["GET"].Median()) + " (p90 " + fmtDur(f["GET"].P90()) + ")", "", "", "", "", "", fmt.Sprint(len(f["GET"]))},
+			[]string{fmt.Sprintf("webcal feed GET after a change (%s bytes)", fmtInt(s.feedBytes)), fmtDur(f["GET"].Median()) + " (p90 " + fmtDur(f["GET"].P90()) + ")", "", "", "", "", "", fmt.Sprint(len(f["GET"]))},
+			[]string{"webcal feed GET, unchanged since the last", fmtDur(f["kept"].Median()) + " (p90 " + fmtDur(f["kept"].P90()) + ")", "", "", "", "", "", fmt.Sprint(len(f["kept"]))},
 			[]string{"webcal feed GET, If-None-Match (304)", fmtDur(f["304"].Median()) + " (p90 " + fmtDur(f["304"].P90()) + ")", "", "", "", "", "", fmt.Sprint(len(f["304"]))})
 		sec.Tables = append(sec.Tables, tab)
 	}

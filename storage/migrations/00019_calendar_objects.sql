@@ -16,15 +16,24 @@ CREATE TABLE calendar_objects (
     starts_at    TEXT NOT NULL,    -- the hearing's times: the object's time extent
     ends_at      TEXT NOT NULL,
     modified_at  TEXT NOT NULL,    -- the hearing's last update: getlastmodified
-    feed_event   BLOB,             -- the VEVENT as feeds serve it; NULL: never in a feed (an open offer)
+    in_feed      INTEGER NOT NULL CHECK (in_feed IN (0, 1)), -- 0: never in a feed (an open offer)
     cancelled_at TEXT              -- when the hearing was cancelled (its last update); NULL while it is not
 );
 CREATE UNIQUE INDEX calendar_objects_key ON calendar_objects (view, owner_id, hearing_id);
 -- A calendar's listing in calendar order, and its time-range prefilter, from the index alone
 -- when no data is read (PROPFIND Depth 1 asks for ETags).
 CREATE INDEX calendar_objects_time ON calendar_objects (view, owner_id, starts_at, hearing_id, ends_at, etag, size, modified_at);
+-- A feed's window, from the index alone.
+CREATE INDEX calendar_objects_feed ON calendar_objects (view, owner_id, starts_at, hearing_id, ends_at, cancelled_at) WHERE in_feed = 1;
 -- The projection finds every view of a hearing.
 CREATE INDEX calendar_objects_hearing ON calendar_objects (hearing_id);
+
+-- Each hearing's VEVENT as feeds serve it: the same in every calendar (a feed carries neither
+-- pseudonyms nor attendees), kept with the hearing's objects.
+CREATE TABLE calendar_feed_events (
+    hearing_id INTEGER PRIMARY KEY REFERENCES hearings (id),
+    event      BLOB NOT NULL
+);
 
 -- Hearings whose objects were never rendered: every hearing of a database written before this
 -- migration. A migration cannot render (the renderer is the CalDAV edge's), so serve's start-up
@@ -37,4 +46,5 @@ INSERT INTO calendar_backfill (hearing_id) SELECT id FROM hearings;
 
 -- +goose Down
 DROP TABLE calendar_backfill;
+DROP TABLE calendar_feed_events;
 DROP TABLE calendar_objects;
