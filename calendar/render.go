@@ -43,6 +43,12 @@ func RenderHearing(ch *courtside.CalendarHearing, prodID string) ([]byte, error)
 	return []byte(b.String()), nil
 }
 
+// RenderVersion names the rendering of RenderStored. Change it with any change to the bytes
+// RenderHearing, Convert or the feed event write for a hearing: a server that starts with
+// another version than the stored objects' renders every object again (storage.DB.
+// BackfillCalendarObjects), and sync reports those whose ETag changed.
+const RenderVersion = "1"
+
 // RenderStored renders a hearing for the calendar projection (storage.DB.RenderCalendar), which
 // stores what it returns so that reads never render: the object as CalDAV serves it (go-ical's
 // encoding of RenderHearing's output, see Convert) with its ETag, and the VEVENT as feeds serve

@@ -314,7 +314,7 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 	}
 	var removed []int64
 	if db.RenderCalendar != nil {
-		changed, gone, err := db.keepObjects(ctx, tx, a)
+		changed, _, gone, err := db.keepObjects(ctx, tx, a)
 		if err != nil {
 			return err
 		}

@@ -284,9 +284,9 @@ const calendarObjectsOfHearing = `SELECT view, owner_id, etag, in_feed FROM cale
 
 // keepObjects renders the hearing for each of its views and stores the objects that are new or
 // changed, and the hearing's feed event when it changed, and removes the objects of the views
-// that no longer hold it. It returns the views whose object changed and the owners of the user
-// views removed.
-func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (changed []calendarView, removed []int64, err error) {
+// that no longer hold it. It returns the views whose object changed (replaced: those that had
+// one before) and the owners of the user views removed.
+func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (changed, replaced []calendarView, removed []int64, err error) {
 	id := a.hearing.Hearing.ID
 	type stored struct {
 		etag   string
@@ -295,20 +295,20 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 	have := map[calendarView]stored{}
 	rows, err := tx.QueryContext(ctx, calendarObjectsOfHearing, id)
 	if err != nil {
-		return nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
+		return nil, nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
 	}
 	for rows.Next() {
 		var v calendarView
 		var s stored
 		if err := rows.Scan(&v.kind, &v.owner, &s.etag, &s.inFeed); err != nil {
 			rows.Close()
-			return nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
+			return nil, nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
 		}
 		have[v] = s
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
+		return nil, nil, nil, fmt.Errorf("storage: calendar objects: %w", err)
 	}
 	views := a.views()
 	keys := make([]calendarView, 0, len(views))
@@ -325,12 +325,12 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 		ch := views[v]
 		r, err := db.RenderCalendar(ch)
 		if err != nil {
-			return nil, nil, fmt.Errorf("storage: render hearing %d for a calendar: %w", id, err)
+			return nil, nil, nil, fmt.Errorf("storage: render hearing %d for a calendar: %w", id, err)
 		}
 		if v.kind == viewOffice {
 			// The office's object is never an open offer: its feed event is every calendar's.
 			if err := keepFeedEvent(ctx, tx, id, r.FeedEvent); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 		inFeed := r.FeedEvent != nil
@@ -353,9 +353,12 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 				in_feed = excluded.in_feed, cancelled_at = excluded.cancelled_at`,
 			v.kind, v.owner, id, r.Data, r.ETag, len(r.Data), FormatTime(h.StartsAt), FormatTime(h.EndsAt),
 			FormatTime(modified), inFeed, cancelled); err != nil {
-			return nil, nil, fmt.Errorf("storage: keep calendar object: %w", err)
+			return nil, nil, nil, fmt.Errorf("storage: keep calendar object: %w", err)
 		}
 		changed = append(changed, v)
+		if _, ok := have[v]; ok {
+			replaced = append(replaced, v)
+		}
 	}
 	for v := range have {
 		if _, ok := views[v]; ok {
@@ -363,14 +366,14 @@ func (db *DB) keepObjects(ctx context.Context, tx *sql.Tx, a *hearingAudience) (
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM calendar_objects WHERE view = ? AND owner_id = ? AND hearing_id = ?`,
 			v.kind, v.owner, id); err != nil {
-			return nil, nil, fmt.Errorf("storage: remove calendar object: %w", err)
+			return nil, nil, nil, fmt.Errorf("storage: remove calendar object: %w", err)
 		}
 		if v.kind == viewUser {
 			removed = append(removed, v.owner)
 		}
 	}
 	slices.Sort(removed)
-	return changed, removed, nil
+	return changed, replaced, removed, nil
 }
 
 // keepFeedEvent stores the hearing's feed event when it is not stored as it is already.
@@ -397,14 +400,21 @@ func keepFeedEvent(ctx context.Context, tx *sql.Tx, hearingID int64, event []byt
 const backfillBatch = 500
 
 // BackfillCalendarObjects renders the stored objects of every hearing on the backfill queue
-// (calendar_backfill: the hearings of a database written before the objects were stored),
-// backfillBatch hearings a transaction, and returns how many hearings it rendered. It moves no
-// change token: the objects are what the calendars showed already. It is resumable: a hearing
-// leaves the queue in the transaction that stores its objects. serve runs it at start-up,
-// before the event router, with DB.RenderCalendar set.
+// (calendar_backfill: the hearings of a database written before the objects were stored, or
+// every hearing when the objects were rendered by another version of the renderer than
+// DB.RenderCalendarVersion), backfillBatch hearings a transaction, and returns how many
+// hearings it rendered. An object stored for the first time moves no change token (it is what
+// the calendar showed already); one that another renderer had stored differently moves the
+// version of everyone who sees it, with a change, so that sync reports it; a hearing that
+// left a calendar leaves it as the projection has it. It is resumable: a hearing leaves the
+// queue in the transaction that stores its objects. serve runs it at start-up, before the
+// event router, with DB.RenderCalendar set.
 func (db *DB) BackfillCalendarObjects(ctx context.Context) (int, error) {
 	if db.RenderCalendar == nil {
 		return 0, fmt.Errorf("storage: backfill calendar objects: no renderer (DB.RenderCalendar)")
+	}
+	if err := db.queueForRenderer(ctx); err != nil {
+		return 0, err
 	}
 	done := 0
 	for {
@@ -414,6 +424,40 @@ func (db *DB) BackfillCalendarObjects(ctx context.Context) (int, error) {
 			return done, err
 		}
 	}
+}
+
+// queueForRenderer puts every hearing on the backfill queue when the stored objects were
+// rendered by another version of the renderer than DB.RenderCalendarVersion, and records that
+// version, in one transaction. An unset version checks nothing.
+func (db *DB) queueForRenderer(ctx context.Context) error {
+	if db.RenderCalendarVersion == "" {
+		return nil
+	}
+	tx, err := db.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storage: calendar renderer: %w", err)
+	}
+	defer tx.Rollback()
+	var stored string
+	err = tx.QueryRowContext(ctx, `SELECT version FROM calendar_render WHERE id = 1`).Scan(&stored)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("storage: calendar renderer: %w", err)
+	}
+	if stored == db.RenderCalendarVersion {
+		return nil
+	}
+	// No version yet: the objects, if any, are this renderer's (the backfill queue of
+	// migration 00019 holds whatever was never rendered).
+	if stored != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO calendar_backfill (hearing_id) SELECT id FROM hearings`); err != nil {
+			return fmt.Errorf("storage: calendar renderer: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_render (id, version) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version`, db.RenderCalendarVersion); err != nil {
+		return fmt.Errorf("storage: calendar renderer: %w", err)
+	}
+	return tx.Commit()
 }
 
 // calendarBackfillNext reads the first hearings of the backfill queue.
@@ -439,11 +483,28 @@ func (db *DB) backfillCalendarBatch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	at := FormatTime(db.Now())
 	for _, id := range ids {
-		if a := audiences[id]; a != nil {
-			if _, _, err := db.keepObjects(ctx, tx, a); err != nil {
-				return 0, err
+		a := audiences[id]
+		if a == nil {
+			continue
+		}
+		_, replaced, removed, err := db.keepObjects(ctx, tx, a)
+		if err != nil {
+			return 0, err
+		}
+		p := &versionBumper{ctx: ctx, tx: tx, hearingID: id, at: at, bumped: map[int64]bool{}}
+		for _, v := range replaced {
+			for _, u := range a.usersOf(v) {
+				if !p.bumped[u] {
+					if err := p.change(u, false); err != nil {
+						return 0, err
+					}
+				}
 			}
+		}
+		if err := p.leavers(a, removed); err != nil {
+			return 0, err
 		}
 	}
 	list, args := inList(ids)

@@ -641,3 +641,57 @@ func TestCalendarObjects_ReadsWaitForTheProjection(t *testing.T) {
 		t.Fatalf("the read after the projection: %+v", objs)
 	}
 }
+
+// TestCalendarObjects_RenderedAgainByAnotherRenderer starts the backfill with another version of
+// the renderer than the one that stored the objects: every hearing is rendered again, the
+// objects whose bytes changed move their users' versions with a change that sync reports, and
+// the next start finds nothing to do.
+func TestCalendarObjects_RenderedAgainByAnotherRenderer(t *testing.T) {
+	w := newObjectWorld(t)
+	ctx := context.Background()
+	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+		t.Fatal(err)
+	}
+	h2 := w.postHearing(t, "second")
+	users := []*courtside.User{w.prosecutor, w.advocate}
+	w.check(t, "set up", users...)
+	w.db.RenderCalendarVersion = "1"
+	if n, err := w.db.BackfillCalendarObjects(ctx); err != nil || n != 0 {
+		t.Fatalf("the first start records its renderer and renders nothing: %d, %v", n, err)
+	}
+	// Version 2 writes every summary differently.
+	w.db.RenderCalendarVersion = "2"
+	w.db.RenderCalendar = func(ch *courtside.CalendarHearing) (*courtside.RenderedHearing, error) {
+		r, err := calendar.RenderStored(ch)
+		if err != nil {
+			return nil, err
+		}
+		r.Data = bytes.Replace(r.Data, []byte("SUMMARY:"), []byte("SUMMARY:Court date: "), 1)
+		r.ETag = calendar.ETag(r.Data)
+		return r, nil
+	}
+	if n, err := w.db.BackfillCalendarObjects(ctx); err != nil || n != 2 {
+		t.Fatalf("a start with another renderer: %d, %v", n, err)
+	}
+	for _, u := range users {
+		changes, _, err := w.db.CalendarObjectChanges(ctx, u.ID, w.versions[u.ID], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]bool{w.hearing.ID: true, h2.ID: u == w.prosecutor}
+		for _, c := range changes {
+			if c.Object == nil || !bytes.Contains(c.Object.Data, []byte("SUMMARY:Court date: ")) || c.Object.ETag != calendar.ETag(c.Object.Data) {
+				t.Errorf("%s: change %+v", u.Username, c)
+			}
+			delete(want, c.HearingID)
+		}
+		for id, in := range want {
+			if in {
+				t.Errorf("%s: hearing %d rendered again is not among the changes %+v", u.Username, id, changes)
+			}
+		}
+	}
+	if n, err := w.db.BackfillCalendarObjects(ctx); err != nil || n != 0 {
+		t.Errorf("the next start: %d, %v", n, err)
+	}
+}

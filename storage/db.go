@@ -60,6 +60,9 @@ type DB struct {
 	// (calendar.RenderStored). Without it the projection keeps the change tokens only, and
 	// the hearings calendars' stored objects are not kept.
 	RenderCalendar courtside.CalendarRenderer
+	// RenderCalendarVersion names RenderCalendar's rendering (calendar.RenderVersion): when
+	// the stored objects were rendered by another, BackfillCalendarObjects renders them again.
+	RenderCalendarVersion string
 	// CalendarGroup, when set, is the event-log consumer group of the calendar projection:
 	// the hearings calendars' reads then first wait, up to CalendarWait (zero: two seconds),
 	// until it has handled the events committed before them, so that a change reads back at

@@ -84,7 +84,8 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	m.DB.Logger = m.Logger
 	// The calendar projection keeps each hearing rendered for every calendar that holds it;
 	// the calendars' reads wait for it to catch up with the changes committed before them.
-	m.DB.RenderCalendar, m.DB.CalendarGroup = calendar.RenderStored, calendarProjection
+	m.DB.RenderCalendar, m.DB.RenderCalendarVersion = calendar.RenderStored, calendar.RenderVersion
+	m.DB.CalendarGroup = calendarProjection
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
@@ -111,6 +112,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		m.Logger.Info("availability extents", "filled", n)
 	}
 	// Hearings of a database written before the calendars' objects were stored get theirs,
+	// and every hearing is rendered again when another version of the renderer stored them,
 	// before any calendar is served.
 	if n, err := m.DB.BackfillCalendarObjects(ctx); err != nil {
 		return fmt.Errorf("calendar objects: %w", err)
