@@ -37,18 +37,20 @@ What changed:
 
 - storage/calendarobject.go, migration 00019: the calendar projection renders a hearing, in the
   event's transaction, for every calendar that holds it (one object for a prosecutor's office,
-  one per advocate and interpreter) and keeps the bytes CalDAV serves, their ETag, the times and
-  the feed's VEVENT, writing only the objects that changed; a hearing that leaves a calendar
-  leaves its object and syncs as 404. Reads never render: PROPFIND Depth 1, calendar-query (its
-  time range in SQL on the stored times), calendar-multiget and sync-collection write the stored
-  bytes as they are, GET decodes them for go-webdav. serve renders the hearings of an older
-  database at start-up (BackfillCalendarObjects).
+  one per advocate and interpreter) and keeps the bytes CalDAV serves, their ETag and the times,
+  and the hearing's feed VEVENT once, writing only what changed; a hearing that leaves a calendar
+  leaves its object and syncs as 404. Reads never render: PROPFIND Depth 1 (from an index
+  alone), calendar-query (its time range in SQL on the stored times), calendar-multiget and
+  sync-collection write the stored bytes as they are, GET decodes them for go-webdav. serve
+  renders at start-up the hearings of an older database, and every hearing again when another
+  version of the renderer stored them (migration 00021; BackfillCalendarObjects).
 - One membership rule (storage/calendar.go, calendarRules), read for a user and for a hearing;
   the held booking statuses written once.
 - sync-collection reads the change rows after its token and the objects of those hearings only.
-- A feed is assembled from the stored VEVENTs of its window (byte for byte what rendering the
-  window whole gave) and kept with its ETag per version of the user's calendar, until the moving
-  window would change it: a 304 reads the version and nothing else.
+- A feed is assembled from the stored VEVENTs of its window, decided in SQL on the stored times
+  (byte for byte what rendering the window whole gave), and kept with its ETag per version of
+  the user's calendar until the moving window would change it: a 304, or a GET of an unchanged
+  feed, reads the version and nothing else.
 - Migration 00020: indexes on accompaniments (hearing_id, advocate_id) and (victim_id,
   advocate_id) for live accompaniments, calendar_changes (hearing_id, ...) and users
   (organization_id, role); ` + "`storage.TestHotQueriesUseIndexes`" + ` checks the plan of every hot query.
