@@ -56,6 +56,20 @@ type DB struct {
 	// Sealer encrypts victim PII at rest. It must be set before victims are written or read.
 	Sealer *Sealer
 
+	// RenderCalendar renders the hearings calendars' objects for the calendar projection
+	// (calendar.RenderStored). Without it the projection keeps the change tokens only, and
+	// the hearings calendars' stored objects are not kept.
+	RenderCalendar courtside.CalendarRenderer
+	// RenderCalendarVersion names RenderCalendar's rendering (calendar.RenderVersion): when
+	// the stored objects were rendered by another, BackfillCalendarObjects renders them again.
+	RenderCalendarVersion string
+	// CalendarGroup, when set, is the event-log consumer group of the calendar projection:
+	// the hearings calendars' reads then first wait, up to CalendarWait (zero: two seconds),
+	// until it has handled the events committed before them, so that a change reads back at
+	// once (awaitCalendars).
+	CalendarGroup string
+	CalendarWait  time.Duration
+
 	// Logger receives internal errors; never PII.
 	Logger *slog.Logger
 
@@ -173,7 +187,9 @@ func (db *DB) migrate() error {
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectSQLite3, db.Writer, sub)
+	// Migrations written side by side may land out of number order; each one stands alone, so a
+	// database that has a later one applies an earlier newcomer rather than refusing to start.
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db.Writer, sub, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}

@@ -124,6 +124,10 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	m.DB.Logger = m.Logger
 	m.metrics = newMetrics(m.DB, serviceGroups)
 	m.DB.LoginLimits = m.Guard.LoginLimits
+	// The calendar projection keeps each hearing rendered for every calendar that holds it;
+	// the calendars' reads wait for it to catch up with the changes committed before them.
+	m.DB.RenderCalendar, m.DB.RenderCalendarVersion = calendar.RenderStored, calendar.RenderVersion
+	m.DB.CalendarGroup = calendarProjection
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
@@ -154,6 +158,14 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		m.Logger.Warn("availability occurrences", "err", err, "filled", n)
 	} else if n > 0 {
 		m.Logger.Info("availability occurrences", "filled", n)
+	}
+	// Hearings of a database written before the calendars' objects were stored get theirs,
+	// and every hearing is rendered again when another version of the renderer stored them,
+	// before any calendar is served.
+	if n, err := m.DB.BackfillCalendarObjects(ctx); err != nil {
+		return fmt.Errorf("calendar objects: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("calendar objects", "hearings", n)
 	}
 	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, events.Config{}); err != nil {
 		return err
