@@ -45,19 +45,25 @@ type Sizes struct {
 	CalendarMonths  int // the months the events are spread over
 	GraphWarmupRuns int
 	Reschedules     int // reschedules of the fan-out section, one after another
+
+	// The write-path section: hearings imported, the length of each phase of the mix, and the
+	// reschedules timed with and without readers (each).
+	WriteHearings    int
+	WritePhase       time.Duration
+	WriteReschedules int
 }
 
 // fullSizes are the sizes of the issue.
 var fullSizes = Sizes{Events: 5000, Rounds: 30, RadicaleBudget: 60 * time.Second, RadicalePuts: 20,
 	ImportRows: 50_000, GraphHearings: 100, GraphRequests: 500, MemHearings: 100_000, MemDeliveries: 1_000_000,
 	BenchTime: "1s", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 20,
-	Reschedules: 1000}
+	Reschedules: 1000, WriteHearings: 200, WritePhase: 20 * time.Second, WriteReschedules: 300}
 
 // quickSizes make a smoke test of every code path.
 var quickSizes = Sizes{Events: 300, Rounds: 5, RadicaleBudget: 5 * time.Second, RadicalePuts: 5,
 	ImportRows: 2000, GraphHearings: 20, GraphRequests: 40, MemHearings: 5000, MemDeliveries: 20_000,
 	BenchTime: "100x", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 3,
-	Reschedules: 40}
+	Reschedules: 40, WriteHearings: 56, WritePhase: 3 * time.Second, WriteReschedules: 25}
 
 // Bench is one run of the harness.
 type Bench struct {
@@ -72,7 +78,7 @@ type Bench struct {
 }
 
 // sectionNames are the sections -only accepts, in report order.
-var sectionNames = []string{"caldav", "fanout", "import", "graphql", "memory", "gobench"}
+var sectionNames = []string{"caldav", "fanout", "import", "graphql", "memory", "gobench", "writepath"}
 
 func main() {
 	quick := flag.Bool("quick", false, "scaled-down sizes: a smoke test of every section, not comparable with the targets")
@@ -175,6 +181,7 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		{"graphql", "Nested GraphQL query", b.graphQL},
 		{"memory", "Resident memory at scale", b.memory},
 		{"gobench", "Go benchmarks of the hot paths", b.goBench},
+		{"writepath", "The write path under concurrent clients", b.writePath},
 	}
 	for _, s := range steps {
 		if !want[s.name] {
