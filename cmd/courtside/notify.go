@@ -103,7 +103,7 @@ func (m *Main) registerNotifications() error {
 		return err
 	}
 	m.notify = n
-	// The notice planner first: a wake-up reaches the groups in the order they are registered.
+	// The notice planner first: the groups handle each event in the order they are registered.
 	m.Router.Handle(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
 	m.Router.Handle(reminderPlanner, (&storage.ReminderPlanner{DB: m.DB, Plan: n.plan}).Handle)
 	w := n.worker

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"courtside"
@@ -107,12 +108,16 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	} else if n > 0 {
 		m.Logger.Info("availability extents", "filled", n)
 	}
-	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, events.Config{}); err != nil {
+	evcfg, err := eventConfig(os.Getenv)
+	if err != nil {
 		return err
 	}
-	// A committed mutation wakes the consumer groups at once rather than at their next poll,
-	// one after another in the order they are registered: the planners first, so that notices
-	// go out without waiting for the other groups' transactions.
+	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, evcfg); err != nil {
+		return err
+	}
+	// A committed mutation wakes the router at once rather than at its next poll. The groups
+	// handle each event in the order they are registered, in one transaction: the planners
+	// first.
 	m.DB.Committed = m.Router.Wake
 	if err := m.registerNotifications(); err != nil {
 		return err
