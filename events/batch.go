@@ -18,7 +18,8 @@ import (
 const errorWait = time.Second
 
 // loop runs batches of new events and due retries until Close, waiting between them for a
-// wake-up, the poll interval or, while working through a backlog, the short Config.Yield.
+// wake-up or the poll interval; while it works through a backlog, it goes on at once unless a
+// writer of another process waits (yield).
 func (r *Router) loop() {
 	for !r.stopping() {
 		// Take the wake channel before looking, so that a commit during the look is not missed.
@@ -39,7 +40,8 @@ func (r *Router) loop() {
 				slog.String("error", err.Error()), slog.Duration("in", errorWait))
 			wake, wait = nil, errorWait
 		case more:
-			wake, wait = nil, r.cfg.Yield
+			r.yield()
+			continue
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -48,6 +50,23 @@ func (r *Router) loop() {
 		case <-r.quit:
 		}
 		t.Stop()
+	}
+}
+
+// yield lets a writer of another process that waits for the write lock go first: it returns
+// once no writer waits any more (it has begun its transaction), after Config.MaxYield at most,
+// or at Close.
+func (r *Router) yield() {
+	if r.cfg.Waiting == nil || !r.cfg.Waiting() {
+		return
+	}
+	deadline := time.Now().Add(r.cfg.MaxYield)
+	for r.cfg.Waiting() && time.Now().Before(deadline) {
+		select {
+		case <-r.quit:
+			return
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
 

@@ -469,3 +469,41 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestBacklogLetsAWaitingWriterGoFirst shows Config.Waiting: while the router works through a
+// backlog and a writer of another process waits, the router stops between two transactions
+// until that writer has gone first, then finishes the backlog.
+func TestBacklogLetsAWaitingWriterGoFirst(t *testing.T) {
+	db := MustOpenDB(t)
+	createProjection(t, db)
+	var mu sync.Mutex
+	waiting := true
+	asked := make(chan struct{}, 1000)
+	cfg := testConfig()
+	cfg.BatchSize, cfg.MaxYield = 2, time.Hour
+	cfg.Waiting = func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		return waiting
+	}
+	ids := eventIDs("backlog", 10)
+	publish(t, db, ids...)
+	startRouter(t, db, cfg, map[string]events.HandlerFunc{"g": project("g")})
+	<-asked
+	// The router yields after its first batch of two, and stays put while the writer waits.
+	time.Sleep(100 * time.Millisecond)
+	if got := projected(t, db, "g"); len(got) != 2 {
+		t.Fatalf("projected %d events while another writer waited, want the first batch of 2", len(got))
+	}
+	mu.Lock()
+	waiting = false
+	mu.Unlock()
+	waitCaughtUp(t, db, "g")
+	if got := projected(t, db, "g"); !slices.Equal(got, ids) {
+		t.Errorf("projected %v, want %v", got, ids)
+	}
+}

@@ -22,9 +22,11 @@ type Config struct {
 	// a batch has run this long it takes no further event and commits. A mutation or another
 	// process waiting for the writer waits at most about this long behind the router.
 	BatchTime time.Duration
-	// Yield is the pause between two batches while the router works through a backlog, during
-	// which another process waiting for the write lock (a docket import, say) takes it.
-	Yield time.Duration
+	// Waiting, when set, reports whether a writer of another process waits for the write lock
+	// (storage.DB.WritersWaiting). Between two transactions of a backlog the router then lets
+	// it go first: it pauses until the writer has the lock, for up to MaxYield.
+	Waiting  func() bool
+	MaxYield time.Duration
 	// MaxAttempts is how often a handler is tried on one event, the first try included, before
 	// the event is parked in event_dead_letters for its group.
 	MaxAttempts int
@@ -46,8 +48,8 @@ func DefaultConfig() Config {
 	return Config{
 		PollInterval: 25 * time.Millisecond,
 		BatchSize:    DefaultBatchSize,
-		BatchTime:    20 * time.Millisecond,
-		Yield:        5 * time.Millisecond,
+		BatchTime:    50 * time.Millisecond,
+		MaxYield:     2 * time.Second,
 		MaxAttempts:  11,
 		RetryBase:    time.Second,
 		RetryMax:     5 * time.Minute,
@@ -124,7 +126,7 @@ func NewRouter(db *sql.DB, logger *slog.Logger, cfg Config) (*Router, error) {
 	}
 	def := DefaultConfig()
 	for _, d := range []struct{ v, def *time.Duration }{
-		{&cfg.PollInterval, &def.PollInterval}, {&cfg.BatchTime, &def.BatchTime}, {&cfg.Yield, &def.Yield},
+		{&cfg.PollInterval, &def.PollInterval}, {&cfg.BatchTime, &def.BatchTime}, {&cfg.MaxYield, &def.MaxYield},
 		{&cfg.RetryBase, &def.RetryBase}, {&cfg.RetryMax, &def.RetryMax}, {&cfg.CloseTimeout, &def.CloseTimeout},
 	} {
 		if *d.v == 0 {

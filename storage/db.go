@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,10 @@ type DB struct {
 	Waiting func(waited time.Duration)
 
 	statements atomic.Int64
+
+	// waiters is the -writers file WritersWaiting looks at, opened on first use.
+	waitersOnce sync.Once
+	waiters     *os.File
 }
 
 // Statements returns how many SQL statements both pools have run since Open. Tests use it to
@@ -196,6 +201,9 @@ func (db *DB) migrate() error {
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	if db.waiters != nil {
+		errs = append(errs, db.waiters.Close())
+	}
 	if db.Reader != nil {
 		errs = append(errs, db.Reader.Close())
 	}
@@ -266,10 +274,13 @@ func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Res
 }
 
 // waitTurn runs try until it does not fail with SQLite's "database is locked" or ctx ends,
-// calling DB.Waiting while it waits.
+// calling DB.Waiting while it waits. While it waits, other processes know of it
+// (WritersWaiting), so that one working through a backlog lets it go first.
 func (db *DB) waitTurn(ctx context.Context, try func() error) error {
 	var start time.Time
 	told := time.Duration(-1)
+	done := func() {}
+	defer func() { done() }()
 	for {
 		err := try()
 		if !isBusy(err) {
@@ -277,6 +288,7 @@ func (db *DB) waitTurn(ctx context.Context, try func() error) error {
 		}
 		if start.IsZero() {
 			start = time.Now()
+			done = announceWaiting(db.Path)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("waiting for the database: %w", ctx.Err())
@@ -291,6 +303,19 @@ func (db *DB) waitTurn(ctx context.Context, try func() error) error {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// WritersWaiting reports whether a writer of another process waits for the write lock: the
+// event router asks between the transactions of a backlog (events.Config.Waiting) and lets it
+// go first.
+func (db *DB) WritersWaiting() bool {
+	db.waitersOnce.Do(func() {
+		f, err := os.OpenFile(db.Path+"-writers", os.O_RDWR|os.O_CREATE, DBFileMode)
+		if err == nil {
+			db.waiters = f
+		}
+	})
+	return db.waiters != nil && writersWaiting(db.waiters)
 }
 
 // isBusy reports whether err is SQLite's "database is locked": another connection holds the

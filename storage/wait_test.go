@@ -10,6 +10,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"courtside"
+	"courtside/storage"
 )
 
 // holdWriteLock takes the write lock of db's file on a connection of its own, as another
@@ -39,9 +40,18 @@ func holdWriteLock(t *testing.T, path string) func() {
 
 // TestBeginTx_WaitsItsTurnAndSaysSo holds the write lock on another connection for far longer
 // than SQLite's own busy timeout on the writer: BeginTx tells DB.Waiting that it waits and
-// goes on waiting, then begins once the lock is free, and the mutation commits.
+// goes on waiting, other processes see a writer waiting (WritersWaiting, here through a second
+// DB on the file), and once the lock is free the mutation commits and nobody waits any more.
 func TestBeginTx_WaitsItsTurnAndSaysSo(t *testing.T) {
 	db := MustOpenDB(t)
+	other := storage.NewDB(db.Path)
+	if err := other.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if other.WritersWaiting() {
+		t.Fatal("WritersWaiting before anyone waits")
+	}
 	waiting := make(chan time.Duration, 100)
 	db.Waiting = func(d time.Duration) { waiting <- d }
 	release := holdWriteLock(t, db.Path)
@@ -58,6 +68,9 @@ func TestBeginTx_WaitsItsTurnAndSaysSo(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("DB.Waiting was not called")
 	}
+	if !other.WritersWaiting() {
+		t.Error("WritersWaiting does not see the waiting writer")
+	}
 	// Many of SQLite's own busy timeouts (20 ms on the writer) pass: the writer still waits.
 	select {
 	case err := <-done:
@@ -70,6 +83,9 @@ func TestBeginTx_WaitsItsTurnAndSaysSo(t *testing.T) {
 	}
 	if _, err := db.FindUserByUsername(context.Background(), "coord"); err != nil {
 		t.Errorf("the user created after the wait: %v", err)
+	}
+	if other.WritersWaiting() {
+		t.Error("WritersWaiting after the writer began")
 	}
 }
 

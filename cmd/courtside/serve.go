@@ -113,6 +113,9 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	// Working through a backlog, the router lets a writer of another process (an import) go
+	// first between two of its transactions.
+	evcfg.Waiting = m.DB.WritersWaiting
 	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, evcfg); err != nil {
 		return err
 	}
