@@ -224,12 +224,17 @@ func (r *Router) close() error {
 	}
 	select {
 	case <-r.runDone:
+		return nil
 	case <-time.After(r.cfg.CloseTimeout):
-		r.logger.LogAttrs(context.Background(), slog.LevelError, "events: handler still running at close; rolling back its transaction")
-		r.cancel()
-		<-r.runDone
 	}
-	return nil
+	r.logger.LogAttrs(context.Background(), slog.LevelError, "events: handler still running at close; rolling back its transaction")
+	r.cancel()
+	select {
+	case <-r.runDone:
+		return nil
+	case <-time.After(r.cfg.CloseTimeout):
+		return fmt.Errorf("events: close: a handler is still running %s after its transaction was rolled back", r.cfg.CloseTimeout)
+	}
 }
 
 // stopping reports whether Close has started.
