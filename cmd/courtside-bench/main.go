@@ -201,7 +201,7 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		sec.Notes = append(sec.Notes, fmt.Sprintf("This section took %s.", time.Since(t0).Round(time.Second)))
 		rep.Sections = append(rep.Sections, sec)
 	}
-	rep.Appendix = profileFixes
+	rep.Appendix = profileFixes + writePathFixes
 	rep.Took = time.Since(started)
 	var buf bytes.Buffer
 	if err := rep.WriteMarkdown(&buf); err != nil {
