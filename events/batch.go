@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -175,10 +176,8 @@ func (r *Router) batch() (more bool, err error) {
 		}
 		last = row.id
 	}
-	for g, id := range moved {
-		if _, err := tx.ExecContext(ctx, ackQuery, g.name, courtside.EventTopic, id); err != nil {
-			return false, fmt.Errorf("events: advance %s: %w", g.name, err)
-		}
+	if err := advance(ctx, tx, moved); err != nil {
+		return false, err
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("events: commit: %w", err)
@@ -191,6 +190,23 @@ func (r *Router) batch() (more bool, err error) {
 		l()
 	}
 	return more || len(rows) == r.cfg.BatchSize, nil
+}
+
+// advance moves each group's offset to the id given, never back, in one statement.
+func advance(ctx context.Context, tx *sql.Tx, moved map[*group]int64) error {
+	if len(moved) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3*len(moved))
+	for g, id := range moved {
+		args = append(args, g.name, courtside.EventTopic, id)
+	}
+	q := `INSERT INTO event_offsets (consumer_group, topic, last_id) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(moved)), ",") +
+		` ON CONFLICT (consumer_group, topic) DO UPDATE SET last_id = max(last_id, excluded.last_id)`
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("events: advance offsets: %w", err)
+	}
+	return nil
 }
 
 // begin starts a write transaction, waiting for as long as another process holds the write

@@ -99,7 +99,3 @@ func (s SQLiteSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesPa
 func (s SQLiteSchema) SubscribeIsolationLevel() sql.IsolationLevel {
 	return sql.LevelDefault
 }
-
-// ackQuery moves a group's offset forward, never back.
-const ackQuery = `INSERT INTO event_offsets (consumer_group, topic, last_id) VALUES (?, ?, ?)
-	ON CONFLICT (consumer_group, topic) DO UPDATE SET last_id = max(last_id, excluded.last_id)`
