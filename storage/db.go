@@ -82,8 +82,8 @@ const WaitingEvery = 10 * time.Second
 
 // writerBusyTimeout is how long SQLite itself waits for the write lock on one attempt (its busy
 // handler looks at 0, 1, 3, 8 and 18 ms); BeginTx tries again until its context ends. Short
-// attempts let a waiting writer see its context and take the lock in the brief gaps another
-// process leaves between its transactions (events.Config.Yield).
+// attempts let a waiting writer see its context (Ctrl-C) and take the lock soon after another
+// process lets it go (WritersWaiting, events.Config.Waiting).
 const writerBusyTimeout = 20 * time.Millisecond
 
 // openPool opens a pool whose connections count their statements.
