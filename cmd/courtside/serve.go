@@ -186,8 +186,8 @@ func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
 		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, BaseURL: m.Config.BaseURL,
 		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub,
-		// As many queries execute at once as there are cores: a mutation never queues behind
-		// them, for the CPU or for the read pool.
+		// Queries execute on one core fewer than the machine has (at least one) and queue for
+		// the rest; a mutation never queues behind them, for the processor or the read pool.
 		MaxConcurrentQueries: max(1, runtime.GOMAXPROCS(0)-1)})
 	if err != nil {
 		return nil, err
