@@ -133,6 +133,9 @@ func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 		if err := waitBacklog(ctx, ro); err != nil {
 			return nil, err
 		}
+		if err := waitDeliveries(ctx, ro); err != nil {
+			return nil, err
+		}
 		b.Log("write path: %d clients for %s", c, sizes.WritePhase)
 		cpu0, _ := procCPU(srv.Pid())
 		reads, writes, took, err := w.mix(ctx, c, sizes.WritePhase)
@@ -145,10 +148,16 @@ func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 			cpu: cpu1 - cpu0, loadAfter: loadAverage(), eventsBehindAt: behind})
 	}
 
-	// The fan-out, in alternating blocks without and with readers.
+	// The fan-out, in alternating blocks without and with readers, each reschedule once the
+	// notices of the one before have reached the sink (as in the fan-out section), so that the
+	// delivery worker is idle when it starts.
 	if err := waitBacklog(ctx, ro); err != nil {
 		return nil, err
 	}
+	if err := waitDeliveries(ctx, ro); err != nil {
+		return nil, err
+	}
+	seen := len(sink.Messages())
 	conn, err := ro.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -180,7 +189,10 @@ func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 				return nil, fmt.Errorf("reschedule %d: %w", i, err)
 			}
 			answered := time.Since(t0)
-			_, at, err := waitCommitted(ctx, conn, fanoutID, seq, &lastID)
+			keys, at, err := waitCommitted(ctx, conn, fanoutID, seq, &lastID)
+			if err == nil {
+				_, err = waitReceived(ctx, sink, keys, &seen)
+			}
 			if err != nil {
 				if stop != nil {
 					stop()
@@ -215,8 +227,9 @@ func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 			"as the prosecutor and the coordinator in turn); times are whole requests, throughput is all "+
 			"operations over the phase. *Fan-out*: reschedules of the fan-out hearing one after another, "+
 			"in blocks of %d that alternate between no other client and %d clients running the read of the mix "+
-			"without pause; committed is from sending the mutation to its four deliveries existing, as in the "+
-			"fan-out section.",
+			"without pause; committed is from sending the mutation to its four deliveries existing, and each "+
+			"reschedule waits for the four messages of the one before to reach the sink, as in the fan-out section. "+
+			"Every phase starts with the event router caught up and no delivery pending.",
 			sizes.WriteHearings, sizes.WritePhase, ordinal(writeMixEvery), sizes.WriteHearings/4,
 			writeBlock, writeReaders),
 		Targets: []Target{
@@ -444,6 +457,29 @@ func waitBacklog(ctx context.Context, ro *sql.DB) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// waitDeliveries waits until the delivery worker has sent every pending delivery, for up to 5
+// minutes.
+func waitDeliveries(ctx context.Context, ro *sql.DB) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		var n int64
+		if err := ro.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE status = 'PENDING'`).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d deliveries still pending after 5 minutes", n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
