@@ -25,7 +25,15 @@ func (r *Router) loop() {
 	for !r.stopping() {
 		// Take the wake channel before looking, so that a commit during the look is not missed.
 		wake := r.wake.C()
-		more, err := r.batch()
+		var more bool
+		var err error
+		for _, l := range []*lane{&r.first, &r.rest} {
+			var again bool
+			if again, err = r.batch(l); err != nil {
+				break
+			}
+			more = more || again
+		}
 		if err == nil {
 			var again bool
 			again, err = r.retries()
@@ -78,11 +86,11 @@ type eventRow struct {
 	payload []byte
 }
 
-// batch hands the events after the slowest group's offset to every handler in one
+// batch hands the events after the slowest offset of the lane's groups to each of them in one
 // transaction, and reports whether more events are waiting. It begins no transaction when the
-// log holds nothing newer than what every group has seen.
-func (r *Router) batch() (more bool, err error) {
-	if len(r.groups) == 0 {
+// log holds nothing newer than what every group of the lane has seen.
+func (r *Router) batch(l *lane) (more bool, err error) {
+	if len(l.groups) == 0 {
 		return false, nil
 	}
 	ctx := context.WithoutCancel(r.ctx)
@@ -90,7 +98,7 @@ func (r *Router) batch() (more bool, err error) {
 	if err := r.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events WHERE topic = ?`, courtside.EventTopic).Scan(&newest); err != nil {
 		return false, fmt.Errorf("events: newest event: %w", err)
 	}
-	if newest <= r.seen {
+	if newest <= l.seen {
 		return false, nil
 	}
 	tx, err := r.begin()
@@ -111,7 +119,7 @@ func (r *Router) batch() (more bool, err error) {
 		return false, err
 	}
 	from := int64(-1)
-	for _, g := range r.groups {
+	for _, g := range l.groups {
 		if from < 0 || offsets[g.name] < from {
 			from = offsets[g.name]
 		}
@@ -124,7 +132,7 @@ func (r *Router) batch() (more bool, err error) {
 		if err := tx.Commit(); err != nil {
 			return false, fmt.Errorf("events: commit: %w", err)
 		}
-		tx, r.seen = nil, from
+		tx, l.seen = nil, from
 		return false, nil
 	}
 
@@ -141,7 +149,7 @@ func (r *Router) batch() (more bool, err error) {
 		}
 		ev, decodeErr := decodeEvent(row.uuid, row.payload)
 		key := orderKey(ev, row.uuid)
-		for _, g := range r.groups {
+		for _, g := range l.groups {
 			if row.id <= offsets[g.name] {
 				continue
 			}
@@ -182,7 +190,7 @@ func (r *Router) batch() (more bool, err error) {
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("events: commit: %w", err)
 	}
-	tx, r.seen = nil, last
+	tx, l.seen = nil, last
 	for g := range moved {
 		g.handled.Notify()
 	}

@@ -507,3 +507,59 @@ func TestBacklogLetsAWaitingWriterGoFirst(t *testing.T) {
 		t.Errorf("projected %v, want %v", got, ids)
 	}
 }
+
+// TestHandleFirstCommitsBeforeTheOthers shows HandleFirst: its group's batch is a transaction of
+// its own, committed (its writes visible to every connection) before the groups of Handle, which
+// share a second one, see the event.
+func TestHandleFirstCommitsBeforeTheOthers(t *testing.T) {
+	db := MustOpenDB(t)
+	createProjection(t, db)
+	cfg := testConfig()
+	cfg.PollInterval = time.Hour
+	r, err := events.NewRouter(db.Writer, testLogger(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	txs := map[string]*sql.Tx{}
+	var sawNotice []bool
+	r.Handle("calendar", func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+		mu.Lock()
+		txs["calendar"] = tx
+		mu.Unlock()
+		return nil
+	})
+	r.HandleFirst("notices", func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+		mu.Lock()
+		txs["notices"] = tx
+		mu.Unlock()
+		return project("notices")(ctx, tx, ev)
+	})
+	r.Handle("reminders", func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+		// Another connection already sees what the first lane wrote.
+		var n int
+		if err := db.Reader.QueryRowContext(ctx, `SELECT count(*) FROM projection WHERE grp = 'notices' AND event_id = ?`, ev.ID).Scan(&n); err != nil {
+			return err
+		}
+		mu.Lock()
+		txs["reminders"] = tx
+		sawNotice = append(sawNotice, n == 1)
+		mu.Unlock()
+		return nil
+	})
+	db.Committed = r.Wake
+	done := make(chan error, 1)
+	go func() { done <- r.Run(context.Background()) }()
+	t.Cleanup(func() { r.Close(); <-done })
+	<-r.Running()
+	publish(t, db, "moved")
+	waitCaughtUp(t, db, "notices", "calendar", "reminders")
+	mu.Lock()
+	defer mu.Unlock()
+	if txs["notices"] == txs["calendar"] || txs["calendar"] != txs["reminders"] {
+		t.Errorf("transactions: notices %p, calendar %p, reminders %p; want notices alone, the others together", txs["notices"], txs["calendar"], txs["reminders"])
+	}
+	if !slices.Equal(sawNotice, []bool{true}) {
+		t.Errorf("the second lane saw the first lane's write committed: %v, want [true]", sawNotice)
+	}
+}

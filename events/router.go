@@ -68,9 +68,11 @@ type HandlerFunc func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error
 // Router delivers the event log to handlers, each in its own consumer group, so that each
 // handler sees every committed event once.
 //
-// One transaction hands a batch of events to every handler: for each event, each handler in the
-// order they were registered, in a savepoint of its own. A handler's writes and its group's new
-// offset commit together, with the other handlers' and at one fsync for the whole batch. A handler
+// One transaction hands a batch of events to every handler of Handle: for each event, each
+// handler in the order they were registered, in a savepoint of its own. A handler's writes and its
+// group's new offset commit together, with the other handlers' and at one fsync for the whole
+// batch. The handlers of HandleFirst get the batch the same way in a transaction of their own,
+// committed before, so that what others wait for is not held up by the rest. A handler
 // that fails on an event has its writes undone; the event is set aside for that group alone
 // (event_retries) and the group moves on, while the other groups keep their work. A set-aside
 // event is retried later in a transaction of its own, waiting out an exponential backoff without
@@ -82,8 +84,11 @@ type Router struct {
 	logger *slog.Logger
 	cfg    Config
 
-	groups []*group
+	groups []*group // every group, in the order handlers run: first's, then rest's
 	byName map[string]*group
+	// first holds the groups of HandleFirst, whose batch commits before rest's: the groups of
+	// Handle. Each lane is one transaction per batch.
+	first, rest lane
 
 	// ctx is the transactions' context; cancelling it rolls back the one in progress.
 	ctx     context.Context
@@ -95,17 +100,21 @@ type Router struct {
 	wake Signal
 	quit chan struct{}
 
-	// seen is the id of the newest event every group has been given (handled or set aside),
-	// so that a poll that finds nothing newer does not begin a transaction. Only the loop
-	// touches it.
-	seen int64
-
 	mu      sync.Mutex
 	started bool
 	closing bool
 
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// lane is a set of groups served by one transaction per batch.
+type lane struct {
+	groups []*group
+	// seen is the id of the newest event every group of the lane has been given (handled or
+	// set aside), so that a poll that finds nothing newer does not begin a transaction. Only
+	// the loop touches it.
+	seen int64
 }
 
 // group is one handler and its consumer group.
@@ -158,10 +167,18 @@ func NewRouter(db *sql.DB, logger *slog.Logger, cfg Config) (*Router, error) {
 
 // Handle registers fn as the handler named name, which is also its consumer group: renaming a
 // handler makes it start again from the first event. A new group starts from the first event
-// too. Handlers see each event in the order they were registered. Handle must be called before
-// Run; like http.ServeMux.Handle it panics on an empty name, a nil fn, a duplicate name or a
-// call after Run.
-func (r *Router) Handle(name string, fn HandlerFunc) {
+// too. The groups of Handle share one transaction per batch and see each event in the order
+// they were registered, after the groups of HandleFirst. Handle must be called before Run; like
+// http.ServeMux.Handle it panics on an empty name, a nil fn, a duplicate name or a call after
+// Run.
+func (r *Router) Handle(name string, fn HandlerFunc) { r.handle(&r.rest, name, fn) }
+
+// HandleFirst registers fn like Handle, for a handler whose writes others wait for (the notice
+// planner, whose deliveries the delivery worker sends): the groups of HandleFirst share a
+// transaction of their own per batch, which commits before the groups of Handle see the batch.
+func (r *Router) HandleFirst(name string, fn HandlerFunc) { r.handle(&r.first, name, fn) }
+
+func (r *Router) handle(l *lane, name string, fn HandlerFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -173,7 +190,8 @@ func (r *Router) Handle(name string, fn HandlerFunc) {
 		panic("events: duplicate handler " + name)
 	}
 	g := &group{name: name, fn: fn}
-	r.groups = append(r.groups, g)
+	l.groups = append(l.groups, g)
+	r.groups = append(append([]*group(nil), r.first.groups...), r.rest.groups...)
 	r.byName[name] = g
 }
 

@@ -104,7 +104,7 @@ func (m *Main) registerNotifications() error {
 	}
 	m.notify = n
 	// The notice planner first: the groups handle each event in the order they are registered.
-	m.Router.Handle(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
+	m.Router.HandleFirst(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
 	m.Router.Handle(reminderPlanner, (&storage.ReminderPlanner{DB: m.DB, Plan: n.plan}).Handle)
 	w := n.worker
 	w.Queue, w.Logger, w.Now = m.DB, m.Logger, m.DB.Now
