@@ -515,36 +515,44 @@ func ordinal(n int) string {
 // writePathFixes is the record of what made writes wait behind reads and what was changed, with
 // the figures of this section before and after. It is history, not a measurement of this run.
 const writePathFixes = `
-### The write path: mutations at 64 clients p99 12.9 s before, 200 ms after
+### The write path: mutations at 64 clients p99 12.8 s before, 103 ms after
 
 Recorded by hand on 2026-12-07 from two runs of ` + "`go run ./cmd/courtside-bench -only writepath`" + `
-one after the other, the binary of before and the binary of after, on the machine above with 2
-cores shared with other work at a load average of 12 to 18 (so both runs' absolute times are
-those of a crowded machine). Before, a reschedule cost five fsynced transactions (the mutation and
-one per consumer group) before its notices existed, and at 64 clients in the 9:1 mix mutations
-took longer than the reads themselves (p50 2.31 s against 1.28 s): they waited for something
-the reads did not.
+one after the other, the binary of after and then the binary of before, on the machine above with
+2 cores shared with other work at a load average of 12 to 14 in both (so both runs' absolute
+times are those of a crowded machine). Before, a reschedule cost five fsynced transactions (the
+mutation and one per consumer group) before every handler had seen it, and at 64 clients in the
+9:1 mix mutations took longer than the reads themselves (p50 1.85 s against 529 ms): they waited
+for something the reads did not.
 
 | where a mutation waited | fix |
 |---|---|
 | the single writer connection, behind the event router: each of the four groups began an immediate transaction to look for events every 25 ms (160 a second when idle) and one per batch, and database/sql hands the connection to a waiter at random; on a busy processor each transaction held the connection for its scheduling delays too | events/: a batch goes to the notice planner in one transaction and to the three other groups in one more (a savepoint per handler and event), so a change costs two fsyncs before its notices exist and three in all; a look for new events is one read of ` + "`max(id)`" + ` without a transaction; a batch stops taking events after 50 ms |
 | the processor and the read pool, behind queries: 58 queries executing at once in graphql-go, each reading through the pool of four connections that the mutation's own token lookup queues for | graph: ` + "`Config.MaxConcurrentQueries`" + `, serve gives one core fewer than the machine has (here 1): queries wait for a slot in arrival order, mutations never do |
 
-| figure (load average 12 to 18) | before | after |
-|---|---|---|
-| mutations at 64 clients, p50 / p99 | 2.31 s / 12.9 s | 19.3 ms / 200 ms |
-| mutations at 8 clients, p50 / p99 | 252 ms / 1.14 s | 17 ms / 135 ms |
-| throughput at 64 clients (operations/s) | 23.6 | 41.3 |
-| reads at 64 clients, p50 / p99 | 1.28 s / 15.1 s | 1.68 s / 2.41 s |
-| fan-out to deliveries committed, no reader, p50 / p99 | 35.9 ms / 293 ms | 29.1 ms / 95.4 ms |
-| fan-out to deliveries committed, 8 readers, p50 / p99 | 514 ms / 1.87 s | 63.9 ms / 220 ms |
+| figure (load average 12 to 14) | before | after | after ÷ before |
+|---|---|---|---|
+| mutations at 64 clients, p50 / p99 | 1.85 s / 12.8 s | 11 ms / 103 ms | 0.006 / 0.008 |
+| mutations at 8 clients, p50 / p99 | 227 ms / 1.28 s | 11.4 ms / 157 ms | 0.05 / 0.12 |
+| mutations at 1 client, p50 / p99 | 5.22 ms / 66.6 ms | 5.12 ms / 60.3 ms | 0.98 / 0.91 |
+| throughput at 1, 8 and 64 clients (operations/s) | 42.6, 26.6, 41.1 | 57.2, 57.2, 67 | 1.3, 2.2, 1.6 |
+| reads at 64 clients, p50 / p99 | 529 ms / 9.25 s | 1.01 s / 1.64 s | 1.9 / 0.18 |
+| fan-out to deliveries committed, no reader, p50 / p99 | 13.9 ms / 101 ms | 13.4 ms / 77.4 ms | 0.96 / 0.77 |
+| fan-out to deliveries committed, 8 readers, p50 / p99 | 342 ms / 1.36 s | 47.4 ms / 257 ms | 0.14 / 0.19 |
 
-In quick runs with the new router and no query slots, mutations at 64 clients still had a p99 of
-about 3 s: the slots made most of the difference under this mix, the single transaction most of
-it for a backlog. A second ` + "`courtside import hearings`" + ` of 10,000 lines started right after the first,
-while the service worked through its events, failed after 10.9 s with ` + "`database is locked`" + `
-before; after, it waited its turn, saying so, and finished in about 1 s (the router lets a waiting
-writer of another process go first between two batches). The service then handled the 10,000
-events in 30 to 43 s, against 36 to 45 s before. Tests: ` + "`events.TestOneTransactionServesEveryGroup`" + `,
-` + "`graph.TestMutationsDoNotWaitForQuerySlots`" + `, ` + "`cmd/courtside.TestEndToEnd_ImportWaitsItsTurn`" + `.
+Reads at 64 clients now queue for their slot rather than for the processor: their median rose,
+their tail fell. In quick runs of the one-transaction router without query slots, mutations at 64
+clients still had a p99 of about 3 s: the slots made most of the difference under this mix. In
+process, without HTTP, giving the notice planner its own transaction (` + "`Router.HandleFirst`" + `)
+halved the time from a reschedule's commit to its deliveries committed (p50 3.1–4.2 ms to
+1.8–2.2 ms over 300 reschedules, twice each). The fan-out targets were not met on this machine:
+with 8 readers the processor is shared with them and with the rest of the machine's load.
+
+A second ` + "`courtside import hearings`" + ` of 10,000 lines started right after the first, while the
+service worked through its events, failed after 10.9 s with ` + "`database is locked`" + ` before; after, it
+waited its turn, saying so, and finished in about 1 s (the router lets a waiting writer of another
+process go first between two batches). The service then handled the 10,000 events in 30 to 43 s,
+against 36 to 45 s before. Tests: ` + "`events.TestOneTransactionServesEveryGroup`" + `,
+` + "`events.TestHandleFirstCommitsBeforeTheOthers`" + `, ` + "`graph.TestMutationsDoNotWaitForQuerySlots`" + `,
+` + "`cmd/courtside.TestEndToEnd_ImportWaitsItsTurn`" + `.
 `
