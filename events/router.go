@@ -69,16 +69,18 @@ type HandlerFunc func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error
 // handler sees every committed event once.
 //
 // One transaction hands a batch of events to every handler of Handle: for each event, each
-// handler in the order they were registered, in a savepoint of its own. A handler's writes and its
-// group's new offset commit together, with the other handlers' and at one fsync for the whole
-// batch. The handlers of HandleFirst get the batch the same way in a transaction of their own,
-// committed before, so that what others wait for is not held up by the rest. A handler
-// that fails on an event has its writes undone; the event is set aside for that group alone
-// (event_retries) and the group moves on, while the other groups keep their work. A set-aside
-// event is retried later in a transaction of its own, waiting out an exponential backoff without
-// holding the writer, and parked in event_dead_letters after Config.MaxAttempts tries. Until
-// then the group's later events about the same hearing (or case, victim, booking: orderKey) wait
-// behind it, so that a hearing's events reach each handler in the order they happened.
+// handler in the order they were registered, in a savepoint of its own. A handler's writes and
+// its group's new offset commit together, with the other handlers' and at one fsync for the
+// whole batch. The handlers of HandleFirst get the batch the same way in a transaction of their
+// own, committed before, so that what others wait for is not held up by the rest.
+//
+// A handler that fails on an event has its writes undone; the event is set aside for that group
+// alone (event_retries) and the group moves on, while the other groups keep their work. A
+// set-aside event is retried later in a transaction of its own, waiting out an exponential
+// backoff without holding the writer, and parked in event_dead_letters after Config.MaxAttempts
+// tries. Until then the group's later events about the same hearing (or case, victim, booking:
+// orderKey) wait behind it, so that a hearing's events reach each handler in the order they
+// happened.
 type Router struct {
 	db     *sql.DB
 	logger *slog.Logger
