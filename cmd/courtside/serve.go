@@ -137,6 +137,14 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	})
 	m.routerDone = make(chan error, 1)
 	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
+	// Ready means the router runs: wait for it before listening, so that /readyz never answers
+	// 503 for a router that is merely starting.
+	select {
+	case <-m.Router.Running():
+	case err := <-m.routerDone:
+		m.routerDone <- err // Close waits for it
+		return fmt.Errorf("event router stopped at start: %v", err)
+	}
 	m.startOfferSweep(ctx)
 	m.startNotifications(ctx)
 
