@@ -31,8 +31,9 @@ type calendarRule struct {
 // projection applies every rule to the hearing (calendarMembersOf), so that both always agree.
 //
 //   - A prosecutor's calendar holds the office's hearings.
-//   - An advocate's holds the hearings they accompany, kept after a cancellation so that the
-//     calendar shows them cancelled.
+//   - An advocate's holds the hearings they accompany while the case is shared with their
+//     organisation, kept after a cancellation so that the calendar shows them cancelled; when
+//     the office withdraws the share the hearings leave it (a deletion in sync).
 //   - An interpreter's holds the hearings they are offered (so that they can answer in their
 //     calendar app), have accepted or must reconfirm, and those whose booking was cancelled
 //     with the hearing (kept, so that the calendar shows STATUS:CANCELLED rather than the
@@ -41,7 +42,9 @@ var calendarRules = []calendarRule{
 	{courtside.RoleProsecutor, `SELECT u.id AS user_id, h.id AS hearing_id FROM hearings h
 		JOIN users u ON u.organization_id = h.organization_id AND u.role = 'PROSECUTOR'`},
 	{courtside.RoleAdvocate, `SELECT a.advocate_id AS user_id, a.hearing_id AS hearing_id FROM accompaniments a
-		JOIN users u ON u.id = a.advocate_id AND u.role = 'ADVOCATE'`},
+		JOIN users u ON u.id = a.advocate_id AND u.role = 'ADVOCATE'
+		JOIN hearings h ON h.id = a.hearing_id
+		WHERE EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = h.case_id AND s.organization_id = u.organization_id)`},
 	{courtside.RoleInterpreter, `SELECT ib.interpreter_id AS user_id, ib.hearing_id AS hearing_id FROM interpreter_bookings ib
 		JOIN hearings h ON h.id = ib.hearing_id JOIN users u ON u.id = ib.interpreter_id AND u.role = 'INTERPRETER'
 		WHERE ib.status IN (` + heldBookingStatuses + `) OR (ib.status = 'CANCELLED' AND h.status = 'CANCELLED')`},

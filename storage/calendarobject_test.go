@@ -695,3 +695,65 @@ func TestCalendarObjects_RenderedAgainByAnotherRenderer(t *testing.T) {
 		t.Errorf("the next start: %d, %v", n, err)
 	}
 }
+
+// TestCalendarObjects_AdvocateNeedsTheShare shows that an advocate's hearings calendar holds a
+// hearing only while its case is shared with the advocate's organisation: withdrawing the share
+// takes the hearing out of the calendar (a deletion in sync), and an accompaniment left live
+// without a share (a database written before shares were kept) shows nothing.
+func TestCalendarObjects_AdvocateNeedsTheShare(t *testing.T) {
+	w := newObjectWorld(t)
+	ctx := context.Background()
+	users := []*courtside.User{w.prosecutor, w.advocate, w.otherAdvocate, w.coordinator}
+	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.check(t, "assigned", users...)
+	if w.stored(t, w.advocate)[w.hearing.ID] == nil {
+		t.Fatal("the assigned advocate's calendar lacks the hearing")
+	}
+	_, before, err := w.db.CalendarObjectChanges(ctx, w.advocate.ID, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := w.db.UnshareCase(w.as(w.prosecutor), w.kase.ID, w.coordinator.Organization.Name); err != nil {
+		t.Fatal(err)
+	}
+	w.check(t, "unshared", users...)
+	if got := w.stored(t, w.advocate); len(got) != 0 {
+		t.Fatalf("the advocate's calendar keeps %d hearings of a case no longer shared", len(got))
+	}
+	changes, _, err := w.db.CalendarObjectChanges(ctx, w.advocate.ID, before, false)
+	if err != nil || len(changes) != 1 || !changes[0].Deleted || changes[0].HearingID != w.hearing.ID {
+		t.Fatalf("the advocate's changes after the withdrawal: %v %+v", err, changes)
+	}
+	if _, err := w.db.FindCalendarHearing(ctx, w.advocate.ID, w.hearing.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		t.Fatalf("the advocate reads the hearing after the withdrawal: %v", err)
+	}
+	if w.stored(t, w.prosecutor)[w.hearing.ID] == nil {
+		t.Fatal("the withdrawal took the hearing out of the office's calendar")
+	}
+
+	// Shared again and assigned again, then the share row alone removed (as in a database whose
+	// accompaniments predate shares): the rule, not only the withdrawal, keeps the hearing out.
+	w.share(t, w.kase, w.prosecutor, w.coordinator)
+	w.must(t, w.db.LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true))
+	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.check(t, "shared again", users...)
+	if w.stored(t, w.advocate)[w.hearing.ID] == nil {
+		t.Fatal("the advocate's calendar lacks the hearing once shared again")
+	}
+	if _, err := w.db.Writer.ExecContext(ctx, `DELETE FROM case_shares WHERE case_id = ?`, w.kase.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: w.hearing.StartsAt.Add(time.Hour),
+		EndsAt: w.hearing.EndsAt.Add(time.Hour), Reason: "moved"}); err != nil {
+		t.Fatal(err)
+	}
+	w.check(t, "share row gone", users...)
+	if got := w.stored(t, w.advocate); len(got) != 0 {
+		t.Fatalf("an accompaniment without a share shows %d hearings", len(got))
+	}
+}
