@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"courtside"
 	"courtside/events"
 	"courtside/storage"
 )
@@ -120,26 +119,17 @@ func runEventsRetry(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer db.Close()
 	db.Waiting = waitingLine(stderr)
-	tx, err := db.BeginTx(ctx)
+	requeued, err := requeueParked(ctx, db, ids)
 	if err != nil {
-		return err
-	}
-	requeued, err := events.RequeueParked(ctx, tx.Tx, ids, db.Now())
-	if err != nil {
-		tx.Rollback()
 		return err
 	}
 	byGroup := map[string]int{}
 	var groups []string
 	for _, p := range requeued {
-		tx.Audit("events.retry", fmt.Sprintf("event:%s:%s", p.EventID, p.Group), courtside.OutcomeOK)
 		if byGroup[p.Group] == 0 {
 			groups = append(groups, p.Group)
 		}
 		byGroup[p.Group]++
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
 	}
 	if len(requeued) == 0 {
 		fmt.Fprintln(stdout, "No parked events to requeue.")

@@ -289,7 +289,7 @@ func (m *Main) routes() (http.Handler, error) {
 	// security headers as its pages).
 	app, err := web.NewApp(web.Config{Users: m.DB, Sessions: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
 		Victims: m.DB, Accompaniments: m.DB, Bookings: m.DB, Deliveries: m.DB, Coordination: m.DB, Reports: m.DB, Imports: m.DB,
-		PreviewDocket: m.previewDocket, Webhooks: m.DB, Requests: m.DB, NewWebhookSecret: notify.NewWebhookSecret,
+		PreviewDocket: m.previewDocket, Webhooks: m.DB, Requests: m.DB, FailedEvents: &failedEvents{db: m.DB, wake: m.Router.Wake}, NewWebhookSecret: notify.NewWebhookSecret,
 		BaseURL: m.Config.BaseURL, Logger: m.Logger, Now: m.DB.Now, RequestTimeout: m.Guard.RequestTimeout})
 	if err != nil {
 		return nil, err
