@@ -18,7 +18,7 @@ import (
 )
 
 // The hostile-load figures: the real binary under three attacks, each against a server of its
-// own so that its peak resident memory (VmHWM) is the attack's. The targets are the issue's:
+// own so that its peak resident memory (VmHWM) is the attack's. The targets:
 // peak RSS under 400 MB and the attack request refused or answered within 5 s; 300 trickling
 // bodies closed within 90 s while /healthz answers in under 1 s.
 
@@ -131,7 +131,7 @@ func shortErr(err error) string {
 
 // attack runs the three attacks and reports them.
 func (b *Bench) attack(ctx context.Context) (*Section, error) {
-	n := 300 // the case
+	n := 300 // a county case's hearings
 	if b.Sizes.Events < fullSizes.Events {
 		n = 100 // a -quick run
 	}

@@ -170,7 +170,7 @@ type davOp struct {
 
 const xmlHead = `<?xml version="1.0" encoding="utf-8"?>` + "\n"
 
-// davOps returns the four operations of the issue over n events in months months.
+// davOps returns the four measured operations over n events in months months.
 func davOps(n, months, multiget int) []*davOp { return davOpsFrom(benchStart, n, months, multiget) }
 
 // davOpsFrom is davOps over events whose first starts at start: the calendar-query asks for the
@@ -359,6 +359,9 @@ func (b *Bench) caldav(ctx context.Context) (*Section, error) {
 	}
 	// Courtside: the real binary, a user with an app password made by the real CLI.
 	dbPath := filepath.Join(dir, "courtside.db")
+	if err := b.initDB(ctx, dbPath); err != nil {
+		return nil, err
+	}
 	if _, err := b.cli(ctx, "", "user", "add", "--db", dbPath, "--username", davUser, "--role", "advocate", "--org", "Bench Advocacy"); err != nil {
 		return nil, err
 	}

@@ -148,6 +148,9 @@ func (b *Bench) fanout(ctx context.Context) (*Section, error) {
 // fanoutUsers creates the users of the fan-out section with the CLI and returns their API
 // tokens by username.
 func (b *Bench) fanoutUsers(ctx context.Context, db string) (map[string]string, error) {
+	if err := b.initDB(ctx, db); err != nil {
+		return nil, err
+	}
 	for _, args := range [][]string{
 		{"--username", "bench-admin", "--role", "admin"},
 		{"--username", "bench-pros", "--role", "prosecutor", "--org", benchOffice},

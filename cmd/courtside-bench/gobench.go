@@ -16,7 +16,7 @@ type goBenchmark struct {
 	pkg, name, what string
 }
 
-// goBenchmarks are the hot paths of the issue.
+// goBenchmarks are the hot paths.
 var goBenchmarks = []goBenchmark{
 	{"./calendar", "BenchmarkRenderHearing", "rendering one calendar object (calendar/render.go)"},
 	{".", "BenchmarkDecideSend", "contact-policy evaluation of one message (courtside.DecideSend)"},

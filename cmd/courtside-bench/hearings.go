@@ -643,7 +643,7 @@ func calSection(b *Bench, scales []*calScale, samples map[int]map[string]map[str
 		"(sent, answered, body read); every figure is a median, and the machine's 1-minute load average is given beside "+
 		"each size.", joinInts(b.Sizes.CalendarScales), b.Sizes.CalendarMonths, fmtInt(courtside.MaxCalendarObjects), rounds)}
 
-	// Targets: the issue's, each as a ratio of figures of this run.
+	// Targets: each as a ratio of figures of this run.
 	by := map[int]*calScale{}
 	for _, s := range scales {
 		by[s.n] = s

@@ -1,7 +1,9 @@
-// Command courtside-bench runs every benchmark of issue 8 in one run and writes
-// docs/benchmarks.md: CalDAV against Radicale and against a do-nothing HTTP floor, fan-out,
-// docket import against raw SQLite, a nested GraphQL query, resident memory at scale, and the
-// Go testing.B benchmarks of the hot paths. Every comparison is between figures measured in the
+// Command courtside-bench runs every benchmark in one run and writes
+// docs/benchmarks.md: CalDAV against Radicale and against a do-nothing HTTP floor, the hearings
+// calendars at 1k, 5k and 20k hearings beside the availability calendar and Radicale, fan-out,
+// docket import against raw SQLite, a nested GraphQL query, the web app's pages, resident memory
+// at scale, the Go testing.B benchmarks of the hot paths, hostile load, and the write path under
+// concurrent clients. Every comparison is between figures measured in the
 // same run, so the ratios hold on a noisy, shared machine.
 //
 // Usage (from the module root; `make bench` builds the binary and runs this):
@@ -57,7 +59,7 @@ type Sizes struct {
 	WriteReschedules int
 }
 
-// fullSizes are the sizes of the issue.
+// fullSizes are the sizes the targets are stated for.
 var fullSizes = Sizes{Events: 5000, Rounds: 30, RadicaleBudget: 60 * time.Second, RadicalePuts: 20,
 	ImportRows: 50_000, GraphHearings: 100, GraphRequests: 500, MemHearings: 100_000, MemDeliveries: 1_000_000,
 	BenchTime: "1s", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 20,

@@ -15,7 +15,7 @@ import (
 	"courtside/storage"
 )
 
-// memoryTarget is the bound on resident memory, in bytes (MB = 10^6 bytes).
+// memoryTarget is the target bound on resident memory, in bytes (MB = 10^6 bytes).
 const memoryTarget = 150_000_000
 
 // fillMemoryDB writes hearings hearings (five per case) and deliveries deliveries straight

@@ -23,7 +23,7 @@ import (
 // on httptest over a real SQLite file holding PageHearings hearings, signed in with real
 // sessions; the server time of each page (loopback round trip included).
 
-// pageTarget is the bound on a page's server time.
+// pageTarget is the target bound on a page's server time.
 const pageTarget = 50 * time.Millisecond
 
 // pageWorld is the data of the pages section.

@@ -30,6 +30,16 @@ func (b *Bench) cli(ctx context.Context, stdin string, args ...string) (string, 
 	return stdout.String(), nil
 }
 
+// initDB creates the database at path with `courtside init`, as an operator does first, unless
+// it exists already.
+func (b *Bench) initDB(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	_, err := b.cli(ctx, "", "init", "--db", path)
+	return err
+}
+
 // Server is a running `courtside serve`.
 type Server struct {
 	URL  string

@@ -36,7 +36,7 @@ type Section struct {
 	Notes       []string
 }
 
-// Target is one figure of the issue against its target.
+// Target is one figure against its target.
 type Target struct {
 	Figure string
 	Value  string
@@ -45,7 +45,7 @@ type Target struct {
 	// section's NotMeasured says why.
 	Measured bool
 	Pass     bool
-	// Reported marks a figure the issue asks for without a target.
+	// Reported marks a figure reported without a target.
 	Reported bool
 }
 
