@@ -97,7 +97,7 @@ func goVersion() string {
 }
 
 // handlerNames is the fixed set of handler labels.
-var handlerNames = []string{"graphql", "caldav", "feeds", "bookings", "health", "metrics", "demo", "other"}
+var handlerNames = []string{"graphql", "caldav", "feeds", "bookings", "acknowledgements", "hooks", "health", "metrics", "demo", "other"}
 
 // handlerName names the part of the service that answers path, from handlerNames.
 func handlerName(path string) string {
@@ -110,6 +110,10 @@ func handlerName(path string) string {
 		return "feeds"
 	case strings.HasPrefix(path, "/bookings/"):
 		return "bookings"
+	case strings.HasPrefix(path, "/m/"):
+		return "acknowledgements"
+	case strings.HasPrefix(path, "/hooks/"):
+		return "hooks"
 	case path == "/healthz" || path == "/readyz":
 		return "health"
 	case path == "/metrics":

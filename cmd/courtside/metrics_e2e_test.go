@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 func TestEndToEnd_Metrics(t *testing.T) {
 	w := newWorld(t)
 	s := startServer(t, w.db)
+	var hooksCode int // the status of the unsigned SMS callback
 	get := func(path string) (int, string, http.Header) {
 		t.Helper()
 		resp, err := http.Get(s.url + path)
@@ -85,6 +87,17 @@ func TestEndToEnd_Metrics(t *testing.T) {
 	if code, _, _ := get("/readyz"); code != http.StatusOK {
 		t.Fatalf("GET /readyz answered %d", code)
 	}
+	// A victim's acknowledgement link with a forged token, and the SMS gateway's callback
+	// unsigned: each counted under its own handler.
+	if code, _, _ := get("/m/1?t=forged"); code != http.StatusNotFound {
+		t.Fatalf("GET of a forged acknowledgement link answered %d, want 404", code)
+	}
+	if resp, err := http.Post(s.url+"/hooks/sms", "application/x-www-form-urlencoded", strings.NewReader("Body=STOP")); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		hooksCode = resp.StatusCode
+	}
 	// A mutation: its events go through every consumer group, each timed.
 	setUpHearing(t, s.url, w, time.Now().UTC().Add(72*time.Hour).Truncate(time.Hour))
 
@@ -117,12 +130,14 @@ func TestEndToEnd_Metrics(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	for series, want := range map[string]float64{
-		`courtside_http_requests_total{code="200",handler="health"}`:                 4,
-		`courtside_http_requests_total{code="404",handler="other"}`:                  1,
-		`courtside_http_requests_total{code="404",handler="feeds"}`:                  1,
-		`courtside_http_request_duration_seconds_count{handler="health"}`:            4,
-		`courtside_http_request_duration_seconds_bucket{handler="health",le="+Inf"}`: 4,
-		`courtside_event_dead_letters`:                                               1,
+		`courtside_http_requests_total{code="200",handler="health"}`:                       4,
+		`courtside_http_requests_total{code="404",handler="other"}`:                        1,
+		`courtside_http_requests_total{code="404",handler="feeds"}`:                        1,
+		`courtside_http_requests_total{code="404",handler="acknowledgements"}`:             1,
+		fmt.Sprintf(`courtside_http_requests_total{code="%d",handler="hooks"}`, hooksCode): 1,
+		`courtside_http_request_duration_seconds_count{handler="health"}`:                  4,
+		`courtside_http_request_duration_seconds_bucket{handler="health",le="+Inf"}`:       4,
+		`courtside_event_dead_letters`:                                                     1,
 	} {
 		if got := value(second, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
