@@ -29,31 +29,12 @@ const fanoutPoll = 200 * time.Microsecond
 // HEARING_CHANGED deliveries committed, and to the sink holding the four messages.
 func (b *Bench) fanout(ctx context.Context) (*Section, error) {
 	n := b.Sizes.Reschedules
-	sink, err := notifytest.StartSMTPSink(notifytest.SMTPSinkOptions{})
+	env, err := b.startFanout(ctx, "fanout")
 	if err != nil {
 		return nil, err
 	}
-	defer sink.Close()
-	ca := filepath.Join(b.Dir, "sink-ca.pem")
-	if err := os.WriteFile(ca, sink.Identity().CertPEM, 0o600); err != nil {
-		return nil, err
-	}
-	dbPath := filepath.Join(b.Dir, "fanout.db")
-	tokens, err := b.fanoutUsers(ctx, dbPath)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := b.startServerEnv(ctx, dbPath, []string{"COURTSIDE_SMTP_URL=" + sink.URL(),
-		"COURTSIDE_SMTP_FROM=notices@courtside.test", "SSL_CERT_FILE=" + ca})
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Stop()
-	g := &gqlClient{url: srv.URL + "/graphql", client: newClient(), tokens: tokens}
-	hearingID, err := g.fanoutWorld(ctx)
-	if err != nil {
-		return nil, err
-	}
+	defer env.close()
+	sink, srv, g, hearingID, dbPath := env.sink, env.srv, env.g, env.hearingID, env.dbPath
 	// The setup's notices (two HEARING_SCHEDULED, the assignment, the offer) go first.
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	_, err = sink.WaitMessages(wctx, 4)
@@ -143,6 +124,58 @@ func (b *Bench) fanout(ctx context.Context) (*Section, error) {
 			fmtDur(cpu1-cpu0), idle, fmtDur(cpu2-cpu1), took.Round(time.Millisecond), fmtDur((cpu2-cpu1)/time.Duration(n))))
 	}
 	return sec, nil
+}
+
+// fanoutEnv is the fan-out world on a running server: the SMTP sink the server sends to, the
+// server, a GraphQL client with the users' tokens and the hearing with four people to notify.
+type fanoutEnv struct {
+	sink      *notifytest.SMTPSink
+	srv       *Server
+	g         *gqlClient
+	hearingID string
+	dbPath    string // the server's database
+}
+
+// startFanout starts an SMTP sink and the real server on a new database name.db with the
+// fan-out section's users, and sets up the fan-out hearing through GraphQL.
+func (b *Bench) startFanout(ctx context.Context, name string) (_ *fanoutEnv, err error) {
+	env := &fanoutEnv{}
+	defer func() {
+		if err != nil {
+			env.close()
+		}
+	}()
+	if env.sink, err = notifytest.StartSMTPSink(notifytest.SMTPSinkOptions{}); err != nil {
+		return nil, err
+	}
+	ca := filepath.Join(b.Dir, name+"-ca.pem")
+	if err := os.WriteFile(ca, env.sink.Identity().CertPEM, 0o600); err != nil {
+		return nil, err
+	}
+	env.dbPath = filepath.Join(b.Dir, name+".db")
+	tokens, err := b.fanoutUsers(ctx, env.dbPath)
+	if err != nil {
+		return nil, err
+	}
+	if env.srv, err = b.startServerEnv(ctx, env.dbPath, []string{"COURTSIDE_SMTP_URL=" + env.sink.URL(),
+		"COURTSIDE_SMTP_FROM=notices@courtside.test", "SSL_CERT_FILE=" + ca}); err != nil {
+		return nil, err
+	}
+	env.g = &gqlClient{url: env.srv.URL + "/graphql", client: newClient(), tokens: tokens}
+	if env.hearingID, err = env.g.fanoutWorld(ctx); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// close stops the server, then the sink.
+func (e *fanoutEnv) close() {
+	if e.srv != nil {
+		e.srv.Stop()
+	}
+	if e.sink != nil {
+		e.sink.Close()
+	}
 }
 
 // fanoutUsers creates the users of the fan-out section with the CLI and returns their API

@@ -113,8 +113,9 @@ func writeCalendarDocket(path, prefix string, from time.Time, n, months int) err
 	return f.Close()
 }
 
-// accompanyAll writes, with SQL into the real schema, one victim per case of the office, linked
-// to the case, and an accompaniment by the advocate of every hearing of the office, before the
+// accompanyAll writes, with SQL into the real schema, the office's share of each of its cases
+// with the advocate's organisation, one victim per case of the office, linked to the case, and an
+// accompaniment by the advocate of every hearing of the office, before the
 // server starts: the import's events, projected when it starts, then render each hearing for
 // the advocate too.
 func accompanyAll(ctx context.Context, db *storage.DB, office, adv string, n int) error {
@@ -135,6 +136,8 @@ func accompanyAll(ctx context.Context, db *storage.DB, office, adv string, n int
 		sql  string
 		args []any
 	}{
+		{`INSERT INTO case_shares (case_id, organization_id, shared_at)
+			SELECT c.id, ?, ? FROM cases c WHERE c.organization_id = ?`, []any{advOrg, now, orgID}},
 		{`INSERT INTO victims (organization_id, pseudonym, preferred_language, created_at)
 			SELECT ?, 'V-' || c.id || '-B', 'es', ? FROM cases c WHERE c.organization_id = ? ORDER BY c.id`, []any{advOrg, now, orgID}},
 		{`INSERT INTO case_victims (case_id, victim_id, attends)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"courtside"
-	"courtside/notify/notifytest"
 )
 
 // The write-path section: the real server under concurrent GraphQL clients.
@@ -45,31 +44,12 @@ const writeReadQuery = nestedQuery
 // without 8 clients reading at the same time.
 func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 	sizes := b.Sizes
-	sink, err := notifytest.StartSMTPSink(notifytest.SMTPSinkOptions{})
+	env, err := b.startFanout(ctx, "writepath")
 	if err != nil {
 		return nil, err
 	}
-	defer sink.Close()
-	ca := filepath.Join(b.Dir, "writepath-ca.pem")
-	if err := os.WriteFile(ca, sink.Identity().CertPEM, 0o600); err != nil {
-		return nil, err
-	}
-	dbPath := filepath.Join(b.Dir, "writepath.db")
-	tokens, err := b.fanoutUsers(ctx, dbPath)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := b.startServerEnv(ctx, dbPath, []string{"COURTSIDE_SMTP_URL=" + sink.URL(),
-		"COURTSIDE_SMTP_FROM=notices@courtside.test", "SSL_CERT_FILE=" + ca})
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Stop()
-	g := &gqlClient{url: srv.URL + "/graphql", client: newClient(), tokens: tokens}
-	fanoutID, err := g.fanoutWorld(ctx)
-	if err != nil {
-		return nil, err
-	}
+	defer env.close()
+	sink, srv, g, fanoutID, dbPath := env.sink, env.srv, env.g, env.hearingID, env.dbPath
 	// The docket: hearings of the fan-out hearing's case over four weeks, imported with the CLI
 	// while the server runs.
 	csvPath := filepath.Join(b.Dir, "writepath.csv")

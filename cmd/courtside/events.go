@@ -42,15 +42,7 @@ const maxListedError = 200
 
 // runEventsFailed lists the parked events: `courtside events failed`.
 func runEventsFailed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := DefaultConfig()
-	fs := newFlagSet("events failed", &cfg, stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	db, err := openExistingDB(cfg)
+	db, cfg, err := openCommandDB("events failed", args, stderr)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,21 @@ func openExistingDB(cfg Config) (*storage.DB, error) {
 	return db, nil
 }
 
+// openCommandDB parses the flags of a command that takes only the common ones (--db, --key ...)
+// and opens its existing database, with the configuration it was opened with.
+func openCommandDB(name string, args []string, stderr io.Writer) (*storage.DB, Config, error) {
+	cfg := DefaultConfig()
+	fs := newFlagSet(name, &cfg, stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, cfg, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, cfg, err
+	}
+	db, err := openExistingDB(cfg)
+	return db, cfg, err
+}
+
 // requireDBFile refuses a --db that is not an existing file.
 func requireDBFile(path string) error {
 	fi, err := os.Stat(path)
@@ -88,15 +103,7 @@ func abs(path string) string {
 
 // runAuditVerify walks the audit log's hash chain: `courtside audit verify`.
 func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := DefaultConfig()
-	fs := newFlagSet("audit verify", &cfg, stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	db, err := openExistingDB(cfg)
+	db, _, err := openCommandDB("audit verify", args, stderr)
 	if err != nil {
 		return err
 	}

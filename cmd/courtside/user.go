@@ -78,15 +78,7 @@ func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 // runUserList prints every user, one a line: ID, username, role, organisation and when the
 // user was created. It never prints a password, token or contact address.
 func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := DefaultConfig()
-	fs := newFlagSet("user list", &cfg, stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	db, err := openExistingDB(cfg)
+	db, _, err := openCommandDB("user list", args, stderr)
 	if err != nil {
 		return err
 	}
