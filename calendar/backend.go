@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"courtside"
 
@@ -113,8 +114,9 @@ func (b *backend) GetCalendar(ctx context.Context, p string) (*caldav.Calendar, 
 	return &cals[0], nil
 }
 
-// GetCalendarObject returns one hearing of the user's calendar. A hearing the user does not
-// work on is not found, like a path outside the user's space.
+// GetCalendarObject returns one hearing of the user's calendar, as the calendar projection
+// stored it. A hearing the user does not work on is not found, like a path outside the user's
+// space.
 func (b *backend) GetCalendarObject(ctx context.Context, p string, req *caldav.CalendarCompRequest) (*caldav.CalendarObject, error) {
 	if parsePath(p).kind == resourcePersonalObject {
 		return b.getPersonalObject(ctx, p)
@@ -123,18 +125,23 @@ func (b *backend) GetCalendarObject(ctx context.Context, p string, req *caldav.C
 	if err != nil {
 		return nil, err
 	}
-	ch, err := b.calendars.FindCalendarHearing(ctx, u.ID, dp.hearingID)
+	objs, err := b.calendars.FindCalendarObjectsByID(ctx, u.ID, []int64{dp.hearingID}, true)
 	if err != nil {
-		return nil, davError(ctx, b.logger, "find calendar hearing", err)
+		return nil, davError(ctx, b.logger, "find calendar object", err)
 	}
-	co, err := b.object(u, ch)
+	if len(objs) == 0 {
+		return nil, errNotFound
+	}
+	co, err := storedObject(u, objs[0])
 	if err != nil {
-		return nil, davError(ctx, b.logger, "render calendar hearing", err)
+		return nil, davError(ctx, b.logger, "decode calendar object", err)
 	}
 	return co, nil
 }
 
-// ListCalendarObjects returns every hearing of the user's calendar, cancelled ones included.
+// ListCalendarObjects returns every hearing of the user's calendar, cancelled ones included,
+// as stored; a listing for a PROPFIND that asks for no calendar-data (withoutData) reads no
+// object's bytes.
 func (b *backend) ListCalendarObjects(ctx context.Context, p string, req *caldav.CalendarCompRequest) ([]caldav.CalendarObject, error) {
 	if parsePath(p).kind == resourcePersonal {
 		return b.queryPersonal(ctx, p, nil)
@@ -143,16 +150,22 @@ func (b *backend) ListCalendarObjects(ctx context.Context, p string, req *caldav
 	if err != nil {
 		return nil, err
 	}
-	hearings, err := b.calendars.FindCalendarHearings(ctx, u.ID)
-	if err != nil {
-		return nil, davError(ctx, b.logger, "find calendar hearings", err)
+	var objs []*courtside.CalendarObject
+	if dataNotNeeded(ctx) {
+		objs, err = b.calendars.FindCalendarObjectHeads(ctx, u.ID)
+	} else {
+		objs, err = b.calendars.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true)
 	}
-	return b.objects(ctx, u, hearings)
+	if err != nil {
+		return nil, davError(ctx, b.logger, "find calendar objects", err)
+	}
+	return b.storedObjects(ctx, u, objs)
 }
 
 // QueryCalendarObjects returns the hearings of the user's calendar that match a
-// calendar-query. The time range is applied to the hearings' own times with the overlap rule of
-// RFC 4791 section 9.9, before rendering; the rest of the filter goes to caldav.Filter.
+// calendar-query. The time range is applied to the stored objects' extents (the hearings' own
+// times) with the overlap rule of RFC 4791 section 9.9, in SQL first, before any object is
+// decoded; the rest of the filter goes to caldav.Filter, unless every hearing object meets it.
 func (b *backend) QueryCalendarObjects(ctx context.Context, p string, query *caldav.CalendarQuery) ([]caldav.CalendarObject, error) {
 	if parsePath(p).kind == resourcePersonal {
 		return b.queryPersonal(ctx, p, query)
@@ -166,20 +179,18 @@ func (b *backend) QueryCalendarObjects(ctx context.Context, p string, query *cal
 	if query != nil {
 		rest, tr = splitTimeRange(*query)
 	}
-	var hearings []*courtside.CalendarHearing
-	if tr.start.IsZero() && tr.end.IsZero() {
-		hearings, err = b.calendars.FindCalendarHearings(ctx, u.ID)
-	} else {
-		// The range goes into the SQL: a month of a large calendar reads a month.
-		hearings, err = b.calendars.FindCalendarHearingsInRange(ctx, u.ID, tr.start, tr.end)
-	}
+	// The range goes into the SQL: a month of a large calendar reads a month.
+	objs, err := b.calendars.FindCalendarObjects(ctx, u.ID, tr.start, tr.end, true)
 	if err != nil {
-		return nil, davError(ctx, b.logger, "find calendar hearings", err)
+		return nil, davError(ctx, b.logger, "find calendar objects", err)
 	}
-	hearings = tr.filter(hearings)
-	cos, err := b.objects(ctx, u, hearings)
+	objs = tr.filterObjects(objs)
+	cos, err := b.storedObjects(ctx, u, objs)
 	if err != nil {
 		return nil, err
+	}
+	if everyHearingMatches(&rest) {
+		return cos, nil
 	}
 	return filterObjects(&rest, cos)
 }
@@ -207,7 +218,8 @@ func (b *backend) refuseChange(ctx context.Context, p string) error {
 	return errReadOnly
 }
 
-// object renders one hearing as the calendar object go-webdav serves.
+// object renders one hearing as the calendar object go-webdav serves: what the calendar
+// projection stores (RenderStored) and a PARTSTAT answer compares with (partstat.go).
 func (b *backend) object(u *courtside.User, ch *courtside.CalendarHearing) (*caldav.CalendarObject, error) {
 	rendered, err := RenderHearing(ch, b.prodID)
 	if err != nil {
@@ -230,16 +242,56 @@ func (b *backend) object(u *courtside.User, ch *courtside.CalendarHearing) (*cal
 	}, nil
 }
 
-// objects renders hearings. One hearing that cannot be rendered fails the whole answer, so that
-// a calendar app keeps what it has rather than dropping that hearing.
-func (b *backend) objects(ctx context.Context, u *courtside.User, hearings []*courtside.CalendarHearing) ([]caldav.CalendarObject, error) {
-	cos := make([]caldav.CalendarObject, 0, len(hearings))
-	for _, ch := range hearings {
-		co, err := b.object(u, ch)
+// storedObject turns a stored hearing object into the calendar object go-webdav serves: its
+// bytes decoded, when they were read (go-webdav encodes them again on the way out, to the
+// same bytes: they are go-ical's encoding already), with the stored ETag.
+func storedObject(u *courtside.User, o *courtside.CalendarObject) (*caldav.CalendarObject, error) {
+	co := &caldav.CalendarObject{Path: HearingPath(u.Username, o.HearingID), ModTime: o.ModifiedAt,
+		ContentLength: o.Size, ETag: o.ETag}
+	if o.Data != nil {
+		cal, err := DecodeICal(o.Data)
 		if err != nil {
-			return nil, davError(ctx, b.logger, "render calendar hearing", err)
+			return nil, err
+		}
+		co.Data = cal
+	}
+	return co, nil
+}
+
+// storedObjects turns stored hearing objects into calendar objects. One that cannot be
+// decoded fails the whole answer, so that a calendar app keeps what it has rather than
+// dropping that hearing.
+func (b *backend) storedObjects(ctx context.Context, u *courtside.User, objs []*courtside.CalendarObject) ([]caldav.CalendarObject, error) {
+	cos := make([]caldav.CalendarObject, 0, len(objs))
+	for _, o := range objs {
+		co, err := storedObject(u, o)
+		if err != nil {
+			return nil, davError(ctx, b.logger, "decode calendar object", err)
 		}
 		cos = append(cos, *co)
 	}
 	return cos, nil
+}
+
+// hearingListing returns the stored objects of the user's hearings calendar in the shape the
+// stored-object listings write (writeStoredObject): named hearing-<id>.ics, with their bytes
+// when withData.
+func (b *backend) hearingListing(ctx context.Context, u *courtside.User, withData bool) ([]*courtside.AvailabilityObject, error) {
+	var objs []*courtside.CalendarObject
+	var err error
+	if withData {
+		objs, err = b.calendars.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true)
+	} else {
+		objs, err = b.calendars.FindCalendarObjectHeads(ctx, u.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]courtside.AvailabilityObject, len(objs))
+	out := make([]*courtside.AvailabilityObject, len(objs))
+	for i, o := range objs {
+		vals[i] = *listed(o)
+		out[i] = &vals[i]
+	}
+	return out, nil
 }

@@ -2,12 +2,13 @@ package calendar
 
 import (
 	"bytes"
-	"fmt"
+	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"courtside"
@@ -52,11 +53,22 @@ type FeedConfig struct {
 	// RefreshInterval is the polling interval the feed asks for (REFRESH-INTERVAL and
 	// X-PUBLISHED-TTL). Zero means one hour.
 	RefreshInterval time.Duration
+	// CacheBytes bounds the feed bodies kept in memory, each for one version of its user's
+	// calendar while the window's moving does not change it. Zero means
+	// DefaultFeedCacheBytes; a negative value keeps none.
+	CacheBytes int64
 }
+
+// DefaultFeedCacheBytes is FeedConfig.CacheBytes unless it says otherwise.
+const DefaultFeedCacheBytes = 64 << 20
 
 // feedHandler serves /feeds/{secret}.ics.
 type feedHandler struct {
 	cfg FeedConfig
+	// head and tail are the VCALENDAR around the events: every feed's body is head, the
+	// stored VEVENTs in the window, tail.
+	head, tail []byte
+	cache      *feedCache
 }
 
 // NewFeedHandler returns the handler of the webcal feeds: mount it at /feeds/. GET or HEAD of
@@ -67,8 +79,10 @@ type feedHandler struct {
 // Hearings within the window are in it; a cancelled one stays, STATUS:CANCELLED, until 30 days
 // after its cancellation. An unknown, revoked or other kind of secret gets the same 404 as any
 // other path, other methods 405. Responses carry a strong ETag over the body and answer a
-// matching If-None-Match with 304. It panics when Tokens or Calendars is nil: that is a wiring
-// mistake.
+// matching If-None-Match with 304. Nothing is rendered on a request: the body is assembled from
+// the VEVENTs the calendar projection stored (FindFeedEvents), and kept, with its ETag, for
+// that version of the user's calendar until the moving window would change it. It panics when
+// Tokens or Calendars is nil: that is a wiring mistake.
 func NewFeedHandler(cfg FeedConfig) http.Handler {
 	if cfg.Tokens == nil || cfg.Calendars == nil {
 		panic("calendar: NewFeedHandler: FeedConfig.Tokens and FeedConfig.Calendars are required")
@@ -88,7 +102,33 @@ func NewFeedHandler(cfg FeedConfig) http.Handler {
 	if cfg.RefreshInterval <= 0 {
 		cfg.RefreshInterval = DefaultRefreshInterval
 	}
-	return &feedHandler{cfg: cfg}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultFeedCacheBytes
+	}
+	head, tail := feedFrame(cfg.RefreshInterval)
+	return &feedHandler{cfg: cfg, head: head, tail: tail, cache: &feedCache{max: cfg.CacheBytes, entries: map[int64]*feedEntry{}}}
+}
+
+// feedFrame returns the VCALENDAR of a feed without its events, cut where they go: the
+// calendar's properties before, END:VCALENDAR after. golang-ical writes a calendar's
+// properties, then its components, then END:VCALENDAR.
+func feedFrame(refresh time.Duration) (head, tail []byte) {
+	ttl := isoDuration(refresh)
+	cal := newCalendar(DefaultProdID)
+	cal.SetMethod(ics.MethodPublish)
+	cal.SetXWRCalName(FeedName)
+	cal.SetRefreshInterval(ttl) // golang-ical adds VALUE=DURATION
+	cal.SetXPublishedTTL(ttl)
+	var b bytes.Buffer
+	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
+		panic("calendar: feed frame: " + err.Error()) // fixed input: a bug, not a condition
+	}
+	const end = "END:VCALENDAR\r\n"
+	whole := b.Bytes()
+	if !bytes.HasSuffix(whole, []byte(end)) {
+		panic("calendar: feed frame: no END:VCALENDAR")
+	}
+	return whole[:len(whole)-len(end)], []byte(end)
 }
 
 // ServeHTTP implements http.Handler.
@@ -129,22 +169,12 @@ func (h *feedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx = courtside.NewContextWithUser(ctx, user)
-	// Only the window's hearings are read; render decides on each at its own now, so the range
-	// read here is a minute wider on both sides.
-	now := h.cfg.Now()
-	hearings, err := h.cfg.Calendars.FindCalendarHearingsInRange(ctx, user.ID,
-		now.Add(-h.cfg.WindowBack-time.Minute), now.Add(h.cfg.WindowAhead+time.Minute))
+	body, etag, err := h.body(ctx, user.ID, h.cfg.Now())
 	if err != nil {
-		h.fail(w, err, "find hearings")
-		return
-	}
-	body, err := h.render(hearings)
-	if err != nil {
-		h.fail(w, err, "render")
+		h.fail(w, err, "feed events")
 		return
 	}
 
-	etag := `"` + ETag(body) + `"`
 	hdr := w.Header()
 	hdr.Set("ETag", etag)
 	if noneMatch(r.Header.Get("If-None-Match"), etag) {
@@ -185,55 +215,112 @@ func feedSecret(path string) (string, bool) {
 	return secret, true
 }
 
-// render renders the feed of hearings: the VCALENDAR with every hearing in the window, cancelled
-// ones only while recently cancelled, in the order given, without pseudonyms.
-func (h *feedHandler) render(hearings []*courtside.CalendarHearing) ([]byte, error) {
-	now := h.cfg.Now()
-	from, until := now.Add(-h.cfg.WindowBack), now.Add(h.cfg.WindowAhead)
-	ttl := isoDuration(h.cfg.RefreshInterval)
-
-	cal := newCalendar(DefaultProdID)
-	cal.SetMethod(ics.MethodPublish)
-	cal.SetXWRCalName(FeedName)
-	cal.SetRefreshInterval(ttl) // golang-ical adds VALUE=DURATION
-	cal.SetXPublishedTTL(ttl)
-	for _, ch := range hearings {
-		if !inFeed(ch, now, from, until) {
-			continue
-		}
-		c := *ch
-		c.Pseudonyms = nil // see NewFeedHandler: a feed names no victim, not even by pseudonym
-		if err := addHearingEvent(cal, &c); err != nil {
-			return nil, err
+// body returns the feed of the user's hearings calendar at now and its quoted ETag: the one
+// kept for the calendar's version while it is still right at now, else one assembled from the
+// stored feed events of the window, in calendar order.
+func (h *feedHandler) body(ctx context.Context, userID int64, now time.Time) ([]byte, string, error) {
+	version, _, err := h.cfg.Calendars.CalendarVersion(ctx, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if e := h.cache.get(userID, version, now); e != nil {
+		return e.body, e.etag, nil
+	}
+	// The window is decided in SQL on the stored times: every event that overlaps it,
+	// cancelled ones only while recently cancelled.
+	fe, err := h.cfg.Calendars.FindFeedEvents(ctx, userID, courtside.FeedWindow{From: now.Add(-h.cfg.WindowBack),
+		Until: now.Add(h.cfg.WindowAhead), CancelledAfter: now.Add(-DefaultCancelledFeedKeep)})
+	if err != nil {
+		return nil, "", err
+	}
+	size := len(h.head) + len(h.tail)
+	for _, e := range fe.Events {
+		size += len(e)
+	}
+	body := make([]byte, 0, size)
+	body = append(body, h.head...)
+	for _, e := range fe.Events {
+		body = append(body, e...)
+	}
+	body = append(body, h.tail...)
+	etag := `"` + ETag(body) + `"`
+	// The body stays right until an event leaves the window (its end WindowBack ago) or the
+	// days kept after its cancellation, or another enters (its start WindowAhead away).
+	var valid time.Time
+	for _, t := range []struct {
+		at time.Time
+		d  time.Duration
+	}{{fe.FirstEnd, h.cfg.WindowBack}, {fe.FirstCancelled, DefaultCancelledFeedKeep}, {fe.NextStart, -h.cfg.WindowAhead}} {
+		if !t.at.IsZero() && (valid.IsZero() || t.at.Add(t.d).Before(valid)) {
+			valid = t.at.Add(t.d)
 		}
 	}
-	var b bytes.Buffer
-	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
-		return nil, fmt.Errorf("calendar: render feed: %w", err)
-	}
-	return b.Bytes(), nil
+	h.cache.put(userID, &feedEntry{version: fe.Version, from: now, until: valid, body: body, etag: etag})
+	return body, etag, nil
 }
 
-// inFeed reports whether a hearing belongs in a feed rendered at now: it overlaps [from, until)
-// and, when cancelled, was cancelled (last updated) less than DefaultCancelledFeedKeep ago.
-func inFeed(ch *courtside.CalendarHearing, now, from, until time.Time) bool {
-	h := &ch.Hearing
-	// An open offer is answered in the calendar app, by the offer's link or over GraphQL; a
-	// feed, which cannot answer, lists only hearings the interpreter has taken.
-	if ch.Attendee != nil && ch.Attendee.Status == courtside.BookingOffered {
-		return false
+// feedCache keeps assembled feed bodies, one per user, up to max bytes in all, the least
+// recently used going first.
+type feedCache struct {
+	mu      sync.Mutex
+	max     int64
+	size    int64
+	clock   uint64
+	entries map[int64]*feedEntry
+}
+
+// feedEntry is a feed body, right for one version of the user's calendar from from until
+// until (a zero until: for as long as the version holds).
+type feedEntry struct {
+	version     int64
+	from, until time.Time
+	body        []byte
+	etag        string
+	used        uint64
+}
+
+// get returns the user's kept feed when it is right for version at now.
+func (c *feedCache) get(userID, version int64, now time.Time) *feedEntry {
+	if c.max < 0 {
+		return nil
 	}
-	if !h.EndsAt.After(from) || !h.StartsAt.Before(until) {
-		return false
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[userID]
+	if e == nil || e.version != version || now.Before(e.from) || (!e.until.IsZero() && !now.Before(e.until)) {
+		return nil
 	}
-	if h.Status == courtside.HearingCancelled {
-		at := h.UpdatedAt
-		if at.IsZero() {
-			at = h.CreatedAt
+	c.clock++
+	e.used = c.clock
+	return e
+}
+
+// put keeps e as the user's feed, dropping the least recently used others while the cache is
+// over its size. A body larger than the whole cache is not kept.
+func (c *feedCache) put(userID int64, e *feedEntry) {
+	if c.max < 0 || int64(len(e.body)) > c.max {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.entries[userID]; old != nil {
+		c.size -= int64(len(old.body))
+	}
+	c.clock++
+	e.used = c.clock
+	c.entries[userID] = e
+	c.size += int64(len(e.body))
+	for c.size > c.max {
+		var oldest int64
+		var lru *feedEntry
+		for id, x := range c.entries {
+			if lru == nil || x.used < lru.used {
+				oldest, lru = id, x
+			}
 		}
-		return now.Sub(at) < DefaultCancelledFeedKeep
+		delete(c.entries, oldest)
+		c.size -= int64(len(lru.body))
 	}
-	return true
 }
 
 // isoDuration formats d, rounded down to whole seconds (at least one), as an RFC 5545

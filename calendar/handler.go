@@ -173,7 +173,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rw.finish()
 			return
 		case calendarQueryName:
-			if p.kind == resourcePersonal && h.servePersonalQuery(rw, r, user, p, body) {
+			if (p.kind == resourcePersonal && h.servePersonalQuery(rw, r, user, p, body)) ||
+				(p.kind == resourceHearings && h.serveHearingsQuery(rw, r, user, body)) {
 				rw.finish()
 				return
 			}
@@ -186,7 +187,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case calendarMultigetName:
-			if p.kind == resourcePersonal && h.servePersonalMultiget(rw, r, user, p, body) {
+			if (p.kind == resourcePersonal && h.servePersonalMultiget(rw, r, user, p, body)) ||
+				(p.kind == resourceHearings && h.serveHearingsMultiget(rw, r, user, body)) {
 				rw.finish()
 				return
 			}

@@ -696,6 +696,10 @@ func (panickyCalendars) FindCalendarHearings(context.Context, int64) ([]*courtsi
 	panic("boom: internal detail")
 }
 
+func (panickyCalendars) FindCalendarObjects(context.Context, int64, time.Time, time.Time, bool) ([]*courtside.CalendarObject, error) {
+	panic("boom: internal detail")
+}
+
 func TestPanicRecovery(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

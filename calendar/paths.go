@@ -29,7 +29,12 @@ func HearingsPath(username string) string { return HomeSetPath(username) + heari
 
 // HearingPath returns the path of one hearing in the user's hearings calendar.
 func HearingPath(username string, hearingID int64) string {
-	return HearingsPath(username) + hearingFilePre + strconv.FormatInt(hearingID, 10) + hearingFileSuff
+	return HearingsPath(username) + hearingFile(hearingID)
+}
+
+// hearingFile returns the resource name of a hearing in a hearings calendar.
+func hearingFile(hearingID int64) string {
+	return hearingFilePre + strconv.FormatInt(hearingID, 10) + hearingFileSuff
 }
 
 // PersonalPath returns the path of one of the user's personal calendars.

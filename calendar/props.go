@@ -157,10 +157,12 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 	if !propFindNeedsData(&pf) {
 		r = r.WithContext(withoutData(r.Context()))
 	}
-	// A personal calendar's objects, asked for by name with Depth 1, are answered from the
-	// stored rows (personalquery.go); go-webdav answers for the calendar itself (Depth 0).
+	// A calendar's objects, asked for by name with Depth 1, are answered from the stored rows
+	// (personalquery.go; the hearings calendar's, backend.hearingListing); go-webdav answers
+	// for the calendar itself (Depth 0).
 	p := parsePath(r.URL.Path)
-	objects := p.kind == resourcePersonal && h.avail != nil && pf.Prop != nil && strings.TrimSpace(r.Header.Get("Depth")) == "1"
+	objects := ((p.kind == resourcePersonal && h.avail != nil) || p.kind == resourceHearings) &&
+		pf.Prop != nil && strings.TrimSpace(r.Header.Get("Depth")) == "1"
 	req := r
 	if objects {
 		req = r.Clone(r.Context())
@@ -231,16 +233,23 @@ func (h *handler) servePropFindWithExtras(w *responseWriter, r *http.Request, us
 		for _, p := range pf.Prop.Props {
 			names = append(names, p.XMLName)
 		}
-		read := h.avail.FindAvailabilityObjectHeads // no data unless calendar-data is asked for
-		if slices.Contains(names, calendarDataName) {
-			read = h.avail.FindAvailabilityObjects
+		withData := slices.Contains(names, calendarDataName) // no data unless calendar-data is asked for
+		var objs []*courtside.AvailabilityObject
+		var err error
+		base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
+		switch {
+		case p.kind == resourceHearings:
+			base = HearingsPath(user.Username)
+			objs, err = h.backend.hearingListing(r.Context(), user, withData)
+		case withData:
+			objs, err = h.avail.FindAvailabilityObjects(r.Context(), p.calendar)
+		default:
+			objs, err = h.avail.FindAvailabilityObjectHeads(r.Context(), p.calendar)
 		}
-		objs, err := read(r.Context(), p.calendar)
 		if err != nil {
-			h.serviceError(w, r.Context(), "find availability objects", err)
+			h.serviceError(w, r.Context(), "find calendar objects", err)
 			return
 		}
-		base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
 		writeMultistatusFast(w, &ms, func(b *bufio.Writer) {
 			for _, o := range objs {
 				if !room(w, b.Buffered(), o.Size) {

@@ -1,7 +1,12 @@
 package calendar
 
 import (
+	"bufio"
+	"encoding/xml"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"courtside"
@@ -23,18 +28,40 @@ func (tr timeRange) overlaps(startsAt, endsAt time.Time) bool {
 	return (tr.end.IsZero() || startsAt.Before(tr.end)) && (tr.start.IsZero() || endsAt.After(tr.start))
 }
 
-// filter returns the hearings that overlap the range.
-func (tr timeRange) filter(hearings []*courtside.CalendarHearing) []*courtside.CalendarHearing {
+// filterObjects returns the stored hearing objects whose extent overlaps the range.
+func (tr timeRange) filterObjects(objs []*courtside.CalendarObject) []*courtside.CalendarObject {
 	if tr.start.IsZero() && tr.end.IsZero() {
-		return hearings
+		return objs
 	}
-	var out []*courtside.CalendarHearing
-	for _, ch := range hearings {
-		if tr.overlaps(ch.Hearing.StartsAt, ch.Hearing.EndsAt) {
-			out = append(out, ch)
+	out := objs[:0]
+	for _, o := range objs {
+		if tr.overlaps(o.StartsAt, o.EndsAt) {
+			out = append(out, o)
 		}
 	}
 	return out
+}
+
+// everyHearingMatches reports whether every hearing object meets the rest of a calendar-query:
+// no filter, or a VCALENDAR comp-filter whose only conditions are VEVENT comp-filters without
+// time range, property filters or nested filters (every hearing object is a VCALENDAR holding
+// one VEVENT), so that caldav.Filter need not decode-walk them.
+func everyHearingMatches(q *caldav.CalendarQuery) bool {
+	top := q.CompFilter
+	if top.Name == "" {
+		return true
+	}
+	if top.Name != ical.CompCalendar || top.IsNotDefined || !top.Start.IsZero() || !top.End.IsZero() ||
+		len(top.Props) > 0 {
+		return false
+	}
+	for _, c := range top.Comps {
+		if c.Name != ical.CompEvent || c.IsNotDefined || !c.Start.IsZero() || !c.End.IsZero() ||
+			len(c.Props) > 0 || len(c.Comps) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // splitTimeRange takes the VEVENT time range out of a calendar-query (a VCALENDAR comp-filter
@@ -93,4 +120,101 @@ func filterObjects(q *caldav.CalendarQuery, cos []caldav.CalendarObject) (out []
 		return nil, webdav.NewHTTPError(http.StatusBadRequest, safeError("Unsupported calendar-query filter."))
 	}
 	return out, nil
+}
+
+// serveHearingsQuery answers a calendar-query REPORT on the user's hearings calendar from the
+// objects the calendar projection stored, when the query has the shape simpleQueryPlan reads:
+// the time range is applied in SQL to the objects' extents (a hearing is one event filling its
+// extent, so the extent decides) and the stored bytes are written as they are. It returns
+// false, having written nothing, when go-webdav should answer it (QueryCalendarObjects).
+func (h *handler) serveHearingsQuery(w *responseWriter, r *http.Request, user *courtside.User, body []byte) bool {
+	ranges, component, props, ok := simpleQueryPlan(body)
+	if !ok {
+		return false
+	}
+	tr, _ := prefilterRange(ranges) // the VEVENT's range, already within the VCALENDAR's
+	var objs []*courtside.CalendarObject
+	if component == "" || component == ical.CompEvent { // a hearing object holds one VEVENT, never a VTODO
+		var err error
+		objs, err = h.calendars.FindCalendarObjects(r.Context(), user.ID, tr.start, tr.end, slices.Contains(props, calendarDataName))
+		if err != nil {
+			h.serviceError(w, r.Context(), "find calendar objects", err)
+			return true
+		}
+		objs = tr.filterObjects(objs)
+	}
+	writeHearingObjects(w, user, objs, props)
+	return true
+}
+
+// serveHearingsMultiget answers a calendar-multiget REPORT on the user's hearings calendar with
+// one read of the named stored objects, when every href names a hearing object of that
+// calendar and the properties are plain; it returns false, having written nothing, when
+// go-webdav should answer it. Hearings not in the calendar answer 404, as go-webdav's do.
+func (h *handler) serveHearingsMultiget(w *responseWriter, r *http.Request, user *courtside.User, body []byte) bool {
+	var q simpleMultiget
+	if err := xml.Unmarshal(body, &q); err != nil || q.AllProp != nil || q.PropName != nil || q.Prop == nil ||
+		len(q.Other) > 0 || len(q.Hrefs) == 0 {
+		return false
+	}
+	var props []xml.Name
+	for _, pr := range q.Prop.Props {
+		if pr.XMLName == calendarDataName && strings.TrimSpace(pr.Inner) != "" {
+			return false
+		}
+		props = append(props, pr.XMLName)
+	}
+	paths := make([]string, len(q.Hrefs))
+	ids := make([]int64, len(q.Hrefs))
+	for i, href := range q.Hrefs {
+		u, err := url.Parse(strings.TrimSpace(href))
+		if err != nil {
+			return false
+		}
+		hp := parsePath(u.Path)
+		if hp.kind != resourceHearing || hp.username != user.Username {
+			return false
+		}
+		paths[i], ids[i] = u.Path, hp.hearingID
+	}
+	objs, err := h.calendars.FindCalendarObjectsByID(r.Context(), user.ID, ids, slices.Contains(props, calendarDataName))
+	if err != nil {
+		h.serviceError(w, r.Context(), "find calendar objects", err)
+		return true
+	}
+	byID := make(map[int64]*courtside.CalendarObject, len(objs))
+	for _, o := range objs {
+		byID[o.HearingID] = o
+	}
+	base, principal := HearingsPath(user.Username), PrincipalPath(user.Username)
+	writeMultistatusFast(w, &multistatus{}, func(b *bufio.Writer) {
+		for i, id := range ids {
+			if o := byID[id]; o != nil {
+				writeStoredObject(b, base, listed(o), props, principal)
+				continue
+			}
+			b.WriteString("<response><href>")
+			writeEscapedString(b, paths[i])
+			b.WriteString("</href><status>" + statusNotFound + "</status></response>")
+		}
+	})
+	return true
+}
+
+// writeHearingObjects writes a 207 listing stored hearing objects with the requested
+// properties, as the stored-object listings of personal calendars do (writeStoredObject).
+func writeHearingObjects(w http.ResponseWriter, user *courtside.User, objs []*courtside.CalendarObject, props []xml.Name) {
+	base, principal := HearingsPath(user.Username), PrincipalPath(user.Username)
+	writeMultistatusFast(w, &multistatus{}, func(b *bufio.Writer) {
+		for _, o := range objs {
+			writeStoredObject(b, base, listed(o), props, principal)
+		}
+	})
+}
+
+// listed gives a stored hearing object the shape the stored-object listings write: named
+// hearing-<id>.ics in its calendar.
+func listed(o *courtside.CalendarObject) *courtside.AvailabilityObject {
+	return &courtside.AvailabilityObject{Calendar: hearingsName, Name: hearingFile(o.HearingID), ETag: o.ETag,
+		Size: o.Size, UpdatedAt: o.ModifiedAt, Data: o.Data}
 }

@@ -43,6 +43,58 @@ func RenderHearing(ch *courtside.CalendarHearing, prodID string) ([]byte, error)
 	return []byte(b.String()), nil
 }
 
+// RenderVersion names the rendering of RenderStored. Change it with any change to the bytes
+// RenderHearing, Convert or the feed event write for a hearing: a server that starts with
+// another version than the stored objects' renders every object again (storage.DB.
+// BackfillCalendarObjects), and sync reports those whose ETag changed.
+const RenderVersion = "1"
+
+// RenderStored renders a hearing for the calendar projection (storage.DB.RenderCalendar), which
+// stores what it returns so that reads never render: the object as CalDAV serves it (go-ical's
+// encoding of RenderHearing's output, see Convert) with its ETag, and the VEVENT as feeds serve
+// it (without pseudonyms or attendee), nil for an open offer, which feeds leave out.
+func RenderStored(ch *courtside.CalendarHearing) (*courtside.RenderedHearing, error) {
+	rendered, err := RenderHearing(ch, DefaultProdID)
+	if err != nil {
+		return nil, err
+	}
+	_, encoded, etag, err := Convert(rendered)
+	if err != nil {
+		return nil, err
+	}
+	out := &courtside.RenderedHearing{Data: encoded, ETag: etag}
+	if ch.Attendee == nil || ch.Attendee.Status != courtside.BookingOffered {
+		if out.FeedEvent, err = renderFeedEvent(ch); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// renderFeedEvent renders the VEVENT of a hearing as a feed holds it, BEGIN to END: the
+// CalDAV object's event without victims' pseudonyms and without attendee (feeds are
+// METHOD:PUBLISH). golang-ical writes each component on its own, so the bytes are those the
+// event has in a feed of many.
+func renderFeedEvent(ch *courtside.CalendarHearing) ([]byte, error) {
+	c := *ch
+	c.Pseudonyms, c.Attendee = nil, nil // see NewFeedHandler: a feed names no victim, not even by pseudonym
+	cal := ics.NewCalendarFor("Courtside")
+	if err := addHearingEvent(cal, &c); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
+		return nil, fmt.Errorf("calendar: render feed event %d: %w", ch.Hearing.ID, err)
+	}
+	s := b.String()
+	start := strings.Index(s, "BEGIN:VEVENT\r\n")
+	end := strings.LastIndex(s, "END:VEVENT\r\n")
+	if start < 0 || end < start {
+		return nil, fmt.Errorf("calendar: render feed event %d: no VEVENT", ch.Hearing.ID)
+	}
+	return []byte(s[start : end+len("END:VEVENT\r\n")]), nil
+}
+
 // newCalendar returns an empty VCALENDAR with the given PRODID (DefaultProdID when it is empty
 // once sanitised) and the Gregorian calendar scale.
 func newCalendar(prodID string) *ics.Calendar {

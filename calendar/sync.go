@@ -1,18 +1,20 @@
 package calendar
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/xml"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"courtside"
 
 	"github.com/emersion/go-ical"
-	"github.com/emersion/go-webdav/caldav"
 )
 
 // The sync-collection REPORT (RFC 6578) on the hearings calendar, which go-webdav v0.6.0 lacks.
@@ -102,7 +104,9 @@ func writeDAVError(w http.ResponseWriter, status int, condition string) {
 	w.Write([]byte(xml.Header + `<D:error xmlns:D="DAV:"><D:` + condition + `/></D:error>` + "\n"))
 }
 
-// serveSyncCollection answers a sync-collection REPORT with body on the collection p.
+// serveSyncCollection answers a sync-collection REPORT with body on the collection p, from the
+// objects the calendar projection stored: an initial sync lists the calendar, a later one reads
+// the change rows after its token and the objects of those hearings only.
 func (h *handler) serveSyncCollection(w *responseWriter, r *http.Request, user *courtside.User, p davPath, body []byte) {
 	if p.kind != resourceHearings {
 		w.raw(http.StatusForbidden, func() { writeDAVError(w.ResponseWriter, http.StatusForbidden, "supported-report") })
@@ -112,10 +116,10 @@ func (h *handler) serveSyncCollection(w *responseWriter, r *http.Request, user *
 	if !ok {
 		return
 	}
+	withData := slices.Contains(props, calendarDataName)
+	base := HearingsPath(user.Username)
 
 	ctx := r.Context()
-	b := h.backend
-	var ms multistatus
 	if strings.TrimSpace(req.SyncToken) == "" {
 		// Initial sync: the version first, then everything.
 		version, _, err := h.calendars.CalendarVersion(ctx, user.ID)
@@ -123,28 +127,28 @@ func (h *handler) serveSyncCollection(w *responseWriter, r *http.Request, user *
 			h.serviceError(w, ctx, "calendar version", err)
 			return
 		}
-		hearings, err := h.calendars.FindCalendarHearings(ctx, user.ID)
+		var objs []*courtside.CalendarObject
+		if withData {
+			objs, err = h.calendars.FindCalendarObjects(ctx, user.ID, time.Time{}, time.Time{}, true)
+		} else {
+			objs, err = h.calendars.FindCalendarObjectHeads(ctx, user.ID)
+		}
 		if err != nil {
-			h.serviceError(w, ctx, "find calendar hearings", err)
+			h.serviceError(w, ctx, "find calendar objects", err)
 			return
 		}
-		if max > 0 && len(hearings) > max {
+		if max > 0 && len(objs) > max {
 			// A first sync is not truncated: its token could not say where it stopped.
 			w.raw(http.StatusForbidden, func() {
 				writeDAVError(w.ResponseWriter, http.StatusForbidden, "number-of-matches-within-limits")
 			})
 			return
 		}
-		for _, ch := range hearings {
-			resp, err := b.syncResponse(user, ch, props)
-			if err != nil {
-				h.serviceError(w, ctx, "render calendar hearing", err)
-				return
+		writeMultistatusFast(w, &multistatus{SyncToken: SyncToken(user.ID, version)}, func(b *bufio.Writer) {
+			for _, o := range objs {
+				writeSyncObject(b, base, o, props)
 			}
-			ms.Responses = append(ms.Responses, resp)
-		}
-		ms.SyncToken = SyncToken(user.ID, version)
-		writeMultistatus(w, &ms)
+		})
 		return
 	}
 
@@ -153,7 +157,7 @@ func (h *handler) serveSyncCollection(w *responseWriter, r *http.Request, user *
 		w.raw(http.StatusForbidden, func() { writeDAVError(w.ResponseWriter, http.StatusForbidden, "valid-sync-token") })
 		return
 	}
-	changes, version, err := h.calendars.CalendarChanges(ctx, user.ID, since)
+	changes, version, err := h.calendars.CalendarObjectChanges(ctx, user.ID, since, withData)
 	if err != nil {
 		h.serviceError(w, ctx, "calendar changes", err)
 		return
@@ -169,40 +173,24 @@ func (h *handler) serveSyncCollection(w *responseWriter, r *http.Request, user *
 		changes = changes[:max]
 		version = changes[max-1].Version
 	}
-	var current map[int64]*courtside.CalendarHearing
-	if len(changes) > 0 {
-		hearings, err := h.calendars.FindCalendarHearings(ctx, user.ID)
-		if err != nil {
-			h.serviceError(w, ctx, "find calendar hearings", err)
-			return
+	writeMultistatusFast(w, &multistatus{SyncToken: SyncToken(user.ID, version)}, func(b *bufio.Writer) {
+		for _, c := range changes {
+			if c.Deleted || c.Object == nil {
+				// Gone from the calendar, or never visible to this user any more.
+				b.WriteString("<response><href>")
+				writeEscapedString(b, base+hearingFile(c.HearingID))
+				b.WriteString("</href><status>" + statusNotFound + "</status></response>")
+				continue
+			}
+			writeSyncObject(b, base, c.Object, props)
 		}
-		current = make(map[int64]*courtside.CalendarHearing, len(hearings))
-		for _, ch := range hearings {
-			current[ch.Hearing.ID] = ch
+		if truncated {
+			b.WriteString("<response><href>")
+			writeEscapedString(b, base)
+			b.WriteString("</href><status>" + statusLine(http.StatusInsufficientStorage) + "</status>" +
+				`<error><number-of-matches-within-limits xmlns="DAV:"></number-of-matches-within-limits></error></response>`)
 		}
-	}
-	for _, c := range changes {
-		ch := current[c.HearingID]
-		if c.Deleted || ch == nil {
-			// Gone from the calendar, or never visible to this user any more.
-			ms.Responses = append(ms.Responses, response{Href: HearingPath(user.Username, c.HearingID),
-				Status: statusLine(http.StatusNotFound)})
-			continue
-		}
-		resp, err := b.syncResponse(user, ch, props)
-		if err != nil {
-			h.serviceError(w, ctx, "render calendar hearing", err)
-			return
-		}
-		ms.Responses = append(ms.Responses, resp)
-	}
-	if truncated {
-		ms.Responses = append(ms.Responses, response{Href: HearingsPath(user.Username),
-			Status: statusLine(http.StatusInsufficientStorage),
-			Error:  &rawXML{Inner: `<number-of-matches-within-limits xmlns="DAV:"></number-of-matches-within-limits>`}})
-	}
-	ms.SyncToken = SyncToken(user.ID, version)
-	writeMultistatus(w, &ms)
+	})
 }
 
 // serviceError answers an error of the root services: logged once when internal, mapped to
@@ -212,58 +200,79 @@ func (h *handler) serviceError(w *responseWriter, ctx context.Context, op string
 	w.fail(httpStatus(courtside.ErrorCode(err)), "")
 }
 
-// syncResponse is the DAV:response of one hearing in a sync-collection report, with the
-// requested properties. The ETag is the one GET serves: both come from backend.object.
-func (b *backend) syncResponse(u *courtside.User, ch *courtside.CalendarHearing, props []xml.Name) (response, error) {
-	co, err := b.object(u, ch)
-	if err != nil {
-		return response{}, err
+// writeSyncObject writes the DAV:response of one stored hearing object in a sync-collection
+// report, with the requested properties: getetag (the ETag GET serves), getcontenttype,
+// getcontentlength, getlastmodified and calendar-data (the bytes GET serves); any other in a
+// 404 propstat.
+func writeSyncObject(b *bufio.Writer, base string, o *courtside.CalendarObject, props []xml.Name) {
+	has := func(name xml.Name) bool {
+		switch name {
+		case getETagName, getContentTypeName, getContentLenName, getLastModName:
+			return true
+		case calendarDataName:
+			return o.Data != nil
+		}
+		return false
 	}
-	found := propStat{Status: statusLine(http.StatusOK)}
-	missing := propStat{Status: statusLine(http.StatusNotFound)}
+	open := func(name xml.Name) {
+		b.WriteString("<")
+		b.WriteString(name.Local)
+		b.WriteString(` xmlns="`)
+		writeEscapedString(b, name.Space)
+		b.WriteString(`">`)
+	}
+	end := func(name xml.Name) {
+		b.WriteString("</")
+		b.WriteString(name.Local)
+		b.WriteString(">")
+	}
+	b.WriteString("<response><href>")
+	writeEscapedString(b, base+hearingFile(o.HearingID))
+	b.WriteString("</href>")
+	found, missing := 0, 0
 	for _, name := range props {
-		v, ok, err := objectProp(co, name)
-		if err != nil {
-			return response{}, err
-		}
-		if ok {
-			found.Prop.Props = append(found.Prop.Props, property{XMLName: name, Inner: v})
+		if has(name) {
+			found++
 		} else {
-			missing.Prop.Props = append(missing.Prop.Props, property{XMLName: name})
+			missing++
 		}
 	}
-	resp := response{Href: co.Path}
-	for _, ps := range []propStat{found, missing} {
-		if len(ps.Prop.Props) > 0 {
-			resp.PropStats = append(resp.PropStats, ps)
+	if found > 0 || missing == 0 {
+		b.WriteString("<propstat><prop>")
+		for _, name := range props {
+			if !has(name) {
+				continue
+			}
+			open(name)
+			switch name {
+			case getETagName:
+				b.WriteString(`"`)
+				writeEscapedString(b, o.ETag)
+				b.WriteString(`"`)
+			case getContentTypeName:
+				b.WriteString(ical.MIMEType)
+			case getContentLenName:
+				b.WriteString(strconv.FormatInt(o.Size, 10))
+			case getLastModName:
+				b.WriteString(o.ModifiedAt.UTC().Format(http.TimeFormat))
+			case calendarDataName:
+				writeEscaped(b, o.Data)
+			}
+			end(name)
 		}
+		b.WriteString("</prop><status>" + statusOK + "</status></propstat>")
 	}
-	if len(resp.PropStats) == 0 {
-		resp.PropStats = []propStat{found}
-	}
-	return resp, nil
-}
-
-// objectProp returns the value of a property of a calendar object as raw XML, and whether the
-// object has it.
-func objectProp(co *caldav.CalendarObject, name xml.Name) (string, bool, error) {
-	switch name {
-	case getETagName:
-		return escapeText(`"` + co.ETag + `"`), true, nil
-	case getContentTypeName:
-		return escapeText(ical.MIMEType), true, nil
-	case getContentLenName:
-		return strconv.FormatInt(co.ContentLength, 10), true, nil
-	case getLastModName:
-		return escapeText(co.ModTime.UTC().Format(http.TimeFormat)), true, nil
-	case calendarDataName:
-		data, _, err := EncodeICal(co.Data)
-		if err != nil {
-			return "", false, err
+	if missing > 0 {
+		b.WriteString("<propstat><prop>")
+		for _, name := range props {
+			if !has(name) {
+				open(name)
+				end(name)
+			}
 		}
-		return escapeText(string(data)), true, nil
+		b.WriteString("</prop><status>" + statusNotFound + "</status></propstat>")
 	}
-	return "", false, nil
+	b.WriteString("</response>")
 }
 
 // readBody reads a request body whole. It writes the error response (413 over the limit, 400

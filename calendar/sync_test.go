@@ -13,36 +13,15 @@ import (
 
 	"courtside"
 	"courtside/calendar"
-	"courtside/events"
 )
 
 // projectionGroup is the consumer group of the calendar projection in these tests.
 const projectionGroup = "calendar"
 
-// runProjection runs the calendar projection from the event log, as the server does, until
-// the test ends. It starts from the first event, so the world's setup is projected too.
+// runProjection waits until the calendar projection, which every world runs as the server does
+// (startProjection), has handled every event written so far, the world's setup included.
 func (w *world) runProjection(t *testing.T) {
 	t.Helper()
-	router, err := events.NewRouter(w.db.Writer, nil, events.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	router.Handle(projectionGroup, w.db.ProjectCalendar)
-	done := make(chan error, 1)
-	go func() { done <- router.Run(context.Background()) }()
-	select {
-	case <-router.Running():
-	case err := <-done:
-		t.Fatalf("router stopped: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := router.Close(); err != nil {
-			t.Error(err)
-		}
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
 	w.projected(t)
 }
 
@@ -50,19 +29,8 @@ func (w *world) runProjection(t *testing.T) {
 // written so far.
 func (w *world) projected(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		n, err := events.Pending(context.Background(), w.db.Reader, projectionGroup)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the calendar projection has %d events pending", n)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := w.waitProjected(); err != nil {
+		t.Fatal(err)
 	}
 }
 

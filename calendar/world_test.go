@@ -2,6 +2,7 @@ package calendar_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,13 +13,15 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/events"
 	"courtside/storage"
 	"courtside/storage/storagetest"
 )
 
 // world is a real database behind a real CalDAV server: a court, a prosecutor's office with a
 // case and three hearings, an advocacy organisation whose advocate accompanies a victim to the
-// first two, and users with app passwords.
+// first two, and users with app passwords. The calendar projection runs as in the server
+// (startProjection).
 type world struct {
 	t   testing.TB
 	db  *storage.DB
@@ -69,6 +72,7 @@ func newWorld(t testing.TB) *world {
 	w := &world{t: t, now: &clock{t: time.Date(2026, 11, 2, 15, 0, 0, 0, time.UTC)}, secrets: map[string]string{},
 		tokenIDs: map[string]int64{}}
 	w.db = storagetest.Open(t, w.now.Now)
+	w.startProjection(t)
 	ctx := context.Background()
 
 	mk := func(name string, role courtside.Role, org string) *courtside.User {
@@ -135,6 +139,57 @@ func newWorld(t testing.TB) *world {
 	w.srv = httptest.NewServer(w.h)
 	t.Cleanup(w.srv.Close)
 	return w
+}
+
+// startProjection runs the calendar projection over the world's event log as the server does:
+// a consumer group of the event router, woken by each commit, the objects rendered by
+// calendar.RenderStored, and the calendars' reads waiting for it to handle what was committed
+// before them (with a generous bound, on this shared machine). The world then answers as the
+// server does.
+func (w *world) startProjection(t testing.TB) {
+	t.Helper()
+	w.db.RenderCalendar = calendar.RenderStored
+	w.db.CalendarGroup, w.db.CalendarWait = projectionGroup, time.Minute
+	router, err := events.NewRouter(w.db.Writer, nil, events.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	router.Handle(projectionGroup, w.db.ProjectCalendar)
+	done := make(chan error, 1)
+	go func() { done <- router.Run(context.Background()) }()
+	select {
+	case <-router.Running():
+	case err := <-done:
+		t.Fatalf("router stopped: %v", err)
+	}
+	w.db.Committed = router.Wake
+	t.Cleanup(func() {
+		if err := router.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// waitProjected waits, with a generous deadline, until the projection has handled every event
+// written so far.
+func (w *world) waitProjected() error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, err := events.Pending(context.Background(), w.db.Reader, projectionGroup)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the calendar projection has %d events pending", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (w *world) as(u *courtside.User) context.Context {

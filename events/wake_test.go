@@ -1,14 +1,9 @@
 package events_test
 
 import (
-	"context"
-	"database/sql"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"courtside"
 	"courtside/events"
 )
 
@@ -73,60 +68,5 @@ func TestSignalWakesEveryWaiterOnce(t *testing.T) {
 	case <-c:
 	default:
 		t.Fatal("the second Notify did not close the channel taken after the first")
-	}
-}
-
-// TestWakeReachesTheGroupsInTheOrderTheyWereRegistered shows that a wake-up travels down the
-// groups in their order of registration, each one woken when the one before it has looked,
-// and that it reaches every group although none of them polls within the test.
-func TestWakeReachesTheGroupsInTheOrderTheyWereRegistered(t *testing.T) {
-	db := MustOpenDB(t)
-	cfg := testConfig()
-	cfg.PollInterval = time.Hour
-	r, err := events.NewRouter(db.Writer, testLogger(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var order []string
-	groups := []string{"notices", "reminders", "calendar", "feed"}
-	for _, g := range groups {
-		r.Handle(g, func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
-			mu.Lock()
-			defer mu.Unlock()
-			order = append(order, g+":"+ev.ID)
-			return nil
-		})
-	}
-	db.Committed = r.Wake
-	done := make(chan error, 1)
-	go func() { done <- r.Run(context.Background()) }()
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		<-done
-	})
-	<-r.Running()
-	waitCaughtUp(t, db, groups...)
-	time.Sleep(50 * time.Millisecond)
-
-	var handled []<-chan struct{}
-	for _, g := range groups {
-		handled = append(handled, r.Handled(g))
-	}
-	publish(t, db, "moved")
-	for i, ch := range handled {
-		select {
-		case <-ch:
-		case <-time.After(waitLimit):
-			t.Fatalf("group %s did not handle the event after Wake", groups[i])
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	want := []string{"notices:moved", "reminders:moved", "calendar:moved", "feed:moved"}
-	if !slices.Equal(order, want) {
-		t.Errorf("handled in the order %v, want %v", order, want)
 	}
 }

@@ -95,6 +95,11 @@ type Config struct {
 	// Hub is the live feed of subscriptions, served over WebSocket (graphql-transport-ws) on
 	// GET. Nil switches subscriptions off: the WebSocket upgrade answers 501.
 	Hub *Hub
+
+	// MaxConcurrentQueries caps how many queries validate and execute at once; the others wait
+	// their turn in arrival order. Mutations never wait for a turn, so that a write is not held
+	// up behind CPU-bound reads. Zero means no cap.
+	MaxConcurrentQueries int
 }
 
 // handler serves GraphQL over HTTP.
@@ -104,7 +109,8 @@ type handler struct {
 	// limits run first: the specification's rules are only safe on documents they passed.
 	limits     []graphql.ValidationRuleFn
 	maxNesting int
-	ws         wsLimits // of WebSocket connections; zero fields take the defaults
+	ws         wsLimits      // of WebSocket connections; zero fields take the defaults
+	queries    chan struct{} // a slot per query executing (Config.MaxConcurrentQueries); nil: no cap
 }
 
 // clientAddr returns the client's address for r: the one ctx carries (set by the server in
@@ -170,7 +176,11 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if !cfg.Introspection {
 		limits = append(limits, noIntrospectionRule)
 	}
-	return &handler{s: s, schema: schema, limits: limits, maxNesting: 2*cfg.MaxDepth + 32}, nil
+	h := &handler{s: s, schema: schema, limits: limits, maxNesting: 2*cfg.MaxDepth + 32}
+	if cfg.MaxConcurrentQueries > 0 {
+		h.queries = make(chan struct{}, cfg.MaxConcurrentQueries)
+	}
+	return h, nil
 }
 
 // ServeHTTP dispatches on the method.
@@ -345,8 +355,17 @@ func (h *handler) execute(ctx context.Context, req request) result {
 	if errs != nil {
 		return result{errors: errs}
 	}
-	if op := selectOperation(doc, req.OperationName); op != nil && op.Operation == ast.OperationTypeSubscription {
+	op := selectOperation(doc, req.OperationName)
+	if op != nil && op.Operation == ast.OperationTypeSubscription {
 		return result{errors: []gqlerrors.FormattedError{formatted(invalid("", "Subscriptions run over WebSocket: GET /graphql with subprotocol graphql-transport-ws."))}}
+	}
+	if h.queries != nil && (op == nil || op.Operation == ast.OperationTypeQuery) {
+		select {
+		case h.queries <- struct{}{}:
+			defer func() { <-h.queries }()
+		case <-ctx.Done():
+			return result{errors: []gqlerrors.FormattedError{formatted(&Error{Code: CodeInternal, Message: "The request was cancelled."})}}
+		}
 	}
 	if errs := h.validate(doc); errs != nil {
 		return result{errors: errs}

@@ -919,7 +919,7 @@ func (db *DB) BackfillAvailabilityExtents(ctx context.Context, extent func(data 
 	filled := 0
 	for len(todo) > 0 {
 		n := min(500, len(todo))
-		tx, err := db.Writer.BeginTx(ctx, nil)
+		tx, err := db.beginWriter(ctx)
 		if err != nil {
 			return filled, fmt.Errorf("storage: fill extents: %w", err)
 		}

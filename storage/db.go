@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,20 @@ type DB struct {
 	// Sealer encrypts victim PII at rest. It must be set before victims are written or read.
 	Sealer *Sealer
 
+	// RenderCalendar renders the hearings calendars' objects for the calendar projection
+	// (calendar.RenderStored). Without it the projection keeps the change tokens only, and
+	// the hearings calendars' stored objects are not kept.
+	RenderCalendar courtside.CalendarRenderer
+	// RenderCalendarVersion names RenderCalendar's rendering (calendar.RenderVersion): when
+	// the stored objects were rendered by another, BackfillCalendarObjects renders them again.
+	RenderCalendarVersion string
+	// CalendarGroup, when set, is the event-log consumer group of the calendar projection:
+	// the hearings calendars' reads then first wait, up to CalendarWait (zero: two seconds),
+	// until it has handled the events committed before them, so that a change reads back at
+	// once (awaitCalendars).
+	CalendarGroup string
+	CalendarWait  time.Duration
+
 	// Logger receives internal errors; never PII.
 	Logger *slog.Logger
 
@@ -63,14 +78,33 @@ type DB struct {
 	// take DefaultLoginLimits'. Set it before the first sign-in.
 	LoginLimits LoginLimits
 
+	// Waiting, when set, is called while a write transaction waits because another process
+	// holds the write lock (a running service working through its events, an import): once
+	// soon after the wait starts and then every WaitingEvery, with how long it has waited.
+	// The CLI prints a line. It must not block.
+	Waiting func(waited time.Duration)
+
 	statements atomic.Int64
 	logins     loginGuard // sign-in throttles and per-account turns (session.go)
 	batch      batcher    // group commit of small writes (audit.go)
+
+	// waiters is the -writers file WritersWaiting looks at, opened on first use.
+	waitersOnce sync.Once
+	waiters     *os.File
 }
 
 // Statements returns how many SQL statements both pools have run since Open. Tests use it to
 // show that a request's cost does not grow with the number of objects it returns.
 func (db *DB) Statements() int64 { return db.statements.Load() }
+
+// WaitingEvery is how often DB.Waiting is called again while a writer waits.
+const WaitingEvery = 10 * time.Second
+
+// writerBusyTimeout is how long SQLite itself waits for the write lock on one attempt (its busy
+// handler looks at 0, 1, 3, 8 and 18 ms); BeginTx tries again until its context ends. Short
+// attempts let a waiting writer see its context (Ctrl-C) and take the lock soon after another
+// process lets it go (WritersWaiting, events.Config.Waiting).
+const writerBusyTimeout = 20 * time.Millisecond
 
 // openPool opens a pool whose connections count their statements.
 func (db *DB) openPool(dsn string) *sql.DB {
@@ -93,8 +127,9 @@ func (db *DB) Open() error {
 		return err
 	}
 	// _txlock=immediate: every transaction takes the write lock at BEGIN, so two writers never
-	// deadlock upgrading a read lock.
-	db.Writer = db.openPool(dsn(db.Path, "rwc", "_txlock=immediate"))
+	// deadlock upgrading a read lock. The writer's busy timeout is short: a writer waits its turn
+	// in beginWriter, however long, rather than failing after SQLite's timeout.
+	db.Writer = db.openPool(dsn(db.Path, "rwc", "_txlock=immediate", writerBusyTimeout))
 	db.Writer.SetMaxOpenConns(1)
 	db.Writer.SetMaxIdleConns(1)
 	db.Writer.SetConnMaxLifetime(0)
@@ -111,7 +146,7 @@ func (db *DB) Open() error {
 		db.Writer.Close()
 		return err
 	}
-	db.Reader = db.openPool(dsn(db.Path, "ro", ""))
+	db.Reader = db.openPool(dsn(db.Path, "ro", "", 10*time.Second))
 	db.Reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	return nil
 }
@@ -150,13 +185,13 @@ func restrictFileModes(path string, create bool) error {
 }
 
 // dsn builds a go-sqlite3 data source name with the settings of architecture.md.
-func dsn(path, mode, extra string) string {
+func dsn(path, mode, extra string, busy time.Duration) string {
 	q := url.Values{}
 	q.Set("mode", mode)
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "10000")
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
 	// Each connection keeps its 64 most recent prepared statements: preparing every statement
 	// anew was a fifth of a docket import's time (docs/benchmarks.md, profile-driven fixes).
 	q.Set("_stmt_cache_size", "64")
@@ -173,20 +208,27 @@ func (db *DB) migrate() error {
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectSQLite3, db.Writer, sub)
+	// Migrations written side by side may land out of number order; each one stands alone, so a
+	// database that has a later one applies an earlier newcomer rather than refusing to start.
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db.Writer, sub, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}
-	if _, err := provider.Up(context.Background()); err != nil {
-		return fmt.Errorf("storage: migrate: %w", err)
-	}
-	return nil
+	return db.waitTurn(context.Background(), func() error {
+		if _, err := provider.Up(context.Background()); err != nil {
+			return fmt.Errorf("storage: migrate: %w", err)
+		}
+		return nil
+	})
 }
 
 // Close commits the batched writes still pending, then closes both pools.
 func (db *DB) Close() error {
 	db.batch.close()
 	var errs []error
+	if db.waiters != nil {
+		errs = append(errs, db.waiters.Close())
+	}
 	if db.Reader != nil {
 		errs = append(errs, db.Reader.Close())
 	}
@@ -217,13 +259,95 @@ type Tx struct {
 	audits []auditRow
 }
 
-// BeginTx starts a write transaction for the caller in ctx.
+// BeginTx starts a write transaction for the caller in ctx. While another process holds the
+// write lock it waits its turn, however long, until ctx ends (see beginWriter).
 func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
-	tx, err := db.Writer.BeginTx(ctx, nil)
+	tx, err := db.beginWriter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: courtside.UserIDFromContext(ctx)}, nil
+}
+
+// beginWriter begins an immediate transaction on the writer, waiting while another process
+// holds the write lock: SQLite's busy handler waits writerBusyTimeout, then it tries again, for
+// as long as ctx lasts. DB.Waiting hears of a wait. In this process the writer is one
+// connection, for which database/sql queues its callers.
+func (db *DB) beginWriter(ctx context.Context) (*sql.Tx, error) {
+	var tx *sql.Tx
+	err := db.waitTurn(ctx, func() error {
+		var err error
+		tx, err = db.Writer.BeginTx(ctx, nil)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), actor: courtside.UserIDFromContext(ctx)}, nil
+	return tx, nil
+}
+
+// execWrite runs a statement that writes outside a transaction, waiting its turn like
+// beginWriter.
+func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.waitTurn(ctx, func() error {
+		var err error
+		res, err = db.Writer.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// waitTurn runs try until it does not fail with SQLite's "database is locked" or ctx ends,
+// calling DB.Waiting while it waits. While it waits, other processes know of it
+// (WritersWaiting), so that one working through a backlog lets it go first.
+func (db *DB) waitTurn(ctx context.Context, try func() error) error {
+	var start time.Time
+	told := time.Duration(-1)
+	done := func() {}
+	defer func() { done() }()
+	for {
+		err := try()
+		if !isBusy(err) {
+			return err
+		}
+		if start.IsZero() {
+			start = time.Now()
+			done = announceWaiting(db.Path)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("waiting for the database: %w", ctx.Err())
+		}
+		if waited := time.Since(start); db.Waiting != nil && (told < 0 || waited-told >= WaitingEvery) {
+			told = waited
+			db.Waiting(waited)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the database: %w", ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// WritersWaiting reports whether a writer of another process waits for the write lock: the
+// event router asks between the transactions of a backlog (events.Config.Waiting) and lets it
+// go first.
+func (db *DB) WritersWaiting() bool {
+	db.waitersOnce.Do(func() {
+		f, err := os.OpenFile(db.Path+"-writers", os.O_RDWR|os.O_CREATE, DBFileMode)
+		if err == nil {
+			db.waiters = f
+		}
+	})
+	return db.waiters != nil && writersWaiting(db.waiters)
+}
+
+// isBusy reports whether err is SQLite's "database is locked": another connection holds the
+// write lock.
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 // Event queues an event to be written with the transaction.

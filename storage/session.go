@@ -364,7 +364,7 @@ func (db *DB) AuthenticateSession(ctx context.Context, token string) (*courtside
 	}
 	// Extend the idle timeout at most once a minute, to keep reads from writing.
 	if now.Sub(lastSeen) > time.Minute {
-		if _, err := db.Writer.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, FormatTime(now), s.ID); err != nil {
+		if _, err := db.execWrite(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, FormatTime(now), s.ID); err != nil {
 			return nil, nil, fmt.Errorf("storage: touch session: %w", err)
 		}
 	}

@@ -132,7 +132,7 @@ func shortErr(err error) string {
 // attack runs the three attacks and reports them.
 func (b *Bench) attack(ctx context.Context) (*Section, error) {
 	n := 300 // the case
-	if b.Sizes != fullSizes {
+	if b.Sizes.Events < fullSizes.Events {
 		n = 100 // a -quick run
 	}
 	path := filepath.Join(b.Dir, "attack.db")

@@ -4,11 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"courtside"
+	"courtside/calendar"
+	"courtside/storage/storagetest"
 )
 
 // testBench returns a Bench over a temporary directory, with a fixed key.
@@ -93,6 +98,120 @@ func TestFillMemoryDBMatchesTheSchema(t *testing.T) {
 	}
 	if orphans != 0 {
 		t.Errorf("%d deliveries point at no hearing", orphans)
+	}
+}
+
+// TestCalendarScaleWorld builds one size of the hearings-calendars section in-process, the
+// way the section does through the CLI: the docket imports whole, every hearing gets the
+// advocate's accompaniment, and the calendar projection then renders each hearing for both
+// calendars, at the generated times.
+func TestCalendarScaleWorld(t *testing.T) {
+	b := testBench(t)
+	ctx := context.Background()
+	db, err := b.openStore(filepath.Join(b.Dir, "courtside.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.RenderCalendar = calendar.RenderStored
+	pros, _, err := seedOffice(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "adv-50", Role: courtside.RoleAdvocate},
+		OrganizationName: calendarAdvocacy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2030, 3, 4, 14, 0, 0, 0, time.UTC)
+	csvPath := filepath.Join(b.Dir, "docket.csv")
+	if err := writeCalendarDocket(csvPath, "C50", from, 50, 12); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil); err != nil || res.Created != 50 {
+		t.Fatalf("import: %v %+v", err, res)
+	}
+	if err := accompanyAll(ctx, db, benchOffice, "adv-50", 50); err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	storagetest.Drain(t, db, &last, db.ProjectCalendar)
+	for _, u := range []*courtside.User{pros, adv} {
+		objs, err := db.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true)
+		if err != nil || len(objs) != 50 {
+			t.Fatalf("%s's calendar: %v, %d objects", u.Username, err, len(objs))
+		}
+		for i, o := range objs {
+			if want := eventStartFrom(from, i, 50, 12); !o.StartsAt.Equal(want) {
+				t.Fatalf("%s's object %d starts at %s, want %s", u.Username, i, o.StartsAt, want)
+			}
+		}
+		if u == adv && !strings.Contains(string(objs[0].Data), "Accompanying: V-") {
+			t.Errorf("the advocate's object names no pseudonym:\n%s", objs[0].Data)
+		}
+	}
+}
+
+// TestFillAvailabilityAsPutStoresIt checks the availability objects the hearings section writes
+// with SQL beyond a calendar's limit against those a PUT of the same events stores, through
+// calendar's real handler: the same rows but for the times of writing, and every object served
+// by GET with its ETag and listed by sync-collection.
+func TestFillAvailabilityAsPutStoresIt(t *testing.T) {
+	b := testBench(t)
+	ctx := context.Background()
+	path := filepath.Join(b.Dir, "courtside.db")
+	db, err := b.openStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	from := time.Date(2030, 3, 4, 14, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(calendar.NewHandler(calendar.Config{Users: db, Tokens: db, Calendars: db, Availability: db}))
+	defer srv.Close()
+	var users []*davTarget
+	var ids []int64
+	for _, name := range []string{"adv-put", "adv-sql"} {
+		u, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: courtside.RoleAdvocate}, OrganizationName: calendarAdvocacy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, secret, err := db.CreateToken(courtside.NewContextWithUser(ctx, u), u.ID, courtside.TokenApp, "bench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, &davTarget{name: name, base: srv.URL, coll: "/dav/calendars/" + name + "/availability/",
+			auth: basicAuth(name, secret), client: newClient(), from: from})
+		ids = append(ids, u.ID)
+	}
+	const n = 6
+	for i := 0; i < n; i++ {
+		if err := users[0].put(ctx, i, n, 12, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := users[1].put(ctx, 0, n, 12, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.fillAvailability(ctx, path, ids[1], from, 1, n, 12); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(id int64) string {
+		var out string
+		if err := db.Reader.QueryRow(`SELECT group_concat(r, '|') FROM (SELECT o.name || ' ' || uid || ' ' || component || ' ' || etag || ' ' || hex(data) || ' ' ||
+			extent_start || ' ' || extent_end || ' ' || extent_exact || ' ' || size || ' ' || b.starts_at || ' ' || b.ends_at || ' ' || c.version AS r
+			FROM availability_objects o JOIN availability_busy b ON b.user_id = o.user_id AND b.name = o.name
+			JOIN availability_changes c ON c.user_id = o.user_id AND c.name = o.name WHERE o.user_id = ? ORDER BY o.name)`, id).Scan(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if put, sql := rows(ids[0]), rows(ids[1]); put != sql {
+		t.Errorf("written with SQL:\n%s\nby PUT:\n%s", sql, put)
+	}
+	users[1].token = ""
+	r, _, err := davOpsFrom(from, n, 12, 1)[3].send(ctx, users[1])
+	if err != nil || strings.Count(string(r.body), "bench-0000") != n {
+		t.Fatalf("sync-collection: %v %s", err, r.body)
 	}
 }
 

@@ -34,7 +34,7 @@ type Sizes struct {
 	Events          int // VEVENTs loaded into each CalDAV server
 	Rounds          int // interleaved rounds of each CalDAV operation
 	RadicaleBudget  time.Duration
-	RadicalePuts    int // PUTs timed one by one on Radicale at each of five fill levels (the rest are loaded as files)
+	RadicalePuts    int // PUTs timed one by one on Radicale at each of two fill levels (the rest are loaded by PUT of the collection)
 	ImportRows      int
 	GraphHearings   int
 	GraphRequests   int
@@ -44,22 +44,32 @@ type Sizes struct {
 	MultigetSize    int
 	CalendarMonths  int // the months the events are spread over
 	GraphWarmupRuns int
-	Reschedules     int // reschedules of the fan-out section, one after another
-	PageHearings    int // hearings behind the web app's pages
-	PageRequests    int // requests of each page
+	Reschedules     int   // reschedules of the fan-out section, one after another
+	PageHearings    int   // hearings behind the web app's pages
+	PageRequests    int   // requests of each page
+	CalendarScales  []int // the hearings calendars' sizes, smallest first
+	CalendarRounds  int   // interleaved rounds at each of them
+
+	// The write-path section: hearings imported, the length of each phase of the mix, and the
+	// reschedules timed with and without readers (each).
+	WriteHearings    int
+	WritePhase       time.Duration
+	WriteReschedules int
 }
 
 // fullSizes are the sizes of the issue.
 var fullSizes = Sizes{Events: 5000, Rounds: 30, RadicaleBudget: 60 * time.Second, RadicalePuts: 20,
 	ImportRows: 50_000, GraphHearings: 100, GraphRequests: 500, MemHearings: 100_000, MemDeliveries: 1_000_000,
 	BenchTime: "1s", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 20,
-	Reschedules: 1000, PageHearings: 5000, PageRequests: 100}
+	Reschedules: 1000, PageHearings: 5000, PageRequests: 100, CalendarScales: []int{1000, 5000, 20_000}, CalendarRounds: 15,
+	WriteHearings: 200, WritePhase: 20 * time.Second, WriteReschedules: 300}
 
 // quickSizes make a smoke test of every code path.
 var quickSizes = Sizes{Events: 300, Rounds: 5, RadicaleBudget: 5 * time.Second, RadicalePuts: 5,
 	ImportRows: 2000, GraphHearings: 20, GraphRequests: 40, MemHearings: 5000, MemDeliveries: 20_000,
 	BenchTime: "100x", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 3,
-	Reschedules: 40, PageHearings: 500, PageRequests: 5}
+	Reschedules: 40, PageHearings: 500, PageRequests: 5, CalendarScales: []int{100, 300, 1000}, CalendarRounds: 3,
+	WriteHearings: 56, WritePhase: 3 * time.Second, WriteReschedules: 25}
 
 // Bench is one run of the harness.
 type Bench struct {
@@ -74,7 +84,7 @@ type Bench struct {
 }
 
 // sectionNames are the sections -only accepts, in report order.
-var sectionNames = []string{"caldav", "fanout", "import", "graphql", "pages", "memory", "gobench", "attack"}
+var sectionNames = []string{"caldav", "hearings", "fanout", "import", "graphql", "pages", "memory", "gobench", "attack", "writepath"}
 
 func main() {
 	quick := flag.Bool("quick", false, "scaled-down sizes: a smoke test of every section, not comparable with the targets")
@@ -172,6 +182,7 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		fn          func(context.Context) (*Section, error)
 	}{
 		{"caldav", "CalDAV against Radicale and the loopback floor", b.caldav},
+		{"hearings", "Hearings calendars at scale", b.hearingsCalendars},
 		{"fanout", "Fan-out of a reschedule", b.fanout},
 		{"import", "Docket import against raw SQLite", b.importDocket},
 		{"graphql", "Nested GraphQL query", b.graphQL},
@@ -179,6 +190,7 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		{"memory", "Resident memory at scale", b.memory},
 		{"gobench", "Go benchmarks of the hot paths", b.goBench},
 		{"attack", "Hostile load", b.attack},
+		{"writepath", "The write path under concurrent clients", b.writePath},
 	}
 	for _, s := range steps {
 		if !want[s.name] {
@@ -198,8 +210,11 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		sec.Notes = append(sec.Notes, fmt.Sprintf("This section took %s.", time.Since(t0).Round(time.Second)))
 		rep.Sections = append(rep.Sections, sec)
 	}
-	rep.Appendix = profileFixes
+	rep.Appendix = profileFixes + calendarFixes + writePathFixes
 	rep.Took = time.Since(started)
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		rep.Machine = append(rep.Machine, KV{"load average at the end (1, 5, 15 min)", strings.Join(strings.Fields(string(data))[:3], " ")})
+	}
 	var buf bytes.Buffer
 	if err := rep.WriteMarkdown(&buf); err != nil {
 		return err

@@ -106,7 +106,9 @@ func TestSyncToken(t *testing.T) {
 
 func TestEventICS(t *testing.T) {
 	a, b := eventICS(7, 5000, 12, 0), eventICS(7, 5000, 12, 1)
-	for _, want := range []string{"BEGIN:VCALENDAR\r\n", "UID:bench-00007@courtside-bench\r\n", "DTSTART:", "END:VCALENDAR\r\n"} {
+	// The UID is the resource name without .ics: Radicale names the items of a collection PUT
+	// whole after their UIDs, so both servers hold the event under the same name.
+	for _, want := range []string{"BEGIN:VCALENDAR\r\n", "UID:" + strings.TrimSuffix(eventName(7), ".ics") + "\r\n", "DTSTART:", "END:VCALENDAR\r\n"} {
 		if !strings.Contains(string(a), want) {
 			t.Errorf("event lacks %q:\n%s", want, a)
 		}
@@ -118,6 +120,28 @@ func TestEventICS(t *testing.T) {
 	first, last := eventStart(0, 5000, 12), eventStart(4999, 5000, 12)
 	if !last.After(first.AddDate(0, 6, 0)) {
 		t.Errorf("5,000 events span %s to %s, want about a year", first, last)
+	}
+}
+
+// TestCollectionICS checks the body of a PUT of a whole collection: one VCALENDAR holding the
+// first n events, each as eventICS has it.
+func TestCollectionICS(t *testing.T) {
+	from := time.Date(2030, 3, 4, 14, 0, 0, 0, time.UTC)
+	body := string(collectionICS(from, 40, 5000, 12))
+	if strings.Count(body, "BEGIN:VCALENDAR") != 1 || strings.Count(body, "BEGIN:VEVENT") != 40 || !strings.HasSuffix(body, "END:VCALENDAR\r\n") {
+		t.Fatalf("collection:\n%s", body)
+	}
+	for _, i := range []int{0, 39} {
+		event := string(eventVEVENT(from, i, 5000, 12, 0))
+		if !strings.Contains(body, event) || !strings.Contains(string(eventICSFrom(from, i, 5000, 12, 0)), event) {
+			t.Errorf("event %d is not the one eventICSFrom renders:\n%s", i, event)
+		}
+	}
+	if strings.Contains(body, eventName(40)[:len("bench-00040")]) {
+		t.Error("the collection holds event 40")
+	}
+	if got := eventStartFrom(from, 0, 5000, 12); !got.Equal(from) {
+		t.Errorf("the first event starts at %s, want %s", got, from)
 	}
 }
 

@@ -52,6 +52,9 @@ func (b *Bench) fillMemoryDB(ctx context.Context, path string, hearings, deliver
 		      (1 + i % 9) || 'B', 'Judge of Part ' || (1 + i % 12), 'SCHEDULED', 0, printf('M-%07d', i), ?, ?
 		  FROM n JOIN cases c ON c.docket = printf('31-CR-%06d', i / 5) AND c.court_id = ?`,
 			[]any{hearings, court.ID, pros.OrganizationID, now, now, court.ID}},
+		// Hearings written without events have no calendar objects yet: queued for the
+		// server's start-up backfill, as those of a database from before the stored objects.
+		{`INSERT INTO calendar_backfill (hearing_id) SELECT id FROM hearings`, nil},
 		{`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
 		  INSERT INTO deliveries (kind, hearing_id, user_id, channel, language, status, idempotency_key, attempts, created_at, sent_at, reason)
 		  SELECT 'HEARING_CHANGED', 1 + i % ?, ?, 'EMAIL', 'en', CASE i % 4 WHEN 0 THEN 'PENDING' WHEN 1 THEN 'SENT' WHEN 2 THEN 'DELIVERED' ELSE 'FAILED' END,
@@ -142,14 +145,15 @@ func (b *Bench) memory(ctx context.Context) (*Section, error) {
 	}
 	return &Section{
 		Intro: fmt.Sprintf("The real server (`courtside serve`) over a database of %s hearings (five per case) and %s deliveries, "+
-			"written with SQL into the real schema before the server starts (%.0f MB on disk). Resident memory is read from "+
-			"/proc/PID/status: VmRSS after start, and VmRSS and VmHWM (the peak) after %d requests: the nested GraphQL query "+
+			"written with SQL into the real schema before the server starts (%.0f MB on disk), the hearings queued for the "+
+			"calendar backfill the server runs at start (it renders each for the office's calendar, 500 a transaction). "+
+			"Resident memory is read from /proc/PID/status: VmRSS after start, and VmRSS and VmHWM (the peak) after %d requests: the nested GraphQL query "+
 			"over five one-month windows (up to 200 hearings each) and three one-month CalDAV calendar-queries of the "+
 			"office's hearings calendar.", fmtInt(nh), fmtInt(nd), float64(size)/1e6, requests),
 		Targets: []Target{{Figure: fmt.Sprintf("resident memory at %s hearings and %s deliveries (peak)", fmtInt(nh), fmtInt(nd)), Value: fmtMB(hwm),
 			Goal: "< 150 MB", Measured: true, Pass: hwm < memoryTarget}},
 		Tables: []Table{{Header: []string{"", "resident"}, Rows: [][]string{
-			{"after start (VmRSS)", fmtMB(rssIdle)}, {"after the GraphQL requests (VmRSS)", fmtMB(rssGraph)},
+			{"after start, the backfill done (VmRSS)", fmtMB(rssIdle)}, {"after the GraphQL requests (VmRSS)", fmtMB(rssGraph)},
 			{"after the CalDAV requests too (VmRSS)", fmtMB(rss)}, {"peak (VmHWM)", fmtMB(hwm)}}}},
 		Notes: []string{fmt.Sprintf("The one-month CalDAV calendar-queries of the %s-hearing calendar moved VmRSS from %s to %s; "+
 			"the GraphQL queries from %s to %s.", fmtInt(nh), fmtMB(rssGraph), fmtMB(rss), fmtMB(rssIdle), fmtMB(rssGraph))},

@@ -74,9 +74,9 @@ func (b *Bench) startServerEnv(ctx context.Context, db string, env []string, ext
 		return s, nil
 	case <-s.done:
 		return nil, fmt.Errorf("courtside serve exited: %s", lastLines(s.logs.String(), 5))
-	case <-time.After(60 * time.Second):
+	case <-time.After(5 * time.Minute): // a start-up backfill of a large database takes a while
 		s.Stop()
-		return nil, fmt.Errorf("courtside serve did not start in 60 s")
+		return nil, fmt.Errorf("courtside serve did not start in 5 min")
 	case <-ctx.Done():
 		s.Stop()
 		return nil, ctx.Err()

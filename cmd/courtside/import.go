@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"courtside"
 )
@@ -44,11 +46,28 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, actor), f, importProgress(stderr))
-	fmt.Fprintln(stderr)
+	// The progress line is rewritten in place; whatever else is printed starts a new line.
+	open := false
+	show := importProgress(stderr)
+	progress := func(p courtside.ImportProgress) { show(p); open = true }
+	endLine := func() {
+		if open {
+			fmt.Fprintln(stderr)
+			open = false
+		}
+	}
+	// The import is one transaction: it waits its turn while another process (the running
+	// service working through its events, another import) writes, and says so.
+	wait := waitingLine(stderr)
+	db.Waiting = func(waited time.Duration) { endLine(); wait(waited) }
+	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, actor), f, progress)
+	endLine()
 	if err != nil {
 		if courtside.ErrorCode(err) == courtside.EINVALID {
 			return usagef("--file %s: %s; nothing was imported", *file, courtside.ErrorMessage(err))
+		}
+		if errors.Is(err, context.Canceled) {
+			return errors.New("interrupted; nothing was imported")
 		}
 		return err
 	}

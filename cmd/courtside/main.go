@@ -31,6 +31,8 @@ const usage = `Usage:
   courtside audit verify --db FILE
   courtside keys rotate --db FILE --new-key-file FILE [--batch 500]
   courtside version
+  courtside events failed --db FILE
+  courtside events retry --db FILE [ID...|--all]
 
 Every command but init and serve needs an existing database (courtside init creates one).
 Every flag has an environment fallback: COURTSIDE_ADDR, COURTSIDE_DB, COURTSIDE_KEY, ...
@@ -103,6 +105,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runKeysRotate(ctx, args[2:], stdout, stderr)
 	case "webhook set":
 		return runWebhookSet(ctx, args[2:], stdin, stdout, stderr)
+	case "events failed":
+		return runEventsFailed(ctx, args[2:], stdout, stderr)
+	case "events retry":
+		return runEventsRetry(ctx, args[2:], stdout, stderr)
 	}
 	if args[0] == "serve" {
 		return runServe(ctx, args[1:], stdout, stderr)

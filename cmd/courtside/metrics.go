@@ -204,3 +204,8 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 func (m *Main) handle(group string, fn func(context.Context, *sql.Tx, courtside.Event) error) {
 	m.Router.Handle(group, m.metrics.timeHandler(group, fn))
 }
+
+// handleFirst registers a handler like handle, in the router's first lane (events.Router.HandleFirst).
+func (m *Main) handleFirst(group string, fn func(context.Context, *sql.Tx, courtside.Event) error) {
+	m.Router.HandleFirst(group, m.metrics.timeHandler(group, fn))
+}

@@ -144,8 +144,8 @@ func (m *Main) registerNotifications() error {
 		return err
 	}
 	m.notify = n
-	// The notice planner first: a wake-up reaches the groups in the order they are registered.
-	m.handle(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
+	// The notice planner first: the groups handle each event in the order they are registered.
+	m.handleFirst(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
 	m.handle(reminderPlanner, (&storage.ReminderPlanner{DB: m.DB, Plan: n.plan}).Handle)
 	w := n.worker
 	w.Queue, w.Logger, w.Now = m.DB, m.Logger, m.DB.Now

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"time"
 
 	"courtside"
@@ -124,6 +126,10 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	m.DB.Logger = m.Logger
 	m.metrics = newMetrics(m.DB, serviceGroups)
 	m.DB.LoginLimits = m.Guard.LoginLimits
+	// The calendar projection keeps each hearing rendered for every calendar that holds it;
+	// the calendars' reads wait for it to catch up with the changes committed before them.
+	m.DB.RenderCalendar, m.DB.RenderCalendarVersion = calendar.RenderStored, calendar.RenderVersion
+	m.DB.CalendarGroup = calendarProjection
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return usagef("--addr: %v", err)
@@ -155,12 +161,27 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	} else if n > 0 {
 		m.Logger.Info("availability occurrences", "filled", n)
 	}
-	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, events.Config{}); err != nil {
+	// Hearings of a database written before the calendars' objects were stored get theirs,
+	// and every hearing is rendered again when another version of the renderer stored them,
+	// before any calendar is served.
+	if n, err := m.DB.BackfillCalendarObjects(ctx); err != nil {
+		return fmt.Errorf("calendar objects: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("calendar objects", "hearings", n)
+	}
+	evcfg, err := eventConfig(os.Getenv)
+	if err != nil {
 		return err
 	}
-	// A committed mutation wakes the consumer groups at once rather than at their next poll,
-	// one after another in the order they are registered: the planners first, so that notices
-	// go out without waiting for the other groups' transactions.
+	// Working through a backlog, the router lets a writer of another process (an import) go
+	// first between two of its transactions.
+	evcfg.Waiting = m.DB.WritersWaiting
+	if m.Router, err = events.NewRouter(m.DB.Writer, m.Logger, evcfg); err != nil {
+		return err
+	}
+	// A committed mutation wakes the router at once rather than at its next poll. The groups
+	// handle each event in the order they are registered, in one transaction: the planners
+	// first.
 	m.DB.Committed = m.Router.Wake
 	if err := m.registerNotifications(); err != nil {
 		return err
@@ -179,6 +200,14 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	})
 	m.routerDone = make(chan error, 1)
 	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
+	// Ready means the router runs: wait for it before listening, so that /readyz never answers
+	// 503 for a router that is merely starting.
+	select {
+	case <-m.Router.Running():
+	case err := <-m.routerDone:
+		m.routerDone <- err // Close waits for it
+		return fmt.Errorf("event router stopped at start: %v", err)
+	}
 	m.startOfferSweep(ctx)
 	m.startNotifications(ctx)
 	if err := m.startMail(stdout); err != nil {
@@ -235,7 +264,10 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 func (m *Main) routes() (http.Handler, error) {
 	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
 		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, Requests: m.DB, BaseURL: m.Config.BaseURL,
-		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub, RequestTimeout: m.Guard.RequestTimeout})
+		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub, RequestTimeout: m.Guard.RequestTimeout,
+		// Queries execute on one core fewer than the machine has (at least one) and queue for
+		// the rest; a mutation never queues behind them, for the processor or the read pool.
+		MaxConcurrentQueries: max(1, runtime.GOMAXPROCS(0)-1)})
 	if err != nil {
 		return nil, err
 	}
