@@ -113,7 +113,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, davRoot, http.StatusPermanentRedirect)
 		return
 	}
-	if r.URL.Path != "/dav" && !strings.HasPrefix(r.URL.Path, davRoot) {
+	// A client given the server's address (http://host/) asks that URL, or any other, for
+	// current-user-principal (RFC 5397, RFC 6764 section 6): a PROPFIND outside /dav/ is
+	// answered as one on /dav/ is, for that path.
+	discovery := r.Method == "PROPFIND" && r.URL.Path != "/dav" && !strings.HasPrefix(r.URL.Path, davRoot)
+	if !discovery && r.URL.Path != "/dav" && !strings.HasPrefix(r.URL.Path, davRoot) {
 		rw.fail(http.StatusNotFound, "")
 		return
 	}
@@ -123,6 +127,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(courtside.NewContextWithUser(r.Context(), user))
+	if discovery {
+		if r.ContentLength > h.maxBody {
+			rw.fail(http.StatusRequestEntityTooLarge, "")
+			return
+		}
+		rw.body = newLimitedBody(w, r, h.maxBody)
+		r.Body = rw.body
+		body, ok := readBody(rw, r)
+		if !ok {
+			return
+		}
+		if msg := checkRequestBody(body); msg != "" {
+			rw.fail(http.StatusBadRequest, msg)
+			return
+		}
+		serveRootPropFind(rw, r, user, r.URL.Path)
+		rw.finish()
+		return
+	}
 
 	p := parsePath(r.URL.Path)
 	if p.kind != resourceRoot && p.username != user.Username {
@@ -203,6 +226,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.servePut(rw, r, p)
 	case r.Method == http.MethodDelete && p.kind == resourcePersonalObject:
 		h.serveDelete(rw, r, p)
+	case r.Method == http.MethodDelete && p.kind == resourcePersonal:
+		h.serveDeleteCalendar(rw, r, p)
 	case r.Method == http.MethodPut && p.kind == resourceHearing:
 		h.servePartstat(rw, r, user, p)
 	case r.Method == http.MethodDelete && p.kind == resourceHearing:
@@ -214,7 +239,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "PROPPATCH":
 		h.servePropPatch(rw, r, p)
 	case r.Method == "PROPFIND" && p.kind == resourceRoot:
-		serveRootPropFind(rw, r, user)
+		serveRootPropFind(rw, r, user, davRoot)
 	case r.Method == "PROPFIND" && (p.kind == resourceHomeSet || p.kind == resourceHearings || p.kind == resourcePersonal):
 		h.servePropFindWithExtras(rw, r, user)
 	case r.Method == "PROPFIND" && p.kind == resourcePrincipal:
@@ -243,6 +268,8 @@ func check(r *http.Request, p davPath) (status int, msg string) {
 	switch {
 	case (r.Method == http.MethodPut || r.Method == http.MethodDelete) &&
 		(p.kind == resourcePersonalObject || p.kind == resourceHearing):
+		return 0, ""
+	case r.Method == http.MethodDelete && p.kind == resourcePersonal:
 		return 0, ""
 	case r.Method == "MKCALENDAR" && p.username != "":
 		return 0, ""

@@ -75,6 +75,9 @@ func prefilterRange(ranges map[string]timeRange) (timeRange, bool) {
 	if tr, ok := ranges[ical.CompEvent]; ok {
 		return tr, true
 	}
+	if tr, ok := ranges[ical.CompJournal]; ok {
+		return tr, true
+	}
 	if tr, ok := ranges[ical.CompCalendar]; ok {
 		return tr, true
 	}
@@ -110,8 +113,8 @@ func (b *backend) personalMatches(ctx context.Context, calendar string, ranges m
 			}
 			tr = ranges[ical.CompCalendar]
 		}
-		if o.Component == ical.CompEvent {
-			// A VEVENT is decided without decoding it, and never expanded again: an exact
+		if o.Component == ical.CompEvent || o.Component == ical.CompJournal {
+			// A VEVENT or VJOURNAL is decided without decoding it, and never expanded again: an exact
 			// extent here, stored occurrences in the read above (prefilterRange is this range).
 			if !o.ExtentExact || extentMatches(o.ExtentStart, o.ExtentEnd, tr) {
 				out = append(out, o)
@@ -140,12 +143,6 @@ type simpleCompFilter struct {
 	} `xml:",any"`
 }
 
-// simpleTimeRange is a CALDAV:time-range.
-type simpleTimeRange struct {
-	Start string `xml:"start,attr"`
-	End   string `xml:"end,attr"`
-}
-
 // simpleQuery is a calendar-query REPORT as the fast path reads it.
 type simpleQuery struct {
 	XMLName  xml.Name  `xml:"urn:ietf:params:xml:ns:caldav calendar-query"`
@@ -161,6 +158,12 @@ type simpleQuery struct {
 	Other []struct {
 		XMLName xml.Name
 	} `xml:",any"`
+}
+
+// simpleTimeRange is a CALDAV:time-range.
+type simpleTimeRange struct {
+	Start string `xml:"start,attr"`
+	End   string `xml:"end,attr"`
 }
 
 // parseRangeBound parses a time-range attribute (UTC, RFC 4791 section 9.9); "" is open.
@@ -223,18 +226,41 @@ func simpleQueryPlan(body []byte) (ranges map[string]timeRange, component string
 }
 
 // servePersonalQuery answers a calendar-query REPORT on a personal calendar from the stored
-// objects, when the query has the shape simpleQueryPlan reads; it returns false, having
-// written nothing, when go-webdav should answer it.
+// objects, its whole filter applied here (filter.go): time ranges from the stored
+// occurrences, the rest on the decoded objects. A filter out of bounds or naming an unknown
+// collation is refused with its precondition. It returns false, having written nothing, for
+// a body it cannot read (propname), which go-webdav answers. calendar-data with content
+// (comp, expand, limit-recurrence-set) is answered with the whole stored object.
 func (h *handler) servePersonalQuery(w *responseWriter, r *http.Request, user *courtside.User, p davPath, body []byte) bool {
 	if h.avail == nil {
 		return false
 	}
-	ranges, component, props, ok := simpleQueryPlan(body)
-	if !ok {
+	var q personalQuery
+	if err := xml.Unmarshal(body, &q); err != nil || q.PropName != nil || (q.Prop == nil && q.AllProp == nil) {
 		return false
 	}
+	var props []xml.Name
+	if q.Prop != nil {
+		for _, pr := range q.Prop.Props {
+			props = append(props, pr.XMLName)
+		}
+	} else {
+		props = []xml.Name{getETagName, calendarDataName}
+	}
+	if q.Filter == nil {
+		w.raw(http.StatusBadRequest, func() {
+			writeCalDAVErrorMessage(w.ResponseWriter, http.StatusBadRequest, "valid-filter", "A calendar-query needs a filter.")
+		})
+		return true
+	}
+	plan, err := planQuery(q.Filter.Comps)
+	if err != nil {
+		fe := err.(*filterError)
+		w.raw(fe.status, func() { writeCalDAVErrorMessage(w.ResponseWriter, fe.status, fe.condition, fe.msg) })
+		return true
+	}
 	ctx := r.Context()
-	objs, _, err := h.backend.personalMatches(ctx, p.calendar, ranges)
+	objs, parsed, err := h.backend.personalMatches(ctx, p.calendar, plan.ranges)
 	if err != nil {
 		h.serviceError(w, ctx, "query availability objects", err)
 		return true
@@ -242,8 +268,19 @@ func (h *handler) servePersonalQuery(w *responseWriter, r *http.Request, user *c
 	base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
 	writeMultistatusFast(w, &multistatus{}, func(b *bufio.Writer) {
 		for _, o := range objs {
-			if component != "" && o.Component != component {
+			if plan.component != "" && o.Component != plan.component {
 				continue
+			}
+			if plan.decode {
+				po := parsed[o.Name]
+				if po == nil {
+					if po, err = parseObject(o.Data); err != nil {
+						continue // stored objects were checked when written
+					}
+				}
+				if !plan.match(po) {
+					continue
+				}
 			}
 			if !room(w, b.Buffered(), o.Size) {
 				writeTruncated(b, base)

@@ -78,7 +78,7 @@ func (h *handler) calendarExtraValues(r *http.Request, user *courtside.User, p d
 		if err != nil {
 			return nil, err
 		}
-		token := escapeText(personalSyncToken(user.ID, p.calendar, c.Version))
+		token := escapeText(personalSyncToken(user.ID, c, c.Version))
 		return map[xml.Name]string{
 			getCTagName:            token,
 			syncTokenName:          token,

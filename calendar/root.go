@@ -27,7 +27,7 @@ var (
 )
 
 // serveRootPropFind answers a PROPFIND on /dav/ for user.
-func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User) {
+func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User, href string) {
 	var pf propFind
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -66,7 +66,7 @@ func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User)
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	resp := response{Href: davRoot}
+	resp := response{Href: href}
 	for _, ps := range []propStat{found, missing} {
 		if len(ps.Prop.Props) > 0 {
 			resp.PropStats = append(resp.PropStats, ps)

@@ -294,8 +294,21 @@ func (m *Main) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/", app)
+	mux.Handle("/", davDiscovery(dav, app))
 	return m.metrics.count(m.Guard.withClientAddr(mux)), nil
+}
+
+// davDiscovery sends PROPFIND, which no browser sends, to the CalDAV handler whatever the
+// path, so that a calendar app given the server's root URL finds the user's principal
+// there; every other request goes to the web app.
+func davDiscovery(dav, app http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "PROPFIND" {
+			dav.ServeHTTP(w, r)
+			return
+		}
+		app.ServeHTTP(w, r)
+	})
 }
 
 // previewDocket is the web app's docket preview: storage's, in the web's terms.
