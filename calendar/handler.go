@@ -232,6 +232,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.servePartstat(rw, r, user, p)
 	case r.Method == http.MethodDelete && p.kind == resourceHearing:
 		rw.raw(http.StatusForbidden, func() { writeCalDAVError(rw.ResponseWriter, http.StatusForbidden, "valid-calendar-object-resource") })
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && (p.kind == resourceHearings || p.kind == resourcePersonal):
+		h.serveExport(rw, r, user, p)
 	case r.Method == "MKCALENDAR":
 		h.serveMkcalendar(rw, r, p)
 	case r.Method == http.MethodOptions:
@@ -277,7 +279,8 @@ func check(r *http.Request, p davPath) (status int, msg string) {
 		return http.StatusForbidden, "Forbidden: the hearings calendar is read-only."
 	case p.kind == resourceUnknown:
 		return http.StatusNotFound, ""
-	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && p.collection():
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && p.collection() &&
+		p.kind != resourceHearings && p.kind != resourcePersonal:
 		return http.StatusMethodNotAllowed, ""
 	}
 	return 0, ""

@@ -253,3 +253,50 @@ func TestPythonCaldavLifecycle(t *testing.T) {
 		t.Errorf("calendars after the session: %v", got.After)
 	}
 }
+
+// TestCalendarPropertiesKept sets a calendar's display name, description and colour by
+// MKCALENDAR and by PROPPATCH and reads them back by PROPFIND; a description over
+// courtside.MaxCalendarDescription bytes is refused (403, the rest 424) and nothing stored.
+func TestCalendarPropertiesKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	coll := calendar.PersonalPath("adv", "court")
+	if resp, body := w.do(request{method: "MKCALENDAR", path: coll, user: w.advocate,
+		body: mkcalendarBody("Court days", "Days in court &amp; travel", "#112233")}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("MKCALENDAR: %d %s", resp.StatusCode, body)
+	}
+	props := func() string {
+		_, body := w.do(request{method: "PROPFIND", path: coll, user: w.advocate, header: map[string]string{"Depth": "0"},
+			body: `<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/" xmlns:C="urn:ietf:params:xml:ns:caldav">` +
+				`<D:prop><D:displayname/><C:calendar-description/><A:calendar-color/></D:prop></D:propfind>`})
+		return body
+	}
+	if got := props(); !strings.Contains(got, ">Court days<") || !strings.Contains(got, ">Days in court &amp; travel<") ||
+		!strings.Contains(got, ">#112233<") {
+		t.Fatalf("PROPFIND after MKCALENDAR:\n%s", got)
+	}
+	patch := func(props string) (*http.Response, string) {
+		return w.do(request{method: "PROPPATCH", path: coll, user: w.advocate,
+			body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/" xmlns:C="urn:ietf:params:xml:ns:caldav">` +
+				props + `</D:propertyupdate>`})
+	}
+	if resp, body := patch(`<D:set><D:prop><C:calendar-description>Hearings and meetings</C:calendar-description>` +
+		`<D:displayname>Court</D:displayname><A:calendar-color>#445566FF</A:calendar-color></D:prop></D:set>`); resp.StatusCode != http.StatusMultiStatus ||
+		strings.Contains(body, "403") {
+		t.Fatalf("PROPPATCH: %d %s", resp.StatusCode, body)
+	}
+	if got := props(); !strings.Contains(got, ">Court<") || !strings.Contains(got, ">Hearings and meetings<") || !strings.Contains(got, ">#445566FF<") {
+		t.Errorf("PROPFIND after PROPPATCH:\n%s", got)
+	}
+	long := strings.Repeat("x", courtside.MaxCalendarDescription+1)
+	if resp, body := patch(`<D:set><D:prop><C:calendar-description>` + long + `</C:calendar-description><D:displayname>Else</D:displayname></D:prop></D:set>`); resp.StatusCode != http.StatusMultiStatus ||
+		!strings.Contains(body, "403 Forbidden") || !strings.Contains(body, "424 Failed Dependency") {
+		t.Errorf("oversized description: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := patch(`<D:remove><D:prop><C:calendar-description/></D:prop></D:remove>`); !strings.Contains(body, "200 OK") {
+		t.Fatalf("remove description: %d %s", resp.StatusCode, body)
+	}
+	if got := props(); !strings.Contains(got, ">Court<") || strings.Contains(got, "Hearings and meetings") {
+		t.Errorf("PROPFIND after removing the description:\n%s", got)
+	}
+}

@@ -82,6 +82,10 @@ func serveOptions(w http.ResponseWriter, p davPath) {
 	switch {
 	case p.kind == resourceHomeSet:
 		allow += ", MKCALENDAR"
+	case p.kind == resourcePersonal:
+		allow = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, REPORT, DELETE"
+	case p.kind == resourceHearings:
+		allow = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, REPORT"
 	case p.kind == resourcePersonalObject:
 		allow = "OPTIONS, GET, HEAD, PROPFIND, PUT, DELETE"
 	case p.kind == resourceHearing:
