@@ -305,6 +305,9 @@ func ValidatePersonalCalendarName(name string) error {
 	if strings.EqualFold(name, "hearings") {
 		return Invalidf("name", "The hearings calendar is the server's.")
 	}
+	if strings.EqualFold(name, "inbox") || strings.EqualFold(name, "outbox") {
+		return Invalidf("name", "The scheduling inbox and outbox are the server's.")
+	}
 	return nil
 }
 

@@ -276,7 +276,7 @@ func (h *handler) readICalBody(w *responseWriter, r *http.Request) (*parsedObjec
 }
 
 // servePut answers a PUT of an object of a personal calendar.
-func (h *handler) servePut(w *responseWriter, r *http.Request, p davPath) {
+func (h *handler) servePut(w *responseWriter, r *http.Request, user *courtside.User, p davPath) {
 	if h.avail == nil {
 		w.fail(http.StatusNotFound, "")
 		return
@@ -321,12 +321,22 @@ func (h *handler) servePut(w *responseWriter, r *http.Request, p davPath) {
 	obj := &courtside.AvailabilityObject{Calendar: p.calendar, Name: p.object, UID: po.uid, Component: po.component,
 		ETag: etag, Data: data, Busy: ot.busy, ExtentStart: ot.start, ExtentEnd: ot.end, ExtentExact: ot.exact,
 		Occurrences: ot.stored, OccurrencesUntil: ot.until, OccurrencesKnown: true}
+	if c, ok := h.readAttendeeCopy(po, user); ok {
+		if !h.answerAttendeeCopy(w, r, p, c) {
+			return
+		}
+		// The booking, not the copy, is what keeps the interpreter from other offers.
+		obj.ScheduleTag, obj.Busy = c.tag, nil
+	}
 	created, err := h.avail.PutAvailabilityObject(r.Context(), obj, cond)
 	if err != nil {
 		h.writeAvailabilityError(w, r, "put availability object", err)
 		return
 	}
 	w.Header().Set("ETag", `"`+etag+`"`)
+	if obj.ScheduleTag != "" {
+		w.Header().Set("Schedule-Tag", `"`+obj.ScheduleTag+`"`)
+	}
 	if created {
 		w.Header().Set("Location", PersonalPath(p.username, p.calendar)+p.object)
 		w.raw(http.StatusCreated, func() { w.ResponseWriter.WriteHeader(http.StatusCreated) })

@@ -33,6 +33,15 @@ type Config struct {
 	// Bookings answers interpreters who accept or decline in their calendar app (PARTSTAT).
 	// Nil refuses every change to the hearings calendar.
 	Bookings courtside.BookingService
+	// Scheduling serves CalDAV scheduling (RFC 6638, scheduling.go): interpreters' inboxes of
+	// booking invitations and their replies. It is on when Scheduling, InvitationUID and
+	// Organizer are all set.
+	Scheduling courtside.SchedulingService
+	// InvitationUID signs the invitations' UIDs (courtside.InvitationService.InvitationUID).
+	InvitationUID func(bookingID, interpreterID int64, domain string) string
+	// Organizer is the e-mail address of Courtside's ORGANIZER in the invitations (the iMIP
+	// reply address when there is one).
+	Organizer string
 	// Logger receives internal errors and recovered panics, never victim data or secrets.
 	// Nil discards.
 	Logger *slog.Logger
@@ -49,9 +58,13 @@ type handler struct {
 	avail     courtside.AvailabilityService
 	bookings  courtside.BookingService
 	backend   *backend
-	logger    *slog.Logger
-	maxBody   int64
-	maxAnswer int64
+
+	scheduling    courtside.SchedulingService
+	invitationUID func(bookingID, interpreterID int64, domain string) string
+	organizer     string
+	logger        *slog.Logger
+	maxBody       int64
+	maxAnswer     int64
 
 	// go-webdav tells principals, home sets, calendars and objects apart by the number of path
 	// segments after its Prefix, expecting /<user>/, /<user>/<home>/, ... Our principals
@@ -88,16 +101,20 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	b := &backend{calendars: cfg.Calendars, avail: cfg.Availability, prodID: DefaultProdID, logger: cfg.Logger}
 	return &handler{
-		tokens:     cfg.Tokens,
-		calendars:  cfg.Calendars,
-		avail:      cfg.Availability,
-		bookings:   cfg.Bookings,
-		backend:    b,
-		logger:     cfg.Logger,
-		maxBody:    cfg.MaxBodyBytes,
-		maxAnswer:  cfg.MaxResponseBytes,
-		dav:        &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(davRoot, "/")},
-		principals: &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(principalsRoot, "/")},
+		tokens:    cfg.Tokens,
+		calendars: cfg.Calendars,
+		avail:     cfg.Availability,
+		bookings:  cfg.Bookings,
+		backend:   b,
+
+		scheduling:    cfg.Scheduling,
+		invitationUID: cfg.InvitationUID,
+		organizer:     strings.TrimSpace(cfg.Organizer),
+		logger:        cfg.Logger,
+		maxBody:       cfg.MaxBodyBytes,
+		maxAnswer:     cfg.MaxResponseBytes,
+		dav:           &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(davRoot, "/")},
+		principals:    &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(principalsRoot, "/")},
 	}
 }
 
@@ -181,6 +198,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if h.serveScheduling(rw, r, user, p) {
+		rw.finish()
+		return
+	}
 	if r.Method == "REPORT" {
 		body, ok := readBody(rw, r)
 		if !ok {
@@ -223,7 +244,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodPut && p.kind == resourcePersonalObject:
-		h.servePut(rw, r, p)
+		h.servePut(rw, r, user, p)
 	case r.Method == http.MethodDelete && p.kind == resourcePersonalObject:
 		h.serveDelete(rw, r, p)
 	case r.Method == http.MethodDelete && p.kind == resourcePersonal:
@@ -237,7 +258,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "MKCALENDAR":
 		h.serveMkcalendar(rw, r, p)
 	case r.Method == http.MethodOptions:
-		serveOptions(rw, p)
+		serveOptions(rw, p, h.schedulingOn())
 	case r.Method == "PROPPATCH":
 		h.servePropPatch(rw, r, p)
 	case r.Method == "PROPFIND" && p.kind == resourceRoot:
@@ -272,6 +293,8 @@ func check(r *http.Request, p davPath) (status int, msg string) {
 		(p.kind == resourcePersonalObject || p.kind == resourceHearing):
 		return 0, ""
 	case r.Method == http.MethodDelete && p.kind == resourcePersonal:
+		return 0, ""
+	case (r.Method == http.MethodDelete && p.kind == resourceInboxItem) || (r.Method == http.MethodPost && p.kind == resourceOutbox):
 		return 0, ""
 	case r.Method == "MKCALENDAR" && p.username != "":
 		return 0, ""

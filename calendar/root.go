@@ -77,7 +77,7 @@ func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User,
 
 // serveOptions answers OPTIONS with what the resource really allows; go-webdav's answer lists
 // PUT, DELETE and MKCOL, which are refused here.
-func serveOptions(w http.ResponseWriter, p davPath) {
+func serveOptions(w http.ResponseWriter, p davPath, scheduling bool) {
 	allow := "OPTIONS, PROPFIND, REPORT"
 	switch {
 	case p.kind == resourceHomeSet:
@@ -93,7 +93,12 @@ func serveOptions(w http.ResponseWriter, p davPath) {
 	case !p.collection():
 		allow = "OPTIONS, GET, HEAD, PROPFIND"
 	}
-	w.Header().Set("DAV", "1, 3, calendar-access")
+	dav := "1, 3, calendar-access"
+	if scheduling {
+		// The server schedules: an attendee's PUT of its copy is its reply (RFC 6638 section 2).
+		dav += ", calendar-schedule, calendar-auto-schedule"
+	}
+	w.Header().Set("DAV", dav)
 	w.Header().Set("Allow", allow)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -271,7 +271,14 @@ func (m *Main) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	dav := calendar.NewHandler(calendar.Config{Users: m.DB, Tokens: m.DB, Calendars: m.DB, Availability: m.DB, Bookings: m.DB, Logger: m.Logger})
+	// CalDAV scheduling's invitations name the iMIP reply address as their ORGANIZER when
+	// there is one, so that a calendar app that mails its answer reaches Courtside too.
+	organizer := m.Mail.address
+	if organizer == "" {
+		organizer = calendar.DefaultOrganizer
+	}
+	dav := calendar.NewHandler(calendar.Config{Users: m.DB, Tokens: m.DB, Calendars: m.DB, Availability: m.DB, Bookings: m.DB,
+		Scheduling: m.DB, InvitationUID: m.DB.InvitationUID, Organizer: organizer, Logger: m.Logger})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/.well-known/caldav", dav)
