@@ -59,7 +59,7 @@ func inboxInvitation(t *testing.T, base, username, app string) (string, string) 
 	inbox := href(props, "schedule-inbox-URL")
 	resp, list := davAs(t, base, username, app, "PROPFIND", inbox, "1", "application/xml",
 		`<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:resourcetype/></D:prop></D:propfind>`, nil)
-	items := regexp.MustCompile(`<href[^>]*>(` + regexp.QuoteMeta(inbox) + `[^<]+\.ics)</href>`).FindAllStringSubmatch(list, -1)
+	items := regexp.MustCompile(`<href[^>]*>(`+regexp.QuoteMeta(inbox)+`[^<]+\.ics)</href>`).FindAllStringSubmatch(list, -1)
 	if resp.StatusCode != http.StatusMultiStatus || len(items) != 1 {
 		t.Fatalf("%s's inbox: %d %s", username, resp.StatusCode, list)
 	}
