@@ -164,8 +164,7 @@ const (
 		`<privilege xmlns="DAV:"><schedule-deliver xmlns="` + caldavNS + `"></schedule-deliver></privilege>`
 	outboxPrivileges = readOnlyPrivileges +
 		`<privilege xmlns="DAV:"><schedule-send xmlns="` + caldavNS + `"></schedule-send></privilege>`
-	inboxReports = `<supported-report xmlns="DAV:"><report><calendar-query xmlns="` + caldavNS + `"></calendar-query></report></supported-report>` +
-		`<supported-report xmlns="DAV:"><report><calendar-multiget xmlns="` + caldavNS + `"></calendar-multiget></report></supported-report>`
+	inboxReports = supportedReports
 )
 
 // inboxCTag is the inbox's CS:getctag: a hash of its messages' names and ETags.
@@ -238,6 +237,7 @@ func (h *handler) serveSchedulePropFind(w *responseWriter, r *http.Request, user
 		currentUserPrincipalName: `<href xmlns="DAV:">` + escapeText(principal) + `</href>`,
 		currentUserPrivName:      inboxPrivileges,
 		supportedReportSetName:   inboxReports,
+		syncTokenName:            ctag,
 	}))
 	if depth == "1" {
 		for _, m := range msgs {
@@ -283,8 +283,8 @@ func propResponse(href string, pf *propFind, values map[xml.Name]string) respons
 	return resp
 }
 
-// serveInboxReport answers calendar-multiget (the named messages) and calendar-query (every
-// message: they are all VEVENTs of the caller's invitations) on the inbox.
+// serveInboxReport answers calendar-multiget (the named messages), calendar-query (every
+// message: they are all VEVENTs of the caller's invitations) and sync-collection on the inbox.
 func (h *handler) serveInboxReport(w *responseWriter, r *http.Request, user *courtside.User) {
 	body, ok := readBody(w, r)
 	if !ok {
@@ -293,7 +293,21 @@ func (h *handler) serveInboxReport(w *responseWriter, r *http.Request, user *cou
 	var q simpleMultiget // a calendar-query reads the same prop; its filter is not needed
 	var props []xml.Name
 	var hrefs []string
+	syncToken, syncing := "", false
 	switch reportName(body) {
+	case syncCollectionName:
+		// No change log is kept for an inbox: the empty token and the current one are
+		// answered (every message, or none), any other is no longer valid and the client
+		// starts over (RFC 6578 section 3.2).
+		req, _, sp, ok := parseSyncRequest(w, r, body)
+		if !ok {
+			return
+		}
+		syncToken, syncing = strings.TrimSpace(req.SyncToken), true
+		q.Prop = &propList{}
+		for _, name := range sp {
+			q.Prop.Props = append(q.Prop.Props, property{XMLName: name})
+		}
 	case calendarMultigetName:
 		if err := xml.Unmarshal(body, &q); err != nil {
 			w.fail(http.StatusBadRequest, "")
@@ -332,6 +346,18 @@ func (h *handler) serveInboxReport(w *responseWriter, r *http.Request, user *cou
 		pf.Prop.Props = append(pf.Prop.Props, property{XMLName: name})
 	}
 	var ms multistatus
+	if syncing {
+		current := inboxCTag(msgs)
+		switch syncToken {
+		case "":
+		case current:
+			msgs = nil
+		default:
+			w.raw(http.StatusForbidden, func() { writeDAVError(w.ResponseWriter, http.StatusForbidden, "valid-sync-token") })
+			return
+		}
+		ms.SyncToken = current
+	}
 	add := func(path string, m inboxMessage) {
 		ms.Responses = append(ms.Responses, propResponse(path, pf, map[xml.Name]string{
 			getETagName:        escapeText(`"` + m.etag + `"`),

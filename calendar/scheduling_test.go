@@ -1,8 +1,10 @@
 package calendar_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -244,5 +246,46 @@ func TestScheduling_OutboxReplyAndFreeBusy(t *testing.T) {
 	}
 	if resp, got := post(w.interpreter, strings.Replace(fb, "METHOD:REQUEST", "METHOD:PUBLISH", 1)); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a PUBLISH to the outbox: %d %s", resp.StatusCode, got)
+	}
+}
+
+// TestPythonCaldavScheduling has python3-caldav, from the server's root URL, read the
+// interpreter's calendar-user-address-set and scheduling inbox and accept the invitation in
+// it (accept_invite, storing the attendee's copy in the availability calendar): the booking
+// is accepted, with no error logged.
+func TestPythonCaldavScheduling(t *testing.T) {
+	py := pythonWithCaldav()
+	if py == "" {
+		t.Fatal("python3-caldav is not installed: run `make test`, which installs it")
+	}
+	t.Parallel()
+	w := newWorld(t)
+	b := w.offered(t)
+	out, err := exec.Command(py, "testdata/python_caldav_scheduling.py", w.srv.URL+"/", "interp", w.secrets["interp"], "accept").Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var got struct {
+		Addresses []string `json:"addresses"`
+		Inbox     string   `json:"inbox"`
+		Outbox    string   `json:"outbox"`
+		Items     []string `json:"items"`
+		Answered  []string `json:"answered"`
+		Stored    []string `json:"stored"`
+		Errors    []string `json:"errors"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(got.Addresses) == 0 || got.Addresses[0] != "mailto:interp@example.org" || got.Inbox != w.srv.URL+calendar.InboxPath("interp") ||
+		got.Outbox != w.srv.URL+calendar.OutboxPath("interp") || len(got.Errors) > 0 {
+		t.Errorf("python-caldav saw %+v", got)
+	}
+	if len(got.Items) != 1 || got.Items[0] != w.srv.URL+calendar.InboxItemPath("interp", b.ID, "REQUEST", 0) || len(got.Answered) != 1 ||
+		len(got.Stored) != 1 {
+		t.Errorf("inbox items %v, answered %v, stored %v", got.Items, got.Answered, got.Stored)
+	}
+	if s := w.bookingStatus(t, b.ID); s != courtside.BookingAccepted {
+		t.Errorf("the booking after python-caldav's accept_invite: %s", s)
 	}
 }
