@@ -269,6 +269,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.servePrincipalPropFind(rw, r, user)
 	case p.kind == resourcePrincipal:
 		h.principals.ServeHTTP(rw, r)
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && p.kind == resourcePersonalObject:
+		h.setScheduleTag(rw, r, p)
+		h.dav.ServeHTTP(rw, r)
 	default:
 		h.dav.ServeHTTP(rw, r)
 	}

@@ -337,6 +337,8 @@ func writeStoredObject(b *bufio.Writer, base string, o *courtside.AvailabilityOb
 			return true
 		case calendarDataName:
 			return o.Data != nil
+		case scheduleTagName:
+			return o.ScheduleTag != ""
 		}
 		return false
 	}
@@ -388,6 +390,10 @@ func writeStoredObject(b *bufio.Writer, base string, o *courtside.AvailabilityOb
 				b.WriteString(`</href>`)
 			case calendarDataName:
 				writeEscaped(b, o.Data)
+			case scheduleTagName:
+				b.WriteString(`"`)
+				writeEscapedString(b, o.ScheduleTag)
+				b.WriteString(`"`)
 			}
 			end(name)
 		}
@@ -425,6 +431,11 @@ func storedObjectProp(o *courtside.AvailabilityObject, name xml.Name) (string, b
 			return "", false
 		}
 		return escapeData(o.Data), true
+	case scheduleTagName:
+		if o.ScheduleTag == "" {
+			return "", false
+		}
+		return escapeText(`"` + o.ScheduleTag + `"`), true
 	}
 	return "", false
 }

@@ -39,7 +39,19 @@ var (
 	scheduleInboxURLName  = xml.Name{Space: caldavNS, Local: "schedule-inbox-URL"}
 	scheduleOutboxURLName = xml.Name{Space: caldavNS, Local: "schedule-outbox-URL"}
 	displayNamePropName   = xml.Name{Space: "DAV:", Local: "displayname"}
+	scheduleTagName       = xml.Name{Space: caldavNS, Local: "schedule-tag"}
 )
+
+// setScheduleTag adds the Schedule-Tag header to a GET or HEAD of a personal object that is
+// an attendee's copy of an invitation (RFC 6638 section 3.2.10); go-webdav writes the rest.
+func (h *handler) setScheduleTag(w *responseWriter, r *http.Request, p davPath) {
+	if h.avail == nil || !h.schedulingOn() {
+		return
+	}
+	if o, err := h.avail.FindAvailabilityObject(r.Context(), p.calendar, p.object); err == nil && o.ScheduleTag != "" {
+		w.Header().Set("Schedule-Tag", `"`+o.ScheduleTag+`"`)
+	}
+}
 
 // schedulingOn reports whether the handler serves scheduling.
 func (h *handler) schedulingOn() bool {

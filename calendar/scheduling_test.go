@@ -167,6 +167,16 @@ func TestScheduling_AcceptByPutOfTheAttendeeCopy(t *testing.T) {
 	if resp, _ := w.do(request_(path, w.interpreter, again, map[string]string{"If-Schedule-Tag-Match": `"other"`})); resp.StatusCode != http.StatusPreconditionFailed {
 		t.Errorf("If-Schedule-Tag-Match with another tag: %d, want 412", resp.StatusCode)
 	}
+	// GET and REPORT show the Schedule-Tag of the copy (RFC 6638 section 3.2.10).
+	if resp, _ := w.do(request{method: "GET", path: path, user: w.interpreter}); resp.StatusCode != http.StatusOK || resp.Header.Get("Schedule-Tag") != tag {
+		t.Errorf("GET of the copy: %d Schedule-Tag %q, want %q", resp.StatusCode, resp.Header.Get("Schedule-Tag"), tag)
+	}
+	_, got = w.do(request{method: "REPORT", path: calendar.AvailabilityPath("interp"), user: w.interpreter, header: map[string]string{"Depth": "1"},
+		body: `<?xml version="1.0"?><C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:schedule-tag/></D:prop>` +
+			`<D:href>` + path + `</D:href></C:calendar-multiget>`})
+	if !strings.Contains(got, ">"+strings.ReplaceAll(tag, `"`, "&#34;")+"</schedule-tag>") && !strings.Contains(got, ">"+tag+"</schedule-tag>") {
+		t.Errorf("multiget of the copy's schedule-tag: %s", got)
+	}
 	// Accepted: no longer in the inbox.
 	_, got = w.do(request{method: "PROPFIND", path: calendar.InboxPath("interp"), user: w.interpreter, header: map[string]string{"Depth": "1"},
 		body: `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`})
