@@ -93,6 +93,15 @@ func TestTextMatch(t *testing.T) {
 		}
 	}
 
+	// The collations are advertised (RFC 4791 section 7.5.1).
+	_, got := w.do(request{method: "PROPFIND", path: coll, user: w.advocate, header: map[string]string{"Depth": "0"},
+		body: `<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:supported-collation-set/></D:prop></D:propfind>`})
+	for _, c := range []string{"i;ascii-casemap", "i;octet", "i;unicode-casemap"} {
+		if !strings.Contains(got, ">"+c+"</supported-collation>") {
+			t.Errorf("supported-collation-set lacks %s:\n%s", c, got)
+		}
+	}
+
 	for _, c := range []struct {
 		name, filter string
 		status       int
