@@ -75,7 +75,8 @@ func inboxInvitation(t *testing.T, base, username, app string) (string, string) 
 // interpreter, as Thunderbird does on a server that schedules, stores the attendee copy with
 // PARTSTAT=ACCEPTED and the booking is ACCEPTED in GraphQL. After a move, the update is in
 // the inbox again; the interpreter declines it the same way, and the hearing is offered to
-// the next candidate, whose inbox now holds it. Other users see no inbox of theirs.
+// the next candidate, whose inbox now holds it. Other users see no inbox of theirs. The
+// server's root URL answers PROPFIND for discovery and GET with the web app.
 func TestEndToEnd_SchedulingInboxAcceptAndDeclineReoffer(t *testing.T) {
 	x := startIMIP(t)
 	ana := strings.TrimSpace(cli(t, "", "token", "create", "--db", x.w.db, "--username", "ana", "--kind", "app", "--label", "thunderbird"))
@@ -87,6 +88,11 @@ func TestEndToEnd_SchedulingInboxAcceptAndDeclineReoffer(t *testing.T) {
 		t.Fatalf("offered to %v, want ana", who)
 	}
 
+	// The root URL: PROPFIND is CalDAV's, GET stays the web app's.
+	if resp, body := davAs(t, x.base, "ana", ana, "GET", "/", "", "", "", nil); resp.StatusCode >= 400 ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || strings.Contains(body, "multistatus") {
+		t.Errorf("GET /: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 	href, invitation := inboxInvitation(t, x.base, "ana", ana)
 	unfolded := strings.ReplaceAll(invitation, "\r\n ", "")
 	for _, want := range []string{"ORGANIZER;CN=Courtside:mailto:" + imipAddress, "mailto:" + anaMail, "PARTSTAT=NEEDS-ACTION",
