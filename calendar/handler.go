@@ -297,8 +297,8 @@ func check(r *http.Request, p davPath) (status int, msg string) {
 		return 0, ""
 	case r.Method == http.MethodDelete && p.kind == resourcePersonal:
 		return 0, ""
-	case (r.Method == http.MethodDelete && p.kind == resourceInboxItem) || (r.Method == http.MethodPost && p.kind == resourceOutbox):
-		return 0, ""
+	case p.kind == resourceInbox || p.kind == resourceInboxItem || p.kind == resourceOutbox:
+		return 0, "" // serveScheduling answers every method there (405 for the others)
 	case r.Method == "MKCALENDAR" && p.username != "":
 		return 0, ""
 	case writeMethods[r.Method]:

@@ -145,8 +145,6 @@ func (h *handler) serveScheduling(w *responseWriter, r *http.Request, user *cour
 		w.raw(http.StatusNoContent, func() { w.ResponseWriter.WriteHeader(http.StatusNoContent) })
 	case r.Method == http.MethodPost && p.kind == resourceOutbox:
 		h.serveOutboxPost(w, r, user)
-	case p.kind == resourceInboxItem && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		w.fail(http.StatusNotFound, "")
 	default:
 		w.fail(http.StatusMethodNotAllowed, "")
 	}

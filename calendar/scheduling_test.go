@@ -110,6 +110,14 @@ func TestScheduling_PrincipalAndInbox(t *testing.T) {
 		t.Errorf("the advocate's own inbox: %d %s", resp.StatusCode, got)
 	}
 
+	// Methods the inbox and outbox do not take: 405.
+	for _, c := range []struct{ method, path string }{{"PUT", href}, {"MKCALENDAR", calendar.InboxPath("interp")},
+		{"POST", calendar.InboxPath("interp")}, {"DELETE", calendar.OutboxPath("interp")}, {"GET", calendar.OutboxPath("interp")}} {
+		if resp, _ := w.do(request{method: c.method, path: c.path, user: w.interpreter}); resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s %s: %d, want 405", c.method, c.path, resp.StatusCode)
+		}
+	}
+
 	// DELETE: out of the inbox, the booking still offered.
 	if resp, got := w.do(request{method: "DELETE", path: href, user: w.interpreter}); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("DELETE of the message: %d %s", resp.StatusCode, got)
