@@ -1,6 +1,7 @@
 package calendar_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
@@ -204,5 +205,42 @@ func TestExportCalendar(t *testing.T) {
 	}
 	if resp, _ := w.do(request{method: "GET", path: coll, user: w.otherAdvocate}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET of another user's calendar: %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestTextMatch_HearingsCalendar searches the hearings calendar by text, as personal calendars
+// are searched: the default collation ignores case, negate-condition and a time range apply.
+func TestTextMatch_HearingsCalendar(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.runProjection(t)
+	coll := calendar.HearingsPath("adv")
+	h1 := fmt.Sprintf("hearing-%d.ics", w.h1.ID)
+	h2 := fmt.Sprintf("hearing-%d.ics", w.h2.ID)
+	summary := func(attrs, text string) string {
+		return `<C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match` + attrs + `>` + text +
+			`</C:text-match></C:prop-filter></C:comp-filter>`
+	}
+	for _, tt := range []struct {
+		name, filter, want string
+	}{
+		{"by kind, any case", summary("", "SENTENCING"), h1},
+		{"i;octet", summary(` collation="i;octet"`, "SENTENCING"), ""},
+		{"negated", summary(` negate-condition="yes"`, "sentencing"), h2},
+		{"docket in both", summary("", docketNumber), strings.Join([]string{h1, h2}, " ")},
+		{"with a time range", `<C:comp-filter name="VEVENT"><C:time-range start="20261205T000000Z" end="20261215T000000Z"/>` +
+			`<C:prop-filter name="SUMMARY"><C:text-match>` + docketNumber + `</C:text-match></C:prop-filter></C:comp-filter>`, h2},
+		{"to-dos: none", `<C:comp-filter name="VTODO"><C:prop-filter name="SUMMARY"><C:text-match>x</C:text-match></C:prop-filter></C:comp-filter>`, ""},
+	} {
+		status, names, got := queryNames(t, w, coll, tt.filter)
+		want := strings.Fields(tt.want)
+		sort.Strings(want)
+		if status != http.StatusMultiStatus || strings.Join(names, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: %d %v, want %v\n%s", tt.name, status, names, want, got)
+		}
+	}
+	if status, _, got := queryNames(t, w, coll, summary(` collation="i;klingon"`, "x")); status != http.StatusForbidden ||
+		!strings.Contains(got, "supported-collation") {
+		t.Errorf("unknown collation on the hearings calendar: %d %s", status, got)
 	}
 }

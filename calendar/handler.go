@@ -218,7 +218,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case calendarQueryName:
 			if (p.kind == resourcePersonal && h.servePersonalQuery(rw, r, user, p, body)) ||
-				(p.kind == resourceHearings && h.serveHearingsQuery(rw, r, user, body)) {
+				(p.kind == resourceHearings && (h.serveHearingsQuery(rw, r, user, body) || h.serveHearingsFilteredQuery(rw, r, user, body))) {
 				rw.finish()
 				return
 			}

@@ -235,29 +235,9 @@ func (h *handler) servePersonalQuery(w *responseWriter, r *http.Request, user *c
 	if h.avail == nil {
 		return false
 	}
-	var q personalQuery
-	if err := xml.Unmarshal(body, &q); err != nil || q.PropName != nil || (q.Prop == nil && q.AllProp == nil) {
-		return false
-	}
-	var props []xml.Name
-	if q.Prop != nil {
-		for _, pr := range q.Prop.Props {
-			props = append(props, pr.XMLName)
-		}
-	} else {
-		props = []xml.Name{getETagName, calendarDataName}
-	}
-	if q.Filter == nil {
-		w.raw(http.StatusBadRequest, func() {
-			writeCalDAVErrorMessage(w.ResponseWriter, http.StatusBadRequest, "valid-filter", "A calendar-query needs a filter.")
-		})
-		return true
-	}
-	plan, err := planQuery(q.Filter.Comps)
-	if err != nil {
-		fe := err.(*filterError)
-		w.raw(fe.status, func() { writeCalDAVErrorMessage(w.ResponseWriter, fe.status, fe.condition, fe.msg) })
-		return true
+	props, plan, ok := readQuery(w, body)
+	if !ok || plan == nil {
+		return ok
 	}
 	ctx := r.Context()
 	objs, parsed, err := h.backend.personalMatches(ctx, p.calendar, plan.ranges)
