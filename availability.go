@@ -29,12 +29,78 @@ const (
 
 // PersonalCalendar is one of a user's read-write calendars.
 type PersonalCalendar struct {
-	UserID      int64     `json:"userId"`
-	Name        string    `json:"name"`
-	DisplayName string    `json:"displayName"`
-	Version     int64     `json:"version"` // grows with every change of an object in it
+	UserID      int64  `json:"userId"`
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	Version     int64  `json:"version"` // grows with every change of an object in it
+	// Components are the kinds of object the calendar takes (CalDAV
+	// supported-calendar-component-set): some of CalendarComponents, in that order.
+	Components []string `json:"components"`
+	// Incarnation tells this calendar from an earlier one of the same name that was deleted:
+	// a sync token of the earlier one is refused, so a recreated calendar starts fresh. ""
+	// for the availability calendar and for calendars made before calendars could be deleted.
+	Incarnation string    `json:"incarnation,omitempty"`
 	CreatedAt   time.Time `json:"createdAt"`
 	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// The kinds of calendar object a personal calendar may take (RFC 5545 components).
+const (
+	ComponentEvent   = "VEVENT"
+	ComponentTodo    = "VTODO"
+	ComponentJournal = "VJOURNAL"
+)
+
+// CalendarComponents are the components a personal calendar may take, in the order
+// Components lists them; a calendar takes all of them unless it was made for fewer.
+var CalendarComponents = []string{ComponentEvent, ComponentTodo, ComponentJournal}
+
+// NormalizeComponents checks a set of components for a new calendar and returns it in the
+// order of CalendarComponents, without repeats; an empty set is every component. Returns
+// EINVALID (field "components") naming a component a personal calendar cannot take.
+func NormalizeComponents(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return append([]string(nil), CalendarComponents...), nil
+	}
+	want := map[string]bool{}
+	for _, c := range in {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		known := false
+		for _, k := range CalendarComponents {
+			known = known || k == c
+		}
+		if !known {
+			return nil, Invalidf("components", "A calendar takes only VEVENT, VTODO and VJOURNAL objects, not %q.", c)
+		}
+		want[c] = true
+	}
+	var out []string
+	for _, k := range CalendarComponents {
+		if want[k] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// Takes reports whether the calendar takes objects of component.
+func (c *PersonalCalendar) Takes(component string) bool {
+	for _, k := range c.Components {
+		if k == component {
+			return true
+		}
+	}
+	return false
+}
+
+// NewPersonalCalendar is what MKCALENDAR asks for: the name in the URL and the properties of
+// its body.
+type NewPersonalCalendar struct {
+	Name        string
+	DisplayName string
+	Description string
+	Color       string   // "#RRGGBB" or "#RRGGBBAA", or ""
+	Components  []string // nil: every component
 }
 
 // Interval is a half-open span of time [Start, End).
@@ -56,7 +122,7 @@ type AvailabilityObject struct {
 	Calendar  string     `json:"calendar"`
 	Name      string     `json:"name"` // the resource name in the collection, e.g. "abc.ics"
 	UID       string     `json:"uid"`
-	Component string     `json:"component"` // VEVENT or VTODO
+	Component string     `json:"component"` // VEVENT, VTODO or VJOURNAL
 	ETag      string     `json:"etag"`      // strong, unquoted: a hash of Data
 	Data      []byte     `json:"-"`
 	Busy      []Interval `json:"busy,omitempty"`
@@ -75,6 +141,10 @@ type AvailabilityObject struct {
 	ExtentExact bool `json:"-"`
 	// Size is the length of Data, set also when Data was not read.
 	Size int64 `json:"-"`
+	// ScheduleTag is set on a scheduling object resource (RFC 6638 section 3.2.10): the
+	// attendee's copy of one of Courtside's booking invitations. It changes only with the
+	// invitation's SEQUENCE, not with the attendee's own answer. "" for other objects.
+	ScheduleTag string `json:"-"`
 
 	// Occurrences are the occurrences of a VEVENT object that is not exact, worked out by the
 	// CalDAV edge when it is written so that no time-range query expands a recurrence again:
@@ -120,6 +190,9 @@ const (
 	FieldUID = "uid"
 	// FieldLimit marks an EINVALID whose cause is a limit above (too many calendars or objects).
 	FieldLimit = "limit"
+	// FieldComponent marks an EINVALID whose cause is a component the calendar does not take
+	// (CalDAV supported-calendar-component).
+	FieldComponent = "component"
 )
 
 // AvailabilityService stores the personal calendars. Every method acts for the user in the
@@ -132,9 +205,15 @@ type AvailabilityService interface {
 	// FindPersonalCalendar returns one of the user's personal calendars. Returns ENOTFOUND.
 	FindPersonalCalendar(ctx context.Context, name string) (*PersonalCalendar, error)
 
-	// CreatePersonalCalendar creates a personal calendar. Returns ECONFLICT when it exists,
-	// EINVALID for a bad name or over MaxPersonalCalendars.
-	CreatePersonalCalendar(ctx context.Context, name, displayName string) (*PersonalCalendar, error)
+	// CreatePersonalCalendar creates a personal calendar with its display name, description,
+	// colour and components. Returns ECONFLICT when it exists, EINVALID for a bad name, colour
+	// or component, or over MaxPersonalCalendars.
+	CreatePersonalCalendar(ctx context.Context, c NewPersonalCalendar) (*PersonalCalendar, error)
+
+	// DeletePersonalCalendar deletes a personal calendar with its objects, their change log
+	// and its settings; a calendar made again under the name starts with a new Incarnation.
+	// Returns ENOTFOUND, or EFORBIDDEN for the availability calendar, which every user keeps.
+	DeletePersonalCalendar(ctx context.Context, name string) error
 
 	// PutAvailabilityObject creates or replaces an object under cond. created reports a new
 	// object. Returns ECONFLICT with FieldPrecondition when cond fails, ECONFLICT with FieldUID
@@ -178,17 +257,26 @@ type AvailabilityService interface {
 	// personal ones), by calendar name.
 	FindCalendarSettings(ctx context.Context) (map[string]CalendarSettings, error)
 
-	// SetCalendarSettings sets or, with "", removes the display name and colour of one of the
-	// caller's calendars; a nil pointer leaves that one alone. Returns EINVALID (a bad colour,
-	// a name too long) or ENOTFOUND.
-	SetCalendarSettings(ctx context.Context, calendar string, displayName, color *string) error
+	// SetCalendarSettings sets or, with "", removes the display name, colour and description
+	// of one of the caller's calendars; a nil pointer leaves that one alone. Returns EINVALID
+	// (a bad colour, a name or description too long) or ENOTFOUND.
+	SetCalendarSettings(ctx context.Context, calendar string, update CalendarSettingsUpdate) error
 }
 
 // CalendarSettings is what a user set on one of their calendars by PROPPATCH; "" is unset.
 type CalendarSettings struct {
 	DisplayName string `json:"displayName,omitempty"`
 	Color       string `json:"color,omitempty"`
+	Description string `json:"description,omitempty"`
 }
+
+// CalendarSettingsUpdate changes CalendarSettings: a nil field is left alone, "" removes it.
+type CalendarSettingsUpdate struct {
+	DisplayName, Color, Description *string
+}
+
+// MaxCalendarDescription bounds a calendar's description, in bytes.
+const MaxCalendarDescription = 2000
 
 // ValidateCalendarColor checks a calendar colour: "#RRGGBB" or "#RRGGBBAA" in hex.
 func ValidateCalendarColor(c string) error {
@@ -216,6 +304,9 @@ func ValidatePersonalCalendarName(name string) error {
 	}
 	if strings.EqualFold(name, "hearings") {
 		return Invalidf("name", "The hearings calendar is the server's.")
+	}
+	if strings.EqualFold(name, "inbox") || strings.EqualFold(name, "outbox") {
+		return Invalidf("name", "The scheduling inbox and outbox are the server's.")
 	}
 	return nil
 }

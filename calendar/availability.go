@@ -30,12 +30,16 @@ func personalCalendar(u *courtside.User, c *courtside.PersonalCalendar) caldav.C
 		name = c.Name
 	}
 	desc := "Your own calendar: its events are busy time for Courtside's scheduling."
+	components := c.Components
+	if len(components) == 0 {
+		components = courtside.CalendarComponents
+	}
 	return caldav.Calendar{
 		Path:                  PersonalPath(u.Username, c.Name),
 		Name:                  name,
 		Description:           desc,
 		MaxResourceSize:       courtside.MaxCalendarObjectBytes,
-		SupportedComponentSet: []string{ical.CompEvent, ical.CompToDo},
+		SupportedComponentSet: append([]string(nil), components...),
 	}
 }
 
@@ -177,7 +181,7 @@ func splitComponentRanges(q caldav.CalendarQuery) (caldav.CalendarQuery, map[str
 	copy(comps, top.Comps)
 	for i := range comps {
 		c := &comps[i]
-		if (c.Name == ical.CompEvent || c.Name == ical.CompToDo) && !c.IsNotDefined && (!c.Start.IsZero() || !c.End.IsZero()) {
+		if (c.Name == ical.CompEvent || c.Name == ical.CompToDo || c.Name == ical.CompJournal) && !c.IsNotDefined && (!c.Start.IsZero() || !c.End.IsZero()) {
 			ranges[c.Name] = intersect(outer, timeRange{c.Start, c.End})
 			c.Start, c.End = time.Time{}, time.Time{}
 		}
@@ -272,7 +276,7 @@ func (h *handler) readICalBody(w *responseWriter, r *http.Request) (*parsedObjec
 }
 
 // servePut answers a PUT of an object of a personal calendar.
-func (h *handler) servePut(w *responseWriter, r *http.Request, p davPath) {
+func (h *handler) servePut(w *responseWriter, r *http.Request, user *courtside.User, p davPath) {
 	if h.avail == nil {
 		w.fail(http.StatusNotFound, "")
 		return
@@ -317,12 +321,22 @@ func (h *handler) servePut(w *responseWriter, r *http.Request, p davPath) {
 	obj := &courtside.AvailabilityObject{Calendar: p.calendar, Name: p.object, UID: po.uid, Component: po.component,
 		ETag: etag, Data: data, Busy: ot.busy, ExtentStart: ot.start, ExtentEnd: ot.end, ExtentExact: ot.exact,
 		Occurrences: ot.stored, OccurrencesUntil: ot.until, OccurrencesKnown: true}
+	if c, ok := h.readAttendeeCopy(po, user); ok {
+		if !h.answerAttendeeCopy(w, r, p, c) {
+			return
+		}
+		// The booking, not the copy, is what keeps the interpreter from other offers.
+		obj.ScheduleTag, obj.Busy = c.tag, nil
+	}
 	created, err := h.avail.PutAvailabilityObject(r.Context(), obj, cond)
 	if err != nil {
 		h.writeAvailabilityError(w, r, "put availability object", err)
 		return
 	}
 	w.Header().Set("ETag", `"`+etag+`"`)
+	if obj.ScheduleTag != "" {
+		w.Header().Set("Schedule-Tag", `"`+obj.ScheduleTag+`"`)
+	}
 	if created {
 		w.Header().Set("Location", PersonalPath(p.username, p.calendar)+p.object)
 		w.raw(http.StatusCreated, func() { w.ResponseWriter.WriteHeader(http.StatusCreated) })
@@ -343,6 +357,10 @@ func (h *handler) writeAvailabilityError(w *responseWriter, r *http.Request, op 
 		w.raw(http.StatusConflict, func() { writeCalDAVError(w.ResponseWriter, http.StatusConflict, "no-uid-conflict") })
 	case code == courtside.EINVALID && field == courtside.FieldLimit:
 		w.raw(http.StatusForbidden, func() { writeCalDAVError(w.ResponseWriter, http.StatusForbidden, "max-resource-size") })
+	case code == courtside.EINVALID && field == courtside.FieldComponent:
+		w.raw(http.StatusForbidden, func() {
+			writeCalDAVErrorMessage(w.ResponseWriter, http.StatusForbidden, "supported-calendar-component", courtside.ErrorMessage(err))
+		})
 	default:
 		h.serviceError(w, r.Context(), op, err)
 	}
@@ -370,19 +388,48 @@ func (h *handler) serveDelete(w *responseWriter, r *http.Request, p davPath) {
 	w.raw(http.StatusNoContent, func() { w.ResponseWriter.WriteHeader(http.StatusNoContent) })
 }
 
-// mkcalendar is the body of a MKCALENDAR (RFC 4791 section 5.3.1): only the display name is
-// kept.
+// serveDeleteCalendar answers a DELETE of a personal calendar collection: 204, its objects,
+// their change log and its settings gone in one transaction, so that MKCALENDAR of the name
+// works again and makes a calendar with a new sync token; 404 when there is none; 403 for
+// the availability calendar, which every user keeps (its objects can be deleted one by one).
+func (h *handler) serveDeleteCalendar(w *responseWriter, r *http.Request, p davPath) {
+	if h.avail == nil {
+		w.fail(http.StatusNotFound, "")
+		return
+	}
+	if err := h.avail.DeletePersonalCalendar(r.Context(), p.calendar); err != nil {
+		if courtside.ErrorCode(err) == courtside.EFORBIDDEN {
+			w.fail(http.StatusForbidden, "Forbidden: "+courtside.ErrorMessage(err))
+			return
+		}
+		h.serviceError(w, r.Context(), "delete personal calendar", err)
+		return
+	}
+	w.raw(http.StatusNoContent, func() { w.ResponseWriter.WriteHeader(http.StatusNoContent) })
+}
+
+// mkcalendar is the body of a MKCALENDAR (RFC 4791 section 5.3.1): the display name, the
+// description, Apple's colour and the supported components are kept; other properties
+// (calendar-timezone, resourcetype, ...) are ignored, as most servers do.
 type mkcalendar struct {
 	XMLName xml.Name `xml:"urn:ietf:params:xml:ns:caldav mkcalendar"`
 	Set     []struct {
 		Prop struct {
-			DisplayName string `xml:"DAV: displayname"`
+			DisplayName string  `xml:"DAV: displayname"`
+			Description *string `xml:"urn:ietf:params:xml:ns:caldav calendar-description"`
+			Color       *string `xml:"http://apple.com/ns/ical/ calendar-color"`
+			Components  *struct {
+				Comps []struct {
+					Name string `xml:"name,attr"`
+				} `xml:"urn:ietf:params:xml:ns:caldav comp"`
+			} `xml:"urn:ietf:params:xml:ns:caldav supported-calendar-component-set"`
 		} `xml:"DAV: prop"`
 	} `xml:"DAV: set"`
 }
 
 // serveMkcalendar answers MKCALENDAR: 201 for a new personal calendar in the caller's home
-// set, 409 when it exists (the hearings calendar included), 403 anywhere else.
+// set, 409 when it exists (the hearings calendar included), 403 anywhere else, 403 with
+// CALDAV:supported-calendar-component for a component set a personal calendar cannot take.
 func (h *handler) serveMkcalendar(w *responseWriter, r *http.Request, p davPath) {
 	switch {
 	case p.kind == resourceHearings:
@@ -405,32 +452,68 @@ func (h *handler) serveMkcalendar(w *responseWriter, r *http.Request, p davPath)
 			return
 		}
 	}
-	display := ""
+	nc := courtside.NewPersonalCalendar{Name: p.calendar}
 	for _, s := range req.Set {
 		if s.Prop.DisplayName != "" {
-			display = sanitizeLine(s.Prop.DisplayName, 200)
+			nc.DisplayName = sanitizeLine(s.Prop.DisplayName, 200)
+		}
+		if s.Prop.Description != nil {
+			nc.Description = strings.TrimSpace(*s.Prop.Description)
+		}
+		if s.Prop.Color != nil {
+			nc.Color = strings.TrimSpace(*s.Prop.Color)
+		}
+		if s.Prop.Components != nil {
+			nc.Components = nc.Components[:0]
+			for _, c := range s.Prop.Components.Comps {
+				nc.Components = append(nc.Components, c.Name)
+			}
+			if len(nc.Components) == 0 {
+				w.raw(http.StatusForbidden, func() {
+					writeCalDAVErrorMessage(w.ResponseWriter, http.StatusForbidden, "supported-calendar-component",
+						"A calendar takes at least one of VEVENT, VTODO and VJOURNAL.")
+				})
+				return
+			}
 		}
 	}
-	if _, err := h.avail.CreatePersonalCalendar(r.Context(), p.calendar, display); err != nil {
-		if courtside.ErrorCode(err) == courtside.EINVALID && courtside.ErrorField(err) == courtside.FieldLimit {
+	if _, err := h.avail.CreatePersonalCalendar(r.Context(), nc); err != nil {
+		code, field := courtside.ErrorCode(err), courtside.ErrorField(err)
+		switch {
+		case code == courtside.EINVALID && field == courtside.FieldLimit:
 			w.fail(http.StatusForbidden, "Forbidden: "+courtside.ErrorMessage(err))
-			return
+		case code == courtside.EINVALID && field == "components":
+			w.raw(http.StatusForbidden, func() {
+				writeCalDAVErrorMessage(w.ResponseWriter, http.StatusForbidden, "supported-calendar-component", courtside.ErrorMessage(err))
+			})
+		default:
+			h.serviceError(w, r.Context(), "create personal calendar", err)
 		}
-		h.serviceError(w, r.Context(), "create personal calendar", err)
 		return
 	}
 	w.Header().Set("Location", PersonalPath(p.username, p.calendar))
 	w.raw(http.StatusCreated, func() { w.ResponseWriter.WriteHeader(http.StatusCreated) })
 }
 
-// personalSyncToken is the sync token (and CS:getctag) of a personal calendar at version.
-func personalSyncToken(userID int64, calendar string, version int64) string {
-	return syncTokenPrefix + strconv.FormatInt(userID, 10) + "/" + calendar + "/" + strconv.FormatInt(version, 10)
+// personalSyncToken is the sync token (and CS:getctag) of a personal calendar at version:
+// https://courtside/sync/{userID}/{calendar}/{version}, with the calendar's incarnation
+// before the version ({calendar}/{incarnation}/{version}) for a calendar MKCALENDAR made, so
+// that a token of a deleted calendar is refused by one made again under its name.
+func personalSyncToken(userID int64, c *courtside.PersonalCalendar, version int64) string {
+	t := syncTokenPrefix + strconv.FormatInt(userID, 10) + "/" + c.Name + "/"
+	if c.Incarnation != "" {
+		t += c.Incarnation + "/"
+	}
+	return t + strconv.FormatInt(version, 10)
 }
 
-// parsePersonalSyncToken returns the version of a sync token of the user's calendar.
-func parsePersonalSyncToken(token string, userID int64, calendar string) (int64, bool) {
-	rest, ok := strings.CutPrefix(strings.TrimSpace(token), syncTokenPrefix+strconv.FormatInt(userID, 10)+"/"+calendar+"/")
+// parsePersonalSyncToken returns the version of a sync token of the user's calendar c.
+func parsePersonalSyncToken(token string, userID int64, c *courtside.PersonalCalendar) (int64, bool) {
+	prefix := syncTokenPrefix + strconv.FormatInt(userID, 10) + "/" + c.Name + "/"
+	if c.Incarnation != "" {
+		prefix += c.Incarnation + "/"
+	}
+	rest, ok := strings.CutPrefix(strings.TrimSpace(token), prefix)
 	if !ok {
 		return 0, false
 	}
@@ -454,9 +537,14 @@ func (h *handler) servePersonalSync(w *responseWriter, r *http.Request, user *co
 		return
 	}
 	ctx := r.Context()
+	cal, err := h.avail.FindPersonalCalendar(ctx, p.calendar)
+	if err != nil {
+		h.serviceError(w, ctx, "find personal calendar", err)
+		return
+	}
 	var since int64
 	if strings.TrimSpace(req.SyncToken) != "" {
-		v, ok := parsePersonalSyncToken(req.SyncToken, user.ID, p.calendar)
+		v, ok := parsePersonalSyncToken(req.SyncToken, user.ID, cal)
 		if !ok {
 			w.raw(http.StatusForbidden, func() { writeDAVError(w.ResponseWriter, http.StatusForbidden, "valid-sync-token") })
 			return
@@ -541,7 +629,7 @@ func (h *handler) servePersonalSync(w *responseWriter, r *http.Request, user *co
 			Status: statusLine(http.StatusInsufficientStorage),
 			Error:  &rawXML{Inner: `<number-of-matches-within-limits xmlns="DAV:"></number-of-matches-within-limits>`}})
 	}
-	ms.SyncToken = personalSyncToken(user.ID, p.calendar, version)
+	ms.SyncToken = personalSyncToken(user.ID, cal, version)
 	writeMultistatus(w, &ms)
 }
 
@@ -562,6 +650,9 @@ func (b *backend) withSettings(ctx context.Context, cals []caldav.Calendar) ([]c
 		}
 		if s, ok := settings[name]; ok && s.DisplayName != "" {
 			cals[i].Name = s.DisplayName
+		}
+		if s, ok := settings[name]; ok && s.Description != "" {
+			cals[i].Description = s.Description
 		}
 	}
 	return cals, nil

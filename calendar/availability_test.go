@@ -138,7 +138,7 @@ func TestAvailability_PutRefusesBadObjects(t *testing.T) {
 		{"FREQ=MINUTELY", vevent("x", t0, t0.Add(time.Hour), "RRULE:FREQ=MINUTELY;COUNT=5"), icalHeader, 400, "valid-calendar-data"},
 		{"COUNT too large", vevent("x", t0, t0.Add(time.Hour), "RRULE:FREQ=DAILY;COUNT=10001"), icalHeader, 400, "valid-calendar-data"},
 		{"bad RRULE", vevent("x", t0, t0.Add(time.Hour), "RRULE:FREQ=FORTNIGHTLY"), icalHeader, 400, "valid-calendar-data"},
-		{"VJOURNAL", strings.ReplaceAll(ok, "VEVENT", "VJOURNAL"), icalHeader, 403, "supported-calendar-component"},
+		{"VFREEBUSY", strings.ReplaceAll(ok, "VEVENT", "VFREEBUSY"), icalHeader, 403, "supported-calendar-component"},
 		{"wrong media type", ok, map[string]string{"Content-Type": "application/json"}, 415, "supported-calendar-data"},
 	}
 	for _, c := range cases {

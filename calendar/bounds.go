@@ -149,7 +149,7 @@ func expandingFilter(body []byte) bool {
 				comps = append(comps, l)
 			case t.Name == timeRangeName && inComp:
 				ok := (len(comps) == 1 && comps[0].name == "VCALENDAR") ||
-					(len(comps) == 2 && comps[0].name == "VCALENDAR" && (comps[1].name == "VEVENT" || comps[1].name == "VTODO"))
+					(len(comps) == 2 && comps[0].name == "VCALENDAR" && (comps[1].name == "VEVENT" || comps[1].name == "VTODO" || comps[1].name == "VJOURNAL"))
 				if !ok {
 					return true
 				}

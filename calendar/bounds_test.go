@@ -137,7 +137,7 @@ func TestExpandingFilterRefused(t *testing.T) {
 	for _, filter := range []string{
 		`<C:comp-filter name="VEVENT"><C:comp-filter name="VALARM">` + tr + `</C:comp-filter></C:comp-filter>`,
 		`<C:comp-filter name="VTIMEZONE"><C:comp-filter name="STANDARD">` + tr + `</C:comp-filter></C:comp-filter>`,
-		`<C:comp-filter name="VJOURNAL">` + tr + `</C:comp-filter>`,
+		`<C:comp-filter name="VFREEBUSY">` + tr + `</C:comp-filter>`,
 		`<C:comp-filter name="VEVENT"><C:is-not-defined/>` + tr + `</C:comp-filter>`,
 	} {
 		body := `<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>` +
@@ -218,9 +218,16 @@ func TestAnswerCap(t *testing.T) {
 		t.Errorf("allprop Depth 1: %d %.200q, want 507", resp.StatusCode, body)
 	}
 
-	// A calendar-query with an element the fast path leaves to go-webdav, which writes its
-	// answer straight out: cut off at the cap.
-	slow := strings.Replace(query, "</C:filter>", "</C:filter><C:timezone>BEGIN:VCALENDAR\r\nEND:VCALENDAR</C:timezone>", 1)
+	// A calendar-multiget the fast path leaves to go-webdav (calendar-data with content),
+	// which writes its answer straight out: cut off at the cap.
+	var slowMg strings.Builder
+	slowMg.WriteString(`<?xml version="1.0"?><C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>` +
+		`<C:calendar-data><C:comp name="VCALENDAR"><C:allprop/><C:allcomp/></C:comp></C:calendar-data></D:prop>`)
+	for i := range 12 {
+		fmt.Fprintf(&slowMg, "<D:href>%sbig-%02d.ics</D:href>", coll, i)
+	}
+	slowMg.WriteString("</C:calendar-multiget>")
+	slow := slowMg.String()
 	req, _ := http.NewRequest("REPORT", srv.URL+coll, strings.NewReader(slow))
 	req.Header.Set("Depth", "1")
 	req.Header.Set("Content-Type", "application/xml")
@@ -228,7 +235,7 @@ func TestAnswerCap(t *testing.T) {
 	r, err := http.DefaultClient.Do(req)
 	if err == nil {
 		if r.StatusCode != http.StatusMultiStatus {
-			t.Errorf("go-webdav's calendar-query: %d", r.StatusCode)
+			t.Errorf("go-webdav's calendar-multiget: %d", r.StatusCode)
 		}
 		n, rerr := io.Copy(io.Discard, bufio.NewReader(r.Body))
 		r.Body.Close()

@@ -62,12 +62,29 @@ func (h *handler) serveFreeBusy(w *responseWriter, r *http.Request, user *courts
 			return
 		}
 	}
+	busy, err := h.busyTime(r, user, start, end)
+	if err != nil {
+		h.serviceError(w, ctx, "find busy time", err)
+		return
+	}
+	data := renderFreeBusy(busy, start, end, time.Now())
+	w.raw(http.StatusOK, func() {
+		w.ResponseWriter.Header().Set("Content-Type", ical.MIMEType+"; charset=utf-8")
+		w.ResponseWriter.WriteHeader(http.StatusOK)
+		w.ResponseWriter.Write(data)
+	})
+}
+
+// busyTime returns the caller's busy time in [start, end): the busy blocks of their personal
+// calendars and the hearings of their hearings calendar that are not cancelled, merged and
+// clipped. The free-busy-query REPORT and free-busy by POST to the outbox answer from it.
+func (h *handler) busyTime(r *http.Request, user *courtside.User, start, end time.Time) ([]courtside.Interval, error) {
+	ctx := r.Context()
 	var busy []courtside.Interval
 	if h.avail != nil {
 		blocks, err := h.avail.FindBusyBlocks(ctx, start, end)
 		if err != nil {
-			h.serviceError(w, ctx, "find busy blocks", err)
-			return
+			return nil, err
 		}
 		for _, b := range blocks {
 			busy = append(busy, b.Interval)
@@ -75,20 +92,14 @@ func (h *handler) serveFreeBusy(w *responseWriter, r *http.Request, user *courts
 	}
 	hearings, err := h.calendars.FindCalendarHearingsInRange(ctx, user.ID, start, end)
 	if err != nil {
-		h.serviceError(w, ctx, "find calendar hearings", err)
-		return
+		return nil, err
 	}
 	for _, ch := range hearings {
 		if ch.Hearing.Status != courtside.HearingCancelled && ch.Hearing.StartsAt.Before(end) && ch.Hearing.EndsAt.After(start) {
 			busy = append(busy, courtside.Interval{Start: ch.Hearing.StartsAt, End: ch.Hearing.EndsAt})
 		}
 	}
-	data := renderFreeBusy(mergeIntervals(busy, start, end), start, end, time.Now())
-	w.raw(http.StatusOK, func() {
-		w.ResponseWriter.Header().Set("Content-Type", ical.MIMEType+"; charset=utf-8")
-		w.ResponseWriter.WriteHeader(http.StatusOK)
-		w.ResponseWriter.Write(data)
-	})
+	return mergeIntervals(busy, start, end), nil
 }
 
 // mergeIntervals clips the intervals to [start, end), sorts them and merges those that

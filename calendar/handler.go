@@ -33,6 +33,15 @@ type Config struct {
 	// Bookings answers interpreters who accept or decline in their calendar app (PARTSTAT).
 	// Nil refuses every change to the hearings calendar.
 	Bookings courtside.BookingService
+	// Scheduling serves CalDAV scheduling (RFC 6638, scheduling.go): interpreters' inboxes of
+	// booking invitations and their replies. It is on when Scheduling, InvitationUID and
+	// Organizer are all set.
+	Scheduling courtside.SchedulingService
+	// InvitationUID signs the invitations' UIDs (courtside.InvitationService.InvitationUID).
+	InvitationUID func(bookingID, interpreterID int64, domain string) string
+	// Organizer is the e-mail address of Courtside's ORGANIZER in the invitations (the iMIP
+	// reply address when there is one).
+	Organizer string
 	// Logger receives internal errors and recovered panics, never victim data or secrets.
 	// Nil discards.
 	Logger *slog.Logger
@@ -49,9 +58,13 @@ type handler struct {
 	avail     courtside.AvailabilityService
 	bookings  courtside.BookingService
 	backend   *backend
-	logger    *slog.Logger
-	maxBody   int64
-	maxAnswer int64
+
+	scheduling    courtside.SchedulingService
+	invitationUID func(bookingID, interpreterID int64, domain string) string
+	organizer     string
+	logger        *slog.Logger
+	maxBody       int64
+	maxAnswer     int64
 
 	// go-webdav tells principals, home sets, calendars and objects apart by the number of path
 	// segments after its Prefix, expecting /<user>/, /<user>/<home>/, ... Our principals
@@ -88,16 +101,20 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	b := &backend{calendars: cfg.Calendars, avail: cfg.Availability, prodID: DefaultProdID, logger: cfg.Logger}
 	return &handler{
-		tokens:     cfg.Tokens,
-		calendars:  cfg.Calendars,
-		avail:      cfg.Availability,
-		bookings:   cfg.Bookings,
-		backend:    b,
-		logger:     cfg.Logger,
-		maxBody:    cfg.MaxBodyBytes,
-		maxAnswer:  cfg.MaxResponseBytes,
-		dav:        &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(davRoot, "/")},
-		principals: &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(principalsRoot, "/")},
+		tokens:    cfg.Tokens,
+		calendars: cfg.Calendars,
+		avail:     cfg.Availability,
+		bookings:  cfg.Bookings,
+		backend:   b,
+
+		scheduling:    cfg.Scheduling,
+		invitationUID: cfg.InvitationUID,
+		organizer:     strings.TrimSpace(cfg.Organizer),
+		logger:        cfg.Logger,
+		maxBody:       cfg.MaxBodyBytes,
+		maxAnswer:     cfg.MaxResponseBytes,
+		dav:           &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(davRoot, "/")},
+		principals:    &caldav.Handler{Backend: b, Prefix: strings.TrimSuffix(principalsRoot, "/")},
 	}
 }
 
@@ -113,7 +130,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, davRoot, http.StatusPermanentRedirect)
 		return
 	}
-	if r.URL.Path != "/dav" && !strings.HasPrefix(r.URL.Path, davRoot) {
+	// A client given the server's address (http://host/) asks that URL, or any other, for
+	// current-user-principal (RFC 5397, RFC 6764 section 6): a PROPFIND outside /dav/ is
+	// answered as one on /dav/ is, for that path.
+	discovery := r.Method == "PROPFIND" && r.URL.Path != "/dav" && !strings.HasPrefix(r.URL.Path, davRoot)
+	if !discovery && r.URL.Path != "/dav" && !strings.HasPrefix(r.URL.Path, davRoot) {
 		rw.fail(http.StatusNotFound, "")
 		return
 	}
@@ -123,6 +144,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(courtside.NewContextWithUser(r.Context(), user))
+	if discovery {
+		if r.ContentLength > h.maxBody {
+			rw.fail(http.StatusRequestEntityTooLarge, "")
+			return
+		}
+		rw.body = newLimitedBody(w, r, h.maxBody)
+		r.Body = rw.body
+		body, ok := readBody(rw, r)
+		if !ok {
+			return
+		}
+		if msg := checkRequestBody(body); msg != "" {
+			rw.fail(http.StatusBadRequest, msg)
+			return
+		}
+		serveRootPropFind(rw, r, user, r.URL.Path)
+		rw.finish()
+		return
+	}
 
 	p := parsePath(r.URL.Path)
 	if p.kind != resourceRoot && p.username != user.Username {
@@ -158,6 +198,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if h.serveScheduling(rw, r, user, p) {
+		rw.finish()
+		return
+	}
 	if r.Method == "REPORT" {
 		body, ok := readBody(rw, r)
 		if !ok {
@@ -174,7 +218,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case calendarQueryName:
 			if (p.kind == resourcePersonal && h.servePersonalQuery(rw, r, user, p, body)) ||
-				(p.kind == resourceHearings && h.serveHearingsQuery(rw, r, user, body)) {
+				(p.kind == resourceHearings && (h.serveHearingsQuery(rw, r, user, body) || h.serveHearingsFilteredQuery(rw, r, user, body))) {
 				rw.finish()
 				return
 			}
@@ -200,27 +244,34 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodPut && p.kind == resourcePersonalObject:
-		h.servePut(rw, r, p)
+		h.servePut(rw, r, user, p)
 	case r.Method == http.MethodDelete && p.kind == resourcePersonalObject:
 		h.serveDelete(rw, r, p)
+	case r.Method == http.MethodDelete && p.kind == resourcePersonal:
+		h.serveDeleteCalendar(rw, r, p)
 	case r.Method == http.MethodPut && p.kind == resourceHearing:
 		h.servePartstat(rw, r, user, p)
 	case r.Method == http.MethodDelete && p.kind == resourceHearing:
 		rw.raw(http.StatusForbidden, func() { writeCalDAVError(rw.ResponseWriter, http.StatusForbidden, "valid-calendar-object-resource") })
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && (p.kind == resourceHearings || p.kind == resourcePersonal):
+		h.serveExport(rw, r, user, p)
 	case r.Method == "MKCALENDAR":
 		h.serveMkcalendar(rw, r, p)
 	case r.Method == http.MethodOptions:
-		serveOptions(rw, p)
+		serveOptions(rw, p, h.schedulingOn())
 	case r.Method == "PROPPATCH":
 		h.servePropPatch(rw, r, p)
 	case r.Method == "PROPFIND" && p.kind == resourceRoot:
-		serveRootPropFind(rw, r, user)
+		serveRootPropFind(rw, r, user, davRoot)
 	case r.Method == "PROPFIND" && (p.kind == resourceHomeSet || p.kind == resourceHearings || p.kind == resourcePersonal):
 		h.servePropFindWithExtras(rw, r, user)
 	case r.Method == "PROPFIND" && p.kind == resourcePrincipal:
 		h.servePrincipalPropFind(rw, r, user)
 	case p.kind == resourcePrincipal:
 		h.principals.ServeHTTP(rw, r)
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && p.kind == resourcePersonalObject:
+		h.setScheduleTag(rw, r, p)
+		h.dav.ServeHTTP(rw, r)
 	default:
 		h.dav.ServeHTTP(rw, r)
 	}
@@ -244,13 +295,18 @@ func check(r *http.Request, p davPath) (status int, msg string) {
 	case (r.Method == http.MethodPut || r.Method == http.MethodDelete) &&
 		(p.kind == resourcePersonalObject || p.kind == resourceHearing):
 		return 0, ""
+	case r.Method == http.MethodDelete && p.kind == resourcePersonal:
+		return 0, ""
+	case p.kind == resourceInbox || p.kind == resourceInboxItem || p.kind == resourceOutbox:
+		return 0, "" // serveScheduling answers every method there (405 for the others)
 	case r.Method == "MKCALENDAR" && p.username != "":
 		return 0, ""
 	case writeMethods[r.Method]:
 		return http.StatusForbidden, "Forbidden: the hearings calendar is read-only."
 	case p.kind == resourceUnknown:
 		return http.StatusNotFound, ""
-	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && p.collection():
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && p.collection() &&
+		p.kind != resourceHearings && p.kind != resourcePersonal:
 		return http.StatusMethodNotAllowed, ""
 	}
 	return 0, ""

@@ -80,7 +80,7 @@ func TestDiscovery(t *testing.T) {
 	}
 	// The hearings calendar first, then the personal availability calendar.
 	if len(cals) != 2 || cals[1].Path != calendar.AvailabilityPath("adv") ||
-		strings.Join(cals[1].SupportedComponentSet, ",") != "VEVENT,VTODO" {
+		strings.Join(cals[1].SupportedComponentSet, ",") != "VEVENT,VTODO,VJOURNAL" {
 		t.Fatalf("calendars = %+v", cals)
 	}
 	cal := cals[0]
@@ -336,6 +336,9 @@ func TestOtherUsersPathsAreNotFound(t *testing.T) {
 			if strings.HasPrefix(p, "/dav/calendars/adv2/hearings/hearing-") && method != http.MethodGet &&
 				method != http.MethodHead && method != "PROPFIND" && method != "REPORT" {
 				continue // changes inside adv2's own calendar are 403, checked elsewhere
+			}
+			if p == "/elsewhere" && method == "PROPFIND" {
+				continue // discovery from any URL: the caller's own principal (TestDiscoveryFromAnyURL)
 			}
 			resp, body := w.do(request{method: method, path: p, user: w.otherAdvocate,
 				header: map[string]string{"Depth": "0"}, body: bodyFor(method)})
@@ -726,7 +729,8 @@ func TestOptionsAndCollections(t *testing.T) {
 		path, allow string
 	}{
 		{"/dav/", "OPTIONS, PROPFIND, REPORT"},
-		{calendar.HearingsPath("adv"), "OPTIONS, PROPFIND, REPORT"},
+		{calendar.HearingsPath("adv"), "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, REPORT"},
+		{calendar.AvailabilityPath("adv"), "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, REPORT, DELETE"},
 		{calendar.HearingPath("adv", w.h1.ID), "OPTIONS, GET, HEAD, PROPFIND, PUT"},
 		{calendar.HomeSetPath("adv"), "OPTIONS, PROPFIND, REPORT, MKCALENDAR"},
 		{calendar.AvailabilityPath("adv") + "a.ics", "OPTIONS, GET, HEAD, PROPFIND, PUT, DELETE"},
@@ -738,7 +742,8 @@ func TestOptionsAndCollections(t *testing.T) {
 			t.Errorf("OPTIONS %s: %d Allow %q DAV %q", tt.path, resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("DAV"))
 		}
 	}
-	for _, p := range []string{"/dav/", calendar.PrincipalPath("adv"), calendar.HomeSetPath("adv"), calendar.HearingsPath("adv")} {
+	// Calendars answer GET with their export (TestExportCalendar); other collections 405.
+	for _, p := range []string{"/dav/", calendar.PrincipalPath("adv"), calendar.HomeSetPath("adv")} {
 		resp, body := w.do(request{method: http.MethodGet, path: p, user: w.advocate})
 		if resp.StatusCode != http.StatusMethodNotAllowed {
 			t.Errorf("GET %s: %d", p, resp.StatusCode)

@@ -95,10 +95,10 @@ func parseObject(data []byte) (_ *parsedObject, err error) {
 		switch child.Name {
 		case ical.CompTimezone:
 			continue
-		case ical.CompEvent, ical.CompToDo:
+		case ical.CompEvent, ical.CompToDo, ical.CompJournal:
 		default:
 			return nil, &objectError{status: http.StatusForbidden, condition: "supported-calendar-component",
-				msg: "Only VEVENT and VTODO objects are supported."}
+				msg: "Only VEVENT, VTODO and VJOURNAL objects are supported."}
 		}
 		if po.component == "" {
 			po.component = child.Name
@@ -126,7 +126,7 @@ func parseObject(data []byte) (_ *parsedObject, err error) {
 		}
 	}
 	if po.component == "" {
-		return nil, invalidData("A calendar object holds a VEVENT or a VTODO.")
+		return nil, invalidData("A calendar object holds a VEVENT, a VTODO or a VJOURNAL.")
 	}
 	if len(po.uid) > 255 {
 		return nil, invalidData("A UID must be at most 255 characters.")
@@ -151,6 +151,9 @@ func (po *parsedObject) checkComponent(c *ical.Component) error {
 	}
 	if c.Name == ical.CompEvent && c.Props.Get(ical.PropDateTimeStart) == nil {
 		return invalidData("A VEVENT needs a DTSTART.")
+	}
+	if c.Name == ical.CompJournal && (c.Props.Get(ical.PropDateTimeEnd) != nil || c.Props.Get(ical.PropDuration) != nil) {
+		return invalidData("A VJOURNAL has neither DTEND nor DURATION.")
 	}
 	if c.Props.Get(ical.PropDateTimeEnd) != nil && c.Props.Get(ical.PropDuration) != nil {
 		return invalidData("A component has DTEND or DURATION, not both.")
@@ -259,7 +262,7 @@ func isDate(p *ical.Prop) bool {
 func (po *parsedObject) span(c *ical.Component) (time.Time, time.Duration, error) {
 	sp := c.Props.Get(ical.PropDateTimeStart)
 	if sp == nil {
-		return time.Time{}, 0, invalidData("A VEVENT needs a DTSTART.")
+		return time.Time{}, 0, invalidData("A %s needs a DTSTART.", c.Name)
 	}
 	start, err := po.time(sp)
 	if err != nil {
@@ -339,10 +342,15 @@ var (
 // rule is followed to its end (open past MaxRecurrenceCount occurrences), an unbounded one
 // leaves the end open. A rule that yields no occurrence at all, or whose walk runs out of
 // steps, is refused (errNoOccurrence, errTooCostly). VTODOs have no occurrences here: their
-// extent is open and their match decided by todoMatches.
+// extent is open and their match decided by todoMatches. A VJOURNAL's occurrences are those
+// of RFC 4791 section 9.9: an instant for a DATE-TIME DTSTART, a day for a DATE, none
+// without DTSTART (it matches no time range).
 func (po *parsedObject) occurrences() (_ *objectTimes, err error) {
 	out := &objectTimes{}
-	if po.component != ical.CompEvent {
+	if po.component != ical.CompEvent && po.component != ical.CompJournal {
+		return out, nil
+	}
+	if po.component == ical.CompJournal && !po.everyComponentHasStart() {
 		return out, nil
 	}
 	defer func() {
@@ -484,6 +492,18 @@ func (po *parsedObject) occurrences() (_ *objectTimes, err error) {
 		out.exact = false
 	}
 	return out, nil
+}
+
+// everyComponentHasStart reports whether the master and every override have a DTSTART.
+// A VJOURNAL without one matches no time range; an object where some component lacks it is
+// given no occurrence at all.
+func (po *parsedObject) everyComponentHasStart() bool {
+	for _, c := range append([]*ical.Component{po.master}, po.overrides...) {
+		if c != nil && c.Props.Get(ical.PropDateTimeStart) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // recurrence parses the RRULE of component c, whose first occurrence is dtstart.

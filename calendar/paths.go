@@ -16,7 +16,42 @@ const (
 	hearingsName    = "hearings"
 	hearingFilePre  = "hearing-"
 	hearingFileSuff = ".ics"
+	inboxName       = "inbox"
+	outboxName      = "outbox"
 )
+
+// InboxPath returns the path of the user's scheduling inbox (RFC 6638 section 2.2).
+func InboxPath(username string) string { return HomeSetPath(username) + inboxName + "/" }
+
+// OutboxPath returns the path of the user's scheduling outbox (RFC 6638 section 2.1).
+func OutboxPath(username string) string { return HomeSetPath(username) + outboxName + "/" }
+
+// InboxItemPath returns the path of one message in the user's scheduling inbox.
+func InboxItemPath(username string, bookingID int64, method string, sequence int) string {
+	return InboxPath(username) + inboxItemName(bookingID, method, sequence)
+}
+
+// inboxItemName is the resource name of a message: booking-{id}-{request|cancel}-{sequence}.ics.
+func inboxItemName(bookingID int64, method string, sequence int) string {
+	return "booking-" + strconv.FormatInt(bookingID, 10) + "-" + strings.ToLower(method) + "-" + strconv.Itoa(sequence) + ".ics"
+}
+
+// parseInboxItem parses a message's resource name, only in its canonical spelling.
+func parseInboxItem(name string) (bookingID int64, method string, sequence int, ok bool) {
+	rest, ok := strings.CutSuffix(strings.TrimPrefix(name, "booking-"), ".ics")
+	parts := strings.Split(rest, "-")
+	if !ok || !strings.HasPrefix(name, "booking-") || len(parts) != 3 {
+		return 0, "", 0, false
+	}
+	id, err1 := strconv.ParseInt(parts[0], 10, 64)
+	seq, err2 := strconv.Atoi(parts[2])
+	method = strings.ToUpper(parts[1])
+	if err1 != nil || err2 != nil || id <= 0 || seq < 0 || (method != MethodRequest && method != MethodCancel) ||
+		inboxItemName(id, method, seq) != name {
+		return 0, "", 0, false
+	}
+	return id, method, seq, true
+}
 
 // PrincipalPath returns the path of the user's CalDAV principal.
 func PrincipalPath(username string) string { return principalsRoot + username + "/" }
@@ -57,6 +92,9 @@ const (
 	resourceHearing                            // /dav/calendars/<username>/hearings/hearing-<id>.ics
 	resourcePersonal                           // /dav/calendars/<username>/<calendar>/ (availability, MKCALENDAR's)
 	resourcePersonalObject                     // /dav/calendars/<username>/<calendar>/<object>
+	resourceInbox                              // /dav/calendars/<username>/inbox/
+	resourceInboxItem                          // /dav/calendars/<username>/inbox/booking-<id>-<method>-<seq>.ics
+	resourceOutbox                             // /dav/calendars/<username>/outbox/
 )
 
 // davPath is a parsed request path.
@@ -68,12 +106,16 @@ type davPath struct {
 	hearingID int64
 	// calendar is set for resourcePersonal and resourcePersonalObject, object for the latter.
 	calendar, object string
+	// bookingID, method and sequence name a resourceInboxItem.
+	bookingID int64
+	method    string
+	sequence  int
 }
 
 // collection reports whether the path names a collection.
 func (p davPath) collection() bool {
 	switch p.kind {
-	case resourceRoot, resourcePrincipal, resourceHomeSet, resourceHearings, resourcePersonal:
+	case resourceRoot, resourcePrincipal, resourceHomeSet, resourceHearings, resourcePersonal, resourceInbox, resourceOutbox:
 		return true
 	}
 	return false
@@ -96,6 +138,12 @@ func (p davPath) canonical() string {
 		return PersonalPath(p.username, p.calendar)
 	case resourcePersonalObject:
 		return PersonalPath(p.username, p.calendar) + p.object
+	case resourceInbox:
+		return InboxPath(p.username)
+	case resourceInboxItem:
+		return InboxItemPath(p.username, p.bookingID, p.method, p.sequence)
+	case resourceOutbox:
+		return OutboxPath(p.username)
 	}
 	return ""
 }
@@ -135,6 +183,15 @@ func parsePath(p string) davPath {
 			if id, ok := parseHearingFile(seg[3]); ok {
 				return davPath{kind: resourceHearing, username: user, hearingID: id}
 			}
+		case len(seg) == 3 && seg[2] == inboxName:
+			return davPath{kind: resourceInbox, username: user}
+		case len(seg) == 3 && seg[2] == outboxName:
+			return davPath{kind: resourceOutbox, username: user}
+		case len(seg) == 4 && seg[2] == inboxName:
+			if id, method, seq, ok := parseInboxItem(seg[3]); ok {
+				return davPath{kind: resourceInboxItem, username: user, bookingID: id, method: method, sequence: seq}
+			}
+		case len(seg) >= 3 && (seg[2] == inboxName || seg[2] == outboxName):
 		case len(seg) == 3 && courtside.ValidatePersonalCalendarName(seg[2]) == nil:
 			return davPath{kind: resourcePersonal, username: user, calendar: seg[2]}
 		case len(seg) == 4 && courtside.ValidatePersonalCalendarName(seg[2]) == nil && courtside.ValidateObjectName(seg[3]) == nil:

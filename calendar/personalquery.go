@@ -75,6 +75,9 @@ func prefilterRange(ranges map[string]timeRange) (timeRange, bool) {
 	if tr, ok := ranges[ical.CompEvent]; ok {
 		return tr, true
 	}
+	if tr, ok := ranges[ical.CompJournal]; ok {
+		return tr, true
+	}
 	if tr, ok := ranges[ical.CompCalendar]; ok {
 		return tr, true
 	}
@@ -110,8 +113,8 @@ func (b *backend) personalMatches(ctx context.Context, calendar string, ranges m
 			}
 			tr = ranges[ical.CompCalendar]
 		}
-		if o.Component == ical.CompEvent {
-			// A VEVENT is decided without decoding it, and never expanded again: an exact
+		if o.Component == ical.CompEvent || o.Component == ical.CompJournal {
+			// A VEVENT or VJOURNAL is decided without decoding it, and never expanded again: an exact
 			// extent here, stored occurrences in the read above (prefilterRange is this range).
 			if !o.ExtentExact || extentMatches(o.ExtentStart, o.ExtentEnd, tr) {
 				out = append(out, o)
@@ -140,12 +143,6 @@ type simpleCompFilter struct {
 	} `xml:",any"`
 }
 
-// simpleTimeRange is a CALDAV:time-range.
-type simpleTimeRange struct {
-	Start string `xml:"start,attr"`
-	End   string `xml:"end,attr"`
-}
-
 // simpleQuery is a calendar-query REPORT as the fast path reads it.
 type simpleQuery struct {
 	XMLName  xml.Name  `xml:"urn:ietf:params:xml:ns:caldav calendar-query"`
@@ -161,6 +158,12 @@ type simpleQuery struct {
 	Other []struct {
 		XMLName xml.Name
 	} `xml:",any"`
+}
+
+// simpleTimeRange is a CALDAV:time-range.
+type simpleTimeRange struct {
+	Start string `xml:"start,attr"`
+	End   string `xml:"end,attr"`
 }
 
 // parseRangeBound parses a time-range attribute (UTC, RFC 4791 section 9.9); "" is open.
@@ -223,18 +226,21 @@ func simpleQueryPlan(body []byte) (ranges map[string]timeRange, component string
 }
 
 // servePersonalQuery answers a calendar-query REPORT on a personal calendar from the stored
-// objects, when the query has the shape simpleQueryPlan reads; it returns false, having
-// written nothing, when go-webdav should answer it.
+// objects, its whole filter applied here (filter.go): time ranges from the stored
+// occurrences, the rest on the decoded objects. A filter out of bounds or naming an unknown
+// collation is refused with its precondition. It returns false, having written nothing, for
+// a body it cannot read (propname), which go-webdav answers. calendar-data with content
+// (comp, expand, limit-recurrence-set) is answered with the whole stored object.
 func (h *handler) servePersonalQuery(w *responseWriter, r *http.Request, user *courtside.User, p davPath, body []byte) bool {
 	if h.avail == nil {
 		return false
 	}
-	ranges, component, props, ok := simpleQueryPlan(body)
-	if !ok {
-		return false
+	props, plan, ok := readQuery(w, body)
+	if !ok || plan == nil {
+		return ok
 	}
 	ctx := r.Context()
-	objs, _, err := h.backend.personalMatches(ctx, p.calendar, ranges)
+	objs, parsed, err := h.backend.personalMatches(ctx, p.calendar, plan.ranges)
 	if err != nil {
 		h.serviceError(w, ctx, "query availability objects", err)
 		return true
@@ -242,8 +248,19 @@ func (h *handler) servePersonalQuery(w *responseWriter, r *http.Request, user *c
 	base, principal := PersonalPath(user.Username, p.calendar), PrincipalPath(user.Username)
 	writeMultistatusFast(w, &multistatus{}, func(b *bufio.Writer) {
 		for _, o := range objs {
-			if component != "" && o.Component != component {
+			if plan.component != "" && o.Component != plan.component {
 				continue
+			}
+			if plan.decode {
+				po := parsed[o.Name]
+				if po == nil {
+					if po, err = parseObject(o.Data); err != nil {
+						continue // stored objects were checked when written
+					}
+				}
+				if !plan.match(po) {
+					continue
+				}
 			}
 			if !room(w, b.Buffered(), o.Size) {
 				writeTruncated(b, base)
@@ -300,6 +317,8 @@ func writeStoredObject(b *bufio.Writer, base string, o *courtside.AvailabilityOb
 			return true
 		case calendarDataName:
 			return o.Data != nil
+		case scheduleTagName:
+			return o.ScheduleTag != ""
 		}
 		return false
 	}
@@ -351,6 +370,10 @@ func writeStoredObject(b *bufio.Writer, base string, o *courtside.AvailabilityOb
 				b.WriteString(`</href>`)
 			case calendarDataName:
 				writeEscaped(b, o.Data)
+			case scheduleTagName:
+				b.WriteString(`"`)
+				writeEscapedString(b, o.ScheduleTag)
+				b.WriteString(`"`)
 			}
 			end(name)
 		}
@@ -388,6 +411,11 @@ func storedObjectProp(o *courtside.AvailabilityObject, name xml.Name) (string, b
 			return "", false
 		}
 		return escapeData(o.Data), true
+	case scheduleTagName:
+		if o.ScheduleTag == "" {
+			return "", false
+		}
+		return escapeText(`"` + o.ScheduleTag + `"`), true
 	}
 	return "", false
 }

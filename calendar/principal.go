@@ -10,8 +10,10 @@ import (
 )
 
 // CALDAV:calendar-user-address-set on the principal (RFC 6638 section 2.4.1), which go-webdav
-// v0.6.0 lacks: the address under which the hearings calendar lists the user as ATTENDEE
-// (AttendeeAddress), so that calendar apps recognise their own attendee and offer to answer.
+// v0.6.0 lacks: the user's mailto: address (the ATTENDEE of their booking invitations) and
+// the address under which the hearings calendar lists them as ATTENDEE (AttendeeAddress), so
+// that calendar apps recognise their own attendee and offer to answer; and, with scheduling,
+// schedule-inbox-URL and schedule-outbox-URL (scheduling.go).
 
 var calendarUserAddressSetName = xml.Name{Space: caldavNS, Local: "calendar-user-address-set"}
 
@@ -29,7 +31,8 @@ func (h *handler) servePrincipalPropFind(w *responseWriter, r *http.Request, use
 			wanted = true
 		} else if pf.Prop != nil {
 			for _, p := range pf.Prop.Props {
-				wanted = wanted || p.XMLName == calendarUserAddressSetName
+				wanted = wanted || p.XMLName == calendarUserAddressSetName || p.XMLName == scheduleInboxURLName ||
+					p.XMLName == scheduleOutboxURLName
 			}
 		}
 	}
@@ -45,12 +48,29 @@ func (h *handler) servePrincipalPropFind(w *responseWriter, r *http.Request, use
 		if p := parsePath(resp.Href); p.kind != resourcePrincipal || p.username != user.Username {
 			continue
 		}
-		removeProp(resp, calendarUserAddressSetName)
-		inner := ""
-		if pf.PropName == nil {
-			inner = `<href xmlns="DAV:">` + escapeText(AttendeeAddress(user.Username)) + `</href>`
+		values := h.principalScheduleProps(user)
+		var added []property
+		for _, name := range []xml.Name{calendarUserAddressSetName, scheduleInboxURLName, scheduleOutboxURLName} {
+			v, ok := values[name]
+			if !ok {
+				continue
+			}
+			asked := pf.PropName != nil
+			if pf.Prop != nil {
+				for _, p := range pf.Prop.Props {
+					asked = asked || p.XMLName == name
+				}
+			}
+			if !asked {
+				continue
+			}
+			removeProp(resp, name)
+			if pf.PropName != nil {
+				v = ""
+			}
+			added = append(added, property{XMLName: name, Inner: v})
 		}
-		addProps(resp, []property{{XMLName: calendarUserAddressSetName, Inner: inner}})
+		addProps(resp, added)
 	}
 	for k, v := range buf.header {
 		if !strings.EqualFold(k, "Content-Length") {

@@ -10,8 +10,9 @@ import (
 )
 
 // PROPPATCH: go-webdav v0.6.0 answers 501, and iOS sends one (colour, order) right after
-// setting an account up. On the user's calendars (hearings and personal ones) DAV:displayname
-// and Apple's calendar-color are stored per user (courtside.AvailabilityService's
+// setting an account up. On the user's calendars (hearings and personal ones) DAV:displayname,
+// CALDAV:calendar-description (at most courtside.MaxCalendarDescription bytes) and Apple's
+// calendar-color are stored per user (courtside.AvailabilityService's
 // SetCalendarSettings); every other property is refused with 403 in a 207 multistatus (RFC 4918
 // section 9.2), and then, the update being all or nothing, the storable ones in the same
 // request are answered 424 and not stored. Elsewhere every property is refused.
@@ -19,6 +20,7 @@ import (
 var (
 	displayNameName   = xml.Name{Space: "DAV:", Local: "displayname"}
 	calendarColorName = xml.Name{Space: "http://apple.com/ns/ical/", Local: "calendar-color"}
+	calendarDescName  = xml.Name{Space: caldavNS, Local: "calendar-description"}
 )
 
 // propertyUpdate is the body of a PROPPATCH.
@@ -53,7 +55,7 @@ func (h *handler) servePropPatch(w *responseWriter, r *http.Request, p davPath) 
 		refuseAll(w, r, update)
 		return
 	}
-	var displayName, color *string
+	var up courtside.CalendarSettingsUpdate
 	ok, refused, failed := propStat{Status: statusLine(http.StatusOK)}, propStat{Status: statusLine(http.StatusForbidden)},
 		propStat{Status: statusLine(http.StatusFailedDependency)}
 	for i, holders := range [][]propHolder{update.Set, update.Remove} {
@@ -66,13 +68,19 @@ func (h *handler) servePropPatch(w *responseWriter, r *http.Request, p davPath) 
 				switch prop.XMLName {
 				case displayNameName:
 					value = sanitizeLine(value, 200)
-					displayName = &value
+					up.DisplayName = &value
 				case calendarColorName:
 					if value != "" && courtside.ValidateCalendarColor(value) != nil {
 						refused.Prop.Props = append(refused.Prop.Props, property{XMLName: prop.XMLName})
 						continue
 					}
-					color = &value
+					up.Color = &value
+				case calendarDescName:
+					if len(value) > courtside.MaxCalendarDescription || strings.ContainsRune(value, 0) {
+						refused.Prop.Props = append(refused.Prop.Props, property{XMLName: prop.XMLName})
+						continue
+					}
+					up.Description = &value
 				default:
 					refused.Prop.Props = append(refused.Prop.Props, property{XMLName: prop.XMLName})
 					continue
@@ -89,8 +97,8 @@ func (h *handler) servePropPatch(w *responseWriter, r *http.Request, p davPath) 
 			resp.PropStats = append(resp.PropStats, failed)
 		}
 	} else {
-		if displayName != nil || color != nil {
-			if err := h.avail.SetCalendarSettings(r.Context(), calendarName, displayName, color); err != nil {
+		if up.DisplayName != nil || up.Color != nil || up.Description != nil {
+			if err := h.avail.SetCalendarSettings(r.Context(), calendarName, up); err != nil {
 				h.serviceError(w, r.Context(), "set calendar settings", err)
 				return
 			}

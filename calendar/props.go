@@ -27,7 +27,12 @@ var (
 
 // calendarExtraNames are the added properties, in the order propname lists them. Apple's
 // calendar-color is there only once the user set one (PROPPATCH).
-var calendarExtraNames = []xml.Name{getCTagName, syncTokenName, currentUserPrivName, supportedReportSetName, calendarColorName}
+var calendarExtraNames = []xml.Name{getCTagName, syncTokenName, currentUserPrivName, supportedReportSetName, calendarColorName,
+	supportedCollationSetName}
+
+// supportedCollationSetName is CALDAV:supported-collation-set (RFC 4791 section 7.5.1), on
+// personal calendars, whose calendar-query Courtside answers itself (filter.go).
+var supportedCollationSetName = xml.Name{Space: caldavNS, Local: "supported-collation-set"}
 
 // readOnlyPrivileges is the DAV:current-user-privilege-set of the hearings calendar: it can be
 // read, and so can this set, nothing else.
@@ -78,12 +83,13 @@ func (h *handler) calendarExtraValues(r *http.Request, user *courtside.User, p d
 		if err != nil {
 			return nil, err
 		}
-		token := escapeText(personalSyncToken(user.ID, p.calendar, c.Version))
+		token := escapeText(personalSyncToken(user.ID, c, c.Version))
 		return map[xml.Name]string{
-			getCTagName:            token,
-			syncTokenName:          token,
-			currentUserPrivName:    readWritePrivileges,
-			supportedReportSetName: personalReports,
+			getCTagName:               token,
+			syncTokenName:             token,
+			currentUserPrivName:       readWritePrivileges,
+			supportedReportSetName:    personalReports,
+			supportedCollationSetName: supportedCollations,
 		}, nil
 	}
 	version, _, err := h.calendars.CalendarVersion(r.Context(), user.ID)

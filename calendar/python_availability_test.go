@@ -41,7 +41,7 @@ func TestPythonCaldavAvailability(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if got.Calendar != w.srv.URL+calendar.AvailabilityPath("adv") || strings.Join(got.Components, ",") != "VEVENT,VTODO" {
+	if got.Calendar != w.srv.URL+calendar.AvailabilityPath("adv") || strings.Join(got.Components, ",") != "VEVENT,VTODO,VJOURNAL" {
 		t.Errorf("calendar %q components %v", got.Calendar, got.Components)
 	}
 	if len(got.Search) != 1 || got.Search[0] != got.WeeklyURL {

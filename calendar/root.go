@@ -27,7 +27,7 @@ var (
 )
 
 // serveRootPropFind answers a PROPFIND on /dav/ for user.
-func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User) {
+func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User, href string) {
 	var pf propFind
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -66,7 +66,7 @@ func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User)
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	resp := response{Href: davRoot}
+	resp := response{Href: href}
 	for _, ps := range []propStat{found, missing} {
 		if len(ps.Prop.Props) > 0 {
 			resp.PropStats = append(resp.PropStats, ps)
@@ -77,11 +77,15 @@ func serveRootPropFind(w *responseWriter, r *http.Request, user *courtside.User)
 
 // serveOptions answers OPTIONS with what the resource really allows; go-webdav's answer lists
 // PUT, DELETE and MKCOL, which are refused here.
-func serveOptions(w http.ResponseWriter, p davPath) {
+func serveOptions(w http.ResponseWriter, p davPath, scheduling bool) {
 	allow := "OPTIONS, PROPFIND, REPORT"
 	switch {
 	case p.kind == resourceHomeSet:
 		allow += ", MKCALENDAR"
+	case p.kind == resourcePersonal:
+		allow = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, REPORT, DELETE"
+	case p.kind == resourceHearings:
+		allow = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, REPORT"
 	case p.kind == resourcePersonalObject:
 		allow = "OPTIONS, GET, HEAD, PROPFIND, PUT, DELETE"
 	case p.kind == resourceHearing:
@@ -89,7 +93,12 @@ func serveOptions(w http.ResponseWriter, p davPath) {
 	case !p.collection():
 		allow = "OPTIONS, GET, HEAD, PROPFIND"
 	}
-	w.Header().Set("DAV", "1, 3, calendar-access")
+	dav := "1, 3, calendar-access"
+	if scheduling {
+		// The server schedules: an attendee's PUT of its copy is its reply (RFC 6638 section 2).
+		dav += ", calendar-schedule, calendar-auto-schedule"
+	}
+	w.Header().Set("DAV", dav)
 	w.Header().Set("Allow", allow)
 	w.WriteHeader(http.StatusNoContent)
 }

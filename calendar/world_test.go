@@ -64,6 +64,8 @@ const (
 	accountPass  = "correct horse battery staple 42"
 	pseudonym    = "V-12-R"
 	docketNumber = "1:26-cr-00042"
+	// organizerAddress is Courtside's ORGANIZER in the scheduling inbox's invitations.
+	organizerAddress = "bookings@courtside.test"
 )
 
 // newWorld builds the world and starts the server.
@@ -81,6 +83,7 @@ func newWorld(t testing.TB) *world {
 			nu.Password = accountPass // argon2id is slow on purpose: only the user whose password a test tries
 		}
 		if role == courtside.RoleInterpreter {
+			nu.User.Email = name + "@example.org"
 			nu.User.Languages = []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}
 		}
 		u, err := w.db.CreateUser(ctx, nu)
@@ -135,7 +138,7 @@ func newWorld(t testing.TB) *world {
 	}
 
 	w.h = calendar.NewHandler(calendar.Config{Users: w.db, Tokens: w.db, Calendars: w.db, Availability: w.db, Bookings: w.db,
-		MaxBodyBytes: 64 << 10})
+		Scheduling: w.db, InvitationUID: w.db.InvitationUID, Organizer: organizerAddress, MaxBodyBytes: 64 << 10})
 	w.srv = httptest.NewServer(w.h)
 	t.Cleanup(w.srv.Close)
 	return w

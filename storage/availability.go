@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -31,7 +33,7 @@ func (db *DB) FindPersonalCalendars(ctx context.Context) ([]*courtside.PersonalC
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT name, display_name, version, created_at, updated_at
+	rows, err := db.Reader.QueryContext(ctx, `SELECT name, display_name, version, components, incarnation, created_at, updated_at
 		FROM personal_calendars WHERE user_id = ? ORDER BY name <> ?, name`, u.ID, courtside.AvailabilityCalendar)
 	if err != nil {
 		return nil, fmt.Errorf("storage: personal calendars: %w", err)
@@ -40,9 +42,12 @@ func (db *DB) FindPersonalCalendars(ctx context.Context) ([]*courtside.PersonalC
 	var out []*courtside.PersonalCalendar
 	for rows.Next() {
 		c := &courtside.PersonalCalendar{UserID: u.ID}
-		if err := rows.Scan(&c.Name, &c.DisplayName, &c.Version, scanTime{&c.CreatedAt}, scanTime{&c.UpdatedAt}); err != nil {
+		var components string
+		if err := rows.Scan(&c.Name, &c.DisplayName, &c.Version, &components, &c.Incarnation, scanTime{&c.CreatedAt},
+			scanTime{&c.UpdatedAt}); err != nil {
 			return nil, fmt.Errorf("storage: scan personal calendar: %w", err)
 		}
+		c.Components = splitComponents(components)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -56,7 +61,28 @@ func (db *DB) FindPersonalCalendars(ctx context.Context) ([]*courtside.PersonalC
 
 // defaultAvailability is the availability calendar before its first write.
 func defaultAvailability(userID int64) *courtside.PersonalCalendar {
-	return &courtside.PersonalCalendar{UserID: userID, Name: courtside.AvailabilityCalendar, DisplayName: "Availability"}
+	return &courtside.PersonalCalendar{UserID: userID, Name: courtside.AvailabilityCalendar, DisplayName: "Availability",
+		Components: append([]string(nil), courtside.CalendarComponents...)}
+}
+
+// splitComponents reads the stored components of a calendar (migration 00034).
+func splitComponents(s string) []string {
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// newIncarnation returns a random incarnation for a calendar MKCALENDAR makes: 64 bits in hex.
+func newIncarnation() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("storage: calendar incarnation: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // FindPersonalCalendar returns one of the caller's personal calendars.
@@ -70,8 +96,11 @@ func (db *DB) FindPersonalCalendar(ctx context.Context, name string) (*courtside
 
 func findPersonalCalendar(ctx context.Context, q queryer, userID int64, name string) (*courtside.PersonalCalendar, error) {
 	c := &courtside.PersonalCalendar{UserID: userID, Name: name}
-	err := q.QueryRowContext(ctx, `SELECT display_name, version, created_at, updated_at FROM personal_calendars
-		WHERE user_id = ? AND name = ?`, userID, name).Scan(&c.DisplayName, &c.Version, scanTime{&c.CreatedAt}, scanTime{&c.UpdatedAt})
+	var components string
+	err := q.QueryRowContext(ctx, `SELECT display_name, version, components, incarnation, created_at, updated_at FROM personal_calendars
+		WHERE user_id = ? AND name = ?`, userID, name).Scan(&c.DisplayName, &c.Version, &components, &c.Incarnation,
+		scanTime{&c.CreatedAt}, scanTime{&c.UpdatedAt})
+	c.Components = splitComponents(components)
 	if errors.Is(err, sql.ErrNoRows) {
 		if name == courtside.AvailabilityCalendar {
 			return defaultAvailability(userID), nil
@@ -83,18 +112,37 @@ func findPersonalCalendar(ctx context.Context, q queryer, userID int64, name str
 	return c, nil
 }
 
-// CreatePersonalCalendar creates a personal calendar for the caller.
-func (db *DB) CreatePersonalCalendar(ctx context.Context, name, displayName string) (*courtside.PersonalCalendar, error) {
+// CreatePersonalCalendar creates a personal calendar for the caller, with a new incarnation
+// and, in the same transaction, the description and colour it was made with.
+func (db *DB) CreatePersonalCalendar(ctx context.Context, nc courtside.NewPersonalCalendar) (*courtside.PersonalCalendar, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
+	name := nc.Name
 	if err := courtside.ValidatePersonalCalendarName(name); err != nil {
 		return nil, err
 	}
-	displayName = strings.TrimSpace(displayName)
+	displayName := strings.TrimSpace(nc.DisplayName)
 	if len(displayName) > 200 {
 		return nil, courtside.Invalidf("displayName", "A display name must be at most 200 characters.")
+	}
+	description := strings.TrimSpace(nc.Description)
+	if len(description) > courtside.MaxCalendarDescription {
+		return nil, courtside.Invalidf("description", "A description must be at most %d bytes.", courtside.MaxCalendarDescription)
+	}
+	if nc.Color != "" {
+		if err := courtside.ValidateCalendarColor(nc.Color); err != nil {
+			return nil, err
+		}
+	}
+	components, err := courtside.NormalizeComponents(nc.Components)
+	if err != nil {
+		return nil, err
+	}
+	incarnation, err := newIncarnation()
+	if err != nil {
+		return nil, err
 	}
 	var c *courtside.PersonalCalendar
 	err = db.update(ctx, func(tx *Tx) error {
@@ -115,10 +163,21 @@ func (db *DB) CreatePersonalCalendar(ctx context.Context, name, displayName stri
 			return &courtside.Error{Code: courtside.EINVALID, Field: courtside.FieldLimit,
 				Message: fmt.Sprintf("At most %d calendars.", courtside.MaxPersonalCalendars)}
 		}
-		c = &courtside.PersonalCalendar{UserID: u.ID, Name: name, DisplayName: displayName, CreatedAt: tx.now, UpdatedAt: tx.now}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_calendars (user_id, name, display_name, version, created_at, updated_at)
-			VALUES (?, ?, ?, 0, ?, ?)`, u.ID, name, displayName, FormatTime(tx.now), FormatTime(tx.now)); err != nil {
+		c = &courtside.PersonalCalendar{UserID: u.ID, Name: name, DisplayName: displayName, Components: components,
+			Incarnation: incarnation, CreatedAt: tx.now, UpdatedAt: tx.now}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO personal_calendars (user_id, name, display_name, version, components, incarnation,
+				created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?)`, u.ID, name, displayName, strings.Join(components, ","),
+			incarnation, FormatTime(tx.now), FormatTime(tx.now)); err != nil {
 			return fmt.Errorf("storage: create personal calendar: %w", mapSQLError(err))
+		}
+		// Settings left by an earlier calendar of the name went with it (DeletePersonalCalendar).
+		if description != "" || nc.Color != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_settings (user_id, calendar, display_name, color, description, updated_at)
+				VALUES (?, ?, NULL, ?, ?, ?) ON CONFLICT (user_id, calendar) DO UPDATE SET color = excluded.color,
+					description = excluded.description, updated_at = excluded.updated_at`,
+				u.ID, name, nullable(nc.Color), nullable(description), FormatTime(tx.now)); err != nil {
+				return fmt.Errorf("storage: calendar settings: %w", err)
+			}
 		}
 		tx.Audit("calendar.create", personalCalendarObject(u.ID, name), courtside.OutcomeOK)
 		return nil
@@ -129,26 +188,61 @@ func (db *DB) CreatePersonalCalendar(ctx context.Context, name, displayName stri
 	return c, nil
 }
 
+// nullable stores "" as NULL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// DeletePersonalCalendar deletes one of the caller's personal calendars: its objects (their
+// busy blocks and occurrences cascade), its change log and its settings, in one transaction,
+// audited. A token of the deleted calendar names no calendar, and one made again under the
+// name has a new incarnation, so old tokens stay refused (RFC 6578 section 3.2).
+func (db *DB) DeletePersonalCalendar(ctx context.Context, name string) error {
+	u, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	if name == courtside.AvailabilityCalendar {
+		return courtside.Errorf(courtside.EFORBIDDEN, "The availability calendar cannot be deleted: delete its events instead.")
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM personal_calendars WHERE user_id = ? AND name = ?)`,
+			u.ID, name).Scan(&exists); err != nil {
+			return fmt.Errorf("storage: personal calendar: %w", err)
+		}
+		if !exists {
+			return courtside.Errorf(courtside.ENOTFOUND, "Calendar not found.")
+		}
+		for _, q := range []string{
+			`DELETE FROM availability_objects WHERE user_id = ? AND calendar = ?`,
+			`DELETE FROM availability_changes WHERE user_id = ? AND calendar = ?`,
+			`DELETE FROM calendar_settings WHERE user_id = ? AND calendar = ?`,
+			`DELETE FROM personal_calendars WHERE user_id = ? AND name = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, u.ID, name); err != nil {
+				return fmt.Errorf("storage: delete personal calendar: %w", err)
+			}
+		}
+		tx.Audit("calendar.delete", personalCalendarObject(u.ID, name), courtside.OutcomeOK)
+		return nil
+	})
+}
+
 // ensureCalendar returns the calendar's row inside tx, creating availability's on first use.
-func ensureCalendar(ctx context.Context, tx *Tx, userID int64, name string) error {
+func ensureCalendar(ctx context.Context, tx *Tx, userID int64, name string) (*courtside.PersonalCalendar, error) {
 	if name == courtside.AvailabilityCalendar {
 		_, err := tx.ExecContext(ctx, `INSERT INTO personal_calendars (user_id, name, display_name, version, created_at, updated_at)
 			VALUES (?, ?, 'Availability', 0, ?, ?) ON CONFLICT (user_id, name) DO NOTHING`,
 			userID, name, FormatTime(tx.now), FormatTime(tx.now))
 		if err != nil {
-			return fmt.Errorf("storage: create availability calendar: %w", err)
+			return nil, fmt.Errorf("storage: create availability calendar: %w", err)
 		}
-		return nil
 	}
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM personal_calendars WHERE user_id = ? AND name = ?)`,
-		userID, name).Scan(&exists); err != nil {
-		return fmt.Errorf("storage: personal calendar: %w", err)
-	}
-	if !exists {
-		return courtside.Errorf(courtside.ENOTFOUND, "Calendar not found.")
-	}
-	return nil
+	return findPersonalCalendar(ctx, tx, userID, name)
 }
 
 // bumpCalendar moves the calendar's version and its size by sizeDelta bytes, and records the
@@ -182,8 +276,8 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		return false, err
 	}
 	switch {
-	case obj.Component != "VEVENT" && obj.Component != "VTODO":
-		return false, courtside.Invalidf("component", "Only VEVENT and VTODO objects are supported.")
+	case obj.Component != courtside.ComponentEvent && obj.Component != courtside.ComponentTodo && obj.Component != courtside.ComponentJournal:
+		return false, courtside.Invalidf(courtside.FieldComponent, "Only VEVENT, VTODO and VJOURNAL objects are supported.")
 	case obj.UID == "" || len(obj.UID) > 255:
 		return false, courtside.Invalidf("uid", "An object needs a UID of at most 255 characters.")
 	case len(obj.Data) > courtside.MaxCalendarObjectBytes:
@@ -217,13 +311,18 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 	obj.Size = int64(len(obj.Data))
 	created := false
 	err = db.update(ctx, func(tx *Tx) error {
-		if err := ensureCalendar(ctx, tx, u.ID, obj.Calendar); err != nil {
+		cal, err := ensureCalendar(ctx, tx, u.ID, obj.Calendar)
+		if err != nil {
 			return err
+		}
+		if !cal.Takes(obj.Component) {
+			return courtside.Invalidf(courtside.FieldComponent, "This calendar takes only %s objects.",
+				strings.Join(cal.Components, ", "))
 		}
 		var etag string
 		var createdAt time.Time
 		var oldSize int64
-		err := tx.QueryRowContext(ctx, `SELECT etag, created_at, size FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
+		err = tx.QueryRowContext(ctx, `SELECT etag, created_at, size FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
 			u.ID, obj.Calendar, obj.Name).Scan(&etag, scanTime{&createdAt}, &oldSize)
 		exists := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -258,8 +357,10 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 		if exists {
 			obj.CreatedAt = createdAt
 			if _, err := tx.ExecContext(ctx, `UPDATE availability_objects SET uid = ?, component = ?, etag = ?, data = ?, updated_at = ?,
-				extent_start = ?, extent_end = ?, extent_exact = ?, size = ?, occurrences_until = ? WHERE user_id = ? AND calendar = ? AND name = ?`, obj.UID, obj.Component, obj.ETag, obj.Data, now,
-				extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size, until, u.ID, obj.Calendar, obj.Name); err != nil {
+				extent_start = ?, extent_end = ?, extent_exact = ?, size = ?, occurrences_until = ?, schedule_tag = ?
+				WHERE user_id = ? AND calendar = ? AND name = ?`, obj.UID, obj.Component, obj.ETag, obj.Data, now,
+				extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size, until, obj.ScheduleTag,
+				u.ID, obj.Calendar, obj.Name); err != nil {
 				return fmt.Errorf("storage: update availability object: %w", err)
 			}
 			for _, table := range []string{"availability_busy", "availability_occurrences"} {
@@ -280,8 +381,9 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 			}
 			obj.CreatedAt = tx.now
 			if _, err := tx.ExecContext(ctx, `INSERT INTO availability_objects (user_id, calendar, name, uid, component, etag, data, created_at, updated_at,
-				extent_start, extent_end, extent_exact, size, occurrences_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, obj.Calendar, obj.Name, obj.UID, obj.Component,
-				obj.ETag, obj.Data, now, now, extentStart(obj.ExtentStart), extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size, until); err != nil {
+				extent_start, extent_end, extent_exact, size, occurrences_until, schedule_tag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				u.ID, obj.Calendar, obj.Name, obj.UID, obj.Component, obj.ETag, obj.Data, now, now, extentStart(obj.ExtentStart),
+				extentEnd(obj.ExtentEnd), obj.ExtentExact, obj.Size, until, obj.ScheduleTag); err != nil {
 				return fmt.Errorf("storage: insert availability object: %w", mapSQLError(err))
 			}
 			created = true
@@ -319,12 +421,18 @@ const (
 	occurrencesUnknown = ""
 )
 
+// hasOccurrences reports whether a component's occurrences are stored (VEVENT and VJOURNAL;
+// a VTODO's match is decided from its own properties).
+func hasOccurrences(component string) bool {
+	return component == courtside.ComponentEvent || component == courtside.ComponentJournal
+}
+
 // occurrencesUntil returns the stored form of how far obj's occurrences are complete. They
-// matter only for a VEVENT whose extent is not exact; the others hold every occurrence there is
-// to store (none).
+// matter only for a VEVENT or VJOURNAL whose extent is not exact; the others hold every
+// occurrence there is to store (none).
 func occurrencesUntil(obj *courtside.AvailabilityObject) string {
 	switch {
-	case obj.Component != "VEVENT" || obj.ExtentExact:
+	case !hasOccurrences(obj.Component) || obj.ExtentExact:
 		return occurrencesAll
 	case !obj.OccurrencesKnown:
 		return occurrencesUnknown
@@ -337,7 +445,7 @@ func occurrencesUntil(obj *courtside.AvailabilityObject) string {
 // insertOccurrences stores obj's occurrences as those of the object (userID, calendar, name),
 // when they matter (see occurrencesUntil).
 func insertOccurrences(ctx context.Context, tx *sql.Tx, userID int64, calendar, name string, obj *courtside.AvailabilityObject) error {
-	if obj.Component != "VEVENT" || obj.ExtentExact || !obj.OccurrencesKnown {
+	if !hasOccurrences(obj.Component) || obj.ExtentExact || !obj.OccurrencesKnown {
 		return nil
 	}
 	for _, o := range obj.Occurrences {
@@ -349,7 +457,8 @@ func insertOccurrences(ctx context.Context, tx *sql.Tx, userID int64, calendar, 
 	return nil
 }
 
-const availabilityObjectColumns = `name, uid, component, etag, data, created_at, updated_at, extent_start, extent_end, extent_exact, size`
+const availabilityObjectColumns = `name, uid, component, etag, data, created_at, updated_at, extent_start, extent_end, extent_exact, size,
+	schedule_tag`
 
 // Open extents are stored as these, which sort before and after every FormatTime value.
 const (
@@ -378,7 +487,7 @@ func scanAvailabilityObject(s scanner, userID int64, calendar string) (*courtsid
 	o := &courtside.AvailabilityObject{UserID: userID, Calendar: calendar}
 	var start, end string
 	if err := s.Scan(&o.Name, &o.UID, &o.Component, &o.ETag, &o.Data, scanTime{&o.CreatedAt}, scanTime{&o.UpdatedAt},
-		&start, &end, &o.ExtentExact, &o.Size); err != nil {
+		&start, &end, &o.ExtentExact, &o.Size, &o.ScheduleTag); err != nil {
 		return nil, err
 	}
 	if start != openExtentStart {
@@ -480,7 +589,7 @@ func (db *DB) FindAvailabilityObjectsInRange(ctx context.Context, calendar strin
 	}
 	return findAvailabilityObjects(ctx, db.Reader, u.ID, calendar, availabilityObjectColumns,
 		` AND extent_start <= ? AND extent_end >= ?
-		  AND (component <> 'VEVENT' OR extent_exact = 1 OR occurrences_until < ?
+		  AND (component NOT IN ('VEVENT', 'VJOURNAL') OR extent_exact = 1 OR occurrences_until < ?
 		       OR EXISTS (SELECT 1 FROM availability_occurrences o
 		                  WHERE o.user_id = availability_objects.user_id AND o.calendar = availability_objects.calendar
 		                    AND o.name = availability_objects.name AND o.starts_at < ?
@@ -697,7 +806,7 @@ func (db *DB) FindCalendarSettings(ctx context.Context) (map[string]courtside.Ca
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT calendar, COALESCE(display_name, ''), COALESCE(color, '')
+	rows, err := db.Reader.QueryContext(ctx, `SELECT calendar, COALESCE(display_name, ''), COALESCE(color, ''), COALESCE(description, '')
 		FROM calendar_settings WHERE user_id = ?`, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: calendar settings: %w", err)
@@ -707,7 +816,7 @@ func (db *DB) FindCalendarSettings(ctx context.Context) (map[string]courtside.Ca
 	for rows.Next() {
 		var name string
 		var s courtside.CalendarSettings
-		if err := rows.Scan(&name, &s.DisplayName, &s.Color); err != nil {
+		if err := rows.Scan(&name, &s.DisplayName, &s.Color, &s.Description); err != nil {
 			return nil, fmt.Errorf("storage: scan calendar settings: %w", err)
 		}
 		out[name] = s
@@ -718,21 +827,26 @@ func (db *DB) FindCalendarSettings(ctx context.Context) (map[string]courtside.Ca
 	return out, nil
 }
 
-// SetCalendarSettings sets or removes the display name and colour of one of the caller's
-// calendars, audited.
-func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, displayName, color *string) error {
+// SetCalendarSettings sets or removes the display name, colour and description of one of the
+// caller's calendars, audited.
+func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, up courtside.CalendarSettingsUpdate) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
 	}
-	if displayName != nil {
-		if len(*displayName) > 200 || strings.ContainsAny(*displayName, "\r\n\x00") {
+	if p := up.DisplayName; p != nil {
+		if len(*p) > 200 || strings.ContainsAny(*p, "\r\n\x00") {
 			return courtside.Invalidf("displayName", "A display name is one line of at most 200 characters.")
 		}
 	}
-	if color != nil && *color != "" {
-		if err := courtside.ValidateCalendarColor(*color); err != nil {
+	if p := up.Color; p != nil && *p != "" {
+		if err := courtside.ValidateCalendarColor(*p); err != nil {
 			return err
+		}
+	}
+	if p := up.Description; p != nil {
+		if len(*p) > courtside.MaxCalendarDescription || strings.ContainsRune(*p, 0) {
+			return courtside.Invalidf("description", "A description must be at most %d bytes.", courtside.MaxCalendarDescription)
 		}
 	}
 	return db.update(ctx, func(tx *Tx) error {
@@ -741,17 +855,19 @@ func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, displayN
 				return err
 			}
 		}
-		nullable := func(p *string) any {
-			if p == nil || *p == "" {
+		value := func(p *string) any {
+			if p == nil {
 				return nil
 			}
-			return *p
+			return nullable(*p)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_settings (user_id, calendar, display_name, color, updated_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, calendar) DO UPDATE SET
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_settings (user_id, calendar, display_name, color, description, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, calendar) DO UPDATE SET
 				display_name = CASE WHEN ? THEN excluded.display_name ELSE display_name END,
-				color = CASE WHEN ? THEN excluded.color ELSE color END, updated_at = excluded.updated_at`,
-			u.ID, calendar, nullable(displayName), nullable(color), FormatTime(tx.now), displayName != nil, color != nil); err != nil {
+				color = CASE WHEN ? THEN excluded.color ELSE color END,
+				description = CASE WHEN ? THEN excluded.description ELSE description END, updated_at = excluded.updated_at`,
+			u.ID, calendar, value(up.DisplayName), value(up.Color), value(up.Description), FormatTime(tx.now),
+			up.DisplayName != nil, up.Color != nil, up.Description != nil); err != nil {
 			return fmt.Errorf("storage: set calendar settings: %w", err)
 		}
 		tx.Audit("calendar.settings", personalCalendarObject(u.ID, calendar), courtside.OutcomeOK)

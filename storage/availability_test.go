@@ -90,26 +90,26 @@ func TestAvailability_PutFindDeleteAndChanges(t *testing.T) {
 func TestAvailability_CalendarsAndLimits(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.as(f.advocate)
-	if _, err := f.db.CreatePersonalCalendar(ctx, "travel", "Travel"); err != nil {
+	if _, err := f.db.CreatePersonalCalendar(ctx, courtside.NewPersonalCalendar{Name: "travel", DisplayName: "Travel"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"travel", courtside.AvailabilityCalendar} {
-		if _, err := f.db.CreatePersonalCalendar(ctx, name, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
+		if _, err := f.db.CreatePersonalCalendar(ctx, courtside.NewPersonalCalendar{Name: name, DisplayName: ""}); courtside.ErrorCode(err) != courtside.ECONFLICT {
 			t.Errorf("create %s again: %v", name, err)
 		}
 	}
 	for _, name := range []string{"", "hearings", "a/b", strings.Repeat("x", 65)} {
-		if _, err := f.db.CreatePersonalCalendar(ctx, name, ""); courtside.ErrorCode(err) != courtside.EINVALID {
+		if _, err := f.db.CreatePersonalCalendar(ctx, courtside.NewPersonalCalendar{Name: name, DisplayName: ""}); courtside.ErrorCode(err) != courtside.EINVALID {
 			t.Errorf("create %q: %v", name, err)
 		}
 	}
 	// availability and travel exist: 18 more reach the limit of 20.
 	for i := 0; i < courtside.MaxPersonalCalendars-2; i++ {
-		if _, err := f.db.CreatePersonalCalendar(ctx, "c"+string(rune('a'+i)), ""); err != nil {
+		if _, err := f.db.CreatePersonalCalendar(ctx, courtside.NewPersonalCalendar{Name: "c" + string(rune('a'+i)), DisplayName: ""}); err != nil {
 			t.Fatalf("calendar %d: %v", i, err)
 		}
 	}
-	if _, err := f.db.CreatePersonalCalendar(ctx, "onemore", ""); courtside.ErrorField(err) != courtside.FieldLimit {
+	if _, err := f.db.CreatePersonalCalendar(ctx, courtside.NewPersonalCalendar{Name: "onemore", DisplayName: ""}); courtside.ErrorField(err) != courtside.FieldLimit {
 		t.Fatalf("calendar over the limit: %v", err)
 	}
 	cals, err := f.db.FindPersonalCalendars(ctx)

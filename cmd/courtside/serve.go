@@ -271,7 +271,14 @@ func (m *Main) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	dav := calendar.NewHandler(calendar.Config{Users: m.DB, Tokens: m.DB, Calendars: m.DB, Availability: m.DB, Bookings: m.DB, Logger: m.Logger})
+	// CalDAV scheduling's invitations name the iMIP reply address as their ORGANIZER when
+	// there is one, so that a calendar app that mails its answer reaches Courtside too.
+	organizer := m.Mail.address
+	if organizer == "" {
+		organizer = calendar.DefaultOrganizer
+	}
+	dav := calendar.NewHandler(calendar.Config{Users: m.DB, Tokens: m.DB, Calendars: m.DB, Availability: m.DB, Bookings: m.DB,
+		Scheduling: m.DB, InvitationUID: m.DB.InvitationUID, Organizer: organizer, Logger: m.Logger})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/.well-known/caldav", dav)
@@ -294,8 +301,21 @@ func (m *Main) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/", app)
+	mux.Handle("/", davDiscovery(dav, app))
 	return m.metrics.count(m.Guard.withClientAddr(mux)), nil
+}
+
+// davDiscovery sends PROPFIND, which no browser sends, to the CalDAV handler whatever the
+// path, so that a calendar app given the server's root URL finds the user's principal
+// there; every other request goes to the web app.
+func davDiscovery(dav, app http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "PROPFIND" {
+			dav.ServeHTTP(w, r)
+			return
+		}
+		app.ServeHTTP(w, r)
+	})
 }
 
 // previewDocket is the web app's docket preview: storage's, in the web's terms.
