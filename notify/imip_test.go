@@ -26,13 +26,13 @@ const replyAddress = "bookings@courtside.test"
 
 // replyObject is an iTIP REPLY; the server does not read it, it hands it on.
 const replyObject = "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:booking-1-00@courtside.test\r\n" +
-	"ATTENDEE;PARTSTAT=ACCEPTED:mailto:ana@mail.test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	"ATTENDEE;PARTSTAT=ACCEPTED:mailto:interp-a@mail.test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 
 // gmailShaped is a reply as Google Calendar shapes it: the object inline in a
 // multipart/alternative and attached as application/ics in base64.
 func gmailShaped(headers string) string {
 	b64 := base64.StdEncoding.EncodeToString([]byte(replyObject))
-	return headers + "From: ana@mail.test\r\nTo: Courtside <" + replyAddress + ">\r\nSubject: Accepted: Trial\r\nMIME-Version: 1.0\r\n" +
+	return headers + "From: interp-a@mail.test\r\nTo: Courtside <" + replyAddress + ">\r\nSubject: Accepted: Trial\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\nContent-Type: multipart/alternative; boundary=\"inner\"\r\n\r\n" +
 		"--inner\r\nContent-Type: text/plain; charset=\"UTF-8\"\r\n\r\nana@mail.test has accepted this invitation.\r\n" +
 		"--inner\r\nContent-Type: text/calendar; charset=\"UTF-8\"; method=REPLY\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + replyObject +
@@ -161,7 +161,7 @@ func TestMailServer_HandsOnRepliesOverSTARTTLS(t *testing.T) {
 	}
 	got := w.received()
 	// The inline copy ends where its boundary's CRLF begins (RFC 2046 section 5.1.1).
-	if len(got) != 1 || got[0].From != "ana@mail.test" || len(got[0].Calendars) != 2 ||
+	if len(got) != 1 || got[0].From != "interp-a@mail.test" || len(got[0].Calendars) != 2 ||
 		string(got[0].Calendars[0]) != strings.TrimSuffix(replyObject, "\r\n") || string(got[0].Calendars[1]) != replyObject {
 		t.Fatalf("handed on: %q", got)
 	}
@@ -191,8 +191,8 @@ func TestMailServer_Bounds(t *testing.T) {
 		t.Errorf("a declared oversized message: %v, want 552", err)
 	}
 	for _, body := range []string{
-		"From: ana@mail.test\r\nTo: " + replyAddress + "\r\nSubject: hello\r\n\r\nJust text.\r\n",
-		"From: ana@mail.test\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\n--b", // no closing boundary
+		"From: interp-a@mail.test\r\nTo: " + replyAddress + "\r\nSubject: hello\r\n\r\nJust text.\r\n",
+		"From: interp-a@mail.test\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\n--b", // no closing boundary
 		"From: a@mail.test, b@mail.test\r\n\r\n" + replyObject,
 		"To: " + replyAddress + "\r\n\r\n" + replyObject,
 		nested(notify.MaxInboundDepth + 1),
@@ -221,7 +221,7 @@ func TestMailServer_Bounds(t *testing.T) {
 // nested is a message whose MIME parts nest n deep, the last holding a calendar object.
 func nested(n int) string {
 	var b strings.Builder
-	b.WriteString("From: ana@mail.test\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n")
+	b.WriteString("From: interp-a@mail.test\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n")
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "--b%d\r\nContent-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n", i, i+1)
 	}
@@ -327,22 +327,22 @@ func TestAuthenticatedFrom(t *testing.T) {
 		header, from string
 		want         bool
 	}{
-		{"mx.courtside.test; dmarc=pass header.from=gmail.test", "ana@gmail.test", true},
-		{"mx.courtside.test 1; dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=gmail.test", "ana@gmail.test", true},
-		{"MX.Courtside.test; dmarc=pass", "ana@gmail.test", true},
-		{"mx.courtside.test; dmarc=pass header.from=other.test", "ana@gmail.test", false},
-		{"mx.courtside.test; dmarc=fail header.from=gmail.test", "ana@gmail.test", false},
-		{"mx.courtside.test; dkim=pass header.i=@mail.gmail.test", "ana@mail.gmail.test", true},
-		{"mx.courtside.test; dkim=pass header.d=gmail.test", "ana@eu.gmail.test", true},
-		{"mx.courtside.test; dkim=pass header.d=test", "ana@gmail.test", false},
-		{"mx.courtside.test; dkim=pass header.d=evilgmail.test", "ana@gmail.test", false},
-		{"mx.courtside.test; dkim=pass (good signature) header.d=calendar.google.test", "ana@gmail.test", false},
-		{"mx.courtside.test; spf=pass smtp.mailfrom=bounce@gmail.test", "ana@gmail.test", true},
-		{"mx.courtside.test; spf=pass smtp.mailfrom=x@calendar-server.bounces.google.test", "ana@gmail.test", false},
-		{"mx.courtside.test; none", "ana@gmail.test", false},
-		{"mx.courtside.test (comment; dmarc=pass header.from=gmail.test); dkim=none", "ana@gmail.test", false},
-		{"other.test; dmarc=pass header.from=gmail.test", "ana@gmail.test", false},
-		{"", "ana@gmail.test", false},
+		{"mx.courtside.test; dmarc=pass header.from=gmail.test", "interp-a@gmail.test", true},
+		{"mx.courtside.test 1; dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=gmail.test", "interp-a@gmail.test", true},
+		{"MX.Courtside.test; dmarc=pass", "interp-a@gmail.test", true},
+		{"mx.courtside.test; dmarc=pass header.from=other.test", "interp-a@gmail.test", false},
+		{"mx.courtside.test; dmarc=fail header.from=gmail.test", "interp-a@gmail.test", false},
+		{"mx.courtside.test; dkim=pass header.i=@mail.gmail.test", "interp-a@mail.gmail.test", true},
+		{"mx.courtside.test; dkim=pass header.d=gmail.test", "interp-a@eu.gmail.test", true},
+		{"mx.courtside.test; dkim=pass header.d=test", "interp-a@gmail.test", false},
+		{"mx.courtside.test; dkim=pass header.d=evilgmail.test", "interp-a@gmail.test", false},
+		{"mx.courtside.test; dkim=pass (good signature) header.d=calendar.google.test", "interp-a@gmail.test", false},
+		{"mx.courtside.test; spf=pass smtp.mailfrom=bounce@gmail.test", "interp-a@gmail.test", true},
+		{"mx.courtside.test; spf=pass smtp.mailfrom=x@calendar-server.bounces.google.test", "interp-a@gmail.test", false},
+		{"mx.courtside.test; none", "interp-a@gmail.test", false},
+		{"mx.courtside.test (comment; dmarc=pass header.from=gmail.test); dkim=none", "interp-a@gmail.test", false},
+		{"other.test; dmarc=pass header.from=gmail.test", "interp-a@gmail.test", false},
+		{"", "interp-a@gmail.test", false},
 		{"mx.courtside.test; dmarc=pass header.from=gmail.test", "no-at-sign", false},
 	} {
 		if got := notify.AuthenticatedFrom([]string{c.header}, id, c.from); got != c.want {
@@ -358,8 +358,8 @@ func TestAuthenticatedFrom(t *testing.T) {
 func TestWorker_InvitationsGoWithInterpretersBookingMail(t *testing.T) {
 	w := newWorkerWorld(t)
 	ls, _ := courtside.ParseInterpreterLanguages("pt:CERTIFIED")
-	interp, err := w.db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "ana", Role: courtside.RoleInterpreter,
-		Languages: ls, Email: "ana@mail.test"}})
+	interp, err := w.db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "interp-a", Role: courtside.RoleInterpreter,
+		Languages: ls, Email: "interp-a@mail.test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestWorker_InvitationsGoWithInterpretersBookingMail(t *testing.T) {
 	fail = true
 	w.run(t)
 
-	want := []call{{courtside.NotifyBookingOffer, b.ID, "ana@mail.test"}, {courtside.NotifyHearingChanged, b.ID, "ana@mail.test"}}
+	want := []call{{courtside.NotifyBookingOffer, b.ID, "interp-a@mail.test"}, {courtside.NotifyHearingChanged, b.ID, "interp-a@mail.test"}}
 	if fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Errorf("asked for %v, want %v", calls, want)
 	}
@@ -405,16 +405,16 @@ func TestWorker_InvitationsGoWithInterpretersBookingMail(t *testing.T) {
 			without = append(without, line)
 		}
 	}
-	if len(withCalendar) != 1 || !strings.HasPrefix(withCalendar[0], "ana@mail.test ") {
+	if len(withCalendar) != 1 || !strings.HasPrefix(withCalendar[0], "interp-a@mail.test ") {
 		t.Errorf("messages with an invitation: %v", withCalendar)
 	}
-	anaPlain := 0
+	interpAPlain := 0
 	for _, line := range without {
-		if strings.HasPrefix(line, "ana@mail.test ") {
-			anaPlain++
+		if strings.HasPrefix(line, "interp-a@mail.test ") {
+			interpAPlain++
 		}
 	}
-	if anaPlain != 1 {
+	if interpAPlain != 1 {
 		t.Errorf("the move's message, its object failing, should go plain: %v", without)
 	}
 }

@@ -16,14 +16,14 @@ import (
 )
 
 // invitationFixture is the booking fixture with two Portuguese interpreters who have e-mail
-// addresses (ana ranks first) and an offer of the hearing to ana.
+// addresses (interpA ranks first) and an offer of the hearing to interpA.
 type invitationFixture struct {
 	*bookingFixture
-	ana, ben *courtside.User
-	offer    *courtside.InterpreterBooking
+	interpA, interpB *courtside.User
+	offer            *courtside.InterpreterBooking
 }
 
-const anaAddress = "Ana.Interpreter@Mail.Example"
+const interpAAddress = "InterpA.Interpreter@Mail.Example"
 
 func newInvitationFixture(t *testing.T) *invitationFixture {
 	t.Helper()
@@ -37,18 +37,18 @@ func newInvitationFixture(t *testing.T) *invitationFixture {
 		}
 		return u
 	}
-	f.ana, f.ben = mk("ana", anaAddress), mk("ben", "ben@mail.example")
+	f.interpA, f.interpB = mk("interp-a", interpAAddress), mk("interp-b", "interp-b@mail.example")
 	var err error
-	if f.offer, err = f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "pt", nil); err != nil || f.offer.InterpreterID != f.ana.ID {
+	if f.offer, err = f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "pt", nil); err != nil || f.offer.InterpreterID != f.interpA.ID {
 		t.Fatalf("request: %v %+v", err, f.offer)
 	}
 	return f
 }
 
-// reply is ana's answer to her invitation, as her calendar app sends it.
+// reply is interpA's answer to her invitation, as her calendar app sends it.
 func (f *invitationFixture) reply(partstat string) courtside.InvitationReply {
-	return courtside.InvitationReply{UID: f.db.InvitationUID(f.offer.ID, f.ana.ID, "courtside.example.org"), Sequence: f.hearing.Sequence,
-		Attendee: strings.ToLower(anaAddress), From: anaAddress, PartStat: partstat}
+	return courtside.InvitationReply{UID: f.db.InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"), Sequence: f.hearing.Sequence,
+		Attendee: strings.ToLower(interpAAddress), From: interpAAddress, PartStat: partstat}
 }
 
 // writesAll returns the row counts of every table an answer may write.
@@ -61,17 +61,17 @@ func (f *invitationFixture) writesAll(t *testing.T) map[string]int {
 
 func TestInvitation_UIDSignedForTheBooking(t *testing.T) {
 	f := newInvitationFixture(t)
-	uid := f.db.InvitationUID(f.offer.ID, f.ana.ID, "courtside.example.org")
+	uid := f.db.InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org")
 	if !regexp.MustCompile(`^booking-[1-9][0-9]*-[0-9a-f]{32}@courtside\.example\.org$`).MatchString(uid) {
 		t.Fatalf("UID %q", uid)
 	}
-	if again := f.db.InvitationUID(f.offer.ID, f.ana.ID, "courtside.example.org"); again != uid {
+	if again := f.db.InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"); again != uid {
 		t.Fatal("the UID is not deterministic")
 	}
 	mac := uid[strings.LastIndexByte(uid[:strings.IndexByte(uid, '@')], '-')+1 : strings.IndexByte(uid, '@')]
 	for what, other := range map[string]string{
-		"another booking":     f.db.InvitationUID(f.offer.ID+1, f.ana.ID, "courtside.example.org"),
-		"another interpreter": f.db.InvitationUID(f.offer.ID, f.ben.ID, "courtside.example.org"),
+		"another booking":     f.db.InvitationUID(f.offer.ID+1, f.interpA.ID, "courtside.example.org"),
+		"another interpreter": f.db.InvitationUID(f.offer.ID, f.interpB.ID, "courtside.example.org"),
 	} {
 		if strings.Contains(other, mac) {
 			t.Errorf("%s has the same MAC: %s", what, other)
@@ -80,11 +80,11 @@ func TestInvitation_UIDSignedForTheBooking(t *testing.T) {
 	otherKey, _ := storage.NewSealer([]byte(strings.Repeat("k", 32)))
 	foreign := storage.NewDB(filepath.Join(t.TempDir(), "other.db"))
 	foreign.Sealer = otherKey
-	if strings.Contains(foreign.InvitationUID(f.offer.ID, f.ana.ID, "courtside.example.org"), mac) {
+	if strings.Contains(foreign.InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"), mac) {
 		t.Error("another database's key makes the same UID")
 	}
 	// Another domain (the reply address changed) names the same invitation.
-	if got := f.db.InvitationUID(f.offer.ID, f.ana.ID, "mail.example"); !strings.HasPrefix(got, uid[:strings.IndexByte(uid, '@')]+"@") {
+	if got := f.db.InvitationUID(f.offer.ID, f.interpA.ID, "mail.example"); !strings.HasPrefix(got, uid[:strings.IndexByte(uid, '@')]+"@") {
 		t.Errorf("the domain changes the signature: %s", got)
 	}
 }
@@ -98,10 +98,10 @@ func TestInvitation_AcceptFromTheInterpretersOwnAddress(t *testing.T) {
 		t.Fatalf("accept: %v %+v", err, got)
 	}
 	if got := f.lastAudits(t, f.count(t, "audit_log")-audits); strings.Join(got, ",") !=
-		fmt.Sprintf("booking.invitation booking:%[1]d %[2]d ok,booking.accept booking:%[1]d %[2]d ok", f.offer.ID, f.ana.ID) {
+		fmt.Sprintf("booking.invitation booking:%[1]d %[2]d ok,booking.accept booking:%[1]d %[2]d ok", f.offer.ID, f.interpA.ID) {
 		t.Errorf("audit rows = %v", got)
 	}
-	if ev := f.lastEvents(t, 1)[0]; ev.Type != courtside.EventBookingAccepted || ev.UserID != f.ana.ID {
+	if ev := f.lastEvents(t, 1)[0]; ev.Type != courtside.EventBookingAccepted || ev.UserID != f.interpA.ID {
 		t.Errorf("event %+v", ev)
 	}
 
@@ -135,12 +135,12 @@ func TestInvitation_DeclineOffersTheNextCandidate(t *testing.T) {
 		t.Errorf("decline reason %q (%d bytes)", got.DeclineReason, len(got.DeclineReason))
 	}
 	evs := f.lastEvents(t, 2)
-	if evs[0].Type != courtside.EventBookingDeclined || evs[1].Type != courtside.EventBookingOffered || evs[1].UserID != f.ben.ID {
+	if evs[0].Type != courtside.EventBookingDeclined || evs[1].Type != courtside.EventBookingOffered || evs[1].UserID != f.interpB.ID {
 		t.Fatalf("events %+v", evs)
 	}
-	next, err := f.db.FindBookings(f.as(f.ben), courtside.BookingFilter{})
+	next, err := f.db.FindBookings(f.as(f.interpB), courtside.BookingFilter{})
 	if err != nil || len(next) != 1 || next[0].PreviousBookingID != f.offer.ID || next[0].Status != courtside.BookingOffered {
-		t.Fatalf("ben's bookings: %v %+v", err, next)
+		t.Fatalf("interpB's bookings: %v %+v", err, next)
 	}
 }
 
@@ -164,22 +164,26 @@ func TestInvitation_RefusalsChangeNothing(t *testing.T) {
 		code  string
 		audit int // audit rows written (a reply from another address is recorded)
 	}{
-		"forged MAC":        {func(r *courtside.InvitationReply) { r.UID = string(flipped) }, courtside.ENOTFOUND, 0},
-		"another key":       {func(r *courtside.InvitationReply) { r.UID = foreign.InvitationUID(f.offer.ID, f.ana.ID, "x.example") }, courtside.ENOTFOUND, 0},
-		"another booking":   {func(r *courtside.InvitationReply) { r.UID = f.db.InvitationUID(f.offer.ID+7, f.ana.ID, "x.example") }, courtside.ENOTFOUND, 0},
-		"ben's signature":   {func(r *courtside.InvitationReply) { r.UID = f.db.InvitationUID(f.offer.ID, f.ben.ID, "x.example") }, courtside.ENOTFOUND, 0},
-		"upper-case MAC":    {func(r *courtside.InvitationReply) { r.UID = strings.ToUpper(r.UID[:at]) + r.UID[at:] }, courtside.ENOTFOUND, 0},
-		"no domain":         {func(r *courtside.InvitationReply) { r.UID = r.UID[:at] }, courtside.ENOTFOUND, 0},
-		"leading zero":      {func(r *courtside.InvitationReply) { r.UID = strings.Replace(r.UID, "booking-", "booking-0", 1) }, courtside.ENOTFOUND, 0},
-		"a hearing's UID":   {func(r *courtside.InvitationReply) { r.UID = "hearing-1@courtside" }, courtside.ENOTFOUND, 0},
-		"garbage":           {func(r *courtside.InvitationReply) { r.UID = strings.Repeat("booking-1-", 40) + "@x" }, courtside.ENOTFOUND, 0},
-		"From another":      {func(r *courtside.InvitationReply) { r.From = "mallory@mail.example" }, courtside.EFORBIDDEN, 1},
-		"attendee another":  {func(r *courtside.InvitationReply) { r.Attendee = "mallory@mail.example" }, courtside.EFORBIDDEN, 1},
-		"no From":           {func(r *courtside.InvitationReply) { r.From = "" }, courtside.EFORBIDDEN, 1},
-		"TENTATIVE":         {func(r *courtside.InvitationReply) { r.PartStat = "TENTATIVE" }, courtside.EINVALID, 0},
-		"NEEDS-ACTION":      {func(r *courtside.InvitationReply) { r.PartStat = "NEEDS-ACTION" }, courtside.EINVALID, 0},
-		"DELEGATED":         {func(r *courtside.InvitationReply) { r.PartStat = "DELEGATED" }, courtside.EINVALID, 0},
-		"similar-looking @": {func(r *courtside.InvitationReply) { r.From = strings.Replace(anaAddress, "@", "＠", 1) }, courtside.EFORBIDDEN, 1},
+		"forged MAC": {func(r *courtside.InvitationReply) { r.UID = string(flipped) }, courtside.ENOTFOUND, 0},
+		"another key": {func(r *courtside.InvitationReply) {
+			r.UID = foreign.InvitationUID(f.offer.ID, f.interpA.ID, "x.example")
+		}, courtside.ENOTFOUND, 0},
+		"another booking": {func(r *courtside.InvitationReply) {
+			r.UID = f.db.InvitationUID(f.offer.ID+7, f.interpA.ID, "x.example")
+		}, courtside.ENOTFOUND, 0},
+		"interpB's signature": {func(r *courtside.InvitationReply) { r.UID = f.db.InvitationUID(f.offer.ID, f.interpB.ID, "x.example") }, courtside.ENOTFOUND, 0},
+		"upper-case MAC":      {func(r *courtside.InvitationReply) { r.UID = strings.ToUpper(r.UID[:at]) + r.UID[at:] }, courtside.ENOTFOUND, 0},
+		"no domain":           {func(r *courtside.InvitationReply) { r.UID = r.UID[:at] }, courtside.ENOTFOUND, 0},
+		"leading zero":        {func(r *courtside.InvitationReply) { r.UID = strings.Replace(r.UID, "booking-", "booking-0", 1) }, courtside.ENOTFOUND, 0},
+		"a hearing's UID":     {func(r *courtside.InvitationReply) { r.UID = "hearing-1@courtside" }, courtside.ENOTFOUND, 0},
+		"garbage":             {func(r *courtside.InvitationReply) { r.UID = strings.Repeat("booking-1-", 40) + "@x" }, courtside.ENOTFOUND, 0},
+		"From another":        {func(r *courtside.InvitationReply) { r.From = "attacker@mail.example" }, courtside.EFORBIDDEN, 1},
+		"attendee another":    {func(r *courtside.InvitationReply) { r.Attendee = "attacker@mail.example" }, courtside.EFORBIDDEN, 1},
+		"no From":             {func(r *courtside.InvitationReply) { r.From = "" }, courtside.EFORBIDDEN, 1},
+		"TENTATIVE":           {func(r *courtside.InvitationReply) { r.PartStat = "TENTATIVE" }, courtside.EINVALID, 0},
+		"NEEDS-ACTION":        {func(r *courtside.InvitationReply) { r.PartStat = "NEEDS-ACTION" }, courtside.EINVALID, 0},
+		"DELEGATED":           {func(r *courtside.InvitationReply) { r.PartStat = "DELEGATED" }, courtside.EINVALID, 0},
+		"similar-looking @":   {func(r *courtside.InvitationReply) { r.From = strings.Replace(interpAAddress, "@", "＠", 1) }, courtside.EFORBIDDEN, 1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := good
@@ -194,7 +198,7 @@ func TestInvitation_RefusalsChangeNothing(t *testing.T) {
 				t.Errorf("wrote: %v -> %v", before, after)
 			}
 			if c.audit == 1 {
-				if got := f.lastAudits(t, 1)[0]; got != fmt.Sprintf("booking.invitation booking:%d %d denied", f.offer.ID, f.ana.ID) {
+				if got := f.lastAudits(t, 1)[0]; got != fmt.Sprintf("booking.invitation booking:%d %d denied", f.offer.ID, f.interpA.ID) {
 					t.Errorf("audit row %q", got)
 				}
 			}
@@ -291,7 +295,7 @@ func TestNoticePlanner_InterpretersChangesNameTheirBooking(t *testing.T) {
 	}
 	var last int64
 	storagetest.Drain(t, f.db, &last, (&storage.NoticePlanner{DB: f.db}).Handle)
-	rows, err := f.db.Writer.Query(`SELECT kind, sequence, notice FROM deliveries WHERE user_id = ? ORDER BY id`, f.ana.ID)
+	rows, err := f.db.Writer.Query(`SELECT kind, sequence, notice FROM deliveries WHERE user_id = ? ORDER BY id`, f.interpA.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,8 +315,8 @@ func TestNoticePlanner_InterpretersChangesNameTheirBooking(t *testing.T) {
 		got[kind] = n
 	}
 	for _, kind := range []courtside.NotificationKind{courtside.NotifyBookingOffer, courtside.NotifyHearingChanged, courtside.NotifyHearingCancelled} {
-		if n, ok := got[kind]; !ok || n.BookingID != f.offer.ID || n.InterpreterID != f.ana.ID || n.Language != "pt" {
-			t.Errorf("%s to ana: %+v (planned: %v)", kind, n, ok)
+		if n, ok := got[kind]; !ok || n.BookingID != f.offer.ID || n.InterpreterID != f.interpA.ID || n.Language != "pt" {
+			t.Errorf("%s to interpA: %+v (planned: %v)", kind, n, ok)
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"courtside"
 )
 
-// TestScheduling_InboxFollowsTheBooking reads ana's scheduling inbox as her booking goes: a
+// TestScheduling_InboxFollowsTheBooking reads interpA's scheduling inbox as her booking goes: a
 // REQUEST at the hearing's sequence while offered; dismissed, it stays out until the hearing
 // moves (a new SEQUENCE); a CANCEL once the hearing is cancelled. Other users' inboxes never
 // hold it.
@@ -22,23 +22,23 @@ func TestScheduling_InboxFollowsTheBooking(t *testing.T) {
 		}
 		return got
 	}
-	got := inbox(f.ana)
+	got := inbox(f.interpA)
 	if len(got) != 1 || got[0].BookingID != f.offer.ID || got[0].Method != courtside.ITIPRequest || got[0].Sequence != f.hearing.Sequence ||
 		got[0].Hearing.Docket == "" || got[0].Language != "pt" {
-		t.Fatalf("ana's inbox: %+v", got)
+		t.Fatalf("interpA's inbox: %+v", got)
 	}
-	for _, u := range []*courtside.User{f.ben, f.coordinator} {
+	for _, u := range []*courtside.User{f.interpB, f.coordinator} {
 		if got := inbox(u); len(got) != 0 {
 			t.Errorf("%s's inbox: %+v", u.Username, got)
 		}
 	}
-	if err := f.db.DismissScheduledInvitation(f.as(f.ben), f.offer.ID, courtside.ITIPRequest, f.hearing.Sequence); courtside.ErrorCode(err) != courtside.ENOTFOUND {
-		t.Errorf("ben dismissing ana's message: %v", err)
+	if err := f.db.DismissScheduledInvitation(f.as(f.interpB), f.offer.ID, courtside.ITIPRequest, f.hearing.Sequence); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		t.Errorf("interpB dismissing interpA's message: %v", err)
 	}
-	if err := f.db.DismissScheduledInvitation(f.as(f.ana), f.offer.ID, courtside.ITIPRequest, f.hearing.Sequence); err != nil {
+	if err := f.db.DismissScheduledInvitation(f.as(f.interpA), f.offer.ID, courtside.ITIPRequest, f.hearing.Sequence); err != nil {
 		t.Fatal(err)
 	}
-	if got := inbox(f.ana); len(got) != 0 {
+	if got := inbox(f.interpA); len(got) != 0 {
 		t.Fatalf("after dismissing: %+v", got)
 	}
 	if s := f.status(t); s != courtside.BookingOffered {
@@ -49,44 +49,44 @@ func TestScheduling_InboxFollowsTheBooking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := inbox(f.ana); len(got) != 1 || got[0].Sequence != moved.Sequence || got[0].Method != courtside.ITIPRequest {
+	if got := inbox(f.interpA); len(got) != 1 || got[0].Sequence != moved.Sequence || got[0].Method != courtside.ITIPRequest {
 		t.Fatalf("after the move: %+v", got)
 	}
 	if _, err := f.db.CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := inbox(f.ana); len(got) != 1 || got[0].Method != courtside.ITIPCancel || got[0].Hearing.Status != courtside.HearingCancelled {
+	if got := inbox(f.interpA); len(got) != 1 || got[0].Method != courtside.ITIPCancel || got[0].Hearing.Status != courtside.HearingCancelled {
 		t.Fatalf("after the cancellation: %+v", got)
 	}
 }
 
-// TestScheduling_AnswerOnlyYourOwn answers ana's invitation through the scheduling service:
-// ben, with ana's signed UID, and ana under another address change nothing; ana's own
-// DECLINED declines and offers ben the hearing.
+// TestScheduling_AnswerOnlyYourOwn answers interpA's invitation through the scheduling service:
+// interpB, with interpA's signed UID, and interpA under another address change nothing; interpA's own
+// DECLINED declines and offers interpB the hearing.
 func TestScheduling_AnswerOnlyYourOwn(t *testing.T) {
 	f := newInvitationFixture(t)
 	before := f.writesAll(t)
 	reply := f.reply(courtside.PartStatAccepted)
 	reply.From = ""
-	if _, err := f.db.AnswerScheduledInvitation(f.as(f.ben), reply); courtside.ErrorCode(err) != courtside.ENOTFOUND {
-		t.Errorf("ben answering ana's invitation: %v", err)
+	if _, err := f.db.AnswerScheduledInvitation(f.as(f.interpB), reply); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		t.Errorf("interpB answering interpA's invitation: %v", err)
 	}
 	other := reply
 	other.Attendee = "someone@else.example"
-	if _, err := f.db.AnswerScheduledInvitation(f.as(f.ana), other); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
-		t.Errorf("ana answering as another address: %v", err)
+	if _, err := f.db.AnswerScheduledInvitation(f.as(f.interpA), other); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+		t.Errorf("interpA answering as another address: %v", err)
 	}
 	if after := f.writesAll(t); !equalCounts(before, after) {
 		t.Errorf("refused answers wrote: %v -> %v", before, after)
 	}
 	decline := f.reply(courtside.PartStatDeclined)
 	decline.From = "forged@else.example" // the app password stands for the sender: From is not believed
-	got, err := f.db.AnswerScheduledInvitation(f.as(f.ana), decline)
+	got, err := f.db.AnswerScheduledInvitation(f.as(f.interpA), decline)
 	if err != nil || got.Status != courtside.BookingDeclined {
-		t.Fatalf("ana's decline: %v %+v", err, got)
+		t.Fatalf("interpA's decline: %v %+v", err, got)
 	}
 	bs, err := f.db.FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
-	if err != nil || len(bs) != 2 || bs[1].InterpreterID != f.ben.ID || bs[1].Status != courtside.BookingOffered {
+	if err != nil || len(bs) != 2 || bs[1].InterpreterID != f.interpB.ID || bs[1].Status != courtside.BookingOffered {
 		t.Fatalf("bookings after the decline: %v %+v", err, bs)
 	}
 }

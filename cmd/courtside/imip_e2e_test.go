@@ -47,16 +47,16 @@ type imipWorld struct {
 
 // The interpreters' addresses, as their mail providers spell them.
 const (
-	anaMail  = "Ana.Interpreter@gmail.test"
-	benMail  = "ben.interpreter@outlook.test"
-	caraMail = "cara.interpreter@gmail.test"
+	interpAMail = "InterpA.Interpreter@gmail.test"
+	interpBMail = "interpB.interpreter@outlook.test"
+	interpCMail = "interpC.interpreter@gmail.test"
 )
 
 func startIMIP(t *testing.T) *imipWorld {
 	t.Helper()
 	x := &imipWorld{s: newSinks(t)}
 	x.w = noticeWorld(t, x.s)
-	for _, u := range []struct{ name, mail string }{{"ana", anaMail}, {"ben", benMail}, {"cara", caraMail}} {
+	for _, u := range []struct{ name, mail string }{{"interp-a", interpAMail}, {"interp-b", interpBMail}, {"interp-c", interpCMail}} {
 		cli(t, "", "user", "add", "--db", x.w.db, "--username", u.name, "--role", "interpreter", "--email", u.mail, "--interpreter-languages", "pt:CERTIFIED")
 	}
 	x.srv, x.mailAddr = startServerWithMail(t, x.w.db, append(x.s.env, "COURTSIDE_IMIP_ADDRESS="+imipAddress), "--smtp-addr", "127.0.0.1:0")
@@ -368,12 +368,12 @@ func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 	b := mustGQL(t, x.base, x.w.coordinator, `mutation($h: ID!) { requestInterpreter(hearingId: $h, language: "pt") { id interpreter { name } } }`,
 		map[string]any{"h": x.hearingID})
 	first := dig(b, "requestInterpreter", "id").(string)
-	if who := dig(b, "requestInterpreter", "interpreter", "name"); who != "ana" {
-		t.Fatalf("offered to %v, want ana", who)
+	if who := dig(b, "requestInterpreter", "interpreter", "name"); who != "interp-a" {
+		t.Fatalf("offered to %v, want interp-a", who)
 	}
 
 	// The offer: the text with its one-click link, then the invitation.
-	offer := x.waitInvitation(t, anaMail, "REQUEST", 1)
+	offer := x.waitInvitation(t, interpAMail, "REQUEST", 1)
 	if ct := offer.msg.Header.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/alternative;") {
 		t.Errorf("Content-Type = %q", ct)
 	}
@@ -389,7 +389,7 @@ func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 	if org == nil || !strings.EqualFold(org.Value, "mailto:"+imipAddress) {
 		t.Errorf("ORGANIZER = %+v", org)
 	}
-	if len(att) != 1 || !strings.EqualFold(att[0].Value, "mailto:"+anaMail) || att[0].Params.Get("PARTSTAT") != "NEEDS-ACTION" || att[0].Params.Get("RSVP") != "TRUE" {
+	if len(att) != 1 || !strings.EqualFold(att[0].Value, "mailto:"+interpAMail) || att[0].Params.Get("PARTSTAT") != "NEEDS-ACTION" || att[0].Params.Get("RSVP") != "TRUE" {
 		t.Errorf("ATTENDEE = %+v", att)
 	}
 	if start, err := offer.event.Props.DateTime(ical.PropDateTimeStart, time.UTC); err != nil || !start.Equal(x.starts) {
@@ -402,8 +402,8 @@ func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 	}
 	validateWithPython(t, offer.raw, "REQUEST")
 
-	// Ana answers Yes in Gmail: Google Calendar mails the REPLY from its own bounce address.
-	reply := answer(t, offer, "gmail", anaMail, "ACCEPTED").render(t)
+	// InterpA answers Yes in Gmail: Google Calendar mails the REPLY from its own bounce address.
+	reply := answer(t, offer, "gmail", interpAMail, "ACCEPTED").render(t)
 	if err := sendMail(x.mailAddr, googleBounce, imipAddress, reply); err != nil {
 		t.Fatalf("send the Gmail reply: %v", err)
 	}
@@ -421,7 +421,7 @@ func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 	// The hearing moves: the accepted booking awaits reconfirmation and the invitation is updated.
 	moved := x.starts.Add(26 * time.Hour)
 	mustGQL(t, x.base, x.w.prosecutor, reschedule, map[string]any{"id": x.hearingID, "s": moved.Format(time.RFC3339), "e": moved.Add(2 * time.Hour).Format(time.RFC3339)})
-	update := x.waitInvitation(t, anaMail, "REQUEST", 2)
+	update := x.waitInvitation(t, interpAMail, "REQUEST", 2)
 	if update.prop(ical.PropUID) != uid || update.sequence(t) != offer.sequence(t)+1 {
 		t.Errorf("update: UID %q SEQUENCE %d, want %q and %d", update.prop(ical.PropUID), update.sequence(t), uid, offer.sequence(t)+1)
 	}
@@ -442,11 +442,11 @@ func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 		t.Fatalf("a reply to the invitation before the move made the booking %s", status)
 	}
 
-	// Ana declines the update from Outlook, with a note, in quoted-printable.
-	decline := answer(t, update, "outlook", anaMail, "DECLINED")
+	// InterpA declines the update from Outlook, with a note, in quoted-printable.
+	decline := answer(t, update, "outlook", interpAMail, "DECLINED")
 	decline.Comment = "I am in another court that morning, sorry."
 	decline.Encoding = "quoted-printable"
-	if err := sendMail(x.mailAddr, anaMail, imipAddress, decline.render(t)); err != nil {
+	if err := sendMail(x.mailAddr, interpAMail, imipAddress, decline.render(t)); err != nil {
 		t.Fatalf("send the Outlook decline: %v", err)
 	}
 	status, reason, _ := x.booking(t, first)
@@ -454,32 +454,32 @@ func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 		t.Fatalf("after Outlook's decline the booking is %s with reason %q", status, reason)
 	}
 	next, who := x.latestBooking(t)
-	if next == first || who != "ben" {
-		t.Fatalf("the decline offered booking %s to %s, want a new booking for ben", next, who)
+	if next == first || who != "interp-b" {
+		t.Fatalf("the decline offered booking %s to %s, want a new booking for interp-b", next, who)
 	}
 	if s, _, _ := x.booking(t, next); s != "OFFERED" {
 		t.Fatalf("the re-offer is %s", s)
 	}
 
-	// Ben gets his own invitation, with his own UID, and accepts from Outlook (base64).
-	benOffer := x.waitInvitation(t, benMail, "REQUEST", 1)
-	if u := benOffer.prop(ical.PropUID); !strings.HasPrefix(u, "booking-"+next+"-") {
-		t.Fatalf("ben's invitation UID %q is not his booking's", u)
+	// InterpB gets his own invitation, with his own UID, and accepts from Outlook (base64).
+	interpBOffer := x.waitInvitation(t, interpBMail, "REQUEST", 1)
+	if u := interpBOffer.prop(ical.PropUID); !strings.HasPrefix(u, "booking-"+next+"-") {
+		t.Fatalf("interpB's invitation UID %q is not his booking's", u)
 	}
-	if err := sendMail(x.mailAddr, benMail, imipAddress, answer(t, benOffer, "outlook", benMail, "ACCEPTED").render(t)); err != nil {
+	if err := sendMail(x.mailAddr, interpBMail, imipAddress, answer(t, interpBOffer, "outlook", interpBMail, "ACCEPTED").render(t)); err != nil {
 		t.Fatalf("send the Outlook accept: %v", err)
 	}
 	if s, _, _ := x.booking(t, next); s != "ACCEPTED" {
-		t.Fatalf("after Outlook's accept ben's booking is %s", s)
+		t.Fatalf("after Outlook's accept interpB's booking is %s", s)
 	}
 
-	// The hearing is cancelled: ben's invitation is cancelled, same UID, a higher SEQUENCE.
+	// The hearing is cancelled: interpB's invitation is cancelled, same UID, a higher SEQUENCE.
 	mustGQL(t, x.base, x.w.prosecutor, cancel, map[string]any{"id": x.hearingID})
-	cancelled := x.waitInvitation(t, benMail, "CANCEL", 1)
-	if cancelled.prop(ical.PropUID) != benOffer.prop(ical.PropUID) || cancelled.sequence(t) <= benOffer.sequence(t) ||
+	cancelled := x.waitInvitation(t, interpBMail, "CANCEL", 1)
+	if cancelled.prop(ical.PropUID) != interpBOffer.prop(ical.PropUID) || cancelled.sequence(t) <= interpBOffer.sequence(t) ||
 		cancelled.prop(ical.PropStatus) != "CANCELLED" {
 		t.Errorf("CANCEL: UID %q SEQUENCE %d STATUS %q; offer UID %q SEQUENCE %d", cancelled.prop(ical.PropUID), cancelled.sequence(t),
-			cancelled.prop(ical.PropStatus), benOffer.prop(ical.PropUID), benOffer.sequence(t))
+			cancelled.prop(ical.PropStatus), interpBOffer.prop(ical.PropUID), interpBOffer.sequence(t))
 	}
 	validateWithPython(t, cancelled.raw, "CANCEL")
 }
@@ -491,7 +491,7 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 	x := startIMIP(t)
 	b := mustGQL(t, x.base, x.w.coordinator, `mutation($h: ID!) { requestInterpreter(hearingId: $h, language: "pt") { id } }`, map[string]any{"h": x.hearingID})
 	id := dig(b, "requestInterpreter", "id").(string)
-	offer := x.waitInvitation(t, anaMail, "REQUEST", 1)
+	offer := x.waitInvitation(t, interpAMail, "REQUEST", 1)
 	still := func(what string) {
 		t.Helper()
 		if status, _, _ := x.booking(t, id); status != "OFFERED" {
@@ -502,7 +502,7 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 		}
 	}
 
-	forged := answer(t, offer, "gmail", anaMail, "ACCEPTED")
+	forged := answer(t, offer, "gmail", interpAMail, "ACCEPTED")
 	last := forged.UID[strings.IndexByte(forged.UID, '@')-1]
 	flip := map[bool]string{true: "0", false: "1"}[last != '0']
 	forged.UID = forged.UID[:strings.IndexByte(forged.UID, '@')-1] + flip + forged.UID[strings.IndexByte(forged.UID, '@'):]
@@ -511,40 +511,40 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 	}
 	still("a forged UID")
 
-	other := answer(t, offer, "gmail", "mallory@gmail.test", "ACCEPTED")
+	other := answer(t, offer, "gmail", "attacker@gmail.test", "ACCEPTED")
 	if err := sendMail(x.mailAddr, googleBounce, imipAddress, other.render(t)); err != nil {
 		t.Fatal(err)
 	}
 	still("a reply from another address")
-	sameAttendee := answer(t, offer, "gmail", anaMail, "ACCEPTED")
-	sameAttendee.From = "mallory@gmail.test"
-	if err := sendMail(x.mailAddr, "mallory@gmail.test", imipAddress, sameAttendee.render(t)); err != nil {
+	sameAttendee := answer(t, offer, "gmail", interpAMail, "ACCEPTED")
+	sameAttendee.From = "attacker@gmail.test"
+	if err := sendMail(x.mailAddr, "attacker@gmail.test", imipAddress, sameAttendee.render(t)); err != nil {
 		t.Fatal(err)
 	}
 	still("a reply naming the interpreter as attendee from another address")
 
-	request := answer(t, offer, "gmail", anaMail, "ACCEPTED")
+	request := answer(t, offer, "gmail", interpAMail, "ACCEPTED")
 	request.ICS = strings.ReplaceAll(strings.ReplaceAll(string(offer.raw), "PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED"), "\r\n", "\n")
-	if err := sendMail(x.mailAddr, anaMail, imipAddress, request.render(t)); err != nil {
+	if err := sendMail(x.mailAddr, interpAMail, imipAddress, request.render(t)); err != nil {
 		t.Fatal(err)
 	}
 	still("a REQUEST instead of a REPLY")
 
-	huge := answer(t, offer, "gmail", anaMail, "ACCEPTED")
-	huge.Text = strings.Repeat("Ana has accepted this invitation. ", 40000)
+	huge := answer(t, offer, "gmail", interpAMail, "ACCEPTED")
+	huge.Text = strings.Repeat("InterpA has accepted this invitation. ", 40000)
 	if err := sendMail(x.mailAddr, googleBounce, imipAddress, huge.render(t)); err == nil || !strings.Contains(err.Error(), "552") {
 		t.Errorf("an oversized message: %v, want 552", err)
 	}
 	still("an oversized message")
 
-	if err := sendMail(x.mailAddr, googleBounce, "someone-else@courtside.test", answer(t, offer, "gmail", anaMail, "ACCEPTED").render(t)); err == nil ||
+	if err := sendMail(x.mailAddr, googleBounce, "someone-else@courtside.test", answer(t, offer, "gmail", interpAMail, "ACCEPTED").render(t)); err == nil ||
 		!strings.Contains(err.Error(), "550") {
 		t.Errorf("mail to another recipient: %v, want 550 at RCPT", err)
 	}
 	still("mail to another recipient")
 
 	// The real answer works, once.
-	if err := sendMail(x.mailAddr, googleBounce, imipAddress, answer(t, offer, "gmail", anaMail, "ACCEPTED").render(t)); err != nil {
+	if err := sendMail(x.mailAddr, googleBounce, imipAddress, answer(t, offer, "gmail", interpAMail, "ACCEPTED").render(t)); err != nil {
 		t.Fatal(err)
 	}
 	if status, _, _ := x.booking(t, id); status != "ACCEPTED" {
@@ -561,7 +561,7 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 	late := dig(b2, "requestInterpreter", "id").(string)
 	who := dig(b2, "requestInterpreter", "interpreter", "name").(string)
 	nth := 1
-	if who == "ana" {
+	if who == "interp-a" {
 		nth = 2 // her second invitation
 	}
 	lateOffer := x.waitInvitation(t, mailOf(who), "REQUEST", nth)
@@ -602,7 +602,7 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 			t.Errorf("outcome %d = %s, want %s", i, outcomes[i], w)
 		}
 	}
-	for _, addr := range []string{anaMail, "mallory@gmail.test", "calendar-server.bounces.google.com", "someone-else"} {
+	for _, addr := range []string{interpAMail, "attacker@gmail.test", "calendar-server.bounces.google.com", "someone-else"} {
 		if strings.Contains(strings.ToLower(logs), strings.ToLower(addr)) {
 			t.Errorf("the server log names %s", addr)
 		}
@@ -611,7 +611,7 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 
 // mailOf returns an interpreter's address.
 func mailOf(name string) string {
-	return map[string]string{"ana": anaMail, "ben": benMail, "cara": caraMail}[name]
+	return map[string]string{"interp-a": interpAMail, "interp-b": interpBMail, "interp-c": interpCMail}[name]
 }
 
 // validateWithPython parses an iTIP object with python3-icalendar and checks its METHOD and

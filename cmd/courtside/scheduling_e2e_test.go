@@ -79,42 +79,42 @@ func inboxInvitation(t *testing.T, base, username, app string) (string, string) 
 // server's root URL answers PROPFIND for discovery and GET with the web app.
 func TestEndToEnd_SchedulingInboxAcceptAndDeclineReoffer(t *testing.T) {
 	x := startIMIP(t)
-	ana := strings.TrimSpace(cli(t, "", "token", "create", "--db", x.w.db, "--username", "ana", "--kind", "app", "--label", "thunderbird"))
-	ben := strings.TrimSpace(cli(t, "", "token", "create", "--db", x.w.db, "--username", "ben", "--kind", "app", "--label", "thunderbird"))
+	interpA := strings.TrimSpace(cli(t, "", "token", "create", "--db", x.w.db, "--username", "interp-a", "--kind", "app", "--label", "thunderbird"))
+	interpB := strings.TrimSpace(cli(t, "", "token", "create", "--db", x.w.db, "--username", "interp-b", "--kind", "app", "--label", "thunderbird"))
 	b := mustGQL(t, x.base, x.w.coordinator, `mutation($h: ID!) { requestInterpreter(hearingId: $h, language: "pt") { id interpreter { name } } }`,
 		map[string]any{"h": x.hearingID})
 	first := dig(b, "requestInterpreter", "id").(string)
-	if who := dig(b, "requestInterpreter", "interpreter", "name"); who != "ana" {
-		t.Fatalf("offered to %v, want ana", who)
+	if who := dig(b, "requestInterpreter", "interpreter", "name"); who != "interp-a" {
+		t.Fatalf("offered to %v, want interp-a", who)
 	}
 
 	// The root URL: PROPFIND is CalDAV's, GET stays the web app's.
-	if resp, body := davAs(t, x.base, "ana", ana, "GET", "/", "", "", "", nil); resp.StatusCode >= 400 ||
+	if resp, body := davAs(t, x.base, "interp-a", interpA, "GET", "/", "", "", "", nil); resp.StatusCode >= 400 ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || strings.Contains(body, "multistatus") {
 		t.Errorf("GET /: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	href, invitation := inboxInvitation(t, x.base, "ana", ana)
+	href, invitation := inboxInvitation(t, x.base, "interp-a", interpA)
 	unfolded := strings.ReplaceAll(invitation, "\r\n ", "")
-	for _, want := range []string{"ORGANIZER;CN=Courtside:mailto:" + imipAddress, "mailto:" + anaMail, "PARTSTAT=NEEDS-ACTION",
+	for _, want := range []string{"ORGANIZER;CN=Courtside:mailto:" + imipAddress, "mailto:" + interpAMail, "PARTSTAT=NEEDS-ACTION",
 		"UID:booking-" + first + "-", "26-CR-04471"} {
 		if !strings.Contains(unfolded, want) {
 			t.Errorf("the invitation lacks %q:\n%s", want, invitation)
 		}
 	}
-	// Ben sees neither ana's inbox nor her invitation.
-	for _, p := range []string{href, "/dav/calendars/ana/inbox/"} {
-		if resp, _ := davAs(t, x.base, "ben", ben, "PROPFIND", p, "0", "", "", nil); resp.StatusCode != http.StatusNotFound {
-			t.Errorf("ben's PROPFIND %s: %d, want 404", p, resp.StatusCode)
+	// InterpB sees neither interpA's inbox nor her invitation.
+	for _, p := range []string{href, "/dav/calendars/interp-a/inbox/"} {
+		if resp, _ := davAs(t, x.base, "interp-b", interpB, "PROPFIND", p, "0", "", "", nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("interpB's PROPFIND %s: %d, want 404", p, resp.StatusCode)
 		}
 	}
 
-	// Accept: the attendee copy, stored in ana's calendar with her PARTSTAT.
+	// Accept: the attendee copy, stored in interpA's calendar with her PARTSTAT.
 	copyOf := func(request, partstat string) string {
 		out := strings.Replace(request, "METHOD:REQUEST\r\n", "", 1)
 		return strings.Replace(out, "PARTSTAT=NEEDS-ACTION", "PARTSTAT="+partstat, 1)
 	}
-	stored := "/dav/calendars/ana/availability/invitation.ics"
-	resp, body := davAs(t, x.base, "ana", ana, "PUT", stored, "", "text/calendar; charset=utf-8", copyOf(invitation, "ACCEPTED"), nil)
+	stored := "/dav/calendars/interp-a/availability/invitation.ics"
+	resp, body := davAs(t, x.base, "interp-a", interpA, "PUT", stored, "", "text/calendar; charset=utf-8", copyOf(invitation, "ACCEPTED"), nil)
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Schedule-Tag") == "" {
 		t.Fatalf("PUT of the accepted copy: %d %q %s", resp.StatusCode, resp.Header.Get("Schedule-Tag"), body)
 	}
@@ -122,22 +122,22 @@ func TestEndToEnd_SchedulingInboxAcceptAndDeclineReoffer(t *testing.T) {
 		t.Fatalf("after the accepted copy the booking is %s", status)
 	}
 	// Thunderbird deletes the message it handled.
-	if resp, _ := davAs(t, x.base, "ana", ana, "DELETE", href, "", "", "", nil); resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotFound {
+	if resp, _ := davAs(t, x.base, "interp-a", interpA, "DELETE", href, "", "", "", nil); resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotFound {
 		t.Errorf("DELETE of the handled message: %d", resp.StatusCode)
 	}
 
-	// The hearing moves: the update waits in the inbox; ana declines it from her calendar.
+	// The hearing moves: the update waits in the inbox; interpA declines it from her calendar.
 	moved := x.starts.Add(26 * time.Hour)
 	mustGQL(t, x.base, x.w.prosecutor, reschedule, map[string]any{"id": x.hearingID, "s": moved.Format(time.RFC3339),
 		"e": moved.Add(2 * time.Hour).Format(time.RFC3339)})
 	if status, _, _ := x.booking(t, first); status != "NEEDS_RECONFIRMATION" {
 		t.Fatalf("after the move the booking is %s", status)
 	}
-	_, update := inboxInvitation(t, x.base, "ana", ana)
+	_, update := inboxInvitation(t, x.base, "interp-a", interpA)
 	if !strings.Contains(update, "SEQUENCE:1") || !strings.Contains(update, "DTSTART:"+moved.Format("20060102T150405Z")) {
 		t.Errorf("the update:\n%s", update)
 	}
-	resp, body = davAs(t, x.base, "ana", ana, "PUT", stored, "", "text/calendar; charset=utf-8", copyOf(update, "DECLINED"), nil)
+	resp, body = davAs(t, x.base, "interp-a", interpA, "PUT", stored, "", "text/calendar; charset=utf-8", copyOf(update, "DECLINED"), nil)
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("PUT of the declined copy: %d %s", resp.StatusCode, body)
 	}
@@ -145,32 +145,32 @@ func TestEndToEnd_SchedulingInboxAcceptAndDeclineReoffer(t *testing.T) {
 		t.Fatalf("after the declined copy the booking is %s", status)
 	}
 	next, who := x.latestBooking(t)
-	if next == first || who != "ben" {
-		t.Fatalf("the decline offered booking %s to %s, want a new booking for ben", next, who)
+	if next == first || who != "interp-b" {
+		t.Fatalf("the decline offered booking %s to %s, want a new booking for interp-b", next, who)
 	}
 	if s, _, _ := x.booking(t, next); s != "OFFERED" {
 		t.Fatalf("the re-offer is %s", s)
 	}
-	// The re-offer is in ben's inbox, and ben accepts by a REPLY to his outbox.
-	_, benInvitation := inboxInvitation(t, x.base, "ben", ben)
-	if !strings.Contains(benInvitation, "UID:booking-"+next+"-") {
-		t.Fatalf("ben's invitation:\n%s", benInvitation)
+	// The re-offer is in interpB's inbox, and interpB accepts by a REPLY to his outbox.
+	_, interpBInvitation := inboxInvitation(t, x.base, "interp-b", interpB)
+	if !strings.Contains(interpBInvitation, "UID:booking-"+next+"-") {
+		t.Fatalf("interpB's invitation:\n%s", interpBInvitation)
 	}
-	reply := strings.Replace(strings.Replace(benInvitation, "METHOD:REQUEST", "METHOD:REPLY", 1), "PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED", 1)
-	resp, body = davAs(t, x.base, "ben", ben, "POST", "/dav/calendars/ben/outbox/", "", "text/calendar; charset=utf-8", reply, nil)
+	reply := strings.Replace(strings.Replace(interpBInvitation, "METHOD:REQUEST", "METHOD:REPLY", 1), "PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED", 1)
+	resp, body = davAs(t, x.base, "interp-b", interpB, "POST", "/dav/calendars/interp-b/outbox/", "", "text/calendar; charset=utf-8", reply, nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "2.0;Success") {
-		t.Fatalf("ben's REPLY: %d %s", resp.StatusCode, body)
+		t.Fatalf("interpB's REPLY: %d %s", resp.StatusCode, body)
 	}
 	if s, _, _ := x.booking(t, next); s != "ACCEPTED" {
-		t.Fatalf("after ben's REPLY his booking is %s", s)
+		t.Fatalf("after interpB's REPLY his booking is %s", s)
 	}
-	// Ana's REPLY for ben's booking changes nothing.
-	resp, _ = davAs(t, x.base, "ana", ana, "POST", "/dav/calendars/ana/outbox/", "", "text/calendar; charset=utf-8",
-		strings.Replace(strings.Replace(reply, "PARTSTAT=ACCEPTED", "PARTSTAT=DECLINED", 1), benMail, anaMail, 1), nil)
+	// InterpA's REPLY for interpB's booking changes nothing.
+	resp, _ = davAs(t, x.base, "interp-a", interpA, "POST", "/dav/calendars/interp-a/outbox/", "", "text/calendar; charset=utf-8",
+		strings.Replace(strings.Replace(reply, "PARTSTAT=ACCEPTED", "PARTSTAT=DECLINED", 1), interpBMail, interpAMail, 1), nil)
 	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("ana's REPLY for ben's booking: %d, want 403", resp.StatusCode)
+		t.Errorf("interpA's REPLY for interpB's booking: %d, want 403", resp.StatusCode)
 	}
 	if s, _, _ := x.booking(t, next); s != "ACCEPTED" {
-		t.Fatalf("after ana's REPLY for ben's booking it is %s", s)
+		t.Fatalf("after interpA's REPLY for interpB's booking it is %s", s)
 	}
 }
