@@ -214,65 +214,22 @@ func writeSyncObject(b *bufio.Writer, base string, o *courtside.CalendarObject, 
 		}
 		return false
 	}
-	open := func(name xml.Name) {
-		b.WriteString("<")
-		b.WriteString(name.Local)
-		b.WriteString(` xmlns="`)
-		writeEscapedString(b, name.Space)
-		b.WriteString(`">`)
-	}
-	end := func(name xml.Name) {
-		b.WriteString("</")
-		b.WriteString(name.Local)
-		b.WriteString(">")
-	}
-	b.WriteString("<response><href>")
-	writeEscapedString(b, base+hearingFile(o.HearingID))
-	b.WriteString("</href>")
-	found, missing := 0, 0
-	for _, name := range props {
-		if has(name) {
-			found++
-		} else {
-			missing++
+	writeResponse(b, base, hearingFile(o.HearingID), props, has, func(name xml.Name) {
+		switch name {
+		case getETagName:
+			b.WriteString(`"`)
+			writeEscapedString(b, o.ETag)
+			b.WriteString(`"`)
+		case getContentTypeName:
+			b.WriteString(ical.MIMEType)
+		case getContentLenName:
+			b.WriteString(strconv.FormatInt(o.Size, 10))
+		case getLastModName:
+			b.WriteString(o.ModifiedAt.UTC().Format(http.TimeFormat))
+		case calendarDataName:
+			writeEscaped(b, o.Data)
 		}
-	}
-	if found > 0 || missing == 0 {
-		b.WriteString("<propstat><prop>")
-		for _, name := range props {
-			if !has(name) {
-				continue
-			}
-			open(name)
-			switch name {
-			case getETagName:
-				b.WriteString(`"`)
-				writeEscapedString(b, o.ETag)
-				b.WriteString(`"`)
-			case getContentTypeName:
-				b.WriteString(ical.MIMEType)
-			case getContentLenName:
-				b.WriteString(strconv.FormatInt(o.Size, 10))
-			case getLastModName:
-				b.WriteString(o.ModifiedAt.UTC().Format(http.TimeFormat))
-			case calendarDataName:
-				writeEscaped(b, o.Data)
-			}
-			end(name)
-		}
-		b.WriteString("</prop><status>" + statusOK + "</status></propstat>")
-	}
-	if missing > 0 {
-		b.WriteString("<propstat><prop>")
-		for _, name := range props {
-			if !has(name) {
-				open(name)
-				end(name)
-			}
-		}
-		b.WriteString("</prop><status>" + statusNotFound + "</status></propstat>")
-	}
-	b.WriteString("</response>")
+	})
 }
 
 // readBody reads a request body whole. It writes the error response (413 over the limit, 400
