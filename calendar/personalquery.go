@@ -573,30 +573,16 @@ func (h *handler) servePersonalMultiget(w *responseWriter, r *http.Request, user
 	if h.avail == nil {
 		return false
 	}
-	var q simpleMultiget
-	if err := xml.Unmarshal(body, &q); err != nil || q.AllProp != nil || q.PropName != nil || q.Prop == nil ||
-		len(q.Other) > 0 || len(q.Hrefs) == 0 {
+	props, paths, targets, ok := parsePlainMultiget(body)
+	if !ok {
 		return false
 	}
-	var props []xml.Name
-	for _, pr := range q.Prop.Props {
-		if pr.XMLName == calendarDataName && strings.TrimSpace(pr.Inner) != "" {
-			return false
-		}
-		props = append(props, pr.XMLName)
-	}
-	paths := make([]string, len(q.Hrefs))
-	objects := make([]string, len(q.Hrefs))
-	for i, href := range q.Hrefs {
-		u, err := url.Parse(strings.TrimSpace(href))
-		if err != nil {
-			return false
-		}
-		hp := parsePath(u.Path)
+	objects := make([]string, len(targets))
+	for i, hp := range targets {
 		if hp.kind != resourcePersonalObject || hp.username != user.Username || hp.calendar != p.calendar {
 			return false
 		}
-		paths[i], objects[i] = u.Path, hp.object
+		objects[i] = hp.object
 	}
 	ctx := r.Context()
 	objs, err := h.avail.FindAvailabilityObjectsNamed(ctx, p.calendar, objects)
@@ -630,4 +616,32 @@ func (h *handler) servePersonalMultiget(w *responseWriter, r *http.Request, user
 		}
 	})
 	return true
+}
+
+// parsePlainMultiget reads a calendar-multiget REPORT that the streamed answers can serve: named
+// plain properties (calendar-data without a component selection) and hrefs that parse. It
+// returns the properties, each href's path and what the path names; ok is false when go-webdav
+// should answer the request instead.
+func parsePlainMultiget(body []byte) (props []xml.Name, paths []string, targets []davPath, ok bool) {
+	var q simpleMultiget
+	if err := xml.Unmarshal(body, &q); err != nil || q.AllProp != nil || q.PropName != nil || q.Prop == nil ||
+		len(q.Other) > 0 || len(q.Hrefs) == 0 {
+		return nil, nil, nil, false
+	}
+	for _, pr := range q.Prop.Props {
+		if pr.XMLName == calendarDataName && strings.TrimSpace(pr.Inner) != "" {
+			return nil, nil, nil, false
+		}
+		props = append(props, pr.XMLName)
+	}
+	paths = make([]string, len(q.Hrefs))
+	targets = make([]davPath, len(q.Hrefs))
+	for i, href := range q.Hrefs {
+		u, err := url.Parse(strings.TrimSpace(href))
+		if err != nil {
+			return nil, nil, nil, false
+		}
+		paths[i], targets[i] = u.Path, parsePath(u.Path)
+	}
+	return props, paths, targets, true
 }

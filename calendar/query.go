@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"encoding/xml"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"courtside"
@@ -152,30 +150,16 @@ func (h *handler) serveHearingsQuery(w *responseWriter, r *http.Request, user *c
 // calendar and the properties are plain; it returns false, having written nothing, when
 // go-webdav should answer it. Hearings not in the calendar answer 404, as go-webdav's do.
 func (h *handler) serveHearingsMultiget(w *responseWriter, r *http.Request, user *courtside.User, body []byte) bool {
-	var q simpleMultiget
-	if err := xml.Unmarshal(body, &q); err != nil || q.AllProp != nil || q.PropName != nil || q.Prop == nil ||
-		len(q.Other) > 0 || len(q.Hrefs) == 0 {
+	props, paths, targets, ok := parsePlainMultiget(body)
+	if !ok {
 		return false
 	}
-	var props []xml.Name
-	for _, pr := range q.Prop.Props {
-		if pr.XMLName == calendarDataName && strings.TrimSpace(pr.Inner) != "" {
-			return false
-		}
-		props = append(props, pr.XMLName)
-	}
-	paths := make([]string, len(q.Hrefs))
-	ids := make([]int64, len(q.Hrefs))
-	for i, href := range q.Hrefs {
-		u, err := url.Parse(strings.TrimSpace(href))
-		if err != nil {
-			return false
-		}
-		hp := parsePath(u.Path)
+	ids := make([]int64, len(targets))
+	for i, hp := range targets {
 		if hp.kind != resourceHearing || hp.username != user.Username {
 			return false
 		}
-		paths[i], ids[i] = u.Path, hp.hearingID
+		ids[i] = hp.hearingID
 	}
 	objs, err := h.calendars.FindCalendarObjectsByID(r.Context(), user.ID, ids, slices.Contains(props, calendarDataName))
 	if err != nil {
