@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -27,12 +28,19 @@ func (r *Router) loop() {
 		wake := r.wake.C()
 		var more bool
 		var err error
+		// A lane never passes the lanes before it: the groups of Handle see an event only once
+		// those of HandleFirst have handled it and committed, even when it was published between
+		// the two looks or the first lane stopped early.
+		upTo := int64(math.MaxInt64)
 		for _, l := range []*lane{&r.first, &r.rest} {
 			var again bool
-			if again, err = r.batch(l); err != nil {
+			if again, err = r.batch(l, upTo); err != nil {
 				break
 			}
 			more = more || again
+			if len(l.groups) > 0 {
+				upTo = l.seen
+			}
 		}
 		if err == nil {
 			var again bool
@@ -86,10 +94,10 @@ type eventRow struct {
 	payload []byte
 }
 
-// batch hands the events after the slowest offset of the lane's groups to each of them in one
-// transaction, and reports whether more events are waiting. It begins no transaction when the
-// log holds nothing newer than what every group of the lane has seen.
-func (r *Router) batch(l *lane) (more bool, err error) {
+// batch hands the events after the slowest offset of the lane's groups, up to the event upTo,
+// to each of them in one transaction, and reports whether more events are waiting. It begins no
+// transaction when the log holds nothing newer than what every group of the lane has seen.
+func (r *Router) batch(l *lane, upTo int64) (more bool, err error) {
 	if len(l.groups) == 0 {
 		return false, nil
 	}
@@ -98,6 +106,7 @@ func (r *Router) batch(l *lane) (more bool, err error) {
 	if err := r.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events WHERE topic = ?`, courtside.EventTopic).Scan(&newest); err != nil {
 		return false, fmt.Errorf("events: newest event: %w", err)
 	}
+	newest = min(newest, upTo)
 	if newest <= l.seen {
 		return false, nil
 	}
@@ -124,7 +133,7 @@ func (r *Router) batch(l *lane) (more bool, err error) {
 			from = offsets[g.name]
 		}
 	}
-	rows, err := readEvents(ctx, tx, from, r.cfg.BatchSize)
+	rows, err := readEvents(ctx, tx, from, newest, r.cfg.BatchSize)
 	if err != nil {
 		return false, err
 	}
@@ -299,10 +308,10 @@ func heldKeys(ctx context.Context, tx *sql.Tx) (map[string]map[string]bool, erro
 	return out, nil
 }
 
-// readEvents returns up to limit events after the id from, in order.
-func readEvents(ctx context.Context, tx *sql.Tx, from int64, limit int) ([]eventRow, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, uuid, payload FROM events WHERE topic = ? AND id > ? ORDER BY id LIMIT ?`,
-		courtside.EventTopic, from, limit)
+// readEvents returns up to limit events after the id from and up to the id to, in order.
+func readEvents(ctx context.Context, tx *sql.Tx, from, to int64, limit int) ([]eventRow, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, uuid, payload FROM events WHERE topic = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`,
+		courtside.EventTopic, from, to, limit)
 	if err != nil {
 		return nil, fmt.Errorf("events: read events: %w", err)
 	}
