@@ -1,6 +1,7 @@
 # The test command of a fresh machine is `make test`: it installs what the tests need when it is
 # missing (Debian's python3-caldav and vdirsyncer, the CalDAV clients the tests drive, python3-icalendar,
-# Debian's chromium for the web app's browser tests, the npm graphql-ws client of graph/testdata/node,
+# Debian's chromium for the web app's browser tests, Debian's postgresql whose binaries the tests
+# start a throwaway server from, the npm graphql-ws client of graph/testdata/node,
 # the npm ical.js parser of calendar/testdata/node-ical and playwright-core and axe-core of
 # web/testdata/browser, from their lockfiles) and runs every test.
 
@@ -63,6 +64,10 @@ deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "installing Debian's chromium (the web app's browser tests drive it)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql (the storage, events and end-to-end tests start a throwaway server from its binaries)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi
 	@command -v gcc >/dev/null || { echo "gcc is needed for mattn/go-sqlite3 (cgo)"; exit 1; }
 	@if [ ! -d graph/testdata/node/node_modules ]; then \
