@@ -123,6 +123,9 @@ func (db *DB) Open() error {
 	if db.Path == "" {
 		return fmt.Errorf("storage: database path required")
 	}
+	if db.Postgres() {
+		return db.openPostgres()
+	}
 	if err := restrictFileModes(db.Path, true); err != nil {
 		return err
 	}
@@ -221,6 +224,32 @@ func (db *DB) migrate() error {
 		return nil
 	})
 }
+
+// migratePostgres brings a PostgreSQL schema up to date with the embedded migrations of its
+// own folder, on a plain pgx connection (goose's queries are PostgreSQL's own).
+func (db *DB) migratePostgres() error {
+	conn, err := sql.Open("pgx", db.Path)
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	defer conn.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, conn, migrations.PostgresFS,
+		goose.WithAllowOutofOrder(true))
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	if _, err := provider.Up(context.Background()); err != nil {
+		return fmt.Errorf("storage: migrate: %w", err)
+	}
+	return nil
+}
+
+// Postgres reports whether the database is PostgreSQL (Path is a postgres:// URL) rather than
+// a SQLite file.
+func (db *DB) Postgres() bool { return IsPostgresURL(db.Path) }
+
+// runtimeCPUs is the number of processors, which sizes the read pools.
+func runtimeCPUs() int { return runtime.NumCPU() }
 
 // Close commits the batched writes still pending, then closes both pools.
 func (db *DB) Close() error {
@@ -334,6 +363,10 @@ func (db *DB) waitTurn(ctx context.Context, try func() error) error {
 // event router asks between the transactions of a backlog (events.Config.Waiting) and lets it
 // go first.
 func (db *DB) WritersWaiting() bool {
+	if db.Postgres() {
+		// PostgreSQL's writers queue on the advisory lock (writeLockKey) in arrival order.
+		return false
+	}
 	db.waitersOnce.Do(func() {
 		f, err := os.OpenFile(db.Path+"-writers", os.O_RDWR|os.O_CREATE, DBFileMode)
 		if err == nil {
@@ -469,6 +502,9 @@ func (s scanOptTime) Scan(v any) error {
 
 // mapSQLError turns constraint violations into ECONFLICT and a full disk into a clean error.
 func mapSQLError(err error) error {
+	if isPGUniqueViolation(err) {
+		return courtside.Errorf(courtside.ECONFLICT, "That already exists.")
+	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {

@@ -2,13 +2,13 @@ package storage_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"courtside"
 	"courtside/events"
 	"courtside/storage"
+	"courtside/storage/storagetest"
 )
 
 // testKey is the encryption key of test databases.
@@ -18,7 +18,7 @@ var testKey = make([]byte, 32)
 // event publisher wired and a fixed clock.
 func MustOpenDB(tb testing.TB) *storage.DB {
 	tb.Helper()
-	db := storage.NewDB(filepath.Join(tb.TempDir(), "courtside.db"))
+	db := storage.NewDB(storagetest.Path(tb))
 	db.Publish = events.PublishTx
 	var err error
 	if db.Sealer, err = storage.NewSealer(testKey); err != nil {

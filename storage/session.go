@@ -311,12 +311,9 @@ func (db *DB) Login(ctx context.Context, username, password string) (*courtside.
 	userID, err := db.signIn(ctx, username, password, "login", func(ctx context.Context, tx *Tx, userID int64) error {
 		s.UserID = userID
 		s.CreatedAt, s.ExpiresAt = tx.now, tx.now.Add(courtside.SessionAbsoluteTimeout)
-		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at) VALUES (?,?,?,?,?)`,
-			userID, hashSecret(token), FormatTime(s.CreatedAt), FormatTime(s.CreatedAt), FormatTime(s.ExpiresAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at) VALUES (?,?,?,?,?) RETURNING id`,
+			userID, hashSecret(token), FormatTime(s.CreatedAt), FormatTime(s.CreatedAt), FormatTime(s.ExpiresAt)).Scan(&s.ID)
 		if err != nil {
-			return fmt.Errorf("storage: insert session: %w", err)
-		}
-		if s.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert session: %w", err)
 		}
 		return nil

@@ -283,16 +283,13 @@ func (db *DB) RequestCaseAccess(ctx context.Context, r *courtside.CaseAccessRequ
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("storage: find shared case: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO case_access_requests (organization_id, court_id, docket, note, status,
-			requested_by, requested_at, decided_at) VALUES (?,?,?,?,?,?,?,?)`, r.OrganizationID, r.CourtID, r.Docket, r.Note, r.Status,
-			u.ID, FormatTime(r.RequestedAt), nullTime(r.DecidedAt))
+		err = tx.QueryRowContext(ctx, `INSERT INTO case_access_requests (organization_id, court_id, docket, note, status,
+			requested_by, requested_at, decided_at) VALUES (?,?,?,?,?,?,?,?) RETURNING id`, r.OrganizationID, r.CourtID, r.Docket, r.Note, r.Status,
+			u.ID, FormatTime(r.RequestedAt), nullTime(r.DecidedAt)).Scan(&r.ID)
 		if err != nil {
 			if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
 				return courtside.Errorf(courtside.ECONFLICT, "Your organisation's request for docket %s in that court is already pending.", r.Docket)
 			}
-			return fmt.Errorf("storage: insert access request: %w", err)
-		}
-		if r.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert access request: %w", err)
 		}
 		tx.Audit("case.request_access", accessRequestObject(r.ID), courtside.OutcomeOK)

@@ -1,0 +1,214 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// IsPostgresURL reports whether a --db value names a PostgreSQL database (postgres:// or
+// postgresql://) rather than a SQLite file.
+func IsPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// writeLockKey is the PostgreSQL advisory lock every write transaction takes at BEGIN
+// (pg_advisory_xact_lock): writers take turns, one at a time, as on SQLite (BEGIN IMMEDIATE),
+// across every process on the database. So the audit hash chain stays linear, and events are
+// committed in the order of their ids, which the router's offsets rely on. The number is
+// 'CSWR' in ASCII.
+const writeLockKey = 0x43535752
+
+// pgConnector opens pgx connections that speak the queries written for SQLite: it rebinds `?`
+// placeholders to PostgreSQL's `$n`, passes Go booleans as the 0/1 integers both schemas keep
+// flags in, counts statements (DB.Statements), and on the writer takes the write lock at BEGIN.
+type pgConnector struct {
+	inner      driver.Connector
+	writer     bool
+	statements *atomic.Int64
+}
+
+// newPGConnector returns a connector for the database at url; readOnly connections refuse to
+// write (default_transaction_read_only).
+func newPGConnector(url string, writer bool, statements *atomic.Int64) (*pgConnector, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %s: %w", redactURL(url), err)
+	}
+	if !writer {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	// Times are text in the schema; the session's zone only matters to now() in defaults.
+	cfg.RuntimeParams["timezone"] = "UTC"
+	return &pgConnector{inner: stdlib.GetConnector(*cfg), writer: writer, statements: statements}, nil
+}
+
+// Connect opens one connection.
+func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := conn.(*stdlib.Conn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("storage: unexpected pgx connection %T", conn)
+	}
+	return &pgConn{Conn: sc, c: c}, nil
+}
+
+// Driver returns the underlying driver.
+func (c *pgConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+// pgConn is a pgx connection that rebinds, converts and counts.
+type pgConn struct {
+	*stdlib.Conn
+	c *pgConnector
+}
+
+// QueryContext counts and runs a query.
+func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.c.statements.Add(1)
+	return c.Conn.QueryContext(ctx, rebind(query), pgArgs(args))
+}
+
+// ExecContext counts and runs a statement.
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.c.statements.Add(1)
+	return c.Conn.ExecContext(ctx, rebind(query), pgArgs(args))
+}
+
+// PrepareContext counts a prepared statement once, when prepared.
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.c.statements.Add(1)
+	st, err := c.Conn.PrepareContext(ctx, rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	return pgStmt{st}, nil
+}
+
+// BeginTx begins a transaction; on the writer it first waits for the write lock.
+func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.Conn.BeginTx(ctx, opts)
+	if err != nil || !c.c.writer {
+		return tx, err
+	}
+	if _, err := c.Conn.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, []driver.NamedValue{{Ordinal: 1, Value: int64(writeLockKey)}}); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
+
+// pgStmt is a prepared statement whose arguments are converted as pgConn converts them.
+type pgStmt struct{ driver.Stmt }
+
+func (s pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, pgArgs(args))
+}
+
+func (s pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, pgArgs(args))
+}
+
+// pgArgs passes booleans as 0/1, as go-sqlite3 stores them.
+func pgArgs(args []driver.NamedValue) []driver.NamedValue {
+	for i, a := range args {
+		if b, ok := a.Value.(bool); ok {
+			if b {
+				args[i].Value = int64(1)
+			} else {
+				args[i].Value = int64(0)
+			}
+		}
+	}
+	return args
+}
+
+// rebind turns the `?` placeholders of a query into `$1`, `$2`, ..., leaving those inside
+// string literals, quoted identifiers and comments alone.
+func rebind(query string) string {
+	if strings.IndexByte(query, '?') < 0 {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		ch := query[i]
+		switch {
+		case ch == '\'' || ch == '"':
+			end := strings.IndexByte(query[i+1:], ch)
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+2])
+			i += end + 1
+		case ch == '-' && i+1 < len(query) && query[i+1] == '-':
+			end := strings.IndexByte(query[i:], '\n')
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+1])
+			i += end
+		case ch == '?':
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+// redactURL drops the password from a database URL for messages.
+func redactURL(s string) string {
+	if cfg, err := pgconn.ParseConfig(s); err == nil && cfg.Password != "" {
+		return strings.Replace(s, cfg.Password, "xxxxx", 1)
+	}
+	return s
+}
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
+func isPGUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// openPostgres opens the writer (one connection, as on SQLite: in-process writers queue in
+// database/sql, and the advisory lock orders them against other processes) and the reader pool.
+func (db *DB) openPostgres() error {
+	wc, err := newPGConnector(db.Path, true, &db.statements)
+	if err != nil {
+		return err
+	}
+	rc, err := newPGConnector(db.Path, false, &db.statements)
+	if err != nil {
+		return err
+	}
+	db.Writer = sql.OpenDB(wc)
+	db.Writer.SetMaxOpenConns(1)
+	db.Writer.SetMaxIdleConns(1)
+	if err := db.Writer.Ping(); err != nil {
+		db.Writer.Close()
+		return fmt.Errorf("storage: open %s: %w", redactURL(db.Path), err)
+	}
+	if err := db.migratePostgres(); err != nil {
+		db.Writer.Close()
+		return err
+	}
+	db.Reader = sql.OpenDB(rc)
+	db.Reader.SetMaxOpenConns(max(4, runtimeCPUs()))
+	return nil
+}
