@@ -155,8 +155,9 @@ func ensureCalendar(ctx context.Context, tx *Tx, userID int64, name string) erro
 // object's change.
 func bumpCalendar(ctx context.Context, tx *Tx, userID int64, calendar, name string, deleted bool, sizeDelta int64) error {
 	var version int64
-	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1, bytes = max(0, bytes + ?), updated_at = ?
-		WHERE user_id = ? AND name = ? RETURNING version`, sizeDelta, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
+	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1,
+		bytes = CASE WHEN bytes + ? > 0 THEN bytes + ? ELSE 0 END, updated_at = ?
+		WHERE user_id = ? AND name = ? RETURNING version`, sizeDelta, sizeDelta, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
 		return fmt.Errorf("storage: bump personal calendar: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO availability_changes (user_id, calendar, name, version, deleted) VALUES (?, ?, ?, ?, ?)

@@ -189,7 +189,7 @@ func (db *DB) signIn(ctx context.Context, username, password, action string, onS
 	var hash, lockedUntil string
 	var failures sql.NullString
 	err = db.Reader.QueryRowContext(ctx, `SELECT id, password_hash, COALESCE(locked_until, ''),
-		(SELECT group_concat(at, ' ') FROM login_failures f WHERE f.user_id = users.id AND f.at > ?)
+		(SELECT string_agg(at, ' ') FROM login_failures f WHERE f.user_id = users.id AND f.at > ?)
 		FROM users WHERE username = ?`, FormatTime(now.Add(-courtside.LoginFailureWindow)), strings.TrimSpace(username)).
 		Scan(&userID, &hash, &lockedUntil, &failures)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -471,6 +471,9 @@ CREATE INDEX tokens_user ON tokens (user_id);
 
 CREATE INDEX cases_org ON cases (organization_id);
 
+-- Dockets compare without case (SQLite's NOCASE; lower() here, storage/dialect.go).
+CREATE INDEX cases_docket_nocase ON cases (court_id, lower(docket));
+
 CREATE UNIQUE INDEX hearings_external ON hearings (organization_id, external_id) WHERE external_id IS NOT NULL;
 
 CREATE INDEX hearings_case ON hearings (case_id, starts_at);
