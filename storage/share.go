@@ -364,7 +364,7 @@ func (db *DB) FindCaseAccessRequests(ctx context.Context, status *courtside.Acce
 	case courtside.CanRequestCaseAccess(u):
 		// The requester learns a case's ID only once the case is shared with it.
 		from = `case_access_requests r JOIN organizations o ON o.id = r.organization_id
-			LEFT JOIN cases c ON c.court_id = r.court_id AND `+db.eqNoCase("c.docket", "r.docket")+`
+			LEFT JOIN cases c ON c.court_id = r.court_id AND ` + db.eqNoCase("c.docket", "r.docket") + `
 				AND EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = c.id AND s.organization_id = r.organization_id)`
 		cond, args = "r.organization_id = ?", []any{u.OrganizationID}
 	default:

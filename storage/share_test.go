@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io/fs"
 	"path/filepath"
 	"strconv"
@@ -154,14 +155,20 @@ func TestShare_UnshareEndsTheOrganisationsAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	var types []string
-	rows, err := w.db.Writer.Query(`SELECT json_extract(payload, '$.type') FROM events WHERE id > ? ORDER BY id`, events)
+	rows, err := w.db.Writer.Query(`SELECT payload FROM events WHERE id > ? ORDER BY id`, events)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		types = append(types, s)
+		var payload []byte
+		var ev courtside.Event
+		if err := rows.Scan(&payload); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		types = append(types, string(ev.Type))
 	}
 	rows.Close()
 	if strings.Join(types, " ") != "accompaniment.cancelled victim.unlinked case.unshared" {
