@@ -19,11 +19,18 @@ export GOTOOLCHAIN := go1.26.10
 # how every package is compiled, SQLite's C code included: on an empty build cache that is
 # three builds of it in all, and none once cached.
 
-.PHONY: test deps vet fuzz vuln run bench
+.PHONY: test test-postgres deps vet fuzz vuln run bench
 
 test: deps vet vuln
 	$(GO) test -race -count=1 ./...
+	$(MAKE) test-postgres
 	$(MAKE) fuzz
+
+# test-postgres runs the packages whose tests pass on PostgreSQL again, each test on a database
+# of its own on a throwaway server the tests start from Debian's binaries (storage/pgtest).
+PG_PACKAGES := ./storage ./events
+test-postgres:
+	COURTSIDE_TEST_ENGINE=postgres $(GO) test -race -count=1 $(PG_PACKAGES)
 
 # vuln fails the build on a known vulnerability that the code can reach (govulncheck exits 3),
 # in our code, a dependency or the standard library. The vulnerability database is built from

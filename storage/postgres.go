@@ -134,8 +134,8 @@ func pgArgs(args []driver.NamedValue) []driver.NamedValue {
 	return args
 }
 
-// rebind turns the `?` placeholders of a query into `$1`, `$2`, ..., leaving those inside
-// string literals, quoted identifiers and comments alone.
+// rebind turns the `?` placeholders of a query into `$1`, `$2`, ... (and `?NNN` into `$NNN`),
+// leaving those inside string literals, quoted identifiers and comments alone.
 func rebind(query string) string {
 	if strings.IndexByte(query, '?') < 0 {
 		return query
@@ -162,6 +162,9 @@ func rebind(query string) string {
 			}
 			b.WriteString(query[i : i+end+1])
 			i += end
+		case ch == '?' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
+			// SQLite's numbered ?NNN is PostgreSQL's $NNN.
+			b.WriteByte('$')
 		case ch == '?':
 			n++
 			fmt.Fprintf(&b, "$%d", n)
