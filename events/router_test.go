@@ -107,7 +107,7 @@ func mustPending(tb testing.TB, db *storage.DB, group string) int64 {
 // createProjection creates the table the test handlers write to.
 func createProjection(tb testing.TB, db *storage.DB) {
 	tb.Helper()
-	if _, err := db.Writer.Exec(`CREATE TABLE projection (seq `+autoID()+`, grp TEXT NOT NULL, event_id TEXT NOT NULL)`); err != nil {
+	if _, err := db.Writer.Exec(`CREATE TABLE projection (seq ` + autoID() + `, grp TEXT NOT NULL, event_id TEXT NOT NULL)`); err != nil {
 		tb.Fatal(err)
 	}
 }
