@@ -215,3 +215,63 @@ func (db *DB) openPostgres() error {
 	db.Reader.SetMaxOpenConns(max(4, runtimeCPUs()))
 	return nil
 }
+
+// serviceLockKey is the session advisory lock a `courtside serve` (or `keys rotate`) holds on
+// a PostgreSQL database for as long as it runs, as it holds the lock file beside a SQLite
+// database: one service per database, none while keys rotate. 'CSSV' in ASCII.
+const serviceLockKey = 0x43535356
+
+// ErrLocked is returned by LockPostgres when another process holds the lock.
+var ErrLocked = errors.New("locked")
+
+// LockPostgres takes the database's service lock on a connection of its own, without waiting,
+// and returns the function that gives it up (closing the connection). PostgreSQL releases it
+// when the connection ends, however the process ends. It fails with ErrLocked when another
+// session holds it.
+func LockPostgres(ctx context.Context, url string) (func(), error) {
+	pool, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %s: %w", redactURL(url), err)
+	}
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("storage: open %s: %w", redactURL(url), err)
+	}
+	var got bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, int64(serviceLockKey)).Scan(&got); err != nil {
+		conn.Close()
+		pool.Close()
+		return nil, fmt.Errorf("storage: lock %s: %w", redactURL(url), err)
+	}
+	if !got {
+		conn.Close()
+		pool.Close()
+		return nil, ErrLocked
+	}
+	return func() { conn.Close(); pool.Close() }, nil
+}
+
+// PostgresInitialized reports whether the PostgreSQL database at url holds Courtside's schema
+// (`courtside init` has run on it).
+func PostgresInitialized(ctx context.Context, url string) (bool, error) {
+	pool, err := sql.Open("pgx", url)
+	if err != nil {
+		return false, fmt.Errorf("storage: %s: %w", redactURL(url), err)
+	}
+	defer pool.Close()
+	var ok bool
+	if err := pool.QueryRowContext(ctx, `SELECT to_regclass('audit_log') IS NOT NULL`).Scan(&ok); err != nil {
+		return false, fmt.Errorf("storage: open %s: %w", redactURL(url), err)
+	}
+	return ok, nil
+}
+
+// DisplayName returns a --db value fit for messages and logs: a PostgreSQL URL without its
+// password.
+func DisplayName(db string) string {
+	if IsPostgresURL(db) {
+		return redactURL(db)
+	}
+	return db
+}

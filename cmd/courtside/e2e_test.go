@@ -17,6 +17,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"courtside/storage/pgtest"
 )
 
 // binary is the courtside binary built once for the end-to-end tests.
@@ -36,6 +38,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -180,7 +183,13 @@ type world struct {
 // newWorld creates users and tokens with the CLI, as an operator would.
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{db: filepath.Join(t.TempDir(), "courtside.db")}
+	return newWorldAt(t, filepath.Join(t.TempDir(), "courtside.db"))
+}
+
+// newWorldAt is newWorld on the database db: a SQLite file or a postgres:// URL.
+func newWorldAt(t *testing.T, db string) *world {
+	t.Helper()
+	w := &world{db: db}
 	pw := "tidal basin lantern 42\n"
 	cli(t, "", "init", "--db", w.db)
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "admin", "--role", "admin", "--password-stdin")
@@ -262,7 +271,12 @@ func setUpHearing(t *testing.T, base string, w *world, starts time.Time) string 
 // TestEndToEnd_HearingReachesAdvocateCalendar is the walking skeleton: a hearing posted over
 // GraphQL appears, changes and is cancelled in the assigned advocate's calendar app.
 func TestEndToEnd_HearingReachesAdvocateCalendar(t *testing.T) {
-	w := newWorld(t)
+	hearingReachesAdvocateCalendar(t, newWorld(t))
+}
+
+// hearingReachesAdvocateCalendar runs the walking skeleton on w's database.
+func hearingReachesAdvocateCalendar(t *testing.T, w *world) {
+	t.Helper()
 	s := startServer(t, w.db)
 	for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": "ready\n"} {
 		resp, err := http.Get(s.url + path)

@@ -54,14 +54,21 @@ var (
 // Main runs the tests of m and then stops the shared server if a test started it.
 func Main(m *testing.M) {
 	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the shared server if a test started it; a TestMain that does more than
+// Main calls it after m.Run.
+func StopShared() {
 	sharedMu.Lock()
+	defer sharedMu.Unlock()
 	if shared != nil {
 		if err := shared.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 		}
+		shared = nil
 	}
-	sharedMu.Unlock()
-	os.Exit(code)
 }
 
 // URL returns the URL of a new, empty database on the shared server, which it starts on first
