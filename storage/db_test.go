@@ -44,7 +44,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{db: MustOpenDB(t)}
+	return newFixtureOn(t, MustOpenDB(t))
+}
+
+// newFixtureOn is newFixture on db.
+func newFixtureOn(t *testing.T, db *storage.DB) *fixture {
+	t.Helper()
+	f := &fixture{db: db}
 	ctx := context.Background()
 	mk := func(name string, role courtside.Role, org string) *courtside.User {
 		nu := courtside.NewUser{User: courtside.User{Username: name, Role: role}, OrganizationName: org}
