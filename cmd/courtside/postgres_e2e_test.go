@@ -2,7 +2,9 @@ package main_test
 
 import (
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"courtside/storage/pgtest"
 )
@@ -31,5 +33,56 @@ func TestEndToEnd_PostgresCLIErrors(t *testing.T) {
 	cli(t, "", "init", "--db", url)
 	if _, code, stderr := cliResult(t, "", "init", "--db", url); code == 0 || !strings.Contains(stderr, "already holds a Courtside database") {
 		t.Fatalf("a second init: exit %d: %s", code, stderr)
+	}
+}
+
+// TestEndToEnd_MigrateToPostgres moves a running SQLite deployment to PostgreSQL: after
+// `courtside migrate` the service runs on the URL with the same key file; the advocate's
+// calendar app, signing in with the app password made before the move, finds the hearing; the
+// coordinator reads the victim's sealed legal name; the audit chain verifies; and a second
+// migrate into the same database is refused.
+func TestEndToEnd_MigrateToPostgres(t *testing.T) {
+	w := newWorld(t)
+	s := startServer(t, w.db)
+	starts := time.Now().UTC().Add(14 * 24 * time.Hour).Truncate(time.Hour)
+	hearingID := setUpHearing(t, s.url, w, starts)
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v", err)
+	}
+
+	url := pgtest.URL(t)
+	out := cli(t, "", "migrate", "--from", w.db, "--to", url)
+	if !strings.Contains(out, "every table's count matches and the audit chain of") {
+		t.Fatalf("migrate said %q", out)
+	}
+	key := w.db + ".key"
+	if out := cli(t, "", "audit", "verify", "--db", url, "--key-file", key); !strings.HasPrefix(out, "audit log intact: ") {
+		t.Fatalf("audit verify on the copy: %q", out)
+	}
+
+	pg := startServer(t, url, "--key-file", key)
+	got := caldavProbe(t, pg.url, "adv", w.advocateApp, "hearing-"+hearingID+"@courtside", starts.Add(-24*time.Hour), starts.Add(24*time.Hour))
+	if got["found"] != true || got["dtstart"] != starts.Format(time.RFC3339) {
+		t.Fatalf("after the move the advocate's calendar shows %v", got)
+	}
+	vs := mustGQL(t, pg.url, w.coordinator, `{ myVictims { edges { pseudonym legalName } } }`, nil)
+	edges, _ := dig(vs, "myVictims", "edges").([]any)
+	if len(edges) != 1 || dig(edges[0], "legalName") != "Sentinel Legalname" {
+		t.Fatalf("after the move the coordinator reads %v", vs)
+	}
+	if _, code, stderr := cliResult(t, "", "migrate", "--from", w.db, "--to", url); code == 0 || !strings.Contains(stderr, "in use") {
+		t.Fatalf("a migrate while the service runs: exit %d: %s", code, stderr)
+	}
+	if err := pg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v", err)
+	}
+	if _, code, stderr := cliResult(t, "", "migrate", "--from", w.db, "--to", url); code == 0 || !strings.Contains(stderr, "not empty") {
+		t.Fatalf("a second migrate: exit %d: %s", code, stderr)
 	}
 }
