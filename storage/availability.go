@@ -750,8 +750,8 @@ func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, displayN
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_settings (user_id, calendar, display_name, color, updated_at)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, calendar) DO UPDATE SET
-				display_name = CASE WHEN ? THEN excluded.display_name ELSE display_name END,
-				color = CASE WHEN ? THEN excluded.color ELSE color END, updated_at = excluded.updated_at`,
+				display_name = CASE WHEN ? = 1 THEN excluded.display_name ELSE calendar_settings.display_name END,
+				color = CASE WHEN ? = 1 THEN excluded.color ELSE calendar_settings.color END, updated_at = excluded.updated_at`,
 			u.ID, calendar, nullable(displayName), nullable(color), FormatTime(tx.now), displayName != nil, color != nil); err != nil {
 			return fmt.Errorf("storage: set calendar settings: %w", err)
 		}
