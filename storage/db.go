@@ -25,6 +25,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // TimeFormat is how times are stored: UTC, fixed width, so that they sort as strings.
@@ -226,15 +227,20 @@ func (db *DB) migrate() error {
 }
 
 // migratePostgres brings a PostgreSQL schema up to date with the embedded migrations of its
-// own folder, on a plain pgx connection (goose's queries are PostgreSQL's own).
+// own folder, on a plain pgx connection (goose's queries are PostgreSQL's own). goose's session
+// lock keeps two processes starting at once from migrating together.
 func (db *DB) migratePostgres() error {
 	conn, err := sql.Open("pgx", db.Path)
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}
 	defer conn.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, conn, migrations.PostgresFS,
-		goose.WithAllowOutofOrder(true))
+		goose.WithAllowOutofOrder(true), goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}
@@ -247,9 +253,6 @@ func (db *DB) migratePostgres() error {
 // Postgres reports whether the database is PostgreSQL (Path is a postgres:// URL) rather than
 // a SQLite file.
 func (db *DB) Postgres() bool { return IsPostgresURL(db.Path) }
-
-// runtimeCPUs is the number of processors, which sizes the read pools.
-func runtimeCPUs() int { return runtime.NumCPU() }
 
 // Close commits the batched writes still pending, then closes both pools.
 func (db *DB) Close() error {

@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net/url"
+	"runtime"
 	"strings"
 	"sync/atomic"
 
@@ -36,12 +38,12 @@ type pgConnector struct {
 	statements *atomic.Int64
 }
 
-// newPGConnector returns a connector for the database at url; readOnly connections refuse to
-// write (default_transaction_read_only).
-func newPGConnector(url string, writer bool, statements *atomic.Int64) (*pgConnector, error) {
-	cfg, err := pgx.ParseConfig(url)
+// newPGConnector returns a connector for the database at url: the writer's, or the readers'
+// whose connections refuse to write (default_transaction_read_only).
+func newPGConnector(dsn string, writer bool, statements *atomic.Int64) (*pgConnector, error) {
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("storage: %s: %w", redactURL(url), err)
+		return nil, fmt.Errorf("storage: %s: %w", redactURL(dsn), err)
 	}
 	if !writer {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
@@ -175,15 +177,17 @@ func rebind(query string) string {
 	return b.String()
 }
 
-// redactURL drops the password from a database URL for messages.
+// redactURL drops the password from a database URL for messages; a value that does not parse
+// as a URL is not shown at all.
 func redactURL(s string) string {
-	if cfg, err := pgconn.ParseConfig(s); err == nil && cfg.Password != "" {
-		return strings.Replace(s, cfg.Password, "xxxxx", 1)
+	u, err := url.Parse(s)
+	if err != nil {
+		return "the --db URL"
 	}
-	return s
+	return u.Redacted()
 }
 
-// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
+// isPGUniqueViolation reports whether err is PostgreSQL's unique_violation.
 func isPGUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -212,7 +216,7 @@ func (db *DB) openPostgres() error {
 		return err
 	}
 	db.Reader = sql.OpenDB(rc)
-	db.Reader.SetMaxOpenConns(max(4, runtimeCPUs()))
+	db.Reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	return nil
 }
 
@@ -228,21 +232,21 @@ var ErrLocked = errors.New("locked")
 // and returns the function that gives it up (closing the connection). PostgreSQL releases it
 // when the connection ends, however the process ends. It fails with ErrLocked when another
 // session holds it.
-func LockPostgres(ctx context.Context, url string) (func(), error) {
-	pool, err := sql.Open("pgx", url)
+func LockPostgres(ctx context.Context, dsn string) (func(), error) {
+	pool, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("storage: %s: %w", redactURL(url), err)
+		return nil, fmt.Errorf("storage: %s: %w", redactURL(dsn), err)
 	}
 	conn, err := pool.Conn(ctx)
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("storage: open %s: %w", redactURL(url), err)
+		return nil, fmt.Errorf("storage: open %s: %w", redactURL(dsn), err)
 	}
 	var got bool
 	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, int64(serviceLockKey)).Scan(&got); err != nil {
 		conn.Close()
 		pool.Close()
-		return nil, fmt.Errorf("storage: lock %s: %w", redactURL(url), err)
+		return nil, fmt.Errorf("storage: lock %s: %w", redactURL(dsn), err)
 	}
 	if !got {
 		conn.Close()
@@ -252,17 +256,17 @@ func LockPostgres(ctx context.Context, url string) (func(), error) {
 	return func() { conn.Close(); pool.Close() }, nil
 }
 
-// PostgresInitialized reports whether the PostgreSQL database at url holds Courtside's schema
+// PostgresInitialized reports whether the PostgreSQL database at dsn holds Courtside's schema
 // (`courtside init` has run on it).
-func PostgresInitialized(ctx context.Context, url string) (bool, error) {
-	pool, err := sql.Open("pgx", url)
+func PostgresInitialized(ctx context.Context, dsn string) (bool, error) {
+	pool, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return false, fmt.Errorf("storage: %s: %w", redactURL(url), err)
+		return false, fmt.Errorf("storage: %s: %w", redactURL(dsn), err)
 	}
 	defer pool.Close()
 	var ok bool
 	if err := pool.QueryRowContext(ctx, `SELECT to_regclass('audit_log') IS NOT NULL`).Scan(&ok); err != nil {
-		return false, fmt.Errorf("storage: open %s: %w", redactURL(url), err)
+		return false, fmt.Errorf("storage: open %s: %w", redactURL(dsn), err)
 	}
 	return ok, nil
 }
