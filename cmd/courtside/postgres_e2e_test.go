@@ -1,12 +1,18 @@
 package main_test
 
 import (
+	"database/sql"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"courtside/events"
+	"courtside/storage"
 	"courtside/storage/pgtest"
+	"courtside/storage/storagetest"
 )
 
 // TestEndToEnd_PostgresHearingReachesAdvocateCalendar runs the walking skeleton on PostgreSQL:
@@ -42,7 +48,7 @@ func TestEndToEnd_PostgresCLIErrors(t *testing.T) {
 // coordinator reads the victim's sealed legal name; the audit chain verifies; and a second
 // migrate into the same database is refused.
 func TestEndToEnd_MigrateToPostgres(t *testing.T) {
-	w := newWorld(t)
+	w := newWorldAt(t, filepath.Join(t.TempDir(), "courtside.db")) // SQLite, whatever the tests' engine
 	s := startServer(t, w.db)
 	starts := time.Now().UTC().Add(14 * 24 * time.Hour).Truncate(time.Hour)
 	hearingID := setUpHearing(t, s.url, w, starts)
@@ -109,4 +115,65 @@ func TestEndToEnd_PostgresOneServicePerDatabase(t *testing.T) {
 		t.Fatalf("after SIGTERM: %v", err)
 	}
 	cli(t, "", "keys", "rotate", "--db", url, "--new-key-file", newKey)
+}
+
+// openRaw opens the database db for a test's own queries: a SQLite file through go-sqlite3
+// with sqliteDSN, or a PostgreSQL URL through storage's connector, which takes the same `?`
+// queries (the writer's pool: its transactions take the write lock as the service's do).
+func openRaw(t *testing.T, db, sqliteDSN string) (*sql.DB, error) {
+	t.Helper()
+	if !storage.IsPostgresURL(db) {
+		return sql.Open("sqlite3", sqliteDSN)
+	}
+	s := storage.NewDB(db)
+	s.Publish = events.PublishTx
+	if err := s.Open(); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { s.Close() })
+	return s.Writer, nil
+}
+
+// sqliteOnly skips a test of what only SQLite has (the database file, its modes and locks,
+// PRAGMAs) when the tests run on PostgreSQL.
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if storagetest.Postgres() {
+		t.Skip("SQLite's own: the tests run on PostgreSQL (COURTSIDE_TEST_ENGINE=postgres)")
+	}
+}
+
+// worldKey returns the key w's server seals with: the key file beside a SQLite database, or
+// COURTSIDE_KEY for a PostgreSQL one.
+func worldKey(w *world) ([]byte, error) {
+	if storage.IsPostgresURL(w.db) {
+		return storage.ParseKey(os.Getenv("COURTSIDE_KEY"))
+	}
+	return storage.LoadOrCreateKeyFile(w.db + ".key")
+}
+
+// jsonField returns the SQL of a field of the JSON document in col, as text: SQLite's
+// json_extract, PostgreSQL's ->> on the bytes read as jsonb.
+func jsonField(col, field string) string {
+	if storagetest.Postgres() {
+		return "(convert_from(" + col + ", 'UTF8')::jsonb ->> '" + field + "')"
+	}
+	return "CAST(json_extract(" + col + ", '$." + field + "') AS TEXT)"
+}
+
+// sqliteIntegrity runs SQLite's integrity check into ok; PostgreSQL keeps its own (ok stays).
+func sqliteIntegrity(db *sql.DB, ok *string) error {
+	if storagetest.Postgres() {
+		return nil
+	}
+	return db.QueryRow(`PRAGMA integrity_check`).Scan(ok)
+}
+
+// missingDB returns a database beside db that does not exist: a file, or a database name on
+// the same PostgreSQL server.
+func missingDB(db string) string {
+	if storage.IsPostgresURL(db) {
+		return strings.Replace(db, "?", "_missing?", 1)
+	}
+	return db + ".missing"
 }
