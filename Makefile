@@ -28,7 +28,7 @@ test: deps vet vuln
 
 # test-postgres runs the packages whose tests pass on PostgreSQL again, each test on a database
 # of its own on a throwaway server the tests start from Debian's binaries (storage/pgtest).
-PG_PACKAGES := ./storage ./events ./graph ./calendar ./notify ./web
+PG_PACKAGES := ./storage ./events ./graph ./calendar ./notify ./web ./cmd/courtside
 test-postgres:
 	COURTSIDE_TEST_ENGINE=postgres $(GO) test -race -count=1 $(PG_PACKAGES)
 
