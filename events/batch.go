@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -124,7 +125,18 @@ func (r *Router) batch(l *lane) (more bool, err error) {
 			from = offsets[g.name]
 		}
 	}
-	rows, err := readEvents(ctx, tx, from, r.cfg.BatchSize)
+	// The groups of Handle see an event only once those of HandleFirst have committed their
+	// handling of it: an event committed between the two lanes' looks must not reach the second
+	// lane first.
+	upTo := int64(-1)
+	if l == &r.rest {
+		for _, g := range r.first.groups {
+			if upTo < 0 || offsets[g.name] < upTo {
+				upTo = offsets[g.name]
+			}
+		}
+	}
+	rows, err := readEvents(ctx, tx, from, upTo, r.cfg.BatchSize)
 	if err != nil {
 		return false, err
 	}
@@ -300,10 +312,14 @@ func heldKeys(ctx context.Context, tx *sql.Tx) (map[string]map[string]bool, erro
 	return out, nil
 }
 
-// readEvents returns up to limit events after the id from, in order.
-func readEvents(ctx context.Context, tx *sql.Tx, from int64, limit int) ([]eventRow, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, uuid, payload FROM events WHERE topic = ? AND id > ? ORDER BY id LIMIT ?`,
-		courtside.EventTopic, from, limit)
+// readEvents returns up to limit events after the id from, in order, and none after upTo
+// unless it is negative.
+func readEvents(ctx context.Context, tx *sql.Tx, from, upTo int64, limit int) ([]eventRow, error) {
+	if upTo < 0 {
+		upTo = math.MaxInt64
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, uuid, payload FROM events WHERE topic = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`,
+		courtside.EventTopic, from, upTo, limit)
 	if err != nil {
 		return nil, fmt.Errorf("events: read events: %w", err)
 	}
