@@ -1,6 +1,7 @@
 # The test command of a fresh machine is `make test`: it installs what the tests need when it is
 # missing (Debian's python3-caldav and vdirsyncer, the CalDAV clients the tests drive, python3-icalendar,
-# Debian's chromium for the web app's browser tests, the npm graphql-ws client of graph/testdata/node,
+# Debian's chromium for the web app's browser tests, Debian's postgresql whose binaries the tests
+# start a throwaway server from, the npm graphql-ws client of graph/testdata/node,
 # the npm ical.js parser of calendar/testdata/node-ical and playwright-core and axe-core of
 # web/testdata/browser, from their lockfiles) and runs every test.
 
@@ -18,11 +19,18 @@ export GOTOOLCHAIN := go1.26.10
 # how every package is compiled, SQLite's C code included: on an empty build cache that is
 # three builds of it in all, and none once cached.
 
-.PHONY: test deps vet fuzz vuln run bench
+.PHONY: test test-postgres deps vet fuzz vuln run bench
 
 test: deps vet vuln
 	$(GO) test -race -count=1 ./...
+	$(MAKE) test-postgres
 	$(MAKE) fuzz
+
+# test-postgres runs the packages whose tests pass on PostgreSQL again, each test on a database
+# of its own on a throwaway server the tests start from Debian's binaries (storage/pgtest).
+PG_PACKAGES := ./storage ./events ./graph ./calendar ./notify ./web ./cmd/courtside
+test-postgres:
+	COURTSIDE_TEST_ENGINE=postgres $(GO) test -race -count=1 $(PG_PACKAGES)
 
 # vuln fails the build on a known vulnerability that the code can reach (govulncheck exits 3),
 # in our code, a dependency or the standard library. The vulnerability database is built from
@@ -63,6 +71,10 @@ deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "installing Debian's chromium (the web app's browser tests drive it)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql (the storage, events and end-to-end tests start a throwaway server from its binaries)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi
 	@command -v gcc >/dev/null || { echo "gcc is needed for mattn/go-sqlite3 (cgo)"; exit 1; }
 	@if [ ! -d graph/testdata/node/node_modules ]; then \

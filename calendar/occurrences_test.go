@@ -1,6 +1,7 @@
 package calendar_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"slices"
@@ -89,7 +90,12 @@ func TestPersonalQuery_DecidedByStoredOccurrences(t *testing.T) {
 	}
 	// Every Tuesday from 1 December instead of Tuesdays: the stored occurrences still say
 	// Tuesdays 1 December to 5 January.
-	if _, err := w.db.Writer.Exec(`UPDATE availability_objects SET data = replace(data, 'FREQ=WEEKLY;COUNT=6', 'FREQ=WEEKLY;BYDAY=WE;COUNT=6') WHERE name = 'weekly.ics'`); err != nil {
+	var data []byte
+	if err := w.db.Writer.QueryRow(`SELECT data FROM availability_objects WHERE name = 'weekly.ics'`).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	data = bytes.ReplaceAll(data, []byte("FREQ=WEEKLY;COUNT=6"), []byte("FREQ=WEEKLY;BYDAY=WE;COUNT=6"))
+	if _, err := w.db.Writer.Exec(`UPDATE availability_objects SET data = ? WHERE name = 'weekly.ics'`, data); err != nil {
 		t.Fatal(err)
 	}
 	query := func(from, to time.Time) []string {

@@ -219,7 +219,8 @@ func advance(ctx context.Context, tx *sql.Tx, moved map[*group]int64) error {
 		args = append(args, g.name, courtside.EventTopic, id)
 	}
 	q := `INSERT INTO event_offsets (consumer_group, topic, last_id) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(moved)), ",") +
-		` ON CONFLICT (consumer_group, topic) DO UPDATE SET last_id = max(last_id, excluded.last_id)`
+		` ON CONFLICT (consumer_group, topic) DO UPDATE SET last_id =
+		CASE WHEN excluded.last_id > event_offsets.last_id THEN excluded.last_id ELSE event_offsets.last_id END`
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("events: advance offsets: %w", err)
 	}

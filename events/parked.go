@@ -25,8 +25,7 @@ type Parked struct {
 // ListParked returns the parked events, oldest first.
 func ListParked(ctx context.Context, db *sql.DB) ([]Parked, error) {
 	rows, err := db.QueryContext(ctx, `SELECT d.id, d.consumer_group, d.event_uuid,
-			COALESCE(json_extract(e.payload, '$.type'), ''), COALESCE(json_extract(e.payload, '$.hearingId'), 0),
-			d.attempts, d.error, d.at
+			e.payload, d.attempts, d.error, d.at
 		FROM event_dead_letters d LEFT JOIN events e ON e.uuid = d.event_uuid ORDER BY d.id`)
 	if err != nil {
 		return nil, fmt.Errorf("events: parked events: %w", err)
@@ -36,8 +35,14 @@ func ListParked(ctx context.Context, db *sql.DB) ([]Parked, error) {
 	for rows.Next() {
 		var p Parked
 		var at string
-		if err := rows.Scan(&p.ID, &p.Group, &p.EventID, &p.Type, &p.HearingID, &p.Attempts, &p.Error, &at); err != nil {
+		var payload []byte
+		if err := rows.Scan(&p.ID, &p.Group, &p.EventID, &payload, &p.Attempts, &p.Error, &at); err != nil {
 			return nil, fmt.Errorf("events: parked events: %w", err)
+		}
+		// The type and hearing are read from the event itself; one that does not decode (or
+		// left the log) lists without them.
+		if ev, err := decodeEvent(p.EventID, payload); err == nil {
+			p.Type, p.HearingID = ev.Type, ev.HearingID
 		}
 		if p.ParkedAt, err = time.Parse(timeFormat, at); err != nil {
 			return nil, fmt.Errorf("events: parked event %d: bad time %q", p.ID, at)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -17,12 +16,19 @@ import (
 	"courtside"
 	"courtside/events"
 	"courtside/storage"
+	"courtside/storage/pgtest"
+	"courtside/storage/storagetest"
 )
 
-// MustOpenDB opens a migrated database in a temporary directory, publishing with PublishTx.
+// TestMain stops the throwaway PostgreSQL server when the tests ran on it
+// (COURTSIDE_TEST_ENGINE=postgres).
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// MustOpenDB opens a migrated database (a file in a temporary directory, or a PostgreSQL
+// database under COURTSIDE_TEST_ENGINE=postgres), publishing with PublishTx.
 func MustOpenDB(tb testing.TB) *storage.DB {
 	tb.Helper()
-	db := storage.NewDB(filepath.Join(tb.TempDir(), "test.db"))
+	db := storage.NewDB(storagetest.Path(tb))
 	db.Publish = events.PublishTx
 	if err := db.Open(); err != nil {
 		tb.Fatal(err)

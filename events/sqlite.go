@@ -7,6 +7,9 @@
 // `event_retries`, and those it gave up on in `event_dead_letters`. The goose migrations in
 // storage own the tables. SQLite has one writer, so rows are committed in id order and a
 // consumer group that reads past id N can never miss a row with a smaller id committed later.
+// On PostgreSQL the same table and the same queries serve (storage's connector rebinds their
+// placeholders), and every write transaction takes storage's write lock when it begins, so the
+// same holds across processes.
 //
 // The router reads the table itself rather than through watermill-sql's subscriber, which holds
 // one transaction per consumer group and hands it one message at a time: here one transaction

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"courtside/events"
 	"courtside/graph"
 	"courtside/storage"
+	"courtside/storage/storagetest"
 )
 
 // counting is the real storage with call counters on the methods that batching must keep to
@@ -69,7 +69,7 @@ type env struct {
 func newEnv(t testing.TB, configure ...func(*graph.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := storage.NewDB(filepath.Join(t.TempDir(), "courtside.db"))
+	db := storage.NewDB(storagetest.Path(t))
 	db.Publish = events.PublishTx
 	var err error
 	if db.Sealer, err = storage.NewSealer(make([]byte, 32)); err != nil {

@@ -16,13 +16,13 @@ func TestRequests_SeenAndClosedByTheVictimsSupporters(t *testing.T) {
 	hearingID, _ := strconv.ParseInt(f.hearingID, 10, 64)
 	// The notification pipeline sent the victim a notice (the test writes the row as it would);
 	// the victim answers through its link.
-	res, err := e.db.Writer.Exec(`INSERT INTO deliveries (kind, hearing_id, victim_id, channel, language, status, idempotency_key,
+	var deliveryID int64
+	err := e.db.Writer.QueryRow(`INSERT INTO deliveries (kind, hearing_id, victim_id, channel, language, status, idempotency_key,
 		created_at, sent_at, detail, audience, escalate_at) VALUES ('HEARING_SCHEDULED', ?, ?, 'SMS', 'es', 'SENT', 'k1',
-		'2030-02-01T12:00:00.000Z', '2030-02-01T12:00:04.000Z', 'MINIMAL', 'VICTIM', '2030-02-02T12:00:04.000Z')`, hearingID, victimID)
+		'2030-02-01T12:00:00.000Z', '2030-02-01T12:00:04.000Z', 'MINIMAL', 'VICTIM', '2030-02-02T12:00:04.000Z') RETURNING id`, hearingID, victimID).Scan(&deliveryID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deliveryID, _ := res.LastInsertId()
 	token := e.db.NoticeLinkToken(deliveryID, victimID, time.Now().Add(time.Hour))
 	if _, err := e.db.AcknowledgeByLink(context.Background(), deliveryID, token, []courtside.RequestKind{courtside.RequestInterpreter}); err != nil {
 		t.Fatal(err)

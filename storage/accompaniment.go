@@ -73,12 +73,9 @@ func (db *DB) AssignAdvocate(ctx context.Context, hearingID, victimID, advocateI
 		}
 		a = &courtside.Accompaniment{HearingID: hearingID, VictimID: victimID, AdvocateID: advocateID,
 			Status: courtside.AccompanimentAssigned, CreatedAt: tx.now, UpdatedAt: tx.now}
-		res, err := tx.ExecContext(ctx, `INSERT INTO accompaniments (hearing_id, victim_id, advocate_id, status, created_at, updated_at) VALUES (?,?,?,?,?,?)`,
-			a.HearingID, a.VictimID, a.AdvocateID, a.Status, FormatTime(a.CreatedAt), FormatTime(a.UpdatedAt))
+		err = tx.QueryRowContext(ctx, `INSERT INTO accompaniments (hearing_id, victim_id, advocate_id, status, created_at, updated_at) VALUES (?,?,?,?,?,?) RETURNING id`,
+			a.HearingID, a.VictimID, a.AdvocateID, a.Status, FormatTime(a.CreatedAt), FormatTime(a.UpdatedAt)).Scan(&a.ID)
 		if err != nil {
-			return fmt.Errorf("storage: insert accompaniment: %w", err)
-		}
-		if a.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert accompaniment: %w", err)
 		}
 		tx.Audit("accompaniment.assign", "accompaniment:"+strconv.FormatInt(a.ID, 10), courtside.OutcomeOK)

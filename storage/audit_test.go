@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"courtside/storage/storagetest"
 )
 
 func TestAudit_HashChain(t *testing.T) {
@@ -21,7 +23,7 @@ func TestAudit_HashChain(t *testing.T) {
 		t.Fatal("delete of an audit row succeeded")
 	}
 	// Someone with raw file access drops the guard and edits a row: the chain shows it.
-	if _, err := f.db.Writer.Exec(`DROP TRIGGER audit_log_no_update`); err != nil {
+	if _, err := f.db.Writer.Exec(dropTrigger("audit_log_no_update", "audit_log")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.Writer.Exec(`UPDATE audit_log SET action = 'court.delete' WHERE id = 3`); err != nil {
@@ -34,7 +36,7 @@ func TestAudit_HashChain(t *testing.T) {
 
 func TestAudit_DeletedRowDetected(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.db.Writer.Exec(`DROP TRIGGER audit_log_no_delete`); err != nil {
+	if _, err := f.db.Writer.Exec(dropTrigger("audit_log_no_delete", "audit_log")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.Writer.Exec(`DELETE FROM audit_log WHERE id = 2`); err != nil {
@@ -43,4 +45,12 @@ func TestAudit_DeletedRowDetected(t *testing.T) {
 	if _, err := f.db.VerifyAudit(context.Background()); err == nil || !strings.Contains(err.Error(), "row 2") {
 		t.Fatalf("deleted row not detected: %v", err)
 	}
+}
+
+// dropTrigger returns the statement that drops a trigger of table, in the engine's words.
+func dropTrigger(name, table string) string {
+	if storagetest.Postgres() {
+		return `DROP TRIGGER ` + name + ` ON ` + table
+	}
+	return `DROP TRIGGER ` + name
 }

@@ -249,8 +249,9 @@ func ensureCalendar(ctx context.Context, tx *Tx, userID int64, name string) (*co
 // object's change.
 func bumpCalendar(ctx context.Context, tx *Tx, userID int64, calendar, name string, deleted bool, sizeDelta int64) error {
 	var version int64
-	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1, bytes = max(0, bytes + ?), updated_at = ?
-		WHERE user_id = ? AND name = ? RETURNING version`, sizeDelta, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
+	if err := tx.QueryRowContext(ctx, `UPDATE personal_calendars SET version = version + 1,
+		bytes = CASE WHEN bytes + ? > 0 THEN bytes + ? ELSE 0 END, updated_at = ?
+		WHERE user_id = ? AND name = ? RETURNING version`, sizeDelta, sizeDelta, FormatTime(tx.now), userID, calendar).Scan(&version); err != nil {
 		return fmt.Errorf("storage: bump personal calendar: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO availability_changes (user_id, calendar, name, version, deleted) VALUES (?, ?, ?, ?, ?)
@@ -863,9 +864,9 @@ func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, up court
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_settings (user_id, calendar, display_name, color, description, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, calendar) DO UPDATE SET
-				display_name = CASE WHEN ? THEN excluded.display_name ELSE display_name END,
-				color = CASE WHEN ? THEN excluded.color ELSE color END,
-				description = CASE WHEN ? THEN excluded.description ELSE description END, updated_at = excluded.updated_at`,
+				display_name = CASE WHEN ? = 1 THEN excluded.display_name ELSE calendar_settings.display_name END,
+				color = CASE WHEN ? = 1 THEN excluded.color ELSE calendar_settings.color END,
+				description = CASE WHEN ? = 1 THEN excluded.description ELSE calendar_settings.description END, updated_at = excluded.updated_at`,
 			u.ID, calendar, value(up.DisplayName), value(up.Color), value(up.Description), FormatTime(tx.now),
 			up.DisplayName != nil, up.Color != nil, up.Description != nil); err != nil {
 			return fmt.Errorf("storage: set calendar settings: %w", err)

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"courtside"
+
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +23,9 @@ var ErrBackupExists = errors.New("storage: backup target exists")
 // WAL). The copy is written to a temporary file (mode 0600) in path's directory, synced, and
 // only then linked into place; path must not exist. On any error nothing is left behind.
 func (db *DB) Backup(ctx context.Context, path string) (err error) {
+	if db.Postgres() {
+		return courtside.Errorf(courtside.EINVALID, "A PostgreSQL database is backed up with pg_dump, not courtside backup.")
+	}
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%w: %s", ErrBackupExists, path)
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -21,6 +21,7 @@ import (
 // hearing with its history, audit row and event (one transaction each), the audit chain
 // intact, the victims' PII readable with the key, the file private.
 func TestBackup_RestoreDrill(t *testing.T) {
+	sqliteOnly(t)
 	f := newFixture(t)
 	ctx := context.Background()
 	for i := range 5 {
@@ -135,6 +136,7 @@ func TestBackup_RestoreDrill(t *testing.T) {
 }
 
 func TestBackup_RefusesExistingTarget(t *testing.T) {
+	sqliteOnly(t)
 	db := MustOpenDB(t)
 	out := filepath.Join(t.TempDir(), "exists.db")
 	if err := os.WriteFile(out, []byte("precious"), 0o600); err != nil {

@@ -262,17 +262,14 @@ func insertBooking(ctx context.Context, tx *Tx, b *courtside.InterpreterBooking,
 	if requestedBy != 0 {
 		by = requestedBy
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO interpreter_bookings (hearing_id, language, interpreter_id, status, minimum_tier,
-		respond_by, fallback_reason, decline_reason, previous_booking_id, requested_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+	err := tx.QueryRowContext(ctx, `INSERT INTO interpreter_bookings (hearing_id, language, interpreter_id, status, minimum_tier,
+		respond_by, fallback_reason, decline_reason, previous_booking_id, requested_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		b.HearingID, b.Language, interpreter, b.Status, minimum, nullTime(b.RespondBy), b.FallbackReason, b.DeclineReason,
-		previous, by, FormatTime(b.CreatedAt), FormatTime(b.UpdatedAt))
+		previous, by, FormatTime(b.CreatedAt), FormatTime(b.UpdatedAt)).Scan(&b.ID)
 	if err != nil {
 		if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
 			return courtside.Errorf(courtside.ECONFLICT, "That interpreter was already offered this hearing.")
 		}
-		return fmt.Errorf("storage: insert booking: %w", err)
-	}
-	if b.ID, err = res.LastInsertId(); err != nil {
 		return fmt.Errorf("storage: insert booking: %w", err)
 	}
 	return nil

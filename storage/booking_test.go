@@ -63,7 +63,7 @@ func (f *bookingFixture) writes(t *testing.T) map[string]int {
 // lastEvents returns the last n events, oldest first.
 func (f *bookingFixture) lastEvents(t *testing.T, n int) []courtside.Event {
 	t.Helper()
-	rows, err := f.db.Writer.Query(`SELECT payload FROM (SELECT id, payload FROM events ORDER BY id DESC LIMIT ?) ORDER BY id`, n)
+	rows, err := f.db.Writer.Query(`SELECT payload FROM (SELECT id, payload FROM events ORDER BY id DESC LIMIT ?) AS e ORDER BY id`, n)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -356,7 +356,7 @@ type versionBumper struct {
 func (p *versionBumper) change(userID int64, deleted bool) error {
 	var version int64
 	if err := p.tx.QueryRowContext(p.ctx, `INSERT INTO calendar_versions (user_id, calendar, version, updated_at) VALUES (?, ?, 1, ?)
-		ON CONFLICT (user_id, calendar) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at
+		ON CONFLICT (user_id, calendar) DO UPDATE SET version = calendar_versions.version + 1, updated_at = excluded.updated_at
 		RETURNING version`, userID, HearingsCalendar, p.at).Scan(&version); err != nil {
 		return fmt.Errorf("storage: bump calendar version: %w", err)
 	}

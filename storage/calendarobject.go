@@ -449,7 +449,7 @@ func (db *DB) queueForRenderer(ctx context.Context) error {
 	// No version yet: the objects, if any, are this renderer's (the backfill queue of
 	// migration 00019 holds whatever was never rendered).
 	if stored != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO calendar_backfill (hearing_id) SELECT id FROM hearings`); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_backfill (hearing_id) SELECT id FROM hearings WHERE true ON CONFLICT DO NOTHING`); err != nil {
 			return fmt.Errorf("storage: calendar renderer: %w", err)
 		}
 	}

@@ -322,7 +322,7 @@ func TestCalendarObjects_Backfill(t *testing.T) {
 	snapshot := func() string {
 		t.Helper()
 		rows, err := w.db.Writer.QueryContext(ctx, `SELECT view, owner_id, o.hearing_id, etag, size, starts_at, ends_at, modified_at,
-			hex(data), in_feed, cancelled_at FROM calendar_objects o ORDER BY view, owner_id, o.hearing_id`)
+			data, in_feed, cancelled_at FROM calendar_objects o ORDER BY view, owner_id, o.hearing_id`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,11 +340,21 @@ func TestCalendarObjects_Backfill(t *testing.T) {
 			fmt.Fprintln(&out, cols[:]...)
 		}
 		var versions, events string
-		if err := w.db.Writer.QueryRowContext(ctx, `SELECT group_concat(user_id || ':' || version, ' ') FROM calendar_versions`).Scan(&versions); err != nil {
+		if err := w.db.Writer.QueryRowContext(ctx, `SELECT string_agg(user_id || ':' || version, ' ') FROM calendar_versions`).Scan(&versions); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.db.Writer.QueryRowContext(ctx, `SELECT group_concat(hearing_id || ':' || hex(event), ' ') FROM calendar_feed_events`).Scan(&events); err != nil {
+		feed, err := w.db.Writer.QueryContext(ctx, `SELECT hearing_id, event FROM calendar_feed_events ORDER BY hearing_id`)
+		if err != nil {
 			t.Fatal(err)
+		}
+		defer feed.Close()
+		for feed.Next() {
+			var id int64
+			var event []byte
+			if err := feed.Scan(&id, &event); err != nil {
+				t.Fatal(err)
+			}
+			events += fmt.Sprintf("%d:%X ", id, event)
 		}
 		return out.String() + versions + "\n" + events
 	}

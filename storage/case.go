@@ -33,15 +33,12 @@ func (db *DB) OpenCase(ctx context.Context, c *courtside.Case) error {
 			return courtside.Invalidf("courtId", "Court %d does not exist.", c.CourtID)
 		}
 		c.CreatedAt = tx.now
-		res, err := tx.ExecContext(ctx, `INSERT INTO cases (docket, court_id, organization_id, created_at) VALUES (?,?,?,?)`,
-			c.Docket, c.CourtID, c.OrganizationID, FormatTime(c.CreatedAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO cases (docket, court_id, organization_id, created_at) VALUES (?,?,?,?) RETURNING id`,
+			c.Docket, c.CourtID, c.OrganizationID, FormatTime(c.CreatedAt)).Scan(&c.ID)
 		if err != nil {
 			if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
 				return courtside.Errorf(courtside.ECONFLICT, "Docket %s is already open in that court.", c.Docket)
 			}
-			return fmt.Errorf("storage: insert case: %w", err)
-		}
-		if c.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert case: %w", err)
 		}
 		tx.Audit("case.open", "case:"+strconv.FormatInt(c.ID, 10), courtside.OutcomeOK)

@@ -89,13 +89,10 @@ func (db *DB) RecordRelease(ctx context.Context, r *courtside.Release, recipient
 		r.RecipientID, r.Recipient = org.ID, org
 		r.RecordedAt, r.RecordedBy, r.RevokedAt = tx.now, u.Username, nil
 		r.Active = r.ActiveAt(r.Purpose, tx.now)
-		res, err := tx.ExecContext(ctx, `INSERT INTO releases (victim_id, recipient_organization_id, purpose, granted_at, expires_at,
-			recorded_by, recorded_at) VALUES (?,?,?,?,?,?,?)`, r.VictimID, r.RecipientID, r.Purpose, FormatTime(r.GrantedAt),
-			FormatTime(r.ExpiresAt), u.ID, FormatTime(r.RecordedAt))
+		err = tx.QueryRowContext(ctx, `INSERT INTO releases (victim_id, recipient_organization_id, purpose, granted_at, expires_at,
+			recorded_by, recorded_at) VALUES (?,?,?,?,?,?,?) RETURNING id`, r.VictimID, r.RecipientID, r.Purpose, FormatTime(r.GrantedAt),
+			FormatTime(r.ExpiresAt), u.ID, FormatTime(r.RecordedAt)).Scan(&r.ID)
 		if err != nil {
-			return fmt.Errorf("storage: insert release: %w", err)
-		}
-		if r.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert release: %w", err)
 		}
 		sealed, err := db.Sealer.Seal(r.Reference, "releases", "reference", r.ID)

@@ -27,15 +27,12 @@ func (db *DB) CreateCourt(ctx context.Context, c *courtside.Court) error {
 	return db.update(ctx, func(tx *Tx) error {
 		c.CreatedAt = tx.now
 		hours := c.EffectiveHours()
-		res, err := tx.ExecContext(ctx, `INSERT INTO courts (name, time_zone, address, created_at, opens_at, closes_at) VALUES (?,?,?,?,?,?)`,
-			c.Name, c.TimeZone, c.Address, FormatTime(c.CreatedAt), courtside.FormatClock(hours.Opens), courtside.FormatClock(hours.Closes))
+		err := tx.QueryRowContext(ctx, `INSERT INTO courts (name, time_zone, address, created_at, opens_at, closes_at) VALUES (?,?,?,?,?,?) RETURNING id`,
+			c.Name, c.TimeZone, c.Address, FormatTime(c.CreatedAt), courtside.FormatClock(hours.Opens), courtside.FormatClock(hours.Closes)).Scan(&c.ID)
 		if err != nil {
 			if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
 				return courtside.Errorf(courtside.ECONFLICT, "A court named %q exists.", c.Name)
 			}
-			return fmt.Errorf("storage: insert court: %w", err)
-		}
-		if c.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert court: %w", err)
 		}
 		tx.Audit("court.create", "court:"+strconv.FormatInt(c.ID, 10), courtside.OutcomeOK)

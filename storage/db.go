@@ -25,6 +25,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // TimeFormat is how times are stored: UTC, fixed width, so that they sort as strings.
@@ -122,6 +123,9 @@ func NewDB(path string) *DB {
 func (db *DB) Open() error {
 	if db.Path == "" {
 		return fmt.Errorf("storage: database path required")
+	}
+	if db.Postgres() {
+		return db.openPostgres()
 	}
 	if err := restrictFileModes(db.Path, true); err != nil {
 		return err
@@ -221,6 +225,34 @@ func (db *DB) migrate() error {
 		return nil
 	})
 }
+
+// migratePostgres brings a PostgreSQL schema up to date with the embedded migrations of its
+// own folder, on a plain pgx connection (goose's queries are PostgreSQL's own). goose's session
+// lock keeps two processes starting at once from migrating together.
+func (db *DB) migratePostgres() error {
+	conn, err := sql.Open("pgx", db.Path)
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	defer conn.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, conn, migrations.PostgresFS,
+		goose.WithAllowOutofOrder(true), goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	if _, err := provider.Up(context.Background()); err != nil {
+		return fmt.Errorf("storage: migrate: %w", err)
+	}
+	return nil
+}
+
+// Postgres reports whether the database is PostgreSQL (Path is a postgres:// URL) rather than
+// a SQLite file.
+func (db *DB) Postgres() bool { return IsPostgresURL(db.Path) }
 
 // Close commits the batched writes still pending, then closes both pools.
 func (db *DB) Close() error {
@@ -334,6 +366,10 @@ func (db *DB) waitTurn(ctx context.Context, try func() error) error {
 // event router asks between the transactions of a backlog (events.Config.Waiting) and lets it
 // go first.
 func (db *DB) WritersWaiting() bool {
+	if db.Postgres() {
+		// PostgreSQL's writers queue on the advisory lock (writeLockKey) in arrival order.
+		return false
+	}
 	db.waitersOnce.Do(func() {
 		f, err := os.OpenFile(db.Path+"-writers", os.O_RDWR|os.O_CREATE, DBFileMode)
 		if err == nil {
@@ -469,6 +505,9 @@ func (s scanOptTime) Scan(v any) error {
 
 // mapSQLError turns constraint violations into ECONFLICT and a full disk into a clean error.
 func mapSQLError(err error) error {
+	if isPGUniqueViolation(err) {
+		return courtside.Errorf(courtside.ECONFLICT, "That already exists.")
+	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {

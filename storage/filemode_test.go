@@ -14,6 +14,7 @@ import (
 // TestDB_FileMode0600 shows that the database file and its -wal and -shm files are created
 // with mode 0600 whatever the umask, and that Open narrows the mode of existing files.
 func TestDB_FileMode0600(t *testing.T) {
+	sqliteOnly(t)
 	old := syscall.Umask(0) // the widest umask: files would be 0644 or 0666 if left to it
 	t.Cleanup(func() { syscall.Umask(old) })
 

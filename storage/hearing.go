@@ -117,14 +117,11 @@ func (db *DB) upsertHearing(ctx context.Context, tx *Tx, u *courtside.User, h *c
 	if h.ExternalID != "" {
 		ext = h.ExternalID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO hearings (case_id, court_id, organization_id, kind, starts_at, ends_at,
-		courtroom, judge, status, sequence, external_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	err = tx.QueryRowContext(ctx, `INSERT INTO hearings (case_id, court_id, organization_id, kind, starts_at, ends_at,
+		courtroom, judge, status, sequence, external_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		h.CaseID, h.CourtID, caseOrg, h.Kind, FormatTime(h.StartsAt), FormatTime(h.EndsAt), h.Courtroom, h.Judge,
-		h.Status, h.Sequence, ext, FormatTime(h.CreatedAt), FormatTime(h.UpdatedAt))
+		h.Status, h.Sequence, ext, FormatTime(h.CreatedAt), FormatTime(h.UpdatedAt)).Scan(&h.ID)
 	if err != nil {
-		return upsertUnchanged, fmt.Errorf("storage: insert hearing: %w", err)
-	}
-	if h.ID, err = res.LastInsertId(); err != nil {
 		return upsertUnchanged, fmt.Errorf("storage: insert hearing: %w", err)
 	}
 	start, end := h.StartsAt, h.EndsAt
@@ -189,14 +186,11 @@ func insertHearingChange(ctx context.Context, tx *Tx, c *courtside.HearingChange
 	if tx.actor != 0 {
 		by = tx.actor
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO hearing_changes (hearing_id, at, by_user_id, reason, status, sequence,
-		from_starts_at, to_starts_at, from_ends_at, to_ends_at, from_courtroom, to_courtroom) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+	err := tx.QueryRowContext(ctx, `INSERT INTO hearing_changes (hearing_id, at, by_user_id, reason, status, sequence,
+		from_starts_at, to_starts_at, from_ends_at, to_ends_at, from_courtroom, to_courtroom) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		c.HearingID, FormatTime(c.At), by, c.Reason, c.Status, c.Sequence, nullTime(c.FromStartsAt), nullTime(c.ToStartsAt),
-		nullTime(c.FromEndsAt), nullTime(c.ToEndsAt), c.FromCourtroom, c.ToCourtroom)
+		nullTime(c.FromEndsAt), nullTime(c.ToEndsAt), c.FromCourtroom, c.ToCourtroom).Scan(&c.ID)
 	if err != nil {
-		return fmt.Errorf("storage: insert hearing change: %w", err)
-	}
-	if c.ID, err = res.LastInsertId(); err != nil {
 		return fmt.Errorf("storage: insert hearing change: %w", err)
 	}
 	return nil

@@ -166,12 +166,9 @@ func importCase(ctx context.Context, tx *Tx, u *courtside.User, l *importLine) (
 		return 0, fmt.Errorf("storage: import case: %w", err)
 	}
 	c := &courtside.Case{Docket: l.docket, CourtID: l.court.ID, OrganizationID: u.OrganizationID, CreatedAt: tx.now}
-	res, err := tx.ExecContext(ctx, `INSERT INTO cases (docket, court_id, organization_id, created_at) VALUES (?,?,?,?)`,
-		c.Docket, c.CourtID, c.OrganizationID, FormatTime(c.CreatedAt))
+	err = tx.QueryRowContext(ctx, `INSERT INTO cases (docket, court_id, organization_id, created_at) VALUES (?,?,?,?) RETURNING id`,
+		c.Docket, c.CourtID, c.OrganizationID, FormatTime(c.CreatedAt)).Scan(&c.ID)
 	if err != nil {
-		return 0, fmt.Errorf("storage: import case: %w", err)
-	}
-	if c.ID, err = res.LastInsertId(); err != nil {
 		return 0, fmt.Errorf("storage: import case: %w", err)
 	}
 	tx.Audit("case.open", fmt.Sprintf("case:%d", c.ID), courtside.OutcomeOK)

@@ -286,7 +286,7 @@ func (db *DB) RecordSMSReceipt(ctx context.Context, r courtside.SMSReceipt) erro
 		}
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO sms_receipts (message_sid, status, error_code, received_at) VALUES (?,?,?,?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO sms_receipts (message_sid, status, error_code, received_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`,
 			r.MessageID, r.Status, r.ErrorCode, FormatTime(tx.now))
 		if err != nil {
 			return fmt.Errorf("storage: record receipt: %w", err)

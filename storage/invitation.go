@@ -226,7 +226,7 @@ func (db *DB) AnswerInvitation(ctx context.Context, reply courtside.InvitationRe
 func (db *DB) checkInvitationSequence(ctx context.Context, q queryer, b *courtside.InterpreterBooking, sequence int) error {
 	var latest int
 	err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(sequence), 0) FROM hearing_changes WHERE hearing_id = ? AND (
-			status = 'CANCELLED' OR from_starts_at IS NOT to_starts_at OR from_ends_at IS NOT to_ends_at OR from_courtroom <> to_courtroom)`,
+			status = 'CANCELLED' OR from_starts_at IS DISTINCT FROM to_starts_at OR from_ends_at IS DISTINCT FROM to_ends_at OR from_courtroom <> to_courtroom)`,
 		b.HearingID).Scan(&latest)
 	if err != nil {
 		return fmt.Errorf("storage: hearing's last move: %w", err)

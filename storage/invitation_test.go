@@ -325,7 +325,7 @@ func TestNoticePlanner_InterpretersChangesNameTheirBooking(t *testing.T) {
 func (f *invitationFixture) lastAudits(t *testing.T, n int) []string {
 	t.Helper()
 	rows, err := f.db.Writer.Query(`SELECT action, object, COALESCE(actor_id, 0), outcome FROM
-		(SELECT * FROM audit_log ORDER BY id DESC LIMIT ?) ORDER BY id`, n)
+		(SELECT * FROM audit_log ORDER BY id DESC LIMIT ?) AS a ORDER BY id`, n)
 	if err != nil {
 		t.Fatal(err)
 	}

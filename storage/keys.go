@@ -10,17 +10,17 @@ import (
 
 // sealedColumn is a column holding sealed values, and the column name its additional data uses.
 type sealedColumn struct {
-	table, column, adColumn string
+	table, key, column, adColumn string // key: the table's integer primary key
 }
 
 // sealedColumns lists every column that holds values sealed by a Sealer. A new sealed column
 // must be added here, or key rotation leaves it under the old key.
 var sealedColumns = []sealedColumn{
-	{"victims", "legal_name_sealed", "legal_name"},
-	{"victim_contacts", "address_sealed", "address"},
-	{"webhook_endpoints", "secret_sealed", "secret"},
-	{"deliveries", "body_sealed", "body"},
-	{"releases", "reference_sealed", "reference"},
+	{"victims", "id", "legal_name_sealed", "legal_name"},
+	{"victim_contacts", "id", "address_sealed", "address"},
+	{"webhook_endpoints", "organization_id", "secret_sealed", "secret"},
+	{"deliveries", "id", "body_sealed", "body"},
+	{"releases", "id", "reference_sealed", "reference"},
 }
 
 // DefaultRotateBatch is how many values RotateKeys re-encrypts in one transaction.
@@ -47,10 +47,14 @@ func (db *DB) RotateKeys(ctx context.Context, next *Sealer, batch int, progress 
 	newID := next.KeyID()
 
 	// The writer pool has one connection, so this PRAGMA applies to every batch below.
-	if _, err := db.Writer.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-		return 0, fmt.Errorf("storage: secure_delete: %w", err)
+	// PostgreSQL has no such setting: the old row versions stay in its files until vacuumed
+	// (docs/operations.md).
+	if !db.Postgres() {
+		if _, err := db.Writer.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+			return 0, fmt.Errorf("storage: secure_delete: %w", err)
+		}
+		defer db.Writer.ExecContext(context.WithoutCancel(ctx), `PRAGMA secure_delete = OFF`)
 	}
-	defer db.Writer.ExecContext(context.WithoutCancel(ctx), `PRAGMA secure_delete = OFF`)
 
 	rotated := 0
 	for _, sc := range sealedColumns {
@@ -80,6 +84,9 @@ func (db *DB) RotateKeys(ctx context.Context, next *Sealer, batch int, progress 
 	if err := db.Audit(ctx, "keys.rotate", "key:"+hex.EncodeToString(newID[:]), courtside.OutcomeOK); err != nil {
 		return rotated, err
 	}
+	if db.Postgres() {
+		return rotated, nil
+	}
 	// Move the new pages into the database file and drop the WAL, which still holds the old
 	// page images.
 	var busy, logFrames, checkpointed int
@@ -99,10 +106,10 @@ func (db *DB) rotateBatch(ctx context.Context, sc sealedColumn, s *Sealer, newID
 	var n int
 	var last int64
 	err := db.update(ctx, func(tx *Tx) error {
-		// rowid is each table's integer primary key, whatever the column is named.
-		rows, err := tx.QueryContext(ctx, `SELECT rowid, `+sc.column+` FROM `+sc.table+`
-			WHERE rowid > ? AND `+sc.column+` IS NOT NULL AND length(`+sc.column+`) > 0 AND substr(`+sc.column+`, 1, 8) <> ?
-			ORDER BY rowid LIMIT ?`, after, newID[:], batch)
+		// sc.key is the table's integer primary key (on SQLite, its rowid).
+		rows, err := tx.QueryContext(ctx, `SELECT `+sc.key+`, `+sc.column+` FROM `+sc.table+`
+			WHERE `+sc.key+` > ? AND `+sc.column+` IS NOT NULL AND length(`+sc.column+`) > 0 AND substr(`+sc.column+`, 1, 8) <> ?
+			ORDER BY `+sc.key+` LIMIT ?`, after, newID[:], batch)
 		if err != nil {
 			return fmt.Errorf("storage: rotate %s: %w", sc.table, err)
 		}
@@ -132,7 +139,7 @@ func (db *DB) rotateBatch(ctx context.Context, sc sealedColumn, s *Sealer, newID
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE `+sc.table+` SET `+sc.column+` = ? WHERE rowid = ?`, resealed, v.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE `+sc.table+` SET `+sc.column+` = ? WHERE `+sc.key+` = ?`, resealed, v.id); err != nil {
 				return fmt.Errorf("storage: rotate %s row %d: %w", sc.table, v.id, err)
 			}
 			n++

@@ -42,8 +42,8 @@ func (w *loginWorld) advance(d time.Duration) { w.mu.Lock(); w.now = w.now.Add(d
 // outcomes counts the login audit rows by outcome.
 func (w *loginWorld) outcomes(t *testing.T, action string) (ok, failed, denied, locks int) {
 	t.Helper()
-	err := w.db.Writer.QueryRow(`SELECT COALESCE(SUM(action = ? AND outcome = 'ok'), 0), COALESCE(SUM(action = ? AND outcome = 'failed'), 0),
-		COALESCE(SUM(action = ? AND outcome = 'denied'), 0), COALESCE(SUM(action = 'account.lock'), 0) FROM audit_log`,
+	err := w.db.Writer.QueryRow(`SELECT COUNT(*) FILTER (WHERE action = ? AND outcome = 'ok'), COUNT(*) FILTER (WHERE action = ? AND outcome = 'failed'),
+		COUNT(*) FILTER (WHERE action = ? AND outcome = 'denied'), COUNT(*) FILTER (WHERE action = 'account.lock') FROM audit_log`,
 		action, action, action).Scan(&ok, &failed, &denied, &locks)
 	if err != nil {
 		t.Fatal(err)

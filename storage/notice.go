@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -500,17 +501,18 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, d deliveryRow) (int64, erro
 	if err != nil {
 		return 0, fmt.Errorf("storage: notice: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deliveries (kind, hearing_id, victim_id, user_id, channel, language, status, idempotency_key,
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO deliveries (kind, hearing_id, victim_id, user_id, channel, language, status, idempotency_key,
 			created_at, next_attempt_at, reason, notice, sequence, audience)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, d.kind, nullID(d.hearingID), nullID(d.person.victimID), nullID(d.person.userID), d.channel,
-		d.language, d.status, d.key, FormatTime(d.now), FormatTime(d.now), d.reason, string(notice), d.sequence, d.person.audience)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id`, d.kind, nullID(d.hearingID), nullID(d.person.victimID), nullID(d.person.userID), d.channel,
+		d.language, d.status, d.key, FormatTime(d.now), FormatTime(d.now), d.reason, string(notice), d.sequence, d.person.audience).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, wrapErr("insert delivery", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return 0, nil
-	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 func victimsOnly(people []person) []person {

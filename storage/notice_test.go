@@ -226,8 +226,8 @@ func TestDeliveryQueue_LeaseRecordAndFallBack(t *testing.T) {
 	ctx := context.Background()
 	// The victim may be e-mailed too, once the address is confirmed safe; the change goes by
 	// e-mail first (the policy's order).
-	if _, err := w.db.Writer.Exec(`INSERT INTO victim_contacts (victim_id, channel, address_sealed, confirmed_safe_at) VALUES (?, 'EMAIL', x'00', ?)`,
-		w.victim.ID, storage.FormatTime(w.now)); err != nil {
+	if _, err := w.db.Writer.Exec(`INSERT INTO victim_contacts (victim_id, channel, address_sealed, confirmed_safe_at) VALUES (?, 'EMAIL', ?, ?)`,
+		w.victim.ID, []byte{0}, storage.FormatTime(w.now)); err != nil {
 		t.Fatal(err)
 	}
 	moved := w.hearing.StartsAt.Add(3 * time.Hour)

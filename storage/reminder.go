@@ -88,8 +88,8 @@ func (p *ReminderPlanner) reconcile(ctx context.Context, tx *sql.Tx, hearingID i
 			if !due.After(now) {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO reminders (hearing_id, victim_id, user_id, recipient, lead, due_at, sequence, status, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, 'PLANNED', ?)`, hearingID, nullID(person.victimID), nullID(person.userID), person.key(), lead.String(),
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reminders (hearing_id, victim_id, user_id, recipient, lead, due_at, sequence, status, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, 'PLANNED', ?) ON CONFLICT DO NOTHING`, hearingID, nullID(person.victimID), nullID(person.userID), person.key(), lead.String(),
 				FormatTime(due), sequence, FormatTime(now)); err != nil {
 				return wrapErr("plan reminder", err)
 			}

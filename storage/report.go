@@ -57,9 +57,9 @@ func (db *DB) caseloadCounts(ctx context.Context, u *courtside.User, from, to ti
 	byKey := map[reportKey]*courtside.CaseloadCounts{}
 	var out []*courtside.CaseloadCounts
 	rows, err := db.Reader.QueryContext(ctx, `SELECT h.court_id, c.name, h.kind, COUNT(*),
-		SUM(EXISTS (SELECT 1 FROM interpreter_bookings ib WHERE ib.hearing_id = h.id AND ib.status = 'ACCEPTED'))
+		COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM interpreter_bookings ib WHERE ib.hearing_id = h.id AND ib.status = 'ACCEPTED'))
 		FROM hearings h JOIN courts c ON c.id = h.court_id
-		WHERE `+period+` GROUP BY h.court_id, h.kind`, args...)
+		WHERE `+period+` GROUP BY h.court_id, c.name, h.kind`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: caseload hearings: %w", err)
 	}

@@ -80,6 +80,7 @@ func TestCaseloadReport_Counts(t *testing.T) {
 // writer's page limit at the file's size, as the disk-full test sets it) and passes again
 // when the limit is raised.
 func TestDiskFull_PingReportsNoRoom(t *testing.T) {
+	sqliteOnly(t)
 	db := MustOpenDB(t)
 	ctx := t.Context()
 	if err := db.Ping(ctx); err != nil {

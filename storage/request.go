@@ -210,19 +210,15 @@ func setVictimPolicy(ctx context.Context, tx *Tx, victimID int64, p *courtside.C
 // is audited and announced with a request.created event. It reports the request's ID and
 // whether it is new.
 func createRequest(ctx context.Context, tx *Tx, victimID, hearingID, deliveryID int64, kind courtside.RequestKind, via courtside.AckMethod) (int64, bool, error) {
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO requests (organization_id, victim_id, hearing_id, delivery_id, kind, via, status, created_at)
-		SELECT organization_id, id, ?, ?, ?, ?, 'OPEN', ? FROM victims WHERE id = ?`,
-		nullID(hearingID), nullID(deliveryID), kind, via, FormatTime(tx.now), victimID)
-	if err != nil {
-		return 0, false, fmt.Errorf("storage: insert request: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var id int64
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO requests (organization_id, victim_id, hearing_id, delivery_id, kind, via, status, created_at)
+		SELECT organization_id, id, ?, ?, ?, ?, 'OPEN', ? FROM victims WHERE id = ? ON CONFLICT DO NOTHING RETURNING id`,
+		nullID(hearingID), nullID(deliveryID), kind, via, FormatTime(tx.now), victimID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM requests WHERE victim_id = ? AND COALESCE(hearing_id, 0) = ? AND kind = ? AND status = 'OPEN'`,
 			victimID, hearingID, kind).Scan(&id)
 		return id, false, wrapErr("open request", err)
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return 0, false, fmt.Errorf("storage: insert request: %w", err)
 	}

@@ -189,7 +189,7 @@ func (db *DB) signIn(ctx context.Context, username, password, action string, onS
 	var hash, lockedUntil string
 	var failures sql.NullString
 	err = db.Reader.QueryRowContext(ctx, `SELECT id, password_hash, COALESCE(locked_until, ''),
-		(SELECT group_concat(at, ' ') FROM login_failures f WHERE f.user_id = users.id AND f.at > ?)
+		(SELECT string_agg(at, ' ') FROM login_failures f WHERE f.user_id = users.id AND f.at > ?)
 		FROM users WHERE username = ?`, FormatTime(now.Add(-courtside.LoginFailureWindow)), strings.TrimSpace(username)).
 		Scan(&userID, &hash, &lockedUntil, &failures)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -311,12 +311,9 @@ func (db *DB) Login(ctx context.Context, username, password string) (*courtside.
 	userID, err := db.signIn(ctx, username, password, "login", func(ctx context.Context, tx *Tx, userID int64) error {
 		s.UserID = userID
 		s.CreatedAt, s.ExpiresAt = tx.now, tx.now.Add(courtside.SessionAbsoluteTimeout)
-		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at) VALUES (?,?,?,?,?)`,
-			userID, hashSecret(token), FormatTime(s.CreatedAt), FormatTime(s.CreatedAt), FormatTime(s.ExpiresAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at) VALUES (?,?,?,?,?) RETURNING id`,
+			userID, hashSecret(token), FormatTime(s.CreatedAt), FormatTime(s.CreatedAt), FormatTime(s.ExpiresAt)).Scan(&s.ID)
 		if err != nil {
-			return fmt.Errorf("storage: insert session: %w", err)
-		}
-		if s.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert session: %w", err)
 		}
 		return nil

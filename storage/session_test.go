@@ -83,7 +83,7 @@ func TestSession_LoginLockoutAndTimeouts(t *testing.T) {
 	}
 	// Every attempt was audited, with outcomes but no secrets.
 	var ok, failed, denied int
-	db.Writer.QueryRow(`SELECT SUM(outcome = 'ok'), SUM(outcome = 'failed'), SUM(outcome = 'denied') FROM audit_log WHERE action = 'login'`).Scan(&ok, &failed, &denied)
+	db.Writer.QueryRow(`SELECT COUNT(*) FILTER (WHERE outcome = 'ok'), COUNT(*) FILTER (WHERE outcome = 'failed'), COUNT(*) FILTER (WHERE outcome = 'denied') FROM audit_log WHERE action = 'login'`).Scan(&ok, &failed, &denied)
 	if ok != 4 || failed != 6 || denied != 2 {
 		t.Fatalf("login audit rows: ok %d failed %d denied %d", ok, failed, denied)
 	}

@@ -97,7 +97,7 @@ func (db *DB) share(ctx context.Context, tx *Tx, c *courtside.Case, org *courtsi
 		tx.Event(courtside.Event{Type: courtside.EventCaseShared, CaseID: c.ID, OrganizationID: org.ID})
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE case_access_requests SET status = 'GRANTED', decided_by = ?, decided_at = ?
-		WHERE organization_id = ? AND court_id = ? AND docket = ? COLLATE NOCASE AND status = 'PENDING'`,
+		WHERE organization_id = ? AND court_id = ? AND `+db.eqNoCase("docket", "?")+` AND status = 'PENDING'`,
 		nullID(tx.actor), FormatTime(tx.now), org.ID, c.CourtID, c.Docket); err != nil {
 		return nil, fmt.Errorf("storage: grant requests: %w", err)
 	}
@@ -276,23 +276,20 @@ func (db *DB) RequestCaseAccess(ctx context.Context, r *courtside.CaseAccessRequ
 		// requester nothing it could not already see.
 		var shared int64
 		err := tx.QueryRowContext(ctx, `SELECT c.id FROM cases c JOIN case_shares s ON s.case_id = c.id AND s.organization_id = ?
-			WHERE c.court_id = ? AND c.docket = ? COLLATE NOCASE ORDER BY c.id LIMIT 1`, u.OrganizationID, r.CourtID, r.Docket).Scan(&shared)
+			WHERE c.court_id = ? AND `+db.eqNoCase("c.docket", "?")+` ORDER BY c.id LIMIT 1`, u.OrganizationID, r.CourtID, r.Docket).Scan(&shared)
 		if err == nil {
 			at := tx.now
 			r.Status, r.DecidedAt, r.CaseID = courtside.AccessGranted, &at, shared
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("storage: find shared case: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO case_access_requests (organization_id, court_id, docket, note, status,
-			requested_by, requested_at, decided_at) VALUES (?,?,?,?,?,?,?,?)`, r.OrganizationID, r.CourtID, r.Docket, r.Note, r.Status,
-			u.ID, FormatTime(r.RequestedAt), nullTime(r.DecidedAt))
+		err = tx.QueryRowContext(ctx, `INSERT INTO case_access_requests (organization_id, court_id, docket, note, status,
+			requested_by, requested_at, decided_at) VALUES (?,?,?,?,?,?,?,?) RETURNING id`, r.OrganizationID, r.CourtID, r.Docket, r.Note, r.Status,
+			u.ID, FormatTime(r.RequestedAt), nullTime(r.DecidedAt)).Scan(&r.ID)
 		if err != nil {
 			if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
 				return courtside.Errorf(courtside.ECONFLICT, "Your organisation's request for docket %s in that court is already pending.", r.Docket)
 			}
-			return fmt.Errorf("storage: insert access request: %w", err)
-		}
-		if r.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert access request: %w", err)
 		}
 		tx.Audit("case.request_access", accessRequestObject(r.ID), courtside.OutcomeOK)
@@ -309,7 +306,7 @@ func (db *DB) DecideCaseAccess(ctx context.Context, requestID int64, grant bool)
 	var out *courtside.CaseAccessRequest
 	err = db.update(ctx, func(tx *Tx) error {
 		cond, args := officeRequests(u)
-		rs, err := queryAccessRequests(ctx, tx, officeRequestsFrom, cond+" AND r.id = ?", append(args, requestID)...)
+		rs, err := queryAccessRequests(ctx, tx, db.officeRequestsFrom(), cond+" AND r.id = ?", append(args, requestID)...)
 		if err != nil {
 			return err
 		}
@@ -362,12 +359,12 @@ func (db *DB) FindCaseAccessRequests(ctx context.Context, status *courtside.Acce
 	var args []any
 	switch {
 	case u.Role == courtside.RoleProsecutor && u.OrganizationID != 0:
-		from = officeRequestsFrom
+		from = db.officeRequestsFrom()
 		cond, args = officeRequests(u)
 	case courtside.CanRequestCaseAccess(u):
 		// The requester learns a case's ID only once the case is shared with it.
 		from = `case_access_requests r JOIN organizations o ON o.id = r.organization_id
-			LEFT JOIN cases c ON c.court_id = r.court_id AND c.docket = r.docket COLLATE NOCASE
+			LEFT JOIN cases c ON c.court_id = r.court_id AND ` + db.eqNoCase("c.docket", "r.docket") + `
 				AND EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = c.id AND s.organization_id = r.organization_id)`
 		cond, args = "r.organization_id = ?", []any{u.OrganizationID}
 	default:
@@ -380,10 +377,12 @@ func (db *DB) FindCaseAccessRequests(ctx context.Context, status *courtside.Acce
 }
 
 // officeRequestsFrom joins each request to the case it names, for an office.
-const officeRequestsFrom = `case_access_requests r JOIN organizations o ON o.id = r.organization_id
-	JOIN cases c ON c.court_id = r.court_id AND c.docket = r.docket COLLATE NOCASE`
+func (db *DB) officeRequestsFrom() string {
+	return `case_access_requests r JOIN organizations o ON o.id = r.organization_id
+	JOIN cases c ON c.court_id = r.court_id AND ` + db.eqNoCase("c.docket", "r.docket")
+}
 
-// officeRequests returns the condition, over officeRequestsFrom, of the requests for the
+// officeRequests returns the condition, over db.officeRequestsFrom(), of the requests for the
 // dockets of u's office.
 func officeRequests(u *courtside.User) (string, []any) {
 	return "c.organization_id = ?", []any{u.OrganizationID}

@@ -47,12 +47,9 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, kind courtside.Toke
 			return courtside.Errorf(courtside.ENOTFOUND, "User not found.")
 		}
 		t.CreatedAt = tx.now
-		res, err := tx.ExecContext(ctx, `INSERT INTO tokens (user_id, kind, label, secret_hash, created_at) VALUES (?,?,?,?,?)`,
-			userID, kind, label, hashSecret(secret), FormatTime(t.CreatedAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO tokens (user_id, kind, label, secret_hash, created_at) VALUES (?,?,?,?,?) RETURNING id`,
+			userID, kind, label, hashSecret(secret), FormatTime(t.CreatedAt)).Scan(&t.ID)
 		if err != nil {
-			return fmt.Errorf("storage: insert token: %w", err)
-		}
-		if t.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert token: %w", err)
 		}
 		tx.Audit("secret.issue", "token:"+strconv.FormatInt(t.ID, 10), courtside.OutcomeOK)

@@ -59,15 +59,12 @@ func (db *DB) CreateUser(ctx context.Context, nu courtside.NewUser) (*courtside.
 		if u.OrganizationID != 0 {
 			orgArg = u.OrganizationID
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, role, organization_id, email, phone, password_hash, created_at) VALUES (?,?,?,?,?,?,?)`,
-			u.Username, u.Role, orgArg, u.Email, u.Phone, passwordHash, FormatTime(u.CreatedAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (username, role, organization_id, email, phone, password_hash, created_at) VALUES (?,?,?,?,?,?,?) RETURNING id`,
+			u.Username, u.Role, orgArg, u.Email, u.Phone, passwordHash, FormatTime(u.CreatedAt)).Scan(&u.ID)
 		if err != nil {
 			if courtside.ErrorCode(mapSQLError(err)) == courtside.ECONFLICT {
 				return courtside.Errorf(courtside.ECONFLICT, "Username %q is taken.", u.Username)
 			}
-			return fmt.Errorf("storage: insert user: %w", err)
-		}
-		if u.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert user: %w", err)
 		}
 		for _, l := range u.Languages {
@@ -128,11 +125,8 @@ func joinOrganization(ctx context.Context, tx *Tx, name string, r courtside.Role
 		}
 	}
 	org = &courtside.Organization{Name: name, Kind: courtside.KindForRole(r), Created: true}
-	res, err := tx.ExecContext(ctx, `INSERT INTO organizations (name, kind, created_at) VALUES (?, ?, ?)`, name, org.Kind, FormatTime(tx.now))
+	err = tx.QueryRowContext(ctx, `INSERT INTO organizations (name, kind, created_at) VALUES (?, ?, ?) RETURNING id`, name, org.Kind, FormatTime(tx.now)).Scan(&org.ID)
 	if err != nil {
-		return nil, fmt.Errorf("storage: insert organisation: %w", err)
-	}
-	if org.ID, err = res.LastInsertId(); err != nil {
 		return nil, fmt.Errorf("storage: insert organisation: %w", err)
 	}
 	tx.Audit("organization.create", organizationObject(org.ID), courtside.OutcomeOK)

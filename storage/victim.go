@@ -40,12 +40,9 @@ func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		v.CreatedAt = tx.now
-		res, err := tx.ExecContext(ctx, `INSERT INTO victims (organization_id, pseudonym, preferred_language, policy, created_at) VALUES (?,?,?,?,?)`,
-			v.OrganizationID, v.Pseudonym, v.PreferredLanguage, string(policy), FormatTime(v.CreatedAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO victims (organization_id, pseudonym, preferred_language, policy, created_at) VALUES (?,?,?,?,?) RETURNING id`,
+			v.OrganizationID, v.Pseudonym, v.PreferredLanguage, string(policy), FormatTime(v.CreatedAt)).Scan(&v.ID)
 		if err != nil {
-			return fmt.Errorf("storage: insert victim: %w", err)
-		}
-		if v.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("storage: insert victim: %w", err)
 		}
 		sealed, err := db.Sealer.Seal(v.LegalName, "victims", "legal_name", v.ID)
@@ -57,11 +54,8 @@ func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
 		}
 		for i := range v.Contacts {
 			c := &v.Contacts[i]
-			res, err := tx.ExecContext(ctx, `INSERT INTO victim_contacts (victim_id, channel, address_sealed) VALUES (?,?,x'')`, v.ID, c.Channel)
-			if err != nil {
-				return fmt.Errorf("storage: insert contact: %w", err)
-			}
-			cid, err := res.LastInsertId()
+			var cid int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO victim_contacts (victim_id, channel, address_sealed) VALUES (?,?,?) RETURNING id`, v.ID, c.Channel, []byte{}).Scan(&cid)
 			if err != nil {
 				return fmt.Errorf("storage: insert contact: %w", err)
 			}

@@ -43,6 +43,7 @@ func holdWriteLock(t *testing.T, path string) func() {
 // goes on waiting, other processes see a writer waiting (WritersWaiting, here through a second
 // DB on the file), and once the lock is free the mutation commits and nobody waits any more.
 func TestBeginTx_WaitsItsTurnAndSaysSo(t *testing.T) {
+	sqliteOnly(t)
 	db := MustOpenDB(t)
 	other := storage.NewDB(db.Path)
 	if err := other.Open(); err != nil {
@@ -92,6 +93,7 @@ func TestBeginTx_WaitsItsTurnAndSaysSo(t *testing.T) {
 // TestBeginTx_WaitEndsWithItsContext shows that a writer waiting for the lock stops when its
 // context is cancelled (Ctrl-C in the CLI), with an error that says so and nothing written.
 func TestBeginTx_WaitEndsWithItsContext(t *testing.T) {
+	sqliteOnly(t)
 	db := MustOpenDB(t)
 	waiting := make(chan time.Duration, 100)
 	db.Waiting = func(d time.Duration) { waiting <- d }

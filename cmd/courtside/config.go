@@ -46,7 +46,7 @@ func env(name, def string) string {
 func newFlagSet(name string, cfg *Config, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.DB, "db", env("COURTSIDE_DB", cfg.DB), "SQLite database file (COURTSIDE_DB)")
+	fs.StringVar(&cfg.DB, "db", env("COURTSIDE_DB", cfg.DB), "SQLite database file, or a postgres:// URL (COURTSIDE_DB)")
 	fs.StringVar(&cfg.KeyFile, "key-file", env("COURTSIDE_KEY_FILE", ""), "file holding the encryption key; default: the database path + .key (COURTSIDE_KEY_FILE; COURTSIDE_KEY holds the key itself)")
 	return fs
 }
@@ -80,6 +80,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 func (c *Config) validate() error {
 	if strings.TrimSpace(c.DB) == "" {
 		return usagef("--db: a database file is required")
+	}
+	// The key never lives beside a PostgreSQL database: there is no file to put it beside.
+	if storage.IsPostgresURL(c.DB) && c.KeyFile == "" && os.Getenv("COURTSIDE_KEY") == "" {
+		return usagef("--key-file: a PostgreSQL database (--db postgres://...) needs --key-file or COURTSIDE_KEY")
 	}
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)

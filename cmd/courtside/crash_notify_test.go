@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -118,7 +117,7 @@ func TestCrash_NoticesExactlyOnceByKey(t *testing.T) {
 
 	// Restart once more and let every delivery settle.
 	srv = startServerEnv(t, w.db, s.env)
-	db, err := sql.Open("sqlite3", "file:"+w.db+"?mode=ro")
+	db, err := openRaw(t, w.db, "file:"+w.db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +143,8 @@ func TestCrash_NoticesExactlyOnceByKey(t *testing.T) {
 	srv.cmd.Wait()
 
 	var ok string
-	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+	ok = "ok"
+	if err := sqliteIntegrity(db, &ok); err != nil || ok != "ok" {
 		t.Fatalf("integrity_check: %q, %v", ok, err)
 	}
 

@@ -3,7 +3,6 @@ package main_test
 import (
 	"bufio"
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +16,9 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"courtside/storage/pgtest"
+	"courtside/storage/storagetest"
 )
 
 // binary is the courtside binary built once for the end-to-end tests.
@@ -36,6 +38,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -180,7 +183,19 @@ type world struct {
 // newWorld creates users and tokens with the CLI, as an operator would.
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{db: filepath.Join(t.TempDir(), "courtside.db")}
+	if storagetest.Postgres() {
+		// COURTSIDE_TEST_ENGINE=postgres: the world lives in a PostgreSQL database, its key in
+		// the environment the commands and the server inherit.
+		t.Setenv("COURTSIDE_KEY", strings.Repeat("5a", 32))
+		return newWorldAt(t, pgtest.URL(t))
+	}
+	return newWorldAt(t, filepath.Join(t.TempDir(), "courtside.db"))
+}
+
+// newWorldAt is newWorld on the database db: a SQLite file or a postgres:// URL.
+func newWorldAt(t *testing.T, db string) *world {
+	t.Helper()
+	w := &world{db: db}
 	pw := "tidal basin lantern 42\n"
 	cli(t, "", "init", "--db", w.db)
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "admin", "--role", "admin", "--password-stdin")
@@ -262,7 +277,12 @@ func setUpHearing(t *testing.T, base string, w *world, starts time.Time) string 
 // TestEndToEnd_HearingReachesAdvocateCalendar is the walking skeleton: a hearing posted over
 // GraphQL appears, changes and is cancelled in the assigned advocate's calendar app.
 func TestEndToEnd_HearingReachesAdvocateCalendar(t *testing.T) {
-	w := newWorld(t)
+	hearingReachesAdvocateCalendar(t, newWorld(t))
+}
+
+// hearingReachesAdvocateCalendar runs the walking skeleton on w's database.
+func hearingReachesAdvocateCalendar(t *testing.T, w *world) {
+	t.Helper()
 	s := startServer(t, w.db)
 	for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": "ready\n"} {
 		resp, err := http.Get(s.url + path)
@@ -349,7 +369,7 @@ func TestEndToEnd_KillAfterPost(t *testing.T) {
 	}
 	s.cmd.Wait()
 
-	db, err := sql.Open("sqlite3", "file:"+w.db+"?mode=ro")
+	db, err := openRaw(t, w.db, "file:"+w.db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,11 +382,14 @@ func TestEndToEnd_KillAfterPost(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(db.QueryRow(`PRAGMA integrity_check`).Scan(&ok))
+	ok = "ok"
+	if !storagetest.Postgres() {
+		must(db.QueryRow(`PRAGMA integrity_check`).Scan(&ok))
+	}
 	must(db.QueryRow(`SELECT sequence FROM hearings WHERE id = ?`, hearingID).Scan(&seq))
 	must(db.QueryRow(`SELECT COUNT(*) FROM hearing_changes WHERE hearing_id = ?`, hearingID).Scan(&changes))
 	must(db.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE object = ? AND action IN ('hearing.post', 'hearing.reschedule')`, "hearing:"+hearingID).Scan(&audits))
-	must(db.QueryRow(`SELECT COUNT(*) FROM events WHERE json_extract(payload, '$.hearingId') = CAST(? AS INTEGER) AND json_extract(payload, '$.type') IN ('hearing.scheduled', 'hearing.changed')`, hearingID).Scan(&evs))
+	must(db.QueryRow(`SELECT COUNT(*) FROM events WHERE `+jsonField("payload", "hearingId")+` = ? AND `+jsonField("payload", "type")+` IN ('hearing.scheduled', 'hearing.changed')`, hearingID).Scan(&evs))
 	if ok != "ok" || seq != 1 || changes != 2 || audits != 2 || evs != 2 {
 		t.Fatalf("after SIGKILL: integrity %q, sequence %d, changes %d, audit rows %d, events %d", ok, seq, changes, audits, evs)
 	}
@@ -404,7 +427,7 @@ func TestEndToEnd_RefusedMutations(t *testing.T) {
 	court := mustGQL(t, s.url, w.admin, `mutation { createCourt(input: {name: "Main Courthouse", timeZone: "America/New_York"}) { id } }`, nil)
 	courtID := dig(court, "createCourt", "id").(string)
 	count := func() int {
-		db, err := sql.Open("sqlite3", "file:"+w.db+"?mode=ro")
+		db, err := openRaw(t, w.db, "file:"+w.db+"?mode=ro")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -27,7 +26,7 @@ func TestEndToEnd_FailedEventsAreParkedListedAndRetried(t *testing.T) {
 	starts := time.Now().UTC().Add(10 * 24 * time.Hour).Truncate(time.Hour)
 	hearingID := setUpHearing(t, s.url, w, starts)
 
-	db, err := sql.Open("sqlite3", "file:"+w.db+"?_busy_timeout=60000&_txlock=immediate")
+	db, err := openRaw(t, w.db, "file:"+w.db+"?_busy_timeout=60000&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func TestEndToEnd_FailedEventsAreParkedListedAndRetried(t *testing.T) {
 		{[]string{"events", "retry", "--db", w.db, "12345"}, "No parked event 12345."},
 		{[]string{"events", "retry", "--db", w.db, "--all", "1"}, "not both"},
 		{[]string{"events", "retry", "--db", w.db, "first"}, `"first" is not the ID of a parked event`},
-		{[]string{"events", "failed", "--db", w.db + ".missing"}, "does not exist"},
+		{[]string{"events", "failed", "--db", missingDB(w.db)}, "does not exist"},
 	} {
 		if _, code, stderr := cliResult(t, "", tc.args...); code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)

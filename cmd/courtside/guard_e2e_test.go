@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -63,13 +62,13 @@ func tryLogin(t *testing.T, base, username, password, forwardedFor string) attem
 // loginAudit counts the login audit rows of the database by outcome, and the account locks.
 func loginAudit(t *testing.T, path string) (failed, denied, ok, locks int) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	db, err := openRaw(t, path, "file:"+path+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.QueryRow(`SELECT COALESCE(SUM(action = 'login' AND outcome = 'failed'), 0), COALESCE(SUM(action = 'login' AND outcome = 'denied'), 0),
-		COALESCE(SUM(action = 'login' AND outcome = 'ok'), 0), COALESCE(SUM(action = 'account.lock'), 0) FROM audit_log`).
+	if err := db.QueryRow(`SELECT COUNT(*) FILTER (WHERE action = 'login' AND outcome = 'failed'), COUNT(*) FILTER (WHERE action = 'login' AND outcome = 'denied'),
+		COUNT(*) FILTER (WHERE action = 'login' AND outcome = 'ok'), COUNT(*) FILTER (WHERE action = 'account.lock') FROM audit_log`).
 		Scan(&failed, &denied, &ok, &locks); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main_test
 import (
 	"bufio"
 	"bytes"
-	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"mime/quotedprintable"
@@ -565,7 +564,7 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 		nth = 2 // her second invitation
 	}
 	lateOffer := x.waitInvitation(t, mailOf(who), "REQUEST", nth)
-	raw, err := sql.Open("sqlite3", "file:"+x.w.db+"?_busy_timeout=10000")
+	raw, err := openRaw(t, x.w.db, "file:"+x.w.db+"?_busy_timeout=10000")
 	if err != nil {
 		t.Fatal(err)
 	}

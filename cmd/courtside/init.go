@@ -22,11 +22,8 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	if _, err := os.Lstat(cfg.DB); err == nil {
-		return usagef("--db: %s already exists", cfg.DB)
-	}
-	if fi, err := os.Stat(filepath.Dir(cfg.DB)); err != nil || !fi.IsDir() {
-		return usagef("--db: directory %s does not exist", filepath.Dir(cfg.DB))
+	if err := refuseExisting(cfg); err != nil {
+		return err
 	}
 	db, created, err := createDB(cfg)
 	if err != nil {
@@ -35,9 +32,31 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := db.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "created %s\n", cfg.DB)
+	fmt.Fprintf(stdout, "created %s\n", storage.DisplayName(cfg.DB))
 	reportKey(stderr, created)
-	fmt.Fprintf(stderr, "next, the first administrator:\n  courtside user add --db %s --username admin --role admin --password-stdin\n", cfg.DB)
+	fmt.Fprintf(stderr, "next, the first administrator:\n  courtside user add --db %s --username admin --role admin --password-stdin\n", storage.DisplayName(cfg.DB))
+	return nil
+}
+
+// refuseExisting refuses a --db that holds a database already, or a file in a directory that
+// does not exist.
+func refuseExisting(cfg Config) error {
+	if storage.IsPostgresURL(cfg.DB) {
+		ok, err := storage.PostgresInitialized(context.Background(), cfg.DB)
+		if err != nil {
+			return usagef("--db: %v", err)
+		}
+		if ok {
+			return usagef("--db: %s already holds a Courtside database", storage.DisplayName(cfg.DB))
+		}
+		return nil
+	}
+	if _, err := os.Lstat(cfg.DB); err == nil {
+		return usagef("--db: %s already exists", cfg.DB)
+	}
+	if fi, err := os.Stat(filepath.Dir(cfg.DB)); err != nil || !fi.IsDir() {
+		return usagef("--db: directory %s does not exist", filepath.Dir(cfg.DB))
+	}
 	return nil
 }
 
@@ -54,7 +73,7 @@ func createDB(cfg Config) (*storage.DB, string, error) {
 	db, err := openDBWithKey(cfg, true)
 	if err != nil {
 		for _, p := range []string{cfg.DB, cfg.DB + "-wal", cfg.DB + "-shm", created} {
-			if p != "" {
+			if p != "" && !storage.IsPostgresURL(p) {
 				os.Remove(p)
 			}
 		}
@@ -76,17 +95,23 @@ func reportKey(w io.Writer, created string) {
 // openOrCreateDB opens the database of `courtside serve`, creating it and its key when the
 // database does not exist yet, and says so on w.
 func openOrCreateDB(cfg Config, w io.Writer) (*storage.DB, error) {
-	if _, err := os.Lstat(cfg.DB); err == nil {
+	if storage.IsPostgresURL(cfg.DB) {
+		if ok, err := storage.PostgresInitialized(context.Background(), cfg.DB); err != nil {
+			return nil, usagef("--db: %v", err)
+		} else if ok {
+			return openDB(cfg)
+		}
+	} else if _, err := os.Lstat(cfg.DB); err == nil {
 		return openDB(cfg)
 	}
-	if fi, err := os.Stat(filepath.Dir(cfg.DB)); err != nil || !fi.IsDir() {
-		return nil, usagef("--db: directory %s does not exist", filepath.Dir(cfg.DB))
+	if err := refuseExisting(cfg); err != nil {
+		return nil, err
 	}
 	db, created, err := createDB(cfg)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(w, "created the database %s\n", cfg.DB)
+	fmt.Fprintf(w, "created the database %s\n", storage.DisplayName(cfg.DB))
 	reportKey(w, created)
 	return db, nil
 }

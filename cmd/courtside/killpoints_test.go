@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"courtside/storage/storagetest"
 )
 
 // killRounds is how many times TestKillPoints_AcknowledgedWritesSurvive kills the server.
@@ -180,23 +181,27 @@ func TestKillPoints_AcknowledgedWritesSurvive(t *testing.T) {
 		t.Logf("round %d: killed after %v; acknowledged so far: %d + %d writes", round, delay, clients[0].acked, clients[1].acked)
 	}
 
-	db, err := sql.Open("sqlite3", "file:"+w.db+"?mode=ro")
+	db, err := openRaw(t, w.db, "file:"+w.db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var ok string
-	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+	ok = "ok"
+	if err := sqliteIntegrity(db, &ok); err != nil || ok != "ok" {
 		t.Fatalf("integrity_check: %q %v", ok, err)
 	}
-	rows, err := db.Query(`PRAGMA foreign_key_check`)
-	if err != nil {
-		t.Fatal(err)
+	// PostgreSQL checks foreign keys at every write; SQLite's are checked here too.
+	if !storagetest.Postgres() {
+		rows, err := db.Query(`PRAGMA foreign_key_check`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows.Next() {
+			t.Fatal("foreign_key_check found violations")
+		}
+		rows.Close()
 	}
-	if rows.Next() {
-		t.Fatal("foreign_key_check found violations")
-	}
-	rows.Close()
 
 	acked := 0
 	for _, c := range clients {
@@ -224,8 +229,8 @@ func TestKillPoints_AcknowledgedWritesSurvive(t *testing.T) {
 	if err := db.QueryRow(`SELECT COUNT(*) FROM hearings h WHERE
 		(SELECT COUNT(*) FROM hearing_changes c WHERE c.hearing_id = h.id) <> h.sequence + 1
 		OR (SELECT COUNT(*) FROM audit_log a WHERE a.object = 'hearing:' || h.id AND a.action IN ('hearing.post', 'hearing.reschedule')) <> h.sequence + 1
-		OR (SELECT COUNT(*) FROM events e WHERE json_extract(e.payload, '$.hearingId') = h.id
-			AND json_extract(e.payload, '$.type') IN ('hearing.scheduled', 'hearing.changed')) <> h.sequence + 1`).Scan(&broken); err != nil {
+		OR (SELECT COUNT(*) FROM events e WHERE ` + jsonField("e.payload", "hearingId") + ` = CAST(h.id AS TEXT)
+			AND ` + jsonField("e.payload", "type") + ` IN ('hearing.scheduled', 'hearing.changed')) <> h.sequence + 1`).Scan(&broken); err != nil {
 		t.Fatal(err)
 	}
 	if broken != 0 {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"courtside/storage"
 )
 
 // dbLock is the advisory lock on a database's lock file, the database path plus .lock. A
@@ -15,7 +18,8 @@ import (
 // seal new victims under it in the middle of a rotation. The operating system releases the
 // lock when its process ends, however it ends; the file itself stays, empty of meaning.
 type dbLock struct {
-	f *os.File
+	f       *os.File
+	release func() // a PostgreSQL database's session advisory lock (storage.LockPostgres)
 }
 
 // errLocked is returned by lockDB when another process holds the lock.
@@ -28,6 +32,15 @@ func lockPath(dbPath string) string { return dbPath + ".lock" }
 // is, e.g. "courtside serve, pid 42") into the file for the message another process gives.
 // When another process holds it, the error wraps errLocked and names that holder.
 func lockDB(dbPath, holder string) (*dbLock, error) {
+	if storage.IsPostgresURL(dbPath) {
+		release, err := storage.LockPostgres(context.Background(), dbPath)
+		if errors.Is(err, storage.ErrLocked) {
+			return nil, fmt.Errorf("%w by another courtside process", errLocked)
+		} else if err != nil {
+			return nil, err
+		}
+		return &dbLock{release: release}, nil
+	}
 	f, err := os.OpenFile(lockPath(dbPath), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", lockPath(dbPath), err)
@@ -57,6 +70,10 @@ func describeHolder(s string) string {
 
 // Release gives the lock up. It is safe on a nil lock.
 func (l *dbLock) Release() {
+	if l != nil && l.release != nil {
+		l.release()
+		l.release = nil
+	}
 	if l == nil || l.f == nil {
 		return
 	}
@@ -76,7 +93,7 @@ const serveLockWait = 2 * time.Second
 // lockService takes the database's lock for `courtside serve`: one service per database, and
 // none while `courtside keys rotate` runs.
 func lockService(dbPath string) (*dbLock, error) {
-	if fi, err := os.Stat(filepath.Dir(dbPath)); err != nil || !fi.IsDir() {
+	if fi, err := os.Stat(filepath.Dir(dbPath)); !storage.IsPostgresURL(dbPath) && (err != nil || !fi.IsDir()) {
 		return nil, usagef("--db: directory %s does not exist", filepath.Dir(dbPath))
 	}
 	// A short wait: a service that was just stopped may still be closing, and a command

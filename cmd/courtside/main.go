@@ -26,6 +26,7 @@ const usage = `Usage:
   courtside token list --db FILE --username NAME
   courtside import hearings --db FILE --org NAME --file hearings.csv [--as USERNAME]
   courtside backup --db FILE --out FILE
+  courtside migrate --from FILE --to postgres://USER@HOST/DB
   courtside webhook set --db FILE --org NAME --url URL [--secret-stdin]
   courtside report --db FILE --org NAME --from DATE --to DATE [--as USERNAME]
   courtside audit verify --db FILE
@@ -35,6 +36,7 @@ const usage = `Usage:
   courtside events retry --db FILE [ID...|--all]
 
 Every command but init and serve needs an existing database (courtside init creates one).
+--db takes a SQLite file or a postgres:// URL (the key then from --key-file or COURTSIDE_KEY).
 Every flag has an environment fallback: COURTSIDE_ADDR, COURTSIDE_DB, COURTSIDE_KEY, ...
 "courtside COMMAND --help" lists a command's flags.
 `
@@ -115,6 +117,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if args[0] == "backup" {
 		return runBackup(ctx, args[1:], stdout, stderr)
+	}
+	if args[0] == "migrate" {
+		return runMigrate(ctx, args[1:], stdout, stderr)
 	}
 	if args[0] == "report" {
 		return runReport(ctx, args[1:], stdout, stderr)

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -102,7 +101,7 @@ func TestEndToEnd_Metrics(t *testing.T) {
 	setUpHearing(t, s.url, w, time.Now().UTC().Add(72*time.Hour).Truncate(time.Hour))
 
 	// A dead letter, as a consumer group leaves one after its retries.
-	raw, err := sql.Open("sqlite3", w.db)
+	raw, err := openRaw(t, w.db, w.db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,16 @@ func openCommandDB(name string, args []string, stderr io.Writer) (*storage.DB, C
 
 // requireDBFile refuses a --db that is not an existing file.
 func requireDBFile(path string) error {
+	if storage.IsPostgresURL(path) {
+		ok, err := storage.PostgresInitialized(context.Background(), path)
+		if err != nil {
+			return usagef("--db: %v", err)
+		}
+		if !ok {
+			return usagef("--db: %s holds no Courtside database; create one with `courtside init --db URL`", storage.DisplayName(path))
+		}
+		return nil
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return usagef("--db: %s does not exist; create a database with `courtside init --db %s`", path, path)

@@ -117,6 +117,7 @@ func findPII(text string) string {
 // the server's complete stdout and stderr, in the CLI's output, and in the feed and CalDAV
 // bodies, and finds none.
 func TestPIISweep_NoPlaintextOutsideSealedColumns(t *testing.T) {
+	sqliteOnly(t) // it sweeps the bytes of a SQLite file and its backup
 	w := newWorld(t)
 	cmd, base, logs := startLoggedServer(t, w.db)
 	starts := time.Now().UTC().Add(15 * 24 * time.Hour).Truncate(time.Hour)

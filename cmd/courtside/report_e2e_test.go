@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"database/sql"
 	"encoding/csv"
 	"path/filepath"
 	"strconv"
@@ -28,7 +27,7 @@ func TestReport_CLIExportsSuppressedAggregates(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.cmd.Wait()
-	db, err := sql.Open("sqlite3", "file:"+w.db+"?mode=ro")
+	db, err := openRaw(t, w.db, "file:"+w.db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}

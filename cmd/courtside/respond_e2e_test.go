@@ -30,8 +30,8 @@ func TestEndToEnd_OneClickRespondLink(t *testing.T) {
 	interpreterID, _ := strconv.ParseInt(dig(mustGQL(t, s.url, w.interpreter, `{ me { id } }`, nil), "me", "id").(string), 10, 64)
 	id, _ := strconv.ParseInt(bookingID, 10, 64)
 
-	// The signer, with the key the server uses (the database path + ".key").
-	key, err := storage.LoadOrCreateKeyFile(w.db + ".key")
+	// The signer, with the key the server uses (the database path + ".key", or COURTSIDE_KEY).
+	key, err := worldKey(w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	} else if n, err := m.DB.CountUsers(ctx); err != nil {
 		return err
 	} else if n == 0 {
-		fmt.Fprintf(stdout, "No users yet. Create the first administrator with:\n  courtside user add --db %s --username admin --role admin --password-stdin\n", m.Config.DB)
+		fmt.Fprintf(stdout, "No users yet. Create the first administrator with:\n  courtside user add --db %s --username admin --role admin --password-stdin\n", storage.DisplayName(m.Config.DB))
 	}
 
 	// Objects of personal calendars stored before their extents were kept get one, so that

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"path/filepath"
@@ -30,7 +29,7 @@ func TestEndToEnd_CoordinatorCannotAttachToUnsharedCase(t *testing.T) {
 	v := mustGQL(t, s.url, w.coordinator, `mutation { registerVictim(input: {pseudonym: "V-7001", preferredLanguage: "es"}) { id } }`, nil)
 	victimID := dig(v, "registerVictim", "id").(string)
 
-	db, err := sql.Open("sqlite3", "file:"+w.db+"?mode=ro")
+	db, err := openRaw(t, w.db, "file:"+w.db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +130,7 @@ func TestCLI_OrganisationKindsAndNames(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, `created organisation "Harbor Advocacy", an advocacy organisation (ADVOCACY)`) {
 		t.Fatalf("a new advocacy organisation: exit %d %q", code, stderr)
 	}
-	conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
+	conn, err := openRaw(t, db, "file:"+db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -433,7 +433,7 @@ func TestEndToEnd_RefusedLinksAndHooksChangeNothing(t *testing.T) {
 	victimID := x.victim(t, "V-3307-G", phone, "MINIMAL")
 	text := x.textsTo(t, victimID, phone, 1)[0]
 	path, id, token := linkOf(t, text.Body)
-	key, err := storage.LoadOrCreateKeyFile(x.w.db + ".key")
+	key, err := worldKey(x.w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,11 +14,12 @@ import (
 	"courtside/storage"
 )
 
-// Open opens a fresh database file in a temporary directory, with migrations run, the event
+// Open opens a fresh database (Path: a SQLite file in a temporary directory, or a PostgreSQL
+// database under COURTSIDE_TEST_ENGINE=postgres), with migrations run, the event
 // publisher wired, a zero test key and the clock now; it is closed when the test ends.
 func Open(tb testing.TB, now func() time.Time) *storage.DB {
 	tb.Helper()
-	db := storage.NewDB(filepath.Join(tb.TempDir(), "courtside.db"))
+	db := storage.NewDB(Path(tb))
 	db.Publish = events.PublishTx
 	var err error
 	if db.Sealer, err = storage.NewSealer(make([]byte, 32)); err != nil {
