@@ -19,7 +19,7 @@ import (
 // The objects of the personal calendars: how a PUT body is checked, and how its busy time and
 // its match against a calendar-query time range are worked out.
 //
-// Decisions (docs/caldav-availability.md):
+// Decisions (docs/caldav.md, "The availability calendar and other personal calendars"):
 //   - an object is one VCALENDAR holding VTIMEZONEs and the VEVENTs or the VTODOs of one UID
 //     (a master and its RECURRENCE-ID overrides);
 //   - only VEVENTs make their owner busy, and only OPAQUE ones (the default) that are not
