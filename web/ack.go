@@ -214,15 +214,7 @@ func (h *ackHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // render writes the page with status.
 func (h *ackHandler) render(w http.ResponseWriter, status int, data ackData) {
-	var b strings.Builder
-	if err := ackPage.ExecuteTemplate(&b, "ack", data); err != nil {
-		h.logger.Error("notice link: render", "err", err)
-		plain(w, http.StatusInternalServerError, "Internal error.")
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
+	writePage(w, h.logger, "notice link", ackPage, "ack", status, data)
 }
 
 var ackPage = template.Must(template.ParseFS(templateFS, "templates/ack.html"))

@@ -209,9 +209,15 @@ func (h *respondHandler) fail(w http.ResponseWriter, err error) {
 
 // render writes the page with status.
 func (h *respondHandler) render(w http.ResponseWriter, status int, data pageData) {
+	writePage(w, h.logger, "booking link", pages, "page", status, data)
+}
+
+// writePage executes the template name of t with data and writes the page with status; a
+// template that fails is logged under op and answers 500, with nothing of the page written.
+func writePage(w http.ResponseWriter, logger *slog.Logger, op string, t *template.Template, name string, status int, data any) {
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, "page", data); err != nil {
-		h.logger.Error("booking link: render", "err", err)
+	if err := t.ExecuteTemplate(&b, name, data); err != nil {
+		logger.Error(op+": render", "err", err)
 		plain(w, http.StatusInternalServerError, "Internal error.")
 		return
 	}
