@@ -3,10 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -26,26 +23,6 @@ import (
 // made for and does nothing else. A used token's SHA-256 is recorded in notice_link_uses in the
 // acknowledgement's transaction, so a link acts once; the token itself is never stored.
 
-// noticeLinkKey derives the key of the acknowledgement links from a key of the blind index.
-func noticeLinkKey(indexKey []byte) []byte {
-	m := hmac.New(sha256.New, indexKey)
-	m.Write([]byte("courtside notice link"))
-	return m.Sum(nil)
-}
-
-// noticeLinkMAC returns the HMAC of a token's fields under key.
-func noticeLinkMAC(key []byte, version byte, deliveryID, victimID, expires int64) []byte {
-	var msg [1 + 8 + 8 + 8]byte
-	msg[0] = version
-	binary.BigEndian.PutUint64(msg[1:], uint64(deliveryID))
-	binary.BigEndian.PutUint64(msg[9:], uint64(victimID))
-	binary.BigEndian.PutUint64(msg[17:], uint64(expires))
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("courtside notice link v1\x00"))
-	m.Write(msg[:])
-	return m.Sum(nil)[:bookingLinkMACSize]
-}
-
 // NoticeLinkToken returns the token of the acknowledgement link of delivery deliveryID to
 // victim victimID, valid until expires (to the second). It is pure: no I/O. Without a Sealer
 // it returns "", a token no link accepts.
@@ -53,12 +30,7 @@ func (db *DB) NoticeLinkToken(deliveryID, victimID int64, expires time.Time) str
 	if db.Sealer == nil {
 		return ""
 	}
-	exp := expires.Unix()
-	buf := make([]byte, 0, bookingLinkSize)
-	buf = append(buf, bookingLinkVersion)
-	buf = binary.BigEndian.AppendUint64(buf, uint64(exp))
-	buf = append(buf, noticeLinkMAC(noticeLinkKey(db.Sealer.indexKey), bookingLinkVersion, deliveryID, victimID, exp)...)
-	return base64.RawURLEncoding.EncodeToString(buf)
+	return linkToken(db.Sealer.indexKey, noticeLinkPurpose, deliveryID, victimID, expires)
 }
 
 // linkedDelivery is a victim's delivery as the link checks need it.
@@ -99,7 +71,7 @@ func (db *DB) checkNoticeLink(ctx context.Context, q queryer, deliveryID int64, 
 	}
 	valid := false
 	for _, k := range keys {
-		if hmac.Equal(mac, noticeLinkMAC(noticeLinkKey(k), version, d.ID, d.VictimID, expires)) {
+		if hmac.Equal(mac, linkMAC(linkKey(k, noticeLinkPurpose), noticeLinkPurpose, version, d.ID, d.VictimID, expires)) {
 			valid = true
 		}
 	}

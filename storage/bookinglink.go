@@ -22,7 +22,7 @@ import (
 //
 // in URL-safe base64 without padding, and the HMAC covers the version, the booking ID, the
 // interpreter's ID and the expiry, under a key derived from the database's sealing key
-// (bookingLinkKey). The booking ID comes from the URL and the interpreter from the booking's
+// (linkKey). The booking ID comes from the URL and the interpreter from the booking's
 // row, so a token answers only the booking it was made for, and only while that booking is
 // still offered to the same interpreter: a re-offer is a new booking with a new ID. A used
 // token's SHA-256 is recorded in booking_link_uses in the answer's transaction, so a link
@@ -38,25 +38,44 @@ const bookingLinkMACSize = 16
 // bookingLinkSize is the length of a decoded token.
 const bookingLinkSize = 1 + 8 + bookingLinkMACSize
 
-// bookingLinkKey derives the key of the links from a key of the blind index (itself derived
-// from the sealing key): HMAC-SHA256(indexKey, "courtside booking link").
-func bookingLinkKey(indexKey []byte) []byte {
+// The purposes of the signed links, each with a key of its own.
+const (
+	bookingLinkPurpose = "booking link" // an interpreter's one-click answer to an offer
+	noticeLinkPurpose  = "notice link"  // a victim's acknowledgement of a notice (acknowledgement.go)
+)
+
+// linkKey derives the key of the signed links of one purpose from a key of the blind index
+// (itself derived from the sealing key): HMAC-SHA256(indexKey, "courtside " + purpose).
+func linkKey(indexKey []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, indexKey)
-	m.Write([]byte("courtside booking link"))
+	m.Write([]byte("courtside " + purpose))
 	return m.Sum(nil)
 }
 
-// bookingLinkMAC returns the HMAC of a token's fields under key.
-func bookingLinkMAC(key []byte, version byte, bookingID, interpreterID, expires int64) []byte {
+// linkMAC returns the HMAC, under key, of a signed link's fields: the version, the object it
+// acts on (a booking, a delivery), the person it is for (the interpreter, the victim) and its
+// expiry, after the purpose.
+func linkMAC(key []byte, purpose string, version byte, objectID, subjectID, expires int64) []byte {
 	var msg [1 + 8 + 8 + 8]byte
 	msg[0] = version
-	binary.BigEndian.PutUint64(msg[1:], uint64(bookingID))
-	binary.BigEndian.PutUint64(msg[9:], uint64(interpreterID))
+	binary.BigEndian.PutUint64(msg[1:], uint64(objectID))
+	binary.BigEndian.PutUint64(msg[9:], uint64(subjectID))
 	binary.BigEndian.PutUint64(msg[17:], uint64(expires))
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("courtside booking link v1\x00"))
+	m.Write([]byte("courtside " + purpose + " v1\x00"))
 	m.Write(msg[:])
 	return m.Sum(nil)[:bookingLinkMACSize]
+}
+
+// linkToken returns the token of a signed link of purpose: version, expiry (to the second) and
+// MAC, in URL-safe base64.
+func linkToken(indexKey []byte, purpose string, objectID, subjectID int64, expires time.Time) string {
+	exp := expires.Unix()
+	buf := make([]byte, 0, bookingLinkSize)
+	buf = append(buf, bookingLinkVersion)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(exp))
+	buf = append(buf, linkMAC(linkKey(indexKey, purpose), purpose, bookingLinkVersion, objectID, subjectID, exp)...)
+	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
 // BookingLinkToken returns the token of the one-click link for an offered booking: HMAC-SHA256
@@ -68,12 +87,7 @@ func (db *DB) BookingLinkToken(bookingID, interpreterID int64, expires time.Time
 	if db.Sealer == nil {
 		return ""
 	}
-	exp := expires.Unix()
-	buf := make([]byte, 0, bookingLinkSize)
-	buf = append(buf, bookingLinkVersion)
-	buf = binary.BigEndian.AppendUint64(buf, uint64(exp))
-	buf = append(buf, bookingLinkMAC(bookingLinkKey(db.Sealer.indexKey), bookingLinkVersion, bookingID, interpreterID, exp)...)
-	return base64.RawURLEncoding.EncodeToString(buf)
+	return linkToken(db.Sealer.indexKey, bookingLinkPurpose, bookingID, interpreterID, expires)
 }
 
 // BookingLinkURL returns the one-click link of an offered booking under baseURL, such as
@@ -122,7 +136,7 @@ func (db *DB) checkBookingLink(ctx context.Context, q queryer, b *courtside.Inte
 	}
 	valid := false
 	for _, k := range keys {
-		if hmac.Equal(mac, bookingLinkMAC(bookingLinkKey(k), version, b.ID, b.InterpreterID, expires)) {
+		if hmac.Equal(mac, linkMAC(linkKey(k, bookingLinkPurpose), bookingLinkPurpose, version, b.ID, b.InterpreterID, expires)) {
 			valid = true
 		}
 	}
