@@ -95,12 +95,7 @@ func (a *App) postHearing(w http.ResponseWriter, rq *request) {
 		a.fail(w, rq, err)
 		return
 	}
-	court, err := a.cfg.Courts.FindCourtByID(ctx, c.CourtID)
-	if err != nil {
-		a.fail(w, rq, err)
-		return
-	}
-	start, end, err := courtTimes(rq, court.Location())
+	start, end, err := a.formTimesAt(rq, c.CourtID)
 	if err != nil {
 		a.fail(w, rq, err)
 		return
@@ -113,6 +108,15 @@ func (a *App) postHearing(w http.ResponseWriter, rq *request) {
 		return
 	}
 	a.redirect(w, rq, "/hearings/"+formatInt(h.ID), rq.T("The hearing is posted; everyone on the case is told."))
+}
+
+// formTimesAt reads the form's start and end as times in the zone of the court courtID.
+func (a *App) formTimesAt(rq *request, courtID int64) (start, end time.Time, err error) {
+	court, err := a.cfg.Courts.FindCourtByID(rq.ctx(), courtID)
+	if err != nil {
+		return start, end, err
+	}
+	return courtTimes(rq, court.Location())
 }
 
 // expectedSequence reads the form's sequence: the version of the hearing the clerk saw.
@@ -138,12 +142,7 @@ func (a *App) continueHearing(w http.ResponseWriter, rq *request) {
 		a.fail(w, rq, err)
 		return
 	}
-	court, err := a.cfg.Courts.FindCourtByID(ctx, h.CourtID)
-	if err != nil {
-		a.fail(w, rq, err)
-		return
-	}
-	start, end, err := courtTimes(rq, court.Location())
+	start, end, err := a.formTimesAt(rq, h.CourtID)
 	if err != nil {
 		a.fail(w, rq, err)
 		return
