@@ -272,16 +272,24 @@ func (h *handler) serveOperation(w http.ResponseWriter, r *http.Request) {
 
 	st := &requestStats{}
 	res := h.execute(context.WithValue(h.s.withLoaders(ctx), statsKey{}, st), req)
-	if err := ctx.Err(); err != nil && res.ran && (st.skipped.Load() > 0 || cutShort(res.errors)) {
-		res.errors = oneStopped(res.errors, err)
-		reason := "client gone"
-		if errors.Is(err, context.DeadlineExceeded) {
-			reason = "deadline"
+	if err := ctx.Err(); err != nil && (res.stoppedEarly || res.ran && (st.skipped.Load() > 0 || cutShort(res.errors))) {
+		if res.ran {
+			res.errors = oneStopped(res.errors, err)
 		}
-		logger.Info("graphql: operation stopped", slog.String("reason", reason), slog.String("operation", req.OperationName),
-			slog.Int64("resolved", st.resolved.Load()), slog.Int64("refused", st.skipped.Load()))
+		logStopped(logger, err, req.OperationName, st)
 	}
 	h.writeResult(w, res)
+}
+
+// logStopped logs an operation that its request's end stopped (or kept from starting), once
+// the work has stopped: why, and how many fields it resolved and refused.
+func logStopped(logger *slog.Logger, err error, operation string, st *requestStats) {
+	reason := "client gone"
+	if errors.Is(err, context.DeadlineExceeded) {
+		reason = "deadline"
+	}
+	logger.Info("graphql: operation stopped", slog.String("reason", reason), slog.String("operation", operation),
+		slog.Int64("resolved", st.resolved.Load()), slog.Int64("refused", st.skipped.Load()))
 }
 
 // cutShort reports whether errs hold a field that failed as its request ended: refused
@@ -340,7 +348,9 @@ type result struct {
 	data     interface{}
 	ran      bool
 	mutation bool // the operation was a mutation
-	errors   []gqlerrors.FormattedError
+	// stoppedEarly: the request ended while the operation waited for its turn to run.
+	stoppedEarly bool
+	errors       []gqlerrors.FormattedError
 }
 
 // execute parses, validates (our limits, then the specification's rules) and executes one
@@ -364,7 +374,7 @@ func (h *handler) execute(ctx context.Context, req request) result {
 		case h.queries <- struct{}{}:
 			defer func() { <-h.queries }()
 		case <-ctx.Done():
-			return result{errors: []gqlerrors.FormattedError{formatted(&Error{Code: CodeInternal, Message: "The request was cancelled."})}}
+			return result{errors: []gqlerrors.FormattedError{formatted(stopped(ctx.Err()))}, stoppedEarly: true}
 		}
 	}
 	if errs := h.validate(doc); errs != nil {
