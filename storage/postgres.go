@@ -220,19 +220,24 @@ func (db *DB) openPostgres() error {
 	return nil
 }
 
-// serviceLockKey is the session advisory lock a `courtside serve` (or `keys rotate`) holds on
-// a PostgreSQL database for as long as it runs, as it holds the lock file beside a SQLite
-// database: one service per database, none while keys rotate. 'CSSV' in ASCII.
+// serviceLockKey is the session advisory lock that the processes of a PostgreSQL database hold
+// for as long as they run: every `courtside serve` shares it, so that several instances serve
+// one database side by side, and `courtside keys rotate` and `courtside migrate` take it alone,
+// so that neither runs beside a service (a service that knows only the old key would seal new
+// values under it in the middle of a rotation). 'CSSV' in ASCII.
 const serviceLockKey = 0x43535356
 
-// ErrLocked is returned by LockPostgres when another process holds the lock.
+// ErrLocked is returned by LockPostgres when another process holds the lock in a conflicting
+// mode.
 var ErrLocked = errors.New("locked")
 
-// LockPostgres takes the database's service lock on a connection of its own, without waiting,
-// and returns the function that gives it up (closing the connection). PostgreSQL releases it
-// when the connection ends, however the process ends. It fails with ErrLocked when another
-// session holds it.
-func LockPostgres(ctx context.Context, dsn string) (func(), error) {
+// LockPostgres takes the database's service lock on a connection of its own, without waiting:
+// shared (pg_try_advisory_lock_shared) for a service, beside any number of other services, or
+// exclusive (pg_try_advisory_lock) for a command that must run alone. It returns the function
+// that gives the lock up (closing the connection). PostgreSQL releases it when the connection
+// ends, however the process ends. It fails with ErrLocked when another session holds the lock
+// in a mode that conflicts.
+func LockPostgres(ctx context.Context, dsn string, shared bool) (func(), error) {
 	pool, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("storage: %s: %w", redactURL(dsn), err)
@@ -242,8 +247,12 @@ func LockPostgres(ctx context.Context, dsn string) (func(), error) {
 		pool.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", redactURL(dsn), err)
 	}
+	try := `SELECT pg_try_advisory_lock($1)`
+	if shared {
+		try = `SELECT pg_try_advisory_lock_shared($1)`
+	}
 	var got bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, int64(serviceLockKey)).Scan(&got); err != nil {
+	if err := conn.QueryRowContext(ctx, try, int64(serviceLockKey)).Scan(&got); err != nil {
 		conn.Close()
 		pool.Close()
 		return nil, fmt.Errorf("storage: lock %s: %w", redactURL(dsn), err)

@@ -37,7 +37,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	holder := holderLine("courtside migrate")
 	for _, db := range []struct{ flag, path string }{{"--from", *from}, {"--to", *to}} {
-		lock, err := lockDB(db.path, holder)
+		lock, err := lockDB(db.path, holder, false)
 		if errors.Is(err, errLocked) {
 			return usagef("%s: %s is in use, %v; stop the service first", db.flag, storage.DisplayName(db.path), err)
 		} else if err != nil {

@@ -93,26 +93,26 @@ func TestEndToEnd_MigrateToPostgres(t *testing.T) {
 	}
 }
 
-// TestEndToEnd_PostgresOneServicePerDatabase: while `courtside serve` runs on a PostgreSQL
-// database, a second serve and a key rotation on it are refused, as beside a SQLite file; once
-// it stops, the rotation runs.
-func TestEndToEnd_PostgresOneServicePerDatabase(t *testing.T) {
+// TestEndToEnd_PostgresServicesShareTheDatabase: on a PostgreSQL database a second
+// `courtside serve` starts beside the first (instances share the database), while a key
+// rotation is refused as long as either runs; once both stop, the rotation runs.
+func TestEndToEnd_PostgresServicesShareTheDatabase(t *testing.T) {
 	t.Setenv("COURTSIDE_KEY", strings.Repeat("5a", 32))
 	url := pgtest.URL(t)
 	cli(t, "", "init", "--db", url)
-	s := startServer(t, url)
-	if _, code, stderr := cliResult(t, "", "serve", "--addr", "127.0.0.1:0", "--db", url); code == 0 || !strings.Contains(stderr, "in use") {
-		t.Fatalf("a second serve: exit %d: %s", code, stderr)
-	}
+	a := startServer(t, url)
+	b := startServer(t, url)
 	newKey := t.TempDir() + "/new.key"
-	if _, code, stderr := cliResult(t, "", "keys", "rotate", "--db", url, "--new-key-file", newKey); code == 0 || !strings.Contains(stderr, "in use") {
-		t.Fatalf("keys rotate beside the service: exit %d: %s", code, stderr)
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Wait(); err != nil {
-		t.Fatalf("after SIGTERM: %v", err)
+	for _, s := range []*server{a, b} {
+		if _, code, stderr := cliResult(t, "", "keys", "rotate", "--db", url, "--new-key-file", newKey); code == 0 || !strings.Contains(stderr, "in use") {
+			t.Fatalf("keys rotate beside %d services: exit %d: %s", map[*server]int{a: 2, b: 1}[s], code, stderr)
+		}
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.cmd.Wait(); err != nil {
+			t.Fatalf("after SIGTERM: %v", err)
+		}
 	}
 	cli(t, "", "keys", "rotate", "--db", url, "--new-key-file", newKey)
 }

@@ -94,7 +94,7 @@ func followBacklog(ctx context.Context, db *storage.DB, dbPath string, w io.Writ
 
 // serviceRunning reports whether a service holds the database's lock.
 func serviceRunning(dbPath string) bool {
-	l, err := lockDB(dbPath, holderLine("courtside (probe)"))
+	l, err := lockDB(dbPath, holderLine("courtside (probe)"), false)
 	if err != nil {
 		return true
 	}
