@@ -29,6 +29,17 @@ func (r *Router) call(ctx context.Context, tx *sql.Tx, g *group, ev courtside.Ev
 	return g.fn(ctx, tx, ev)
 }
 
+// Find returns the event of the log with the ID given, as the handlers received it, read
+// through db (a reader is enough).
+func Find(ctx context.Context, db *sql.DB, id string) (courtside.Event, error) {
+	var payload []byte
+	err := db.QueryRowContext(ctx, `SELECT payload FROM events WHERE uuid = ? AND topic = ?`, id, courtside.EventTopic).Scan(&payload)
+	if err != nil {
+		return courtside.Event{}, fmt.Errorf("events: find %s: %w", id, err)
+	}
+	return decodeEvent(id, payload)
+}
+
 // decodeEvent returns the event stored with uuid as payload.
 func decodeEvent(uuid string, payload []byte) (courtside.Event, error) {
 	var ev courtside.Event

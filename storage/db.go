@@ -423,6 +423,11 @@ func (tx *Tx) Commit(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("storage: publish events: %w", err)
 		}
+		// The routers of the database's other instances wake at the commit too.
+		if err := tx.db.Notify(ctx, tx.Tx, ChannelEvents, ""); err != nil {
+			tx.Rollback()
+			return err
+		}
 	}
 	if err := tx.Tx.Commit(); err != nil {
 		return fmt.Errorf("storage: commit: %w", mapSQLError(err))

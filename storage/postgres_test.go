@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 	"testing"
 
 	"courtside"
@@ -167,4 +168,89 @@ func TestPostgres_EventsAreNumberedInCommitOrder(t *testing.T) {
 			t.Fatalf("a reader saw %d events up to id %d, but %d are numbered up to it: an earlier number committed later", s.count, s.max, below)
 		}
 	}
+}
+
+// TestPostgres_CommitsWithEventsAreAnnounced: a handle listening on the database (another
+// instance) hears of every transaction that appended events, through LISTEN/NOTIFY, and of the
+// payloads other notifications carry; a transaction rolled back announces nothing. On SQLite
+// Listen returns at once and Notify does nothing.
+func TestPostgres_CommitsWithEventsAreAnnounced(t *testing.T) {
+	a := MustOpenDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if !storagetest.Postgres() {
+		a.Listen(ctx, []string{storage.ChannelEvents}, func(string, string) { t.Error("a notification on SQLite") }, nil)
+		return
+	}
+	b := openHandle(t, a.Path)
+	heard := make(chan [2]string, 16)
+	listened := make(chan struct{})
+	go func() {
+		defer close(listened)
+		b.Listen(ctx, []string{storage.ChannelEvents, storage.ChannelLive}, func(ch, payload string) { heard <- [2]string{ch, payload} },
+			func(err error) { t.Errorf("listen: %v", err) })
+	}()
+	bg := context.Background()
+	admin, err := a.CreateUser(bg, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pros, err := a.CreateUser(bg, courtside.NewUser{User: courtside.User{Username: "pros", Role: courtside.RoleProsecutor}, OrganizationName: "DA Office"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	court := &courtside.Court{Name: "Main Courthouse", TimeZone: "America/New_York"}
+	if err := a.CreateCourt(courtside.NewContextWithUser(bg, admin), court); err != nil {
+		t.Fatal(err)
+	}
+
+	// The listener connects in its own time: open a case (an event) until it hears one.
+	var got [2]string
+	for i := 0; got[0] == ""; i++ {
+		if i == 600 {
+			t.Fatal("no notification heard after 600 commits with events")
+		}
+		if err := a.OpenCase(courtside.NewContextWithUser(bg, pros), &courtside.Case{Docket: fmt.Sprintf("26-CR-%d", i), CourtID: court.ID}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got = <-heard:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if got != [2]string{storage.ChannelEvents, ""} {
+		t.Fatalf("heard %q", got)
+	}
+	for len(heard) > 0 {
+		<-heard
+	}
+
+	// A payload on the live channel arrives as sent; one sent in a transaction rolled back
+	// never does.
+	send := func(payload string, commit bool) {
+		tx, err := a.Writer.BeginTx(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Notify(context.Background(), tx, storage.ChannelLive, payload); err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("rolled back", false)
+	send("i1 e1", true)
+	for got = <-heard; got[0] == storage.ChannelEvents; got = <-heard {
+	}
+	if got != [2]string{storage.ChannelLive, "i1 e1"} {
+		t.Fatalf("heard %q, want the committed payload", got)
+	}
+	cancel()
+	<-listened
 }

@@ -57,6 +57,9 @@ type Main struct {
 	stopSweep  context.CancelFunc // stops the offer-expiry sweep
 	sweepDone  chan struct{}
 	notify     *notifications // the reminder scheduler and the delivery worker
+	instance   instanceID     // this process among the database's instances (instances.go)
+	stopListen context.CancelFunc
+	listenDone chan struct{}
 	lock       *dbLock        // the database's lock, held while serving (lock.go)
 	outbox     *outbox        // with --demo, where every message goes (outbox.go)
 	metrics    *metrics       // what GET /metrics reports (metrics.go)
@@ -194,9 +197,10 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	// before the event's transaction commits, so an event delivered again after a rollback
 	// reaches subscribers twice: subscriptions are at least once (graph.Hub).
 	m.Hub = graph.NewHub(0)
+	m.instance = newInstanceID()
 	m.handle(liveFeed, func(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
 		m.Hub.Publish(ev)
-		return nil
+		return m.shareLive(ctx, tx, ev)
 	})
 	m.routerDone = make(chan error, 1)
 	go func() { m.routerDone <- m.Router.Run(context.WithoutCancel(ctx)) }()
@@ -208,6 +212,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		m.routerDone <- err // Close waits for it
 		return fmt.Errorf("event router stopped at start: %v", err)
 	}
+	m.startListening(ctx)
 	m.startOfferSweep(ctx)
 	m.startNotifications(ctx)
 	if err := m.startMail(stdout); err != nil {
@@ -365,6 +370,7 @@ func (m *Main) Close() error {
 		m.Hub.Close() // Shutdown leaves WebSocket connections alone: close them with 1001
 	}
 	m.stopMail()
+	m.stopListening()
 	if m.stopSweep != nil {
 		m.stopSweep()
 		<-m.sweepDone
