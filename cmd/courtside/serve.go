@@ -60,9 +60,9 @@ type Main struct {
 	instance   instanceID     // this process among the database's instances (instances.go)
 	stopListen context.CancelFunc
 	listenDone chan struct{}
-	lock       *dbLock        // the database's lock, held while serving (lock.go)
-	outbox     *outbox        // with --demo, where every message goes (outbox.go)
-	metrics    *metrics       // what GET /metrics reports (metrics.go)
+	lock       *dbLock  // the database's lock, held while serving (lock.go)
+	outbox     *outbox  // with --demo, where every message goes (outbox.go)
+	metrics    *metrics // what GET /metrics reports (metrics.go)
 }
 
 // runServe runs `courtside serve` until ctx is cancelled (SIGINT or SIGTERM).
