@@ -42,7 +42,13 @@ func newSinks(t *testing.T) *sinks {
 // a phone number, and the advocacy organisation's webhook receiver.
 func noticeWorld(t *testing.T, s *sinks) *world {
 	t.Helper()
-	w := &world{db: filepath.Join(t.TempDir(), "courtside.db")}
+	return noticeWorldAt(t, s, filepath.Join(t.TempDir(), "courtside.db"))
+}
+
+// noticeWorldAt is noticeWorld on the database db: a SQLite file or a postgres:// URL.
+func noticeWorldAt(t *testing.T, s *sinks, db string) *world {
+	t.Helper()
+	w := &world{db: db}
 	pw := "tidal basin lantern 42\n"
 	cli(t, "", "init", "--db", w.db)
 	cli(t, pw, "user", "add", "--db", w.db, "--username", "admin", "--role", "admin", "--password-stdin")
