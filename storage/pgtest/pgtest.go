@@ -35,13 +35,14 @@ import (
 
 // Cluster is a running throwaway PostgreSQL server.
 type Cluster struct {
-	dir  string // data directory and socket directory
-	bin  string // directory of initdb and postgres
-	port int
-	cmd  *exec.Cmd
-	exit chan error // the server's exit, once
-	logf *os.File
-	n    atomic.Int64 // databases created
+	durable bool   // PostgreSQL's own durability settings rather than the tests' (StartDurable)
+	dir     string // data directory and socket directory
+	bin     string // directory of initdb and postgres
+	port    int
+	cmd     *exec.Cmd
+	exit    chan error // the server's exit, once
+	logf    *os.File
+	n       atomic.Int64 // databases created
 }
 
 var (
@@ -148,8 +149,17 @@ func version(dir string) int {
 	return n
 }
 
-// Start initialises a cluster in a new temporary folder and starts its server.
-func Start() (*Cluster, error) {
+// Start initialises a cluster in a new temporary folder and starts its server, with durability
+// off (the folder is thrown away).
+func Start() (*Cluster, error) { return startCluster(false) }
+
+// StartDurable is Start with PostgreSQL's default durability (fsync, synchronous_commit and
+// full_page_writes on), as a production server runs: for measurements, where a commit must cost
+// what it costs in production.
+func StartDurable() (*Cluster, error) { return startCluster(true) }
+
+// startCluster initialises a cluster in a new temporary folder and starts its server.
+func startCluster(durable bool) (*Cluster, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -158,7 +168,7 @@ func Start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, bin: bin}
+	c := &Cluster{dir: dir, bin: bin, durable: durable}
 	if err := c.start(); err != nil {
 		c.kill()
 		os.RemoveAll(dir)
@@ -191,11 +201,13 @@ func (c *Cluster) start() error {
 	if c.logf, err = os.Create(filepath.Join(c.dir, "server.log")); err != nil {
 		return err
 	}
-	// A test server: durability off (the folder is thrown away), enough connections for the
-	// tests' pools.
-	c.cmd = exec.Command(filepath.Join(c.bin, "postgres"), "-D", data, "-p", strconv.Itoa(c.port),
-		"-k", c.dir, "-h", "127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=300")
+	// A test server: durability off (the folder is thrown away) unless asked for, enough
+	// connections for the tests' pools.
+	args := []string{"-D", data, "-p", strconv.Itoa(c.port), "-k", c.dir, "-h", "127.0.0.1", "-c", "max_connections=300"}
+	if !c.durable {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	c.cmd = exec.Command(filepath.Join(c.bin, "postgres"), args...)
 	c.cmd.Stdout, c.cmd.Stderr = c.logf, c.logf
 	c.cmd.SysProcAttr = procAttr(cred)
 	if err := c.cmd.Start(); err != nil {

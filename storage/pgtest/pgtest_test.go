@@ -1,6 +1,7 @@
 package pgtest_test
 
 import (
+	"context"
 	"database/sql"
 	"testing"
 
@@ -38,5 +39,41 @@ func TestURL_ADatabaseOfItsOwn(t *testing.T) {
 	var user string
 	if err := db.QueryRow(`SELECT current_user`).Scan(&user); err != nil || user != "postgres" {
 		t.Fatalf("current_user = %q, %v", user, err)
+	}
+}
+
+// The tests' server runs without durability; StartDurable's keeps PostgreSQL's defaults, so that
+// a measurement's commits cost what they cost in production.
+func TestStartDurable_KeepsFsync(t *testing.T) {
+	for _, c := range []struct {
+		start func() (*pgtest.Cluster, error)
+		want  string
+	}{{pgtest.Start, "off"}, {pgtest.StartDurable, "on"}} {
+		cl, err := c.start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		url, _, err := cl.CreateDatabase(context.Background(), "")
+		if err != nil {
+			cl.Stop()
+			t.Fatal(err)
+		}
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			cl.Stop()
+			t.Fatal(err)
+		}
+		var fsync, commit string
+		err = db.QueryRow(`SELECT current_setting('fsync'), current_setting('synchronous_commit')`).Scan(&fsync, &commit)
+		db.Close()
+		if stopErr := cl.Stop(); stopErr != nil {
+			t.Error(stopErr)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fsync != c.want || commit != c.want {
+			t.Errorf("fsync = %s, synchronous_commit = %s; want both %s", fsync, commit, c.want)
+		}
 	}
 }
