@@ -247,26 +247,21 @@ func rescheduleAs(ctx context.Context, g *gqlClient, user string, hearingID int6
 		map[string]any{"id": strconv.FormatInt(hearingID, 10), "s": start.Format(time.RFC3339), "e": start.Add(time.Hour).Format(time.RFC3339)}, nil)
 }
 
-// hearingsCalendars measures the hearings calendars at each size of Sizes.CalendarScales.
-func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
-	months, rounds := b.Sizes.CalendarMonths, b.Sizes.CalendarRounds
-	dir := filepath.Join(b.Dir, "hearings")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	dbPath := filepath.Join(dir, "courtside.db")
-	// The hearings are within the feeds' window: from tomorrow, over the next months.
-	from := time.Now().UTC().Truncate(24 * time.Hour).Add(24*time.Hour + 14*time.Hour)
-	var scales []*calScale
-	for _, n := range b.Sizes.CalendarScales {
-		scales = append(scales, &calScale{n: n, office: fmt.Sprintf("Bench Office %d", n), pros: fmt.Sprintf("pros-%d", n),
-			adv: fmt.Sprintf("adv-%d", n)})
-	}
+// newCalScale returns the scale of n hearings, its office and users named after n.
+func newCalScale(n int) *calScale {
+	return &calScale{n: n, office: fmt.Sprintf("Bench Office %d", n), pros: fmt.Sprintf("pros-%d", n), adv: fmt.Sprintf("adv-%d", n)}
+}
 
+// loadCalendarScales sets the scales up in the database dbPath (a file, or the URL of a
+// PostgreSQL database that `courtside init` made) before its server starts: the administrator,
+// the court and each scale's prosecutor and advocate in-process, their secrets by the real CLI,
+// each office's docket by the real `courtside import hearings` (its CSV in dir), and an advocate
+// accompanying every hearing (accompanyAll). It returns how many events the log then holds.
+func (b *Bench) loadCalendarScales(ctx context.Context, dir, dbPath string, from time.Time, months int, scales []*calScale) (int64, error) {
 	// The office's users and the court, in-process; the secrets by the real CLI.
 	db, err := b.openStore(dbPath)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	admin, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "bench-admin", Role: courtside.RoleAdmin}})
 	if err == nil {
@@ -286,7 +281,7 @@ func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
 	}
 	db.Close()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	for _, s := range scales {
 		for _, tok := range []struct {
@@ -295,12 +290,12 @@ func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
 		}{{s.pros, "app", &s.prosApp}, {s.adv, "app", &s.advApp}, {s.pros, "api", &s.prosAPI}, {s.adv, "feed", &s.feedPath}} {
 			out, err := b.cli(ctx, "", "token", "create", "--db", dbPath, "--username", tok.user, "--kind", tok.kind, "--label", "bench")
 			if err != nil {
-				return nil, err
+				return 0, err
 			}
 			*tok.out = strings.TrimSpace(out)
 		}
 		if s.feedPath = feedPathRE.FindString(s.feedPath); s.feedPath == "" {
-			return nil, fmt.Errorf("token create --kind feed printed no feed URL")
+			return 0, fmt.Errorf("token create --kind feed printed no feed URL")
 		}
 	}
 
@@ -309,7 +304,7 @@ func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
 	for _, s := range scales {
 		csvPath := filepath.Join(dir, fmt.Sprintf("docket-%d.csv", s.n))
 		if err := writeCalendarDocket(csvPath, fmt.Sprintf("C%d", s.n), from, s.n, months); err != nil {
-			return nil, err
+			return 0, err
 		}
 		cmd := exec.CommandContext(ctx, b.Courtside, "import", "hearings", "--db", dbPath, "--org", s.office, "--file", csvPath)
 		cmd.Env = b.env()
@@ -318,31 +313,31 @@ func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
 		t0 := time.Now()
 		out, err := cmd.Output()
 		if err != nil {
-			return nil, fmt.Errorf("import %d hearings: %v: %s", s.n, err, strings.TrimSpace(stderr.String()))
+			return 0, fmt.Errorf("import %d hearings: %v: %s", s.n, err, strings.TrimSpace(stderr.String()))
 		}
 		s.importTook = time.Since(t0)
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			s.importRSS = ru.Maxrss << 10
 		}
 		if !strings.Contains(string(out), fmt.Sprintf("created %d,", s.n)) {
-			return nil, fmt.Errorf("import printed %q", strings.TrimSpace(string(out)))
+			return 0, fmt.Errorf("import printed %q", strings.TrimSpace(string(out)))
 		}
 		b.Log("imported %d hearings in %s", s.n, s.importTook)
 	}
 	db, err = b.openStore(dbPath)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	for _, s := range scales {
 		if err := accompanyAll(ctx, db, s.office, s.adv, s.n); err != nil {
 			db.Close()
-			return nil, err
+			return 0, err
 		}
 		rows, err := db.Writer.QueryContext(ctx, `SELECT h.id, h.starts_at FROM hearings h JOIN organizations o ON o.id = h.organization_id
 			WHERE o.name = ? ORDER BY h.id`, s.office)
 		if err != nil {
 			db.Close()
-			return nil, err
+			return 0, err
 		}
 		for rows.Next() {
 			var id int64
@@ -350,7 +345,7 @@ func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
 			if err := rows.Scan(&id, &at); err != nil {
 				rows.Close()
 				db.Close()
-				return nil, err
+				return 0, err
 			}
 			t, _ := storage.ParseTime(at)
 			s.hearingIDs, s.hearingStarts = append(s.hearingIDs, id), append(s.hearingStarts, t)
@@ -358,8 +353,30 @@ func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
 		rows.Close()
 	}
 	var backlog int64
-	db.Writer.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&backlog)
+	err = db.Writer.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&backlog)
 	db.Close()
+	return backlog, err
+}
+
+// hearingsCalendars measures the hearings calendars at each size of Sizes.CalendarScales.
+func (b *Bench) hearingsCalendars(ctx context.Context) (*Section, error) {
+	months, rounds := b.Sizes.CalendarMonths, b.Sizes.CalendarRounds
+	dir := filepath.Join(b.Dir, "hearings")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	dbPath := filepath.Join(dir, "courtside.db")
+	// The hearings are within the feeds' window: from tomorrow, over the next months.
+	from := time.Now().UTC().Truncate(24 * time.Hour).Add(24*time.Hour + 14*time.Hour)
+	var scales []*calScale
+	for _, n := range b.Sizes.CalendarScales {
+		scales = append(scales, newCalScale(n))
+	}
+
+	backlog, err := b.loadCalendarScales(ctx, dir, dbPath, from, months, scales)
+	if err != nil {
+		return nil, err
+	}
 
 	// The server starts with the imports' events to handle: its resident memory is sampled
 	// until the calendar projection has handled every one.

@@ -57,6 +57,15 @@ type Sizes struct {
 	WriteHearings    int
 	WritePhase       time.Duration
 	WriteReschedules int
+
+	// The PostgreSQL section: each round's phase of each write workload per configuration, the
+	// rounds, the fan-out's reschedules per configuration, and the hearings of the CalDAV reads
+	// with their rounds.
+	PGPhase       time.Duration
+	PGRounds      int
+	PGReschedules int
+	PGHearings    int
+	PGReadRounds  int
 }
 
 // fullSizes are the sizes the targets are stated for.
@@ -64,14 +73,16 @@ var fullSizes = Sizes{Events: 5000, Rounds: 30, RadicaleBudget: 60 * time.Second
 	ImportRows: 50_000, GraphHearings: 100, GraphRequests: 500, MemHearings: 100_000, MemDeliveries: 1_000_000,
 	BenchTime: "1s", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 20,
 	Reschedules: 1000, PageHearings: 5000, PageRequests: 100, CalendarScales: []int{1000, 5000, 20_000}, CalendarRounds: 15,
-	WriteHearings: 200, WritePhase: 20 * time.Second, WriteReschedules: 300}
+	WriteHearings: 200, WritePhase: 20 * time.Second, WriteReschedules: 300,
+	PGPhase: 5 * time.Second, PGRounds: 3, PGReschedules: 150, PGHearings: 5000, PGReadRounds: 40}
 
 // quickSizes make a smoke test of every code path.
 var quickSizes = Sizes{Events: 300, Rounds: 5, RadicaleBudget: 5 * time.Second, RadicalePuts: 5,
 	ImportRows: 2000, GraphHearings: 20, GraphRequests: 40, MemHearings: 5000, MemDeliveries: 20_000,
 	BenchTime: "100x", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 3,
 	Reschedules: 40, PageHearings: 500, PageRequests: 5, CalendarScales: []int{100, 300, 1000}, CalendarRounds: 3,
-	WriteHearings: 56, WritePhase: 3 * time.Second, WriteReschedules: 25}
+	WriteHearings: 56, WritePhase: 3 * time.Second, WriteReschedules: 25,
+	PGPhase: time.Second, PGRounds: 2, PGReschedules: 25, PGHearings: 300, PGReadRounds: 5}
 
 // Bench is one run of the harness.
 type Bench struct {
@@ -86,7 +97,7 @@ type Bench struct {
 }
 
 // sectionNames are the sections -only accepts, in report order.
-var sectionNames = []string{"caldav", "hearings", "fanout", "import", "graphql", "pages", "memory", "gobench", "attack", "writepath"}
+var sectionNames = []string{"caldav", "hearings", "fanout", "import", "graphql", "pages", "memory", "gobench", "attack", "writepath", "postgres"}
 
 func main() {
 	quick := flag.Bool("quick", false, "scaled-down sizes: a smoke test of every section, not comparable with the targets")
@@ -178,6 +189,20 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 	if quick {
 		cmdline = "go run ./cmd/courtside-bench -quick"
 	}
+	// A run of some sections merges them into the report it writes over (merge.go).
+	var ran []string
+	for _, name := range sectionNames {
+		if want[name] {
+			ran = append(ran, name)
+		}
+	}
+	merging := len(ran) < len(sectionNames)
+	if merging {
+		cmdline = "go run ./cmd/courtside-bench -only " + strings.Join(ran, ",")
+		if quick {
+			cmdline += " -quick"
+		}
+	}
 	rep := &Report{Started: started, Quick: quick, Command: cmdline, Machine: machine(), Versions: b.versions(ctx)}
 	steps := []struct {
 		name, title string
@@ -193,6 +218,7 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 		{"gobench", "Go benchmarks of the hot paths", b.goBench},
 		{"attack", "Hostile load", b.attack},
 		{"writepath", "The write path under concurrent clients", b.writePath},
+		{"postgres", "PostgreSQL beside SQLite", b.postgres},
 	}
 	for _, s := range steps {
 		if !want[s.name] {
@@ -209,7 +235,13 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 			sec = notMeasured(s.title, "the run failed: "+err.Error())
 		}
 		sec.Title = s.title
+		sec.Number = 1 + indexOf(sectionNames, s.name)
 		sec.Notes = append(sec.Notes, fmt.Sprintf("This section took %s.", time.Since(t0).Round(time.Second)))
+		if merging {
+			sec.Notes = append(sec.Notes, fmt.Sprintf("Measured by `%s` in a run of its own started %s UTC (courtside commit %s), "+
+				"merged into this report: the machine, versions and other sections above are those of the run that wrote them.",
+				cmdline, started.UTC().Format("2006-01-02 15:04"), kvValue(rep.Versions, "courtside commit")))
+		}
 		rep.Sections = append(rep.Sections, sec)
 	}
 	rep.Appendix = profileFixes + calendarFixes + writePathFixes
@@ -224,11 +256,38 @@ func run(ctx context.Context, quick bool, out, bin, radicale, profile string, wa
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
 	}
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+	text := buf.String()
+	if old, err := os.ReadFile(out); err == nil && merging {
+		if text, err = mergeReport(string(old), text); err != nil {
+			return fmt.Errorf("merge into %s: %w (name another file with -out)", out, err)
+		}
+		b.Log("merged %s into %s", strings.Join(ran, ", "), out)
+	}
+	if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
 		return err
 	}
 	b.Log("wrote %s", out)
 	return nil
+}
+
+// indexOf returns the place of s in list, or -1.
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// kvValue returns the value labelled key, or "unknown".
+func kvValue(kvs []KV, key string) string {
+	for _, kv := range kvs {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return "unknown"
 }
 
 // moduleRoot returns the directory of go.mod, searching up from the working directory.

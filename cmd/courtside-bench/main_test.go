@@ -218,3 +218,56 @@ func TestParseProcCPU(t *testing.T) {
 		t.Error("parseProcCPU accepted text without a command name")
 	}
 }
+
+// A run of some sections replaces those sections and their summary rows in the report it
+// writes over, numbered as in a whole run, and leaves the rest as it was.
+func TestMergeReport_ReplacesOnlyTheSectionsThatRan(t *testing.T) {
+	render := func(secs ...*Section) string {
+		var b strings.Builder
+		r := &Report{Started: time.Date(2026, 12, 7, 19, 0, 0, 0, time.UTC), Command: "make bench", Sections: secs,
+			Appendix: "## Profile-driven fixes\n\nRecorded by hand.\n"}
+		if err := r.WriteMarkdown(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	fig := func(name, value string) Target {
+		return Target{Figure: name, Value: value, Goal: "none set", Measured: true, Reported: true}
+	}
+	old := render(
+		&Section{Number: 1, Title: "First", Targets: []Target{fig("one", "old 1")}, Notes: []string{"first, old"}},
+		&Section{Number: 2, Title: "Second", Targets: []Target{fig("two", "old 2a"), fig("two b", "old 2b")}, Notes: []string{"second, old"}},
+		&Section{Number: 4, Title: "Fourth", Targets: []Target{fig("four", "old 4")}, Notes: []string{"fourth, old"}},
+	)
+	fresh := render(
+		&Section{Number: 2, Title: "Second", NotMeasured: "not measured: no server"},
+		&Section{Number: 3, Title: "Third", Targets: []Target{fig("three", "new 3")}, Notes: []string{"third, new"}},
+		&Section{Number: 5, Title: "Fifth", Targets: []Target{fig("five", "new 5")}, Notes: []string{"fifth, new"}},
+	)
+	got, err := mergeReport(old, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := []string{"| 1. one | old 1", "| 2. Second | — | — | not measured: no server", "| 3. three | new 3", "| 4. four | old 4", "| 5. five | new 5",
+		"## 1. First", "first, old", "## 2. Second", "**Not measured: no server**", "## 3. Third", "third, new", "## 4. Fourth", "fourth, old",
+		"## 5. Fifth", "fifth, new", "## Profile-driven fixes", "Recorded by hand."}
+	at := 0
+	for _, want := range order {
+		i := strings.Index(got[at:], want)
+		if i < 0 {
+			t.Fatalf("merged report lacks %q after position %d:\n%s", want, at, got)
+		}
+		at += i + len(want)
+	}
+	for _, gone := range []string{"old 2a", "old 2b", "second, old"} {
+		if strings.Contains(got, gone) {
+			t.Errorf("merged report still holds %q:\n%s", gone, got)
+		}
+	}
+	if strings.Count(got, "## Profile-driven fixes") != 1 || strings.Count(got, "## Summary") != 1 {
+		t.Errorf("merged report repeats the appendix or the summary:\n%s", got)
+	}
+	if _, err := mergeReport("# Notes\n\nnot a report\n", fresh); err == nil {
+		t.Error("merged into a file that is not a report")
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"courtside/storage"
 )
 
 // env returns the environment of every courtside process of the run: the run's key.
@@ -31,10 +33,12 @@ func (b *Bench) cli(ctx context.Context, stdin string, args ...string) (string, 
 }
 
 // initDB creates the database at path with `courtside init`, as an operator does first, unless
-// it exists already.
+// the file exists already. A PostgreSQL URL names an empty database that init fills.
 func (b *Bench) initDB(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return nil
+	if !storage.IsPostgresURL(path) {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
 	}
 	_, err := b.cli(ctx, "", "init", "--db", path)
 	return err

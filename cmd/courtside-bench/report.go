@@ -25,7 +25,10 @@ type KV struct{ Key, Value string }
 
 // Section is one numbered part of the report.
 type Section struct {
-	Title string
+	// Number is the section's place in the report (its place in sectionNames, from 1), so that a
+	// section keeps its number when -only runs it alone; zero numbers it by its place in Sections.
+	Number int
+	Title  string
 	// Intro is a paragraph of Markdown printed under the title.
 	Intro string
 	// NotMeasured, when set, says that the section has no figures and why, as a phrase that
@@ -121,20 +124,20 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	var rows [][]string
 	for i, s := range r.Sections {
 		if s.NotMeasured != "" && len(s.Targets) == 0 {
-			rows = append(rows, []string{fmt.Sprintf("%d. %s", i+1, s.Title), "—", "—", s.NotMeasured})
+			rows = append(rows, []string{fmt.Sprintf("%d. %s", s.number(i), s.Title), "—", "—", s.NotMeasured})
 		}
 		for _, t := range s.Targets {
 			result := t.Result()
 			if !t.Measured && s.NotMeasured != "" {
 				result = s.NotMeasured
 			}
-			rows = append(rows, []string{fmt.Sprintf("%d. %s", i+1, t.Figure), t.Value, t.Goal, result})
+			rows = append(rows, []string{fmt.Sprintf("%d. %s", s.number(i), t.Figure), t.Value, t.Goal, result})
 		}
 	}
 	writeTable(&b, Table{Header: []string{"figure", "this run", "target", "result"}, Rows: rows})
 
 	for i, s := range r.Sections {
-		fmt.Fprintf(&b, "## %d. %s\n\n", i+1, s.Title)
+		fmt.Fprintf(&b, "## %d. %s\n\n", s.number(i), s.Title)
 		if s.Intro != "" {
 			fmt.Fprintf(&b, "%s\n\n", s.Intro)
 		}
@@ -163,6 +166,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// number returns the section's number: Number, or i+1 for the i-th section of a report.
+func (s *Section) number(i int) int {
+	if s.Number > 0 {
+		return s.Number
+	}
+	return i + 1
 }
 
 // kvRows turns labelled values into table rows.

@@ -50,13 +50,7 @@ func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 	}
 	defer env.close()
 	sink, srv, g, fanoutID, dbPath := env.sink, env.srv, env.g, env.hearingID, env.dbPath
-	// The docket: hearings of the fan-out hearing's case over four weeks, imported with the CLI
-	// while the server runs.
-	csvPath := filepath.Join(b.Dir, "writepath.csv")
-	if err := writeCaseDocket(csvPath, sizes.WriteHearings); err != nil {
-		return nil, err
-	}
-	if _, err := b.cli(ctx, "", "import", "hearings", "--db", dbPath, "--org", benchOffice, "--file", csvPath); err != nil {
+	if err := b.importCaseDocket(ctx, env, "writepath", sizes.WriteHearings); err != nil {
 		return nil, err
 	}
 	ro, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: dbPath}).EscapedPath()+"?mode=ro&_busy_timeout=10000")
@@ -68,32 +62,11 @@ func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 	if err := waitBacklog(ctx, ro); err != nil {
 		return nil, err
 	}
+	targets, err := caseTargets(ctx, g, fanoutID, sizes.WriteHearings)
+	if err != nil {
+		return nil, err
+	}
 	from := time.Date(2031, 3, 1, 0, 0, 0, 0, time.UTC)
-	var targets []moveTarget
-	for week := 0; week < 4; week++ {
-		var list struct {
-			Hearings struct {
-				Edges []struct{ ID, StartsAt string }
-			}
-		}
-		if err := g.do(ctx, "bench-pros", `query($f: DateTime!, $t: DateTime!) { hearings(from: $f, to: $t, first: 200) { edges { id startsAt } } }`,
-			map[string]any{"f": from.AddDate(0, 0, 7*week).Format(time.RFC3339), "t": from.AddDate(0, 0, 7*week+7).Format(time.RFC3339)}, &list); err != nil {
-			return nil, err
-		}
-		for _, e := range list.Hearings.Edges {
-			if e.ID == fanoutID {
-				continue
-			}
-			t, err := time.Parse(time.RFC3339, e.StartsAt)
-			if err != nil {
-				return nil, err
-			}
-			targets = append(targets, moveTarget{id: e.ID, start: t})
-		}
-	}
-	if len(targets) < sizes.WriteHearings {
-		return nil, fmt.Errorf("%d hearings imported, want %d", len(targets), sizes.WriteHearings)
-	}
 	w := &writeWorkload{g: g, from: from.AddDate(0, 0, 7), to: from.AddDate(0, 0, 14), targets: targets}
 	// Each hearing is moved by a day and back; each move tells the case's two victims.
 	load0 := loadAverages()
@@ -169,7 +142,7 @@ func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 				return nil, fmt.Errorf("reschedule %d: %w", i, err)
 			}
 			answered := time.Since(t0)
-			keys, at, err := waitCommitted(ctx, conn, fanoutID, seq, &lastID)
+			keys, at, err := waitCommitted(ctx, conn, false, fanoutID, seq, &lastID)
 			if err == nil {
 				_, err = waitReceived(ctx, sink, keys, &seen)
 			}
@@ -255,6 +228,50 @@ func (b *Bench) writePath(ctx context.Context) (*Section, error) {
 type moveTarget struct {
 	id    string
 	start time.Time
+}
+
+// importCaseDocket writes a docket of n hearings of the fan-out hearing's case over four weeks
+// (writeCaseDocket) and imports it with the CLI into the environment's database while its server
+// runs.
+func (b *Bench) importCaseDocket(ctx context.Context, env *fanoutEnv, name string, n int) error {
+	csvPath := filepath.Join(b.Dir, name+".csv")
+	if err := writeCaseDocket(csvPath, n); err != nil {
+		return err
+	}
+	_, err := b.cli(ctx, "", "import", "hearings", "--db", env.dbPath, "--org", benchOffice, "--file", csvPath)
+	return err
+}
+
+// caseTargets lists, through GraphQL as the prosecutor, the hearings importCaseDocket imported
+// (the four weeks from 2031-03-01 but the fan-out hearing) and fails unless there are n.
+func caseTargets(ctx context.Context, g *gqlClient, fanoutID string, n int) ([]moveTarget, error) {
+	from := time.Date(2031, 3, 1, 0, 0, 0, 0, time.UTC)
+	var targets []moveTarget
+	for week := 0; week < 4; week++ {
+		var list struct {
+			Hearings struct {
+				Edges []struct{ ID, StartsAt string }
+			}
+		}
+		if err := g.do(ctx, "bench-pros", `query($f: DateTime!, $t: DateTime!) { hearings(from: $f, to: $t, first: 200) { edges { id startsAt } } }`,
+			map[string]any{"f": from.AddDate(0, 0, 7*week).Format(time.RFC3339), "t": from.AddDate(0, 0, 7*week+7).Format(time.RFC3339)}, &list); err != nil {
+			return nil, err
+		}
+		for _, e := range list.Hearings.Edges {
+			if e.ID == fanoutID {
+				continue
+			}
+			t, err := time.Parse(time.RFC3339, e.StartsAt)
+			if err != nil {
+				return nil, err
+			}
+			targets = append(targets, moveTarget{id: e.ID, start: t})
+		}
+	}
+	if len(targets) < n {
+		return nil, fmt.Errorf("%d hearings imported, want %d", len(targets), n)
+	}
+	return targets, nil
 }
 
 // writeWorkload is the mix of the write-path section.
