@@ -74,7 +74,7 @@ var fullSizes = Sizes{Events: 5000, Rounds: 30, RadicaleBudget: 60 * time.Second
 	BenchTime: "1s", MultigetSize: 50, CalendarMonths: 12, GraphWarmupRuns: 20,
 	Reschedules: 1000, PageHearings: 5000, PageRequests: 100, CalendarScales: []int{1000, 5000, 20_000}, CalendarRounds: 15,
 	WriteHearings: 200, WritePhase: 20 * time.Second, WriteReschedules: 300,
-	PGPhase: 5 * time.Second, PGRounds: 3, PGReschedules: 150, PGHearings: 5000, PGReadRounds: 40}
+	PGPhase: 4 * time.Second, PGRounds: 3, PGReschedules: 100, PGHearings: 5000, PGReadRounds: 40}
 
 // quickSizes make a smoke test of every code path.
 var quickSizes = Sizes{Events: 300, Rounds: 5, RadicaleBudget: 5 * time.Second, RadicalePuts: 5,
