@@ -2,9 +2,10 @@
 // docs/benchmarks.md: CalDAV against Radicale and against a do-nothing HTTP floor, the hearings
 // calendars at 1k, 5k and 20k hearings beside the availability calendar and Radicale, fan-out,
 // docket import against raw SQLite, a nested GraphQL query, the web app's pages, resident memory
-// at scale, the Go testing.B benchmarks of the hot paths, hostile load, and the write path under
-// concurrent clients. Every comparison is between figures measured in the
-// same run, so the ratios hold on a noisy, shared machine.
+// at scale, the Go testing.B benchmarks of the hot paths, hostile load, the write path under
+// concurrent clients, and PostgreSQL (one and two instances) beside SQLite. Every comparison is
+// between figures measured in the same run, so the ratios hold on a noisy, shared machine. A run
+// of some sections (-only) merges them into the report it writes over.
 //
 // Usage (from the module root; `make bench` builds the binary and runs this):
 //

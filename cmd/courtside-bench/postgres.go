@@ -629,8 +629,10 @@ func pgReading(workloads []string, rates map[string]map[string]float64, fanP99 m
 	b.WriteString(strings.Join(parts, "; "))
 	fmt.Fprintf(&b, ". The fan-out's p99 from a reschedule to its deliveries committed was %s on SQLite, %s on PostgreSQL with one "+
 		"instance and %s with two, where the router that plans the notices may be the other instance's, woken by NOTIFY. "+
-		"A second instance on the same host only splits the same two cores; on hosts of their own, the write figures would "+
-		"still be bounded by the one write lock and PostgreSQL's commit, and the reads would scale with the hosts.",
+		"These figures come from one machine, where a second instance only shares the same two cores with the first, "+
+		"PostgreSQL and the clients: they show what a second instance costs and gives there, not what hosts of their own "+
+		"would give. Whatever the hosts, writes take turns under the one write lock, and on PostgreSQL every statement of "+
+		"a write is a round trip to another process, where SQLite's runs inside the server.",
 		fmtDur(fanP99[pgSQLite]), fmtDur(fanP99[pgOne]), fmtDur(fanP99[pgTwo]))
 	return b.String()
 }
