@@ -23,7 +23,41 @@ func TestEndToEnd_SubscriptionThroughMain(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	msgs, closed := subscribeScheduleChanges(t, ctx, s.url, w.advocate, hearingID)
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Messages arrive on a channel so that the test can wait for them with a timeout; the
+	// reader ends with the connection, its close error last.
+	msgs := make(chan message, 16)
+	closed := make(chan error, 1)
+	send(map[string]any{"type": "connection_init", "payload": map[string]any{"authorization": "Bearer " + w.advocate}})
+	go func() {
+		for {
+			_, b, err := c.Read(ctx)
+			if err != nil {
+				closed <- err
+				return
+			}
+			var m message
+			json.Unmarshal(b, &m)
+			msgs <- m
+		}
+	}()
+	if m := <-msgs; m.Type != "connection_ack" {
+		t.Fatalf("want connection_ack, got %+v", m)
+	}
+	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($h: ID) { scheduleChanged(hearingId: $h) { hearing { id sequence startsAt } change { by sequence } } }`,
+		"variables": map[string]any{"h": hearingID}}})
 
 	// The subscription joins the live feed a moment after the subscribe message: move the
 	// hearing until a change arrives.
@@ -62,48 +96,6 @@ func TestEndToEnd_SubscriptionThroughMain(t *testing.T) {
 	if err := s.cmd.Wait(); err != nil {
 		t.Fatalf("after SIGTERM: %v\n%s", err, s.logs.String())
 	}
-}
-
-// subscribeScheduleChanges opens a graphql-transport-ws connection to base as the holder of
-// token and subscribes (id "1") to the schedule changes of hearingID. Messages arrive on msgs;
-// the reader ends with the connection, its close error on closed. The connection closes
-// with ctx or the test.
-func subscribeScheduleChanges(t *testing.T, ctx context.Context, base, token, hearingID string) (<-chan message, <-chan error) {
-	t.Helper()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.CloseNow() })
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		if err := c.Write(ctx, websocket.MessageText, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	msgs := make(chan message, 16)
-	closed := make(chan error, 1)
-	send(map[string]any{"type": "connection_init", "payload": map[string]any{"authorization": "Bearer " + token}})
-	go func() {
-		for {
-			_, b, err := c.Read(ctx)
-			if err != nil {
-				closed <- err
-				return
-			}
-			var m message
-			json.Unmarshal(b, &m)
-			msgs <- m
-		}
-	}()
-	if m := <-msgs; m.Type != "connection_ack" {
-		t.Fatalf("want connection_ack, got %+v", m)
-	}
-	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
-		"query":     `subscription($h: ID) { scheduleChanged(hearingId: $h) { hearing { id sequence startsAt } change { by sequence } } }`,
-		"variables": map[string]any{"h": hearingID}}})
-	return msgs, closed
 }
 
 // receiveChange waits up to two seconds for a rescheduling change. The live feed may deliver
