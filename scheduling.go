@@ -17,7 +17,7 @@ type ScheduledInvitation struct {
 	BookingID     int64 `json:"bookingId"`
 	InterpreterID int64 `json:"interpreterId"`
 	// Method is "REQUEST" (an offer, or a booking awaiting reconfirmation after a move) or
-	// "CANCEL" (a booking its hearing's cancellation ended).
+	// "CANCEL" (a booking its hearing's cancellation ended, or an offer that expired unanswered).
 	Method string `json:"method"`
 	// Sequence is the hearing's sequence: it grows with each move and with the cancellation.
 	Sequence int `json:"sequence"`
@@ -46,7 +46,7 @@ const CancelShownFor = 30 * 24 * time.Hour
 type SchedulingService interface {
 	// FindScheduledInvitations returns the caller's scheduling inbox, newest first, at most
 	// MaxScheduledInvitations: a REQUEST for each of their bookings offered or awaiting
-	// reconfirmation, a CANCEL for each cancelled within CancelShownFor, less those the caller
+	// reconfirmation, a CANCEL for each cancelled or expired within CancelShownFor, less those the caller
 	// dismissed. Other roles have an empty inbox.
 	FindScheduledInvitations(ctx context.Context) ([]*ScheduledInvitation, error)
 

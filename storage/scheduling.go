@@ -20,11 +20,12 @@ var _ courtside.SchedulingService = (*DB)(nil)
 // inboxCondition selects, on aliases b and h, the bookings of interpreter ? that have a
 // message in their inbox at ? (now, three times) and ? (the oldest cancellation shown): a
 // REQUEST for an offer still open or a booking awaiting reconfirmation, of a hearing yet to
-// end; a CANCEL for a booking cancelled lately.
+// end; a CANCEL for a booking cancelled, or an offer expired, lately (an app that put the
+// REQUEST in the interpreter's calendar takes the event out again).
 const inboxCondition = `b.interpreter_id = ? AND (
 		(b.status = 'OFFERED' AND (b.respond_by IS NULL OR b.respond_by > ?) AND h.ends_at > ?)
 		OR (b.status = 'NEEDS_RECONFIRMATION' AND h.ends_at > ?)
-		OR (b.status = 'CANCELLED' AND b.updated_at >= ?))`
+		OR (b.status IN ('CANCELLED','EXPIRED') AND b.updated_at >= ?))`
 
 // inboxArgs are the arguments of inboxCondition for interpreter userID at now.
 func inboxArgs(userID int64, now time.Time) []any {
@@ -77,7 +78,7 @@ func scheduledInvitations(ctx context.Context, q queryer, userID int64, now time
 			&inv.Sequence, scanTime{&hearingUpdated}); err != nil {
 			return nil, wrapErr("scan scheduled invitation", err)
 		}
-		if status == courtside.BookingCancelled {
+		if status == courtside.BookingCancelled || status == courtside.BookingExpired {
 			inv.Method = courtside.ITIPCancel
 		}
 		inv.Stamp = bookingUpdated
@@ -146,8 +147,8 @@ func (db *DB) DismissScheduledInvitation(ctx context.Context, bookingID int64, m
 			return wrapErr("dismiss inbox message", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM schedule_inbox_dismissals WHERE user_id = ? AND booking_id IN (
-				SELECT b.id FROM interpreter_bookings b WHERE b.interpreter_id = ? AND (b.status IN ('DECLINED','EXPIRED','ACCEPTED')
-					OR (b.status = 'CANCELLED' AND b.updated_at < ?)))`,
+				SELECT b.id FROM interpreter_bookings b WHERE b.interpreter_id = ? AND (b.status IN ('DECLINED','ACCEPTED')
+					OR (b.status IN ('CANCELLED','EXPIRED') AND b.updated_at < ?)))`,
 			u.ID, u.ID, FormatTime(tx.now.Add(-courtside.CancelShownFor))); err != nil {
 			return wrapErr("forget inbox dismissals", err)
 		}

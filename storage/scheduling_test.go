@@ -60,6 +60,44 @@ func TestScheduling_InboxFollowsTheBooking(t *testing.T) {
 	}
 }
 
+// TestScheduling_ExpiredOfferLeavesACancel: when interpA's offer expires unanswered, her inbox
+// holds a CANCEL of it (so an app that put the REQUEST in her calendar takes the event out),
+// at the hearing's sequence, while the hearing itself stands; interpB, offered it next, has
+// the REQUEST. Dismissed, the CANCEL stays out.
+func TestScheduling_ExpiredOfferLeavesACancel(t *testing.T) {
+	f := newInvitationFixture(t)
+	ctx := context.Background()
+	if f.offer.RespondBy == nil {
+		t.Fatal("the offer has no deadline")
+	}
+	now := f.db.Now()
+	f.db.Now = func() time.Time { return now.Add(f.offer.RespondBy.Sub(now) + time.Second) }
+	if n, err := f.db.ExpireOffers(ctx); err != nil || n != 1 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	got, err := f.db.FindScheduledInvitations(f.as(f.interpA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].BookingID != f.offer.ID || got[0].Method != courtside.ITIPCancel || got[0].Sequence != f.hearing.Sequence ||
+		got[0].Hearing.Status != courtside.HearingScheduled {
+		t.Fatalf("interpA's inbox after the expiry: %+v", got)
+	}
+	next, err := f.db.FindScheduledInvitations(f.as(f.interpB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next) != 1 || next[0].Method != courtside.ITIPRequest || next[0].BookingID == f.offer.ID {
+		t.Fatalf("interpB's inbox after the expiry: %+v", next)
+	}
+	if err := f.db.DismissScheduledInvitation(f.as(f.interpA), f.offer.ID, courtside.ITIPCancel, f.hearing.Sequence); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.db.FindScheduledInvitations(f.as(f.interpA)); err != nil || len(got) != 0 {
+		t.Fatalf("after dismissing the CANCEL: %+v %v", got, err)
+	}
+}
+
 // TestScheduling_AnswerOnlyYourOwn answers interpA's invitation through the scheduling service:
 // interpB, with interpA's signed UID, and interpA under another address change nothing; interpA's own
 // DECLINED declines and offers interpB the hearing.
