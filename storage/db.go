@@ -87,6 +87,7 @@ type DB struct {
 
 	statements atomic.Int64
 	logins     loginGuard // sign-in throttles and per-account turns (session.go)
+	loginPool  *sql.DB    // PostgreSQL's: the shared throttles and accounts' locks (loginshare.go)
 	batch      batcher    // group commit of small writes (audit.go)
 
 	// waiters is the -writers file WritersWaiting looks at, opened on first use.
@@ -263,6 +264,9 @@ func (db *DB) Close() error {
 	}
 	if db.Reader != nil {
 		errs = append(errs, db.Reader.Close())
+	}
+	if db.loginPool != nil {
+		errs = append(errs, db.loginPool.Close())
 	}
 	if db.Writer != nil {
 		errs = append(errs, db.Writer.Close())

@@ -215,6 +215,10 @@ func (db *DB) openPostgres() error {
 		db.Writer.Close()
 		return err
 	}
+	if db.loginPool, err = openLoginPool(db.Path, &db.statements); err != nil {
+		db.Writer.Close()
+		return err
+	}
 	db.Reader = sql.OpenDB(rc)
 	db.Reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	return nil

@@ -71,11 +71,16 @@ func (l LoginLimits) withDefaults() LoginLimits {
 	return l
 }
 
-// loginGuard holds the sign-in throttles and the per-account turns.
+// loginGuard holds the sign-in throttles and the per-account turns. On PostgreSQL the
+// throttles are shared (sharedThrottle) and a turn also holds the account's advisory lock
+// (accountLock), so that every process on the database counts alike.
 type loginGuard struct {
 	once      sync.Once
 	addresses *throttle
 	accounts  *throttle
+	// On PostgreSQL, in their stead.
+	sharedAddresses *sharedThrottle
+	sharedAccounts  *sharedThrottle
 
 	mu    sync.Mutex
 	turns map[string]*accountTurn // by loginKey
@@ -83,8 +88,10 @@ type loginGuard struct {
 
 // accountTurn serialises the attempts that name one username, so that the lock decision and
 // the failure count are one step: an attempt holds the turn from reading the account's state
-// to recording its outcome. Between attempts it keeps that state, which is the authority while
-// this process runs (the database gets each change in the attempt's own batch).
+// to recording its outcome. On SQLite, between attempts it keeps that state, which is the
+// authority while this process runs (the database gets each change in the attempt's own
+// batch). On PostgreSQL other processes may change it: each attempt reads it afresh in the
+// account's advisory lock, and keeps nothing.
 type accountTurn struct {
 	held    chan struct{} // capacity 1: holding it is having the turn
 	waiters int           // attempts holding or waiting; guarded by loginGuard.mu
@@ -108,20 +115,42 @@ func loginKey(username string) string {
 	return string(sum[:])
 }
 
-// throttle takes one attempt from the address's and the username's buckets.
-func (g *loginGuard) throttle(ctx context.Context, limits LoginLimits, key string, now time.Time) error {
+// throttle takes one attempt from the address's and the username's buckets: in memory, or
+// with pool (PostgreSQL's login pool) in login_buckets.
+func (g *loginGuard) throttle(ctx context.Context, limits LoginLimits, pool *sql.DB, key string, now time.Time) error {
 	g.once.Do(func() {
 		l := limits.withDefaults()
-		g.addresses = newThrottle(l.AddressBurst, l.AddressEvery)
-		g.accounts = newThrottle(l.AccountBurst, l.AccountEvery)
+		if pool != nil {
+			g.sharedAddresses = newSharedThrottle(pool, "address", l.AddressBurst, l.AddressEvery)
+			g.sharedAccounts = newSharedThrottle(pool, "username", l.AccountBurst, l.AccountEvery)
+		} else {
+			g.addresses = newThrottle(l.AddressBurst, l.AddressEvery)
+			g.accounts = newThrottle(l.AccountBurst, l.AccountEvery)
+		}
 		g.turns = map[string]*accountTurn{}
 	})
 	if addr := courtside.ClientAddrFromContext(ctx); addr != "" {
-		if ok, wait := g.addresses.allow(addressKey(addr), now); !ok {
+		ok, wait, err := true, time.Duration(0), error(nil)
+		if g.sharedAddresses != nil {
+			ok, wait, err = g.sharedAddresses.allow(ctx, bucketKey(addressKey(addr)), now)
+		} else {
+			ok, wait = g.addresses.allow(addressKey(addr), now)
+		}
+		if err != nil {
+			return err
+		} else if !ok {
 			return courtside.RateLimitedf(wait, "Too many sign-in attempts from your address; try again in %s.", roundUp(wait))
 		}
 	}
-	if ok, wait := g.accounts.allow(key, now); !ok {
+	ok, wait, err := true, time.Duration(0), error(nil)
+	if g.sharedAccounts != nil {
+		ok, wait, err = g.sharedAccounts.allow(ctx, []byte(key), now)
+	} else {
+		ok, wait = g.accounts.allow(key, now)
+	}
+	if err != nil {
+		return err
+	} else if !ok {
 		return courtside.RateLimitedf(wait, "Too many sign-in attempts for this username; try again in %s.", roundUp(wait))
 	}
 	return nil
@@ -175,15 +204,35 @@ func (g *loginGuard) forget(key string, t *accountTurn, now time.Time) {
 // password counts towards the lockout; the LoginFailureLimit-th within LoginFailureWindow locks
 // the account for LoginLockout. On the right password onSuccess runs in the transaction that
 // records the success. It returns the user's ID, or errBadLogin.
+//
+// On PostgreSQL the throttles are shared by every process on the database, and the turn also
+// holds the account's advisory lock, from reading the account's state (afresh: another
+// process may have changed it) until the attempt's writes have committed.
 func (db *DB) signIn(ctx context.Context, username, password, action string, onSuccess func(ctx context.Context, tx *Tx, userID int64) error) (int64, error) {
 	key := loginKey(username)
-	if err := db.logins.throttle(ctx, db.LoginLimits, key, db.Now().UTC()); err != nil {
+	if err := db.logins.throttle(ctx, db.LoginLimits, db.loginPool, key, db.Now().UTC()); err != nil {
 		return 0, err
 	}
 	now := db.Now().UTC()
 	turn, err := db.logins.enter(ctx, key, now)
 	if err != nil {
 		return 0, err
+	}
+	var lock *accountLock
+	if db.loginPool != nil {
+		if lock, err = lockAccount(ctx, db.loginPool, key); err != nil {
+			db.logins.leave(key, turn, now)
+			return 0, err
+		}
+		turn.loaded = false
+	}
+	// leave gives the account's turn up; on PostgreSQL it keeps nothing of it.
+	leave := func() {
+		if lock != nil {
+			turn.loaded = false
+			lock.unlock()
+		}
+		db.logins.leave(key, turn, now)
 	}
 	var userID int64
 	var hash, lockedUntil string
@@ -193,7 +242,7 @@ func (db *DB) signIn(ctx context.Context, username, password, action string, onS
 		FROM users WHERE username = ?`, FormatTime(now.Add(-courtside.LoginFailureWindow)), strings.TrimSpace(username)).
 		Scan(&userID, &hash, &lockedUntil, &failures)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		db.logins.leave(key, turn, now)
+		leave()
 		return 0, fmt.Errorf("storage: login: %w", err)
 	}
 	known := err == nil && hash != ""
@@ -206,14 +255,14 @@ func (db *DB) signIn(ctx context.Context, username, password, action string, onS
 		turn.loaded, turn.userID, turn.failures, turn.lockedUntil = true, userID, nil, time.Time{}
 		if lockedUntil != "" {
 			if turn.lockedUntil, err = ParseTime(lockedUntil); err != nil {
-				db.logins.leave(key, turn, now)
+				leave()
 				return 0, err
 			}
 		}
 		for _, at := range strings.Fields(failures.String) {
 			t, err := ParseTime(at)
 			if err != nil {
-				db.logins.leave(key, turn, now)
+				leave()
 				return 0, err
 			}
 			turn.failures = append(turn.failures, t)
@@ -237,7 +286,7 @@ func (db *DB) signIn(ctx context.Context, username, password, action string, onS
 	}
 	match, err := checkPassword(ctx, target, password)
 	if err != nil {
-		db.logins.leave(key, turn, now) // nothing was checked: nothing to record
+		leave() // nothing was checked: nothing to record
 		return 0, err
 	}
 	match = match && target == hash
@@ -279,16 +328,30 @@ func (db *DB) signIn(ctx context.Context, username, password, action string, onS
 			return nil
 		}
 	}
-	// Submitted in the turn, so that the account's writes commit in the order decided.
+	// Submitted in the turn, so that the account's writes commit in the order decided. On
+	// SQLite the turn ends there: this process's batches commit in order. On PostgreSQL it ends
+	// once they have committed, for another process to read them; when ctx ends first, then
+	// still (the job runs all the same), without this attempt waiting.
 	done := make(chan error, 1)
 	err = db.batch.submit(batchJob{actor: userID, fn: job, done: done})
-	db.logins.leave(key, turn, now)
+	if lock == nil || err != nil {
+		leave()
+	}
 	if err != nil {
 		return 0, err
 	}
 	select {
 	case err = <-done:
+		if lock != nil {
+			leave()
+		}
 	case <-ctx.Done():
+		if lock != nil {
+			go func() {
+				<-done
+				leave()
+			}()
+		}
 		return 0, ctx.Err()
 	}
 	if !known || locked || !match {
