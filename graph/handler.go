@@ -479,6 +479,9 @@ func (h *handler) writeResult(w http.ResponseWriter, res result) {
 		body["data"] = res.data
 	}
 	status, retry := http.StatusOK, 0
+	if res.stoppedEarly {
+		status = http.StatusServiceUnavailable // the operation never started
+	}
 	for _, fe := range res.errors {
 		if fe.Extensions["code"] == CodeRateLimited {
 			status = http.StatusTooManyRequests

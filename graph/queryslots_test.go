@@ -67,8 +67,9 @@ func TestMutationsDoNotWaitForQuerySlots(t *testing.T) {
 }
 
 // TestClientGoneWhileWaitingForASlot shows a query whose client leaves while it waits for a
-// query slot: it never starts, answers one TIMEOUT error (not INTERNAL), and the log says it
-// stopped, with nothing resolved, as it says of an operation stopped while it runs.
+// query slot: it never starts, answers 503 with one TIMEOUT error (not INTERNAL) and no data,
+// and the log says it stopped, with nothing resolved, as it says of an operation stopped while
+// it runs.
 func TestClientGoneWhileWaitingForASlot(t *testing.T) {
 	e := newEnv(t)
 	logs := newLogRecorder()
@@ -103,7 +104,8 @@ func TestClientGoneWhileWaitingForASlot(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
 	}
-	if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "TIMEOUT" || out.Errors[0].Message != "The request was cancelled." {
+	if rec.Code != http.StatusServiceUnavailable || out.Data != nil || len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "TIMEOUT" ||
+		out.Errors[0].Message != "The request was cancelled." {
 		t.Fatalf("answer %d %s", rec.Code, rec.Body)
 	}
 	line := logs.wait(t, "graphql: operation stopped")
