@@ -68,8 +68,8 @@ func (m *Main) startListening(ctx context.Context) {
 // subscriptions.
 func (m *Main) relayLive(ctx context.Context, payload string) {
 	from, id, ok := strings.Cut(payload, " ")
-	if !ok || instanceID(from) == m.instance {
-		return
+	if !ok || instanceID(from) == m.instance || m.Hub.Subscribers() == 0 {
+		return // nobody here to hand it to: no read of the log (an import's backlog is thousands)
 	}
 	ev, err := events.Find(ctx, m.DB.Reader, id)
 	if err != nil {
