@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"courtside"
+	"courtside/storage"
 )
 
 // runCourtAdd creates a court: `courtside court add`, under the rules of GraphQL's
@@ -85,5 +86,5 @@ func adminActor(ctx context.Context, db interface {
 	if username != "" {
 		return nil, usagef("--as: %q is not an administrator", username)
 	}
-	return nil, usagef("--as: the database has no administrator yet; create one with `courtside user add --db %s --username admin --role admin --password-stdin`", dbPath)
+	return nil, usagef("--as: the database has no administrator yet; create one with `courtside user add --db %s --username admin --role admin --password-stdin`", storage.DisplayName(dbPath))
 }

@@ -123,7 +123,7 @@ func lockRotation(dbPath string) (*dbLock, error) {
 	l, err := lockDB(dbPath, holderLine("courtside keys rotate"), false)
 	if errors.Is(err, errLocked) {
 		return nil, usagef("--db: %s is in use, %v; stop the service before rotating keys "+
-			"(a running service only knows the old key and would seal new values under it; on PostgreSQL, stop every instance)", dbPath, err)
+			"(a running service only knows the old key and would seal new values under it; on PostgreSQL, stop every instance)", storage.DisplayName(dbPath), err)
 	}
 	return l, err
 }
