@@ -10,6 +10,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 
 	"github.com/emersion/go-ical"
 	"github.com/emersion/go-webdav/caldav"
@@ -85,7 +86,7 @@ func TestAvailability_PutStatusesAndConditions(t *testing.T) {
 	etag2 := resp.Header.Get("ETag")
 
 	// The busy block moved with the overwrite.
-	blocks, err := w.db.FindBusyBlocks(w.as(w.interpreter), t0.Add(-time.Hour), t0.Add(3*time.Hour))
+	blocks, err := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.interpreter), t0.Add(-time.Hour), t0.Add(3*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestAvailability_PutStatusesAndConditions(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("second DELETE: %d, want 404", resp.StatusCode)
 	}
-	if blocks, _ := w.db.FindBusyBlocks(w.as(w.interpreter), t0.Add(-time.Hour), t0.Add(3*time.Hour)); len(blocks) != 0 {
+	if blocks, _ := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.interpreter), t0.Add(-time.Hour), t0.Add(3*time.Hour)); len(blocks) != 0 {
 		t.Fatalf("busy blocks after DELETE: %+v", blocks)
 	}
 }
@@ -148,7 +149,7 @@ func TestAvailability_PutRefusesBadObjects(t *testing.T) {
 			t.Errorf("%s: %d %q, want %d with %s", c.name, resp.StatusCode, body, c.status, c.condition)
 		}
 	}
-	if objs, err := w.db.FindAvailabilityObjects(w.as(w.interpreter), courtside.AvailabilityCalendar); err != nil || len(objs) != 0 {
+	if objs, err := storage.NewAvailabilityService(w.db).FindAvailabilityObjects(w.as(w.interpreter), courtside.AvailabilityCalendar); err != nil || len(objs) != 0 {
 		t.Fatalf("objects after refused PUTs: %d, %v", len(objs), err)
 	}
 }
@@ -230,7 +231,7 @@ func TestAvailability_Mkcalendar(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("PUT into the new calendar: %d", resp.StatusCode)
 	}
-	blocks, err := w.db.FindBusyBlocks(w.as(w.advocate), t0, t0.Add(time.Hour))
+	blocks, err := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.advocate), t0, t0.Add(time.Hour))
 	if err != nil || len(blocks) != 1 || blocks[0].Calendar != "travel" {
 		t.Fatalf("busy blocks %+v, %v: want the travel event", blocks, err)
 	}
@@ -382,7 +383,7 @@ func TestAvailability_TimeRangeQuery(t *testing.T) {
 	}
 	// The busy blocks are the nine remaining weekly instances and the single event; the
 	// VTODO is not busy.
-	blocks, err := w.db.FindBusyBlocks(w.as(w.advocate), t0.Add(-day), t0.Add(100*day))
+	blocks, err := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.advocate), t0.Add(-day), t0.Add(100*day))
 	if err != nil || len(blocks) != 10 {
 		t.Fatalf("busy blocks: %d, %v; want 10", len(blocks), err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // propfindOf returns a PROPFIND body naming n properties, each in a namespace of its own
@@ -29,8 +30,8 @@ func propfindOf(n int) string {
 // boundsServer serves w's world with the default body cap (1 MiB, which a flood fits in) and
 // an answer cap of maxAnswer bytes (0: the default).
 func boundsServer(t *testing.T, w *world, maxAnswer int64) *httptest.Server {
-	srv := httptest.NewServer(calendar.NewHandler(calendar.Config{Users: w.db, Tokens: w.db, Calendars: w.db,
-		Availability: w.db, Bookings: w.db, MaxResponseBytes: maxAnswer}))
+	srv := httptest.NewServer(calendar.NewHandler(calendar.Config{Users: storage.NewUserService(w.db), Tokens: storage.NewTokenService(w.db), Calendars: storage.NewCalendarService(w.db),
+		Availability: storage.NewAvailabilityService(w.db), Bookings: storage.NewBookingService(w.db), MaxResponseBytes: maxAnswer}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -243,7 +244,7 @@ func TestAnswerCap(t *testing.T) {
 			t.Errorf("go-webdav's answer over the cap: %d, %d bytes read, %v; want it cut off at %d", r.StatusCode, n, rerr, max)
 		}
 	}
-	if objs, err := w.db.FindAvailabilityObjects(w.as(w.interpreter), courtside.AvailabilityCalendar); err != nil || len(objs) != 12 {
+	if objs, err := storage.NewAvailabilityService(w.db).FindAvailabilityObjects(w.as(w.interpreter), courtside.AvailabilityCalendar); err != nil || len(objs) != 12 {
 		t.Fatalf("objects: %d, %v", len(objs), err)
 	}
 }

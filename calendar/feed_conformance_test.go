@@ -10,6 +10,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // TestFeed_RevokedAtOnce checks that revoking a feed token takes effect on the very next
@@ -18,7 +19,7 @@ import (
 func TestFeed_RevokedAtOnce(t *testing.T) {
 	t.Parallel()
 	f := newFeedWorld(t)
-	_, other, err := f.db.CreateToken(f.as(f.advocate), f.advocate.ID, courtside.TokenFeed, "tablet")
+	_, other, err := storage.NewTokenService(f.db).CreateToken(f.as(f.advocate), f.advocate.ID, courtside.TokenFeed, "tablet")
 	f.must(err)
 	resp, body := f.feed(f.advFeed)
 	etag := resp.Header.Get("ETag")
@@ -26,7 +27,7 @@ func TestFeed_RevokedAtOnce(t *testing.T) {
 		t.Fatalf("before revocation: ETag %q:\n%s", etag, body)
 	}
 
-	f.must(f.db.RevokeToken(f.as(f.advocate), f.advFeedID))
+	f.must(storage.NewTokenService(f.db).RevokeToken(f.as(f.advocate), f.advFeedID))
 	for _, tc := range []struct {
 		method string
 		header []string
@@ -87,7 +88,7 @@ func TestFeed_Head(t *testing.T) {
 func TestFeed_Configured(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	_, secret, err := w.db.CreateToken(w.as(w.prosecutor), w.prosecutor.ID, courtside.TokenFeed, "google")
+	_, secret, err := storage.NewTokenService(w.db).CreateToken(w.as(w.prosecutor), w.prosecutor.ID, courtside.TokenFeed, "google")
 	w.must(err)
 	for _, tc := range []struct {
 		refresh time.Duration
@@ -99,7 +100,7 @@ func TestFeed_Configured(t *testing.T) {
 		{1500 * time.Millisecond, "PT1S"},
 	} {
 		f := &feedWorld{world: w}
-		f.url = httpServer(t, calendar.NewFeedHandler(calendar.FeedConfig{Tokens: w.db, Calendars: w.db, Now: w.now.Now,
+		f.url = httpServer(t, calendar.NewFeedHandler(calendar.FeedConfig{Tokens: storage.NewTokenService(w.db), Calendars: storage.NewCalendarService(w.db), Now: w.now.Now,
 			Logger: slog.New(slog.DiscardHandler), RefreshInterval: tc.refresh,
 			WindowBack: 24 * time.Hour, WindowAhead: 10 * 24 * time.Hour}))
 		_, body := f.feed(secret)
@@ -129,14 +130,14 @@ func TestFeed_Configured(t *testing.T) {
 // (to be answered there) but not in their feed until they accept it.
 func TestFeed_OpenOffersStayOut(t *testing.T) {
 	f := newFeedWorld(t)
-	_, secret, err := f.db.CreateToken(f.as(f.interpreter), f.interpreter.ID, courtside.TokenFeed, "google")
+	_, secret, err := storage.NewTokenService(f.db).CreateToken(f.as(f.interpreter), f.interpreter.ID, courtside.TokenFeed, "google")
 	f.must(err)
 	b := f.offered(t)
 	uid := "hearing-" + strconv.FormatInt(f.h3.ID, 10) + "@courtside"
 	if _, body := f.feed(secret); strings.Contains(body, uid) {
 		t.Fatalf("an open offer is in the interpreter's feed:\n%s", body)
 	}
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, body := f.feed(secret); !strings.Contains(body, uid) {

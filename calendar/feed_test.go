@@ -17,6 +17,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // feedWorld is the calendar world with a feed server in front of the same database, and a feed
@@ -34,12 +35,12 @@ func newFeedWorld(t *testing.T) *feedWorld {
 	t.Helper()
 	w := newWorld(t)
 	f := &feedWorld{world: w, logs: &bytes.Buffer{}}
-	f.url = httpServer(t, calendar.NewFeedHandler(calendar.FeedConfig{Tokens: w.db, Calendars: w.db, Now: w.now.Now,
+	f.url = httpServer(t, calendar.NewFeedHandler(calendar.FeedConfig{Tokens: storage.NewTokenService(w.db), Calendars: storage.NewCalendarService(w.db), Now: w.now.Now,
 		Logger: slog.New(slog.NewTextHandler(f.logs, nil))}))
-	tok, secret, err := w.db.CreateToken(w.as(w.prosecutor), w.prosecutor.ID, courtside.TokenFeed, "google")
+	tok, secret, err := storage.NewTokenService(w.db).CreateToken(w.as(w.prosecutor), w.prosecutor.ID, courtside.TokenFeed, "google")
 	w.must(err)
 	f.prosFeed, f.prosFeedID = secret, tok.ID
-	tok, secret, err = w.db.CreateToken(w.as(w.advocate), w.advocate.ID, courtside.TokenFeed, "outlook")
+	tok, secret, err = storage.NewTokenService(w.db).CreateToken(w.as(w.advocate), w.advocate.ID, courtside.TokenFeed, "outlook")
 	w.must(err)
 	f.advFeed, f.advFeedID = secret, tok.ID
 	return f
@@ -143,7 +144,7 @@ func TestFeed_ContentAndHeaders(t *testing.T) {
 	// Each event is exactly the VEVENT of the hearing's CalDAV object.
 	events := vevents(t, body)
 	for _, h := range []*courtside.Hearing{f.h1, f.h2, f.h3} {
-		ch, err := f.db.FindCalendarHearing(f.as(f.prosecutor), f.prosecutor.ID, h.ID)
+		ch, err := storage.NewCalendarService(f.db).FindCalendarHearing(f.as(f.prosecutor), f.prosecutor.ID, h.ID)
 		f.must(err)
 		obj, err := calendar.RenderHearing(ch, calendar.DefaultProdID)
 		f.must(err)
@@ -215,7 +216,7 @@ func TestFeed_NotModified(t *testing.T) {
 
 	// A change makes a new body, a new ETag and a higher SEQUENCE under the same UID.
 	room := "7A"
-	moved, err := f.db.RescheduleHearing(f.as(f.prosecutor), f.h1.ID, courtside.HearingUpdate{StartsAt: f.h1.StartsAt.Add(time.Hour),
+	moved, err := storage.NewHearingService(f.db).RescheduleHearing(f.as(f.prosecutor), f.h1.ID, courtside.HearingUpdate{StartsAt: f.h1.StartsAt.Add(time.Hour),
 		EndsAt: f.h1.EndsAt.Add(time.Hour), Courtroom: &room, Reason: "judge's calendar"})
 	f.must(err)
 	if moved.Sequence <= f.h1.Sequence {
@@ -238,10 +239,10 @@ func TestFeed_NotFound(t *testing.T) {
 	f := newFeedWorld(t)
 	_, unknownBody := f.get(http.MethodGet, calendar.FeedPath("cs_feed_"+strings.Repeat("A", 43)))
 
-	_, apiSecret, err := f.db.CreateToken(f.as(f.prosecutor), f.prosecutor.ID, courtside.TokenAPI, "script")
+	_, apiSecret, err := storage.NewTokenService(f.db).CreateToken(f.as(f.prosecutor), f.prosecutor.ID, courtside.TokenAPI, "script")
 	f.must(err)
 	f.feed(f.advFeed) // live before revocation
-	f.must(f.db.RevokeToken(f.as(f.advocate), f.advFeedID))
+	f.must(storage.NewTokenService(f.db).RevokeToken(f.as(f.advocate), f.advFeedID))
 
 	for _, tc := range []struct{ name, path string }{
 		{"unknown", calendar.FeedPath("cs_feed_" + strings.Repeat("A", 43))},
@@ -285,7 +286,7 @@ func TestFeed_Cancelled(t *testing.T) {
 	t.Parallel()
 	f := newFeedWorld(t)
 	cancelledAt := f.now.Now()
-	c, err := f.db.CancelHearing(f.as(f.prosecutor), f.h2.ID, "Defendant pleaded.", nil)
+	c, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), f.h2.ID, "Defendant pleaded.", nil)
 	f.must(err)
 
 	for _, tc := range []struct {
@@ -388,7 +389,7 @@ func (f *feedWorld) checkParsed(t *testing.T, out []byte, refresh string, times 
 		t.Fatalf("events = %+v", got.Events)
 	}
 	for i, h := range []*courtside.Hearing{f.h1, f.h2, f.h3} {
-		cur, err := f.db.FindCalendarHearing(f.as(f.prosecutor), f.prosecutor.ID, h.ID)
+		cur, err := storage.NewCalendarService(f.db).FindCalendarHearing(f.as(f.prosecutor), f.prosecutor.ID, h.ID)
 		f.must(err)
 		ev, status := got.Events[i], "CONFIRMED"
 		if h == f.h2 {
@@ -404,7 +405,7 @@ func (f *feedWorld) checkParsed(t *testing.T, out []byte, refresh string, times 
 // cancelledFeed cancels h2 and returns the prosecutor's feed.
 func (f *feedWorld) cancelledFeed() string {
 	f.t.Helper()
-	_, err := f.db.CancelHearing(f.as(f.prosecutor), f.h2.ID, "Defendant pleaded.", nil)
+	_, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), f.h2.ID, "Defendant pleaded.", nil)
 	f.must(err)
 	_, body := f.feed(f.prosFeed)
 	return body

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // queryNames sends a calendar-query with filter (inside the VCALENDAR comp-filter) to the
@@ -158,7 +159,7 @@ func TestJournalTimeRange(t *testing.T) {
 		}
 	}
 	// Journals are never busy.
-	if blocks, err := w.db.FindBusyBlocks(w.as(w.advocate), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || len(blocks) != 0 {
+	if blocks, err := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.advocate), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || len(blocks) != 0 {
 		t.Errorf("busy blocks of journals: %+v, %v", blocks, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 
 	"github.com/emersion/go-ical"
 	"github.com/emersion/go-webdav"
@@ -246,7 +247,7 @@ func TestConditionalGet(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	_, apiToken, err := w.db.CreateToken(w.as(w.advocate), w.advocate.ID, courtside.TokenAPI, "api")
+	_, apiToken, err := storage.NewTokenService(w.db).CreateToken(w.as(w.advocate), w.advocate.ID, courtside.TokenAPI, "api")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestAuthentication(t *testing.T) {
 	if resp.StatusCode != http.StatusMultiStatus {
 		t.Fatalf("live app password: %d", resp.StatusCode)
 	}
-	w.must(w.db.RevokeToken(w.as(w.advocate), w.tokenIDs["adv"]))
+	w.must(storage.NewTokenService(w.db).RevokeToken(w.as(w.advocate), w.tokenIDs["adv"]))
 	resp, _ = w.do(request{method: "PROPFIND", path: path, user: w.advocate, header: map[string]string{"Depth": "0"}})
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("revoked app password: %d", resp.StatusCode)
@@ -408,7 +409,7 @@ func TestReadOnly(t *testing.T) {
 		checkPlainError(t, resp, body)
 	}
 	// Nothing changed.
-	ch, err := w.db.FindCalendarHearing(context.Background(), w.advocate.ID, w.h1.ID)
+	ch, err := storage.NewCalendarService(w.db).FindCalendarHearing(context.Background(), w.advocate.ID, w.h1.ID)
 	if err != nil || ch.Hearing.Sequence != 0 {
 		t.Errorf("hearing after refused changes: %+v, %v", ch, err)
 	}
@@ -620,7 +621,7 @@ func TestCancelledAndRescheduled(t *testing.T) {
 	}
 	w.now.Set(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	newStart := time.Date(2026, 12, 15, 15, 0, 0, 0, time.UTC)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{
 		StartsAt: newStart, EndsAt: newStart.Add(time.Hour), Reason: "defence request"}); err != nil {
 		t.Fatal(err)
 	}
@@ -642,7 +643,7 @@ func TestCancelledAndRescheduled(t *testing.T) {
 	}
 
 	w.now.Set(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
-	if _, err := w.db.CancelHearing(w.as(w.prosecutor), w.h2.ID, "plea agreement", nil); err != nil {
+	if _, err := storage.NewHearingService(w.db).CancelHearing(w.as(w.prosecutor), w.h2.ID, "plea agreement", nil); err != nil {
 		t.Fatal(err)
 	}
 	// The cancelled hearing stays in the calendar, and in time-range queries.
@@ -706,7 +707,7 @@ func (panickyCalendars) FindCalendarObjects(context.Context, int64, time.Time, t
 func TestPanicRecovery(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	srv := httpServer(t, calendar.NewHandler(calendar.Config{Tokens: w.db, Calendars: panickyCalendars{w.db}}))
+	srv := httpServer(t, calendar.NewHandler(calendar.Config{Tokens: storage.NewTokenService(w.db), Calendars: panickyCalendars{storage.NewCalendarService(w.db)}}))
 	req, _ := http.NewRequest("REPORT", srv+calendar.HearingsPath("adv"), strings.NewReader(bodyFor("REPORT")))
 	req.Header.Set("Content-Type", "application/xml")
 	req.SetBasicAuth("adv", w.secrets["adv"])

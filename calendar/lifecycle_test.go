@@ -10,6 +10,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // mkcalendarBody is a MKCALENDAR body with a display name, a description, a colour and, when
@@ -77,10 +78,10 @@ func TestPersonalCalendar_DeleteAndRecreate(t *testing.T) {
 	if resp, _ := w.do(request{method: "PROPFIND", path: coll, user: w.advocate, header: map[string]string{"Depth": "0"}}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("PROPFIND of the deleted calendar: %d, want 404", resp.StatusCode)
 	}
-	if blocks, err := w.db.FindBusyBlocks(w.as(w.advocate), t0, t0.Add(time.Hour)); err != nil || len(blocks) != 0 {
+	if blocks, err := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.advocate), t0, t0.Add(time.Hour)); err != nil || len(blocks) != 0 {
 		t.Errorf("busy blocks after the calendar's deletion: %+v, %v", blocks, err)
 	}
-	if settings, err := w.db.FindCalendarSettings(w.as(w.advocate)); err != nil || settings["work"] != (courtside.CalendarSettings{}) {
+	if settings, err := storage.NewAvailabilityService(w.db).FindCalendarSettings(w.as(w.advocate)); err != nil || settings["work"] != (courtside.CalendarSettings{}) {
 		t.Errorf("settings after the calendar's deletion: %+v, %v", settings, err)
 	}
 	if resp, _ := w.do(request{method: "DELETE", path: coll, user: w.advocate}); resp.StatusCode != http.StatusNotFound {
@@ -117,7 +118,7 @@ func TestPersonalCalendar_DeleteAndRecreate(t *testing.T) {
 			t.Errorf("DELETE %s as %s: %d, want %d", c.path, c.user.Username, resp.StatusCode, c.status)
 		}
 	}
-	if objs, err := w.db.FindAvailabilityObjects(w.as(w.advocate), "work"); err != nil || len(objs) != 1 {
+	if objs, err := storage.NewAvailabilityService(w.db).FindAvailabilityObjects(w.as(w.advocate), "work"); err != nil || len(objs) != 1 {
 		t.Errorf("the recreated calendar after the refused deletions: %d objects, %v", len(objs), err)
 	}
 }

@@ -581,7 +581,7 @@ func (po *parsedObject) todoMatches(c *ical.Component, tr timeRange) bool {
 
 // ObjectExtent returns the extent of a stored calendar object as a PUT works it out (see
 // parsedObject.times): zero bounds are open, and an object that cannot be read is open on
-// both sides. storage.DB.BackfillAvailabilityExtents takes it for objects stored without one.
+// both sides. storage.AvailabilityService.BackfillAvailabilityExtents takes it for objects stored without one.
 func ObjectExtent(data []byte) (start, end time.Time, exact bool) {
 	po, err := parseObject(data)
 	if err != nil {
@@ -596,7 +596,7 @@ func ObjectExtent(data []byte) (start, end time.Time, exact bool) {
 
 // ObjectOccurrences returns the stored occurrences of a calendar object as a PUT works them
 // out (see parsedObject.occurrences): those that start before until, every one when until is zero.
-// ok is false for an object that cannot be read. storage.DB.BackfillAvailabilityOccurrences
+// ok is false for an object that cannot be read. storage.AvailabilityService.BackfillAvailabilityOccurrences
 // takes it for objects stored without them.
 func ObjectOccurrences(data []byte) (occurrences []courtside.Interval, until time.Time, ok bool) {
 	po, err := parseObject(data)

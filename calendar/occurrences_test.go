@@ -11,6 +11,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // TestAvailability_PutRefusesCostlyRecurrences PUTs recurrences that cost seconds or forever
@@ -47,7 +48,7 @@ func TestAvailability_PutRefusesCostlyRecurrences(t *testing.T) {
 			t.Errorf("%s: %d %q, want 400 with %s and a message", c.rule, resp.StatusCode, body, c.condition)
 		}
 	}
-	if objs, err := w.db.FindAvailabilityObjects(w.as(w.interpreter), courtside.AvailabilityCalendar); err != nil || len(objs) != 0 {
+	if objs, err := storage.NewAvailabilityService(w.db).FindAvailabilityObjects(w.as(w.interpreter), courtside.AvailabilityCalendar); err != nil || len(objs) != 0 {
 		t.Fatalf("objects after refused PUTs: %d, %v", len(objs), err)
 	}
 	for i, rule := range []string{

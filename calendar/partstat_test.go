@@ -7,12 +7,13 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // offered offers h3 to the world's interpreter and returns the booking.
 func (w *world) offered(t *testing.T) *courtside.InterpreterBooking {
 	t.Helper()
-	b, err := w.db.RequestInterpreter(w.as(w.prosecutor), w.h3.ID, "es", nil)
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.prosecutor), w.h3.ID, "es", nil)
 	if err != nil || b.InterpreterID != w.interpreter.ID {
 		t.Fatalf("request interpreter: %v %+v", err, b)
 	}
@@ -76,7 +77,7 @@ func TestPartstat_AcceptAndDeclineFromTheCalendarApp(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("ETag") == "" || resp.Header.Get("ETag") == etag {
 		t.Fatalf("accept: %d ETag %q %s", resp.StatusCode, resp.Header.Get("ETag"), body)
 	}
-	got, err := w.db.FindBookings(w.as(w.interpreter), courtside.BookingFilter{IDs: []int64{b.ID}})
+	got, err := storage.NewBookingService(w.db).FindBookings(w.as(w.interpreter), courtside.BookingFilter{IDs: []int64{b.ID}})
 	if err != nil || len(got) != 1 || got[0].Status != courtside.BookingAccepted {
 		t.Fatalf("booking after the PUT: %+v, %v", got, err)
 	}
@@ -104,7 +105,7 @@ func TestPartstat_Decline(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("decline: %d", resp.StatusCode)
 	}
-	got, err := w.db.FindBookings(w.as(w.prosecutor), courtside.BookingFilter{IDs: []int64{b.ID}})
+	got, err := storage.NewBookingService(w.db).FindBookings(w.as(w.prosecutor), courtside.BookingFilter{IDs: []int64{b.ID}})
 	if err != nil || len(got) != 1 || got[0].Status != courtside.BookingDeclined {
 		t.Fatalf("booking after the decline: %+v, %v", got, err)
 	}
@@ -149,7 +150,7 @@ func TestPartstat_OtherChangesAreForbidden(t *testing.T) {
 	if resp, _ := w.do(request{method: "DELETE", path: path, user: w.interpreter}); resp.StatusCode != 403 {
 		t.Errorf("DELETE: %d, want 403", resp.StatusCode)
 	}
-	got, err := w.db.FindBookings(w.as(w.interpreter), courtside.BookingFilter{IDs: []int64{b.ID}})
+	got, err := storage.NewBookingService(w.db).FindBookings(w.as(w.interpreter), courtside.BookingFilter{IDs: []int64{b.ID}})
 	if err != nil || got[0].Status != courtside.BookingOffered {
 		t.Fatalf("booking after refused changes: %+v, %v", got, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // TestPythonCaldavAvailability drives the availability calendar with python3-caldav: put,
@@ -60,7 +61,7 @@ func TestPythonCaldavAvailability(t *testing.T) {
 		t.Errorf("python-caldav logged errors: %q", got.Errors)
 	}
 	// The overwritten and deleted event left no busy time; the weekly one, moved an hour, did.
-	blocks, err := w.db.FindBusyBlocks(w.as(w.advocate), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC))
+	blocks, err := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.advocate), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || len(blocks) != 5 || blocks[0].Start != time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC) {
 		t.Fatalf("busy blocks %+v, %v", blocks, err)
 	}
@@ -99,7 +100,7 @@ func TestPythonCaldavPartstat(t *testing.T) {
 	if got := run("interp", calendar.HearingPath("interp", w.h3.ID), "ACCEPTED"); got != "saved" {
 		t.Fatalf("ACCEPTED: %s", got)
 	}
-	bs, err := w.db.FindBookings(w.as(w.prosecutor), courtside.BookingFilter{IDs: []int64{b.ID}})
+	bs, err := storage.NewBookingService(w.db).FindBookings(w.as(w.prosecutor), courtside.BookingFilter{IDs: []int64{b.ID}})
 	if err != nil || len(bs) != 1 || bs[0].Status != courtside.BookingAccepted {
 		t.Fatalf("booking after the save: %+v, %v", bs, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // pythonWithCaldav returns a Python 3 that can import caldav (Debian's python3-caldav), or ""
@@ -125,7 +126,7 @@ func TestPythonCaldavSync(t *testing.T) {
 	}
 
 	newStart := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{StartsAt: newStart,
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{StartsAt: newStart,
 		EndsAt: newStart.Add(time.Hour), Reason: "courtroom unavailable"}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // countingAvailability is the availability service of a world, counting the objects the
@@ -103,9 +104,9 @@ func readsWorld(t *testing.T) (*world, *countingAvailability, *httptest.Server) 
 	put("todo-jan.ics", todo("todo-jan", "DUE:20270115T120000Z"))
 	put("todo-mar.ics", todo("todo-mar", "DUE:20270315T120000Z"))
 
-	counting := &countingAvailability{AvailabilityService: w.db}
-	srv := httptest.NewServer(calendar.NewHandler(calendar.Config{Users: w.db, Tokens: w.db, Calendars: w.db,
-		Availability: counting, Bookings: w.db}))
+	counting := &countingAvailability{AvailabilityService: storage.NewAvailabilityService(w.db)}
+	srv := httptest.NewServer(calendar.NewHandler(calendar.Config{Users: storage.NewUserService(w.db), Tokens: storage.NewTokenService(w.db), Calendars: storage.NewCalendarService(w.db),
+		Availability: counting, Bookings: storage.NewBookingService(w.db)}))
 	t.Cleanup(srv.Close)
 	return w, counting, srv
 }

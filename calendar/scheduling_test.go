@@ -12,12 +12,13 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // bookingStatus returns the status of booking id, read as the prosecutor who asked for it.
 func (w *world) bookingStatus(t *testing.T, id int64) courtside.BookingStatus {
 	t.Helper()
-	bs, err := w.db.FindBookings(w.as(w.prosecutor), courtside.BookingFilter{IDs: []int64{id}})
+	bs, err := storage.NewBookingService(w.db).FindBookings(w.as(w.prosecutor), courtside.BookingFilter{IDs: []int64{id}})
 	if err != nil || len(bs) != 1 {
 		t.Fatalf("find booking %d: %v %v", id, bs, err)
 	}
@@ -163,7 +164,7 @@ func TestScheduling_AcceptByPutOfTheAttendeeCopy(t *testing.T) {
 	if s := w.bookingStatus(t, b.ID); s != courtside.BookingAccepted {
 		t.Fatalf("the booking after the accepted copy: %s", s)
 	}
-	if blocks, err := w.db.FindBusyBlocks(w.as(w.interpreter), w.h3.StartsAt, w.h3.EndsAt); err != nil || len(blocks) != 0 {
+	if blocks, err := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.interpreter), w.h3.StartsAt, w.h3.EndsAt); err != nil || len(blocks) != 0 {
 		t.Errorf("busy blocks of the copy: %+v %v", blocks, err)
 	}
 	// The client writes its copy again (an alarm added): 204, nothing else.

@@ -11,6 +11,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // storedWant is what one user's hearings calendar must serve: for each hearing path, the
@@ -21,7 +22,7 @@ type storedWant map[string]struct{ etag, data string }
 // liveCalendar renders the user's hearings calendar from the domain tables, as it is now.
 func (w *world) liveCalendar(t *testing.T, u *courtside.User) storedWant {
 	t.Helper()
-	live, err := w.db.FindCalendarHearings(context.Background(), u.ID)
+	live, err := storage.NewCalendarService(w.db).FindCalendarHearings(context.Background(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestStoredObjects_EveryReadServesTheMembershipRule(t *testing.T) {
 
 	// A reschedule of the first hearing changes its object in the calendars that hold it, and
 	// nothing else.
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{StartsAt: w.h1.StartsAt.Add(time.Hour),
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{StartsAt: w.h1.StartsAt.Add(time.Hour),
 		EndsAt: w.h1.EndsAt.Add(time.Hour), Reason: "judge's calendar"}); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestStoredObjects_EveryReadServesTheMembershipRule(t *testing.T) {
 
 	// A move: the interpreter must reconfirm, and declines; the hearing leaves their calendar.
 	token := w.syncMS(t, w.interpreter, "", "").SyncToken
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.h3.ID, courtside.HearingUpdate{StartsAt: w.h3.StartsAt.Add(24 * time.Hour),
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.h3.ID, courtside.HearingUpdate{StartsAt: w.h3.StartsAt.Add(24 * time.Hour),
 		EndsAt: w.h3.EndsAt.Add(24 * time.Hour), Reason: "court closed"}); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestStoredObjects_EveryReadServesTheMembershipRule(t *testing.T) {
 	}
 
 	// A cancellation: the advocate keeps the hearing, cancelled, without the pseudonym.
-	if _, err := w.db.CancelHearing(w.as(w.prosecutor), w.h2.ID, "plea agreement", nil); err != nil {
+	if _, err := storage.NewHearingService(w.db).CancelHearing(w.as(w.prosecutor), w.h2.ID, "plea agreement", nil); err != nil {
 		t.Fatal(err)
 	}
 	cancelled := check("cancelled")
@@ -212,10 +213,10 @@ func TestStoredObjects_PseudonymsPerAdvocate(t *testing.T) {
 	t.Parallel()
 	f := newFeedWorld(t)
 	second := &courtside.Victim{Pseudonym: "V-77-Q", LegalName: "Second Legalname", PreferredLanguage: "es"}
-	f.must(f.db.RegisterVictim(f.as(f.coordinator), second))
-	f.must(f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, second.ID, false))
+	f.must(storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), second))
+	f.must(storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, second.ID, false))
 	for _, adv := range []*courtside.User{f.advocate, f.otherAdvocate} {
-		if _, err := f.db.AssignAdvocate(f.as(f.coordinator), f.h1.ID, second.ID, adv.ID); err != nil {
+		if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), f.h1.ID, second.ID, adv.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -270,7 +271,7 @@ func TestFeed_StoredBodyPerVersion(t *testing.T) {
 	// A change to a hearing the advocate does not accompany: the prosecutor's feed changes,
 	// the advocate's does not.
 	_, pros := f.feed(f.prosFeed)
-	if _, err := f.db.RescheduleHearing(f.as(f.prosecutor), f.h3.ID, courtside.HearingUpdate{StartsAt: f.h3.StartsAt.Add(time.Hour),
+	if _, err := storage.NewHearingService(f.db).RescheduleHearing(f.as(f.prosecutor), f.h3.ID, courtside.HearingUpdate{StartsAt: f.h3.StartsAt.Add(time.Hour),
 		EndsAt: f.h3.EndsAt.Add(time.Hour), Reason: "judge's calendar"}); err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func TestFeed_StoredBodyPerVersion(t *testing.T) {
 	}
 
 	// A change to the advocate's own hearing: a new body and ETag.
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), f.h2.ID, "plea agreement", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), f.h2.ID, "plea agreement", nil); err != nil {
 		t.Fatal(err)
 	}
 	resp, body = f.get(http.MethodGet, calendar.FeedPath(f.advFeed), "If-None-Match", etag)

@@ -13,6 +13,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // projectionGroup is the consumer group of the calendar projection in these tests.
@@ -162,7 +163,7 @@ func (w *world) getETag(u *courtside.User, hearingID int64) string {
 // version returns the user's calendar version.
 func (w *world) version(u *courtside.User) int64 {
 	w.t.Helper()
-	v, _, err := w.db.CalendarVersion(context.Background(), u.ID)
+	v, _, err := storage.NewCalendarService(w.db).CalendarVersion(context.Background(), u.ID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -318,7 +319,7 @@ func TestSyncCollection(t *testing.T) {
 
 	// A reschedule, once projected, is reported alone, with its new ETag and a new token.
 	newStart := time.Date(2026, 12, 2, 14, 30, 0, 0, time.UTC)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{StartsAt: newStart,
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{StartsAt: newStart,
 		EndsAt: newStart.Add(time.Hour), Reason: "court closed"}); err != nil {
 		t.Fatal(err)
 	}
@@ -336,11 +337,11 @@ func TestSyncCollection(t *testing.T) {
 
 	// Two more changes, fetched one at a time: the limit truncates with a 507 for the
 	// calendar and a token to go on from.
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.h2.ID, courtside.HearingUpdate{StartsAt: newStart.Add(48 * time.Hour),
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.h2.ID, courtside.HearingUpdate{StartsAt: newStart.Add(48 * time.Hour),
 		EndsAt: newStart.Add(49 * time.Hour), Reason: "judge ill"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.CancelHearing(w.as(w.prosecutor), w.h1.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(w.db).CancelHearing(w.as(w.prosecutor), w.h1.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	w.projected(t)
@@ -425,11 +426,11 @@ func TestSyncCollectionDeleted(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.runProjection(t)
-	b, err := w.db.RequestInterpreter(w.as(w.prosecutor), w.h3.ID, "es", nil)
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.prosecutor), w.h3.ID, "es", nil)
 	if err != nil || b.InterpreterID != w.interpreter.ID {
 		t.Fatalf("request interpreter: %v %+v", err, b)
 	}
-	if _, err := w.db.RespondToBooking(w.as(w.interpreter), b.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(w.db).RespondToBooking(w.as(w.interpreter), b.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	w.projected(t)
@@ -451,7 +452,7 @@ func TestSyncCollectionDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	if err := w.db.ProjectCalendar(ctx, tx, courtside.Event{Type: courtside.EventBookingDeclined, HearingID: w.h3.ID,
+	if err := storage.NewCalendarService(w.db).ProjectCalendar(ctx, tx, courtside.Event{Type: courtside.EventBookingDeclined, HearingID: w.h3.ID,
 		UserID: w.interpreter.ID, At: w.now.Now()}); err != nil {
 		t.Fatal(err)
 	}

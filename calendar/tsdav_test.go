@@ -15,6 +15,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // nodeTsdavDir holds the npm tsdav client's package.json, its lockfile and sync.mjs.
@@ -237,7 +238,7 @@ func TestTsdav(t *testing.T) {
 
 	// A reschedule: exactly that hearing, with its new time and the ETag GET serves.
 	newStart := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{StartsAt: newStart,
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.h1.ID, courtside.HearingUpdate{StartsAt: newStart,
 		EndsAt: newStart.Add(time.Hour), Reason: "courtroom unavailable"}); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestTsdav(t *testing.T) {
 	}
 
 	// A cancellation: exactly that hearing, still there, STATUS:CANCELLED.
-	if _, err := w.db.CancelHearing(w.as(w.prosecutor), w.h2.ID, "Defendant pleaded.", nil); err != nil {
+	if _, err := storage.NewHearingService(w.db).CancelHearing(w.as(w.prosecutor), w.h2.ID, "Defendant pleaded.", nil); err != nil {
 		t.Fatal(err)
 	}
 	w.projected(t)

@@ -11,6 +11,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // TestVdirsyncerAvailability syncs an advocate's availability calendar both ways with
@@ -78,11 +79,11 @@ fileext = ".ics"
 	// server returns the UIDs on the server, with each object's busy end.
 	server := func() map[string]time.Time {
 		t.Helper()
-		objs, err := w.db.FindAvailabilityObjects(w.as(w.advocate), courtside.AvailabilityCalendar)
+		objs, err := storage.NewAvailabilityService(w.db).FindAvailabilityObjects(w.as(w.advocate), courtside.AvailabilityCalendar)
 		if err != nil {
 			t.Fatal(err)
 		}
-		blocks, err := w.db.FindBusyBlocks(w.as(w.advocate), t0.Add(-24*time.Hour), t0.Add(24*time.Hour))
+		blocks, err := storage.NewAvailabilityService(w.db).FindBusyBlocks(w.as(w.advocate), t0.Add(-24*time.Hour), t0.Add(24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}

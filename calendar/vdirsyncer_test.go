@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // TestVdirsyncer syncs an advocate's hearings calendar into a directory with vdirsyncer, a
@@ -79,7 +80,7 @@ fileext = ".ics"
 		t.Fatalf("synced %d hearings: %v", len(got), got)
 	}
 
-	if _, err := w.db.CancelHearing(w.as(w.prosecutor), w.h2.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(w.db).CancelHearing(w.as(w.prosecutor), w.h2.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	run("sync")

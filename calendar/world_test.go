@@ -86,11 +86,11 @@ func newWorld(t testing.TB) *world {
 			nu.User.Email = name + "@example.org"
 			nu.User.Languages = []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}
 		}
-		u, err := w.db.CreateUser(ctx, nu)
+		u, err := storage.NewUserService(w.db).CreateUser(ctx, nu)
 		if err != nil {
 			t.Fatalf("create %s: %v", name, err)
 		}
-		tok, secret, err := w.db.CreateToken(w.as(u), u.ID, courtside.TokenApp, "phone")
+		tok, secret, err := storage.NewTokenService(w.db).CreateToken(w.as(u), u.ID, courtside.TokenApp, "phone")
 		if err != nil {
 			t.Fatalf("app password for %s: %v", name, err)
 		}
@@ -107,14 +107,14 @@ func newWorld(t testing.TB) *world {
 
 	court := &courtside.Court{Name: "U.S. District Court, E.D.N.Y.", TimeZone: "America/New_York",
 		Address: "225 Cadman Plaza East, Brooklyn, NY 11201"}
-	w.must(w.db.CreateCourt(w.as(w.admin), court))
+	w.must(storage.NewCourtService(w.db).CreateCourt(w.as(w.admin), court))
 	w.kase = &courtside.Case{Docket: docketNumber, CourtID: court.ID}
-	w.must(w.db.OpenCase(w.as(w.prosecutor), w.kase))
+	w.must(storage.NewCaseService(w.db).OpenCase(w.as(w.prosecutor), w.kase))
 
 	post := func(kind courtside.HearingKind, start time.Time) *courtside.Hearing {
 		h := &courtside.Hearing{CaseID: w.kase.ID, Kind: kind, StartsAt: start, EndsAt: start.Add(90 * time.Minute),
 			Courtroom: "4B", Judge: "Judge of Part 4"}
-		if _, err := w.db.PostHearing(w.as(w.prosecutor), h); err != nil {
+		if _, err := storage.NewHearingService(w.db).PostHearing(w.as(w.prosecutor), h); err != nil {
 			t.Fatal(err)
 		}
 		return h
@@ -126,19 +126,19 @@ func newWorld(t testing.TB) *world {
 	w.victim = &courtside.Victim{Pseudonym: pseudonym, LegalName: legalName, PreferredLanguage: "es",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelEmail, Address: victimEmail},
 			{Channel: courtside.ChannelSMS, Address: victimPhone}}}
-	w.must(w.db.RegisterVictim(w.as(w.coordinator), w.victim))
-	if _, err := w.db.ShareCase(w.as(w.prosecutor), w.kase.ID, "Safe Harbor Advocates"); err != nil {
+	w.must(storage.NewVictimService(w.db).RegisterVictim(w.as(w.coordinator), w.victim))
+	if _, err := storage.NewCaseService(w.db).ShareCase(w.as(w.prosecutor), w.kase.ID, "Safe Harbor Advocates"); err != nil {
 		t.Fatal(err)
 	}
-	w.must(w.db.LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true))
+	w.must(storage.NewCaseService(w.db).LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true))
 	for _, h := range []*courtside.Hearing{w.h1, w.h2} {
-		if _, err := w.db.AssignAdvocate(w.as(w.coordinator), h.ID, w.victim.ID, w.advocate.ID); err != nil {
+		if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), h.ID, w.victim.ID, w.advocate.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	w.h = calendar.NewHandler(calendar.Config{Users: w.db, Tokens: w.db, Calendars: w.db, Availability: w.db, Bookings: w.db,
-		Scheduling: w.db, InvitationUID: w.db.InvitationUID, Organizer: organizerAddress, MaxBodyBytes: 64 << 10})
+	w.h = calendar.NewHandler(calendar.Config{Users: storage.NewUserService(w.db), Tokens: storage.NewTokenService(w.db), Calendars: storage.NewCalendarService(w.db), Availability: storage.NewAvailabilityService(w.db), Bookings: storage.NewBookingService(w.db),
+		Scheduling: storage.NewSchedulingService(w.db), InvitationUID: storage.NewInvitationService(w.db).InvitationUID, Organizer: organizerAddress, MaxBodyBytes: 64 << 10})
 	w.srv = httptest.NewServer(w.h)
 	t.Cleanup(w.srv.Close)
 	return w
@@ -157,7 +157,7 @@ func (w *world) startProjection(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	router.Handle(projectionGroup, w.db.ProjectCalendar)
+	router.Handle(projectionGroup, storage.NewCalendarService(w.db).ProjectCalendar)
 	done := make(chan error, 1)
 	go func() { done <- router.Run(context.Background()) }()
 	select {

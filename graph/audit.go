@@ -9,7 +9,7 @@ import (
 	"github.com/graphql-go/graphql"
 )
 
-// AuditLogService reads the audit log (storage.DB implements it).
+// AuditLogService reads the audit log (storage.AuditService implements it).
 type AuditLogService interface {
 	// ListAuditEntries returns up to first entries with ids below before, newest first, with
 	// their actors' usernames, and whether older ones remain. Only admins may call it.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"courtside/graph"
+	"courtside/storage"
 )
 
 type auditPage struct {
@@ -25,7 +26,7 @@ const auditLogQuery = `query($first: Int, $after: String) { auditLog(first: $fir
 // an admin, with each actor's username, and answers FORBIDDEN (audited) to every other role.
 func TestAuditLog_AdminOnly(t *testing.T) {
 	base := newEnv(t)
-	e := newEnvOn(base, func(c *graph.Config) { c.AuditLog = base.db })
+	e := newEnvOn(base, func(c *graph.Config) { c.AuditLog = storage.NewAuditService(base.db) })
 	e.setUp() // createCourt as admin, openCase and postHearing as pros: audit rows
 
 	for _, user := range []string{"coord", "adv", "pros", "interp"} {

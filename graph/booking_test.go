@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"courtside/storage"
 	"fmt"
 	"strings"
 	"testing"
@@ -19,11 +20,11 @@ func (e *env) addInterpreter(name, languages string) {
 		e.t.Fatal(err)
 	}
 	ctx := context.Background()
-	u, err := e.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: courtside.RoleInterpreter, Languages: ls}})
+	u, err := storage.NewUserService(e.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: courtside.RoleInterpreter, Languages: ls}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	_, secret, err := e.db.CreateToken(ctx, u.ID, courtside.TokenAPI, "test")
+	_, secret, err := storage.NewTokenService(e.db).CreateToken(ctx, u.ID, courtside.TokenAPI, "test")
 	if err != nil {
 		e.t.Fatal(err)
 	}

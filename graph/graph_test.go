@@ -19,39 +19,61 @@ import (
 	"courtside/storage/storagetest"
 )
 
-// counting is the real storage with call counters on the methods that batching must keep to
-// one call per list.
+// counting is the real storage's services with call counters on the methods that batching
+// must keep to one call per list.
 type counting struct {
-	*storage.DB
+	*storage.UserService
+	*storage.TokenService
+	*storage.SessionService
+	*storage.CourtService
+	*storage.CaseService
+	*storage.HearingService
+	*storage.VictimService
+	*storage.AccompanimentService
+	*storage.ImportService
+	*storage.DeliveryService
+	*storage.BookingService
+	*storage.CoordinationService
+	*storage.RequestService
 	hearingChanges atomic.Int32
 	accompaniments atomic.Int32
 	caseLookups    atomic.Int32
 	victimLookups  atomic.Int32
 }
 
+// newCounting returns the services of db with no calls counted yet.
+func newCounting(db *storage.DB) *counting {
+	return &counting{UserService: storage.NewUserService(db), TokenService: storage.NewTokenService(db),
+		SessionService: storage.NewSessionService(db), CourtService: storage.NewCourtService(db), CaseService: storage.NewCaseService(db),
+		HearingService: storage.NewHearingService(db), VictimService: storage.NewVictimService(db),
+		AccompanimentService: storage.NewAccompanimentService(db), ImportService: storage.NewImportService(db),
+		DeliveryService: storage.NewDeliveryService(db), BookingService: storage.NewBookingService(db),
+		CoordinationService: storage.NewCoordinationService(db), RequestService: storage.NewRequestService(db)}
+}
+
 func (c *counting) FindHearingChanges(ctx context.Context, ids ...int64) ([]*courtside.HearingChange, error) {
 	c.hearingChanges.Add(1)
-	return c.DB.FindHearingChanges(ctx, ids...)
+	return c.HearingService.FindHearingChanges(ctx, ids...)
 }
 
 func (c *counting) FindAccompaniments(ctx context.Context, f courtside.AccompanimentFilter) ([]*courtside.Accompaniment, error) {
 	c.accompaniments.Add(1)
-	return c.DB.FindAccompaniments(ctx, f)
+	return c.AccompanimentService.FindAccompaniments(ctx, f)
 }
 
 func (c *counting) FindCases(ctx context.Context, ids ...int64) ([]*courtside.Case, error) {
 	c.caseLookups.Add(1)
-	return c.DB.FindCases(ctx, ids...)
+	return c.CaseService.FindCases(ctx, ids...)
 }
 
 func (c *counting) FindCaseByID(ctx context.Context, id int64) (*courtside.Case, error) {
 	c.caseLookups.Add(1)
-	return c.DB.FindCaseByID(ctx, id)
+	return c.CaseService.FindCaseByID(ctx, id)
 }
 
 func (c *counting) FindVictims(ctx context.Context, ids ...int64) ([]*courtside.Victim, error) {
 	c.victimLookups.Add(1)
-	return c.DB.FindVictims(ctx, ids...)
+	return c.VictimService.FindVictims(ctx, ids...)
 }
 
 // env is a GraphQL server over a real database, with a token for each test user.
@@ -80,7 +102,7 @@ func newEnv(t testing.TB, configure ...func(*graph.Config)) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 
-	e := &env{t: t, db: db, calls: &counting{DB: db}, tokens: map[string]string{}, users: map[string]*courtside.User{}}
+	e := &env{t: t, db: db, calls: newCounting(db), tokens: map[string]string{}, users: map[string]*courtside.User{}}
 	for _, u := range []struct {
 		name  string
 		role  courtside.Role
@@ -95,14 +117,14 @@ func newEnv(t testing.TB, configure ...func(*graph.Config)) *env {
 		{"adv2", courtside.RoleAdvocate, "Safe Harbor", nil},
 		{"interp", courtside.RoleInterpreter, "", []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}},
 	} {
-		user, err := db.CreateUser(ctx, courtside.NewUser{
+		user, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{
 			User:             courtside.User{Username: u.name, Role: u.role, Languages: u.langs},
 			OrganizationName: u.org,
 		})
 		if err != nil {
 			t.Fatalf("create user %s: %v", u.name, err)
 		}
-		_, secret, err := db.CreateToken(ctx, user.ID, courtside.TokenAPI, "test")
+		_, secret, err := storage.NewTokenService(db).CreateToken(ctx, user.ID, courtside.TokenAPI, "test")
 		if err != nil {
 			t.Fatalf("create token %s: %v", u.name, err)
 		}

@@ -404,7 +404,7 @@ func TestLoginRateLimited(t *testing.T) {
 func TestMySecretsAndReauthentication(t *testing.T) {
 	e := newEnv(t)
 	const pw = "tidal basin lantern 42"
-	if _, err := e.db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "maria", Role: courtside.RoleCoordinator},
+	if _, err := storage.NewUserService(e.db).CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "maria", Role: courtside.RoleCoordinator},
 		OrganizationName: "Safe Harbor", Password: pw}); err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestAuthentication(t *testing.T) {
 	})
 	t.Run("a token of another kind is refused", func(t *testing.T) {
 		e := e.with(t)
-		_, secret, err := e.db.CreateToken(t.Context(), e.users["pros"].ID, "app", "phone")
+		_, secret, err := storage.NewTokenService(e.db).CreateToken(t.Context(), e.users["pros"].ID, "app", "phone")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -321,7 +321,7 @@ func TestInternalErrors(t *testing.T) {
 	}
 	defer db2.Close()
 	e2 := newEnvOn(e, func(c *graph.Config) {
-		c.Tokens = db2
+		c.Tokens = storage.NewTokenService(db2)
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	e.db.Reader.Close()

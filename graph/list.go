@@ -11,13 +11,13 @@ import (
 )
 
 // caseLister is implemented by a CaseService that lists the caller's cases page by page
-// (storage.DB.ListCases).
+// (storage.CaseService.ListCases).
 type caseLister interface {
 	ListCases(ctx context.Context, first int, after int64) ([]*courtside.Case, bool, error)
 }
 
 // victimLister is implemented by a VictimService that lists the caller's victims page by
-// page, without PII (storage.DB.ListVictims).
+// page, without PII (storage.VictimService.ListVictims).
 type victimLister interface {
 	ListVictims(ctx context.Context, first int, after int64) ([]*courtside.Victim, bool, error)
 }

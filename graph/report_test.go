@@ -9,6 +9,7 @@ import (
 
 	"courtside"
 	"courtside/graph"
+	"courtside/storage"
 )
 
 const caseloadQuery = `query($from: DateTime!, $to: DateTime!) { caseloadReport(from: $from, to: $to) {
@@ -64,7 +65,7 @@ func (p caseloadPage) rows() []string {
 // names no victim.
 func TestCaseloadReport_AggregatesScopedAndSuppressed(t *testing.T) {
 	base := newEnv(t)
-	e := newEnvOn(base, func(c *graph.Config) { c.Reports = base.db })
+	e := newEnvOn(base, func(c *graph.Config) { c.Reports = storage.NewReportService(base.db) })
 	ctx := context.Background()
 	f := e.setUpVictim() // County Courthouse, one ARRAIGNMENT in Safe Harbor's victim's case, adv assigned
 
@@ -103,11 +104,11 @@ func TestCaseloadReport_AggregatesScopedAndSuppressed(t *testing.T) {
 	}
 
 	// Another organisation: its coordinator, its victim, in a case of another office at another court.
-	coord2, err := e.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "coord2", Role: courtside.RoleCoordinator}, OrganizationName: "Other Harbor"})
+	coord2, err := storage.NewUserService(e.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "coord2", Role: courtside.RoleCoordinator}, OrganizationName: "Other Harbor"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, e.tokens["coord2"], err = e.db.CreateToken(ctx, coord2.ID, courtside.TokenAPI, "test"); err != nil {
+	if _, e.tokens["coord2"], err = storage.NewTokenService(e.db).CreateToken(ctx, coord2.ID, courtside.TokenAPI, "test"); err != nil {
 		t.Fatal(err)
 	}
 	var court struct{ CreateCourt struct{ ID string } }

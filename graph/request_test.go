@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"courtside/storage"
 	"strconv"
 	"testing"
 	"time"
@@ -23,8 +24,8 @@ func TestRequests_SeenAndClosedByTheVictimsSupporters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := e.db.NoticeLinkToken(deliveryID, victimID, time.Now().Add(time.Hour))
-	if _, err := e.db.AcknowledgeByLink(context.Background(), deliveryID, token, []courtside.RequestKind{courtside.RequestInterpreter}); err != nil {
+	token := storage.NewNoticeLinkService(e.db).NoticeLinkToken(deliveryID, victimID, time.Now().Add(time.Hour))
+	if _, err := storage.NewNoticeLinkService(e.db).AcknowledgeByLink(context.Background(), deliveryID, token, []courtside.RequestKind{courtside.RequestInterpreter}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"courtside/storage"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -24,7 +25,7 @@ func (e *env) asBearer(secret, query string, vars map[string]any) *response {
 func TestLoginLogout(t *testing.T) {
 	e := newEnv(t)
 	const pw = "tidal basin lantern 42"
-	if _, err := e.db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "maria", Role: courtside.RoleCoordinator},
+	if _, err := storage.NewUserService(e.db).CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "maria", Role: courtside.RoleCoordinator},
 		OrganizationName: "Safe Harbor", Password: pw}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestSecrets(t *testing.T) {
 	if !strings.HasPrefix(app.CreateAppPassword.Secret, "cs_app_") {
 		t.Fatalf("app password %+v", app)
 	}
-	if u, err := e.db.AuthenticateAppPassword(context.Background(), "adv", app.CreateAppPassword.Secret); err != nil || u.Username != "adv" {
+	if u, err := storage.NewTokenService(e.db).AuthenticateAppPassword(context.Background(), "adv", app.CreateAppPassword.Secret); err != nil || u.Username != "adv" {
 		t.Fatalf("the app password does not open CalDAV: %v", err)
 	}
 	var feed struct{ CreateFeedToken struct{ Secret, URL string } }
@@ -89,7 +90,7 @@ func TestSecrets(t *testing.T) {
 	}
 	// Revoking the app password ends CalDAV access at once.
 	e.gql("adv", `mutation($id: ID!) { revokeSecret(id: $id) }`, map[string]any{"id": app.CreateAppPassword.ID}).ok(nil)
-	if _, err := e.db.AuthenticateAppPassword(context.Background(), "adv", app.CreateAppPassword.Secret); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, err := storage.NewTokenService(e.db).AuthenticateAppPassword(context.Background(), "adv", app.CreateAppPassword.Secret); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatalf("revoked app password: %v", err)
 	}
 	e.gql("", `mutation { createAppPassword(label: "x") { id } }`, nil).fails("UNAUTHENTICATED")

@@ -18,6 +18,7 @@ import (
 	"courtside"
 	"courtside/events"
 	"courtside/graph"
+	"courtside/storage"
 
 	"github.com/coder/websocket"
 )
@@ -596,12 +597,12 @@ func TestSubscriptionCredentialsRechecked(t *testing.T) {
 	le := newLiveEnv(t)
 	f := le.setUpVictim()
 	ctx := context.Background()
-	tok, secret, err := le.db.CreateToken(ctx, le.users["pros"].ID, courtside.TokenAPI, "dashboard")
+	tok, secret, err := storage.NewTokenService(le.db).CreateToken(ctx, le.users["pros"].ID, courtside.TokenAPI, "dashboard")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const pw = "harbour lights at dawn 7"
-	if _, err := le.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "maria", Role: courtside.RoleCoordinator},
+	if _, err := storage.NewUserService(le.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "maria", Role: courtside.RoleCoordinator},
 		OrganizationName: "Safe Harbor", Password: pw}); err != nil {
 		t.Fatal(err)
 	}

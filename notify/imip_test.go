@@ -20,6 +20,7 @@ import (
 	"courtside"
 	"courtside/notify"
 	"courtside/notify/notifytest"
+	"courtside/storage"
 )
 
 const replyAddress = "bookings@courtside.test"
@@ -358,7 +359,7 @@ func TestAuthenticatedFrom(t *testing.T) {
 func TestWorker_InvitationsGoWithInterpretersBookingMail(t *testing.T) {
 	w := newWorkerWorld(t)
 	ls, _ := courtside.ParseInterpreterLanguages("pt:CERTIFIED")
-	interp, err := w.db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "interp-a", Role: courtside.RoleInterpreter,
+	interp, err := storage.NewUserService(w.db).CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "interp-a", Role: courtside.RoleInterpreter,
 		Languages: ls, Email: "interp-a@mail.test"}})
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +379,7 @@ func TestWorker_InvitationsGoWithInterpretersBookingMail(t *testing.T) {
 		return &notify.CalendarPart{Method: "REQUEST", Data: []byte(replyObject)}, nil
 	}
 	as := func(u *courtside.User) context.Context { return courtside.NewContextWithUser(context.Background(), u) }
-	b, err := w.db.RequestInterpreter(as(w.coord), w.hearing.ID, "pt", nil)
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(as(w.coord), w.hearing.ID, "pt", nil)
 	if err != nil || b.InterpreterID != interp.ID {
 		t.Fatalf("request: %v %+v", err, b)
 	}

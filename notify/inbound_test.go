@@ -11,6 +11,7 @@ import (
 
 	"courtside"
 	"courtside/notify"
+	"courtside/storage"
 )
 
 // The signature is the Messages API's: this is the example its documentation signs.
@@ -70,12 +71,12 @@ func newInboundWorld(t *testing.T, withKey bool) *inboundWorld {
 	mux := http.NewServeMux()
 	w.hooks = httptest.NewServer(mux)
 	t.Cleanup(w.hooks.Close)
-	h := notify.NewInboundHandler(notify.InboundConfig{Service: w.db, Secret: secret, BaseURL: w.hooks.URL})
+	h := notify.NewInboundHandler(notify.InboundConfig{Service: storage.NewInboundSMSService(w.db), Secret: secret, BaseURL: w.hooks.URL})
 	mux.Handle("/hooks/sms", h)
 	mux.Handle("/hooks/sms/status", h)
 	w.worker.Senders[courtside.ChannelSMS].(*notify.SMS).StatusCallback = w.hooks.URL + "/hooks/sms/status"
 	w.worker.AckURL = func(deliveryID, victimID int64, expires time.Time) string {
-		return "https://m.example.org/m/1?t=" + w.db.NoticeLinkToken(deliveryID, victimID, expires)
+		return "https://m.example.org/m/1?t=" + storage.NewNoticeLinkService(w.db).NoticeLinkToken(deliveryID, victimID, expires)
 	}
 	return w
 }
@@ -91,7 +92,7 @@ func (w *inboundWorld) scalar(t *testing.T, query string, args ...any) string {
 
 func TestInboundHandler_RepliesAcknowledgeAndStop(t *testing.T) {
 	w := newInboundWorld(t, true)
-	if _, err := w.db.SetSMSHelp(courtside.NewContextWithUser(context.Background(), w.coord),
+	if _, err := storage.NewRequestService(w.db).SetSMSHelp(courtside.NewContextWithUser(context.Background(), w.coord),
 		courtside.SMSHelpSettings{NeutralName: "Harbor Office", Reach: "+1 555 0100"}); err != nil {
 		t.Fatal(err)
 	}

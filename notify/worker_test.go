@@ -37,7 +37,7 @@ func newWorkerWorld(t *testing.T) *workerWorld {
 	ctx := context.Background()
 	as := func(u *courtside.User) context.Context { return courtside.NewContextWithUser(ctx, u) }
 	mk := func(name string, role courtside.Role, org, email string) *courtside.User {
-		u, err := w.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: role, Email: email}, OrganizationName: org})
+		u, err := storage.NewUserService(w.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: role, Email: email}, OrganizationName: org})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,36 +48,36 @@ func newWorkerWorld(t *testing.T) *workerWorld {
 	w.coord = mk("coord", courtside.RoleCoordinator, "Advocacy Org", "coord@advocacy.test")
 	adv := mk("adv", courtside.RoleAdvocate, "Advocacy Org", "adv@advocacy.test")
 	court := &courtside.Court{Name: "Main Courthouse", TimeZone: "America/New_York"}
-	if err := w.db.CreateCourt(as(admin), court); err != nil {
+	if err := storage.NewCourtService(w.db).CreateCourt(as(admin), court); err != nil {
 		t.Fatal(err)
 	}
 	kase := &courtside.Case{Docket: "26-CR-1", CourtID: court.ID}
-	if err := w.db.OpenCase(as(w.pros), kase); err != nil {
+	if err := storage.NewCaseService(w.db).OpenCase(as(w.pros), kase); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 12, 10, 15, 0, 0, 0, time.UTC)
 	w.hearing = &courtside.Hearing{CaseID: kase.ID, Kind: courtside.KindTrial, StartsAt: start, EndsAt: start.Add(time.Hour), Courtroom: "7A"}
-	if _, err := w.db.PostHearing(as(w.pros), w.hearing); err != nil {
+	if _, err := storage.NewHearingService(w.db).PostHearing(as(w.pros), w.hearing); err != nil {
 		t.Fatal(err)
 	}
 	w.victim = &courtside.Victim{Pseudonym: "V-9", LegalName: "Hidden Legal Name", PreferredLanguage: "es",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+12025550123"},
 			{Channel: courtside.ChannelEmail, Address: "hidden.person@mail.test"}}}
-	if err := w.db.RegisterVictim(as(w.coord), w.victim); err != nil {
+	if err := storage.NewVictimService(w.db).RegisterVictim(as(w.coord), w.victim); err != nil {
 		t.Fatal(err)
 	}
 	policy := courtside.ContactPolicy{QuietHoursStart: "21:00", QuietHoursEnd: "08:00", NeutralSender: "Harbor Office",
 		Channels: []courtside.ChannelRule{{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailContentFree}}}
-	if _, err := w.db.SetContactPolicy(as(w.coord), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(as(w.coord), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.ShareCase(as(w.pros), kase.ID, "Advocacy Org"); err != nil {
+	if _, err := storage.NewCaseService(w.db).ShareCase(as(w.pros), kase.ID, "Advocacy Org"); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.db.LinkVictim(as(w.coord), kase.ID, w.victim.ID, true); err != nil {
+	if err := storage.NewCaseService(w.db).LinkVictim(as(w.coord), kase.ID, w.victim.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.AssignAdvocate(as(w.coord), w.hearing.ID, w.victim.ID, adv.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(as(w.coord), w.hearing.ID, w.victim.ID, adv.ID); err != nil {
 		t.Fatal(err)
 	}
 	w.sms, w.smtp = notifytest.NewSMSGateway(t), notifytest.NewSMTPServer(t)
@@ -89,7 +89,7 @@ func newWorkerWorld(t *testing.T) *workerWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.worker = &notify.Worker{Queue: w.db, Now: func() time.Time { return w.now }, MaxAttempts: 3,
+	w.worker = &notify.Worker{Queue: storage.NewDeliveryQueue(w.db), Now: func() time.Time { return w.now }, MaxAttempts: 3,
 		Senders: map[courtside.Channel]notify.Sender{courtside.ChannelSMS: sms, courtside.ChannelEmail: mail},
 		Backoff: func(int) time.Duration { return time.Minute }}
 	w.plan(t)
@@ -108,7 +108,7 @@ func (w *workerWorld) plan(t *testing.T) {
 func (w *workerWorld) moveADay(t *testing.T) {
 	t.Helper()
 	moved := w.hearing.StartsAt.Add(24 * time.Hour)
-	if _, err := w.db.RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
 		courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestWorker_QuietHoursHoldAMessageUntilMorning(t *testing.T) {
 func TestWorker_PolicyChangedAfterPlanningSuppressesAndTellsTheAdvocate(t *testing.T) {
 	w := newWorkerWorld(t)
 	// The victim withdraws SMS before the first notice is sent.
-	if _, err := w.db.SetContactPolicy(courtside.NewContextWithUser(context.Background(), w.coord), w.victim.ID, courtside.ContactPolicy{}, nil); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(courtside.NewContextWithUser(context.Background(), w.coord), w.victim.ID, courtside.ContactPolicy{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	w.run(t)
@@ -272,7 +272,7 @@ func TestWorker_FallsBackAfterTheAttemptsWhenAnotherChannelIsLeft(t *testing.T) 
 	policy := courtside.ContactPolicy{Channels: []courtside.ChannelRule{
 		{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailContentFree},
 		{Channel: courtside.ChannelEmail, Allowed: true, Detail: courtside.DetailMinimal}}}
-	if _, err := w.db.SetContactPolicy(courtside.NewContextWithUser(context.Background(), w.coord), w.victim.ID, policy,
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(courtside.NewContextWithUser(context.Background(), w.coord), w.victim.ID, policy,
 		[]courtside.Channel{courtside.ChannelSMS, courtside.ChannelEmail}); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestWorker_QuietHoursInTheVictimsOwnZone(t *testing.T) {
 	coord := courtside.NewContextWithUser(context.Background(), w.coord)
 	policy := courtside.ContactPolicy{QuietHoursStart: "21:00", QuietHoursEnd: "08:00", TimeZone: "America/Los_Angeles",
 		Channels: []courtside.ChannelRule{{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailMinimal}}}
-	if _, err := w.db.SetContactPolicy(coord, w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(coord, w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
 	w.now = time.Date(2026, 11, 21, 5, 30, 0, 0, time.UTC)
@@ -366,7 +366,7 @@ func TestWorker_AVictimsMailComesFromTheNeutralSender(t *testing.T) {
 		{Channel: courtside.ChannelEmail, Allowed: true, Detail: courtside.DetailFull},
 		{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailContentFree}}}
 	coord := courtside.NewContextWithUser(context.Background(), w.coord)
-	if _, err := w.db.SetContactPolicy(coord, w.victim.ID, policy, []courtside.Channel{courtside.ChannelEmail}); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(coord, w.victim.ID, policy, []courtside.Channel{courtside.ChannelEmail}); err != nil {
 		t.Fatal(err)
 	}
 	// A change planned under that policy goes by e-mail.

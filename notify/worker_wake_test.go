@@ -7,6 +7,7 @@ import (
 
 	"courtside"
 	"courtside/events"
+	"courtside/storage"
 )
 
 // TestWorker_WakeSendsWithoutWaitingForTheInterval shows that Run looks for deliveries as
@@ -28,7 +29,7 @@ func TestWorker_WakeSendsWithoutWaitingForTheInterval(t *testing.T) {
 		t.Fatalf("the victim's notice of the hearing: %v", err)
 	}
 	moved := w.hearing.StartsAt.Add(24 * time.Hour)
-	if _, err := w.db.RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(courtside.NewContextWithUser(context.Background(), w.pros), w.hearing.ID,
 		courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "judge unavailable"}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,17 @@ import (
 	"courtside"
 )
 
+// AccompanimentService is the database's service for advocates' accompaniments of victims to
+// hearings.
+type AccompanimentService struct {
+	db *DB
+}
+
+// NewAccompanimentService returns the accompaniment service of db.
+func NewAccompanimentService(db *DB) *AccompanimentService { return &AccompanimentService{db: db} }
+
+var _ courtside.AccompanimentService = (*AccompanimentService)(nil)
+
 const accompanimentColumns = `a.id, a.hearing_id, a.victim_id, a.advocate_id, a.status, a.meeting_point, a.created_at, a.updated_at`
 
 func scanAccompaniment(s scanner) (*courtside.Accompaniment, error) {
@@ -22,7 +33,7 @@ func scanAccompaniment(s scanner) (*courtside.Accompaniment, error) {
 }
 
 // AssignAdvocate assigns an advocate to accompany a victim to a hearing.
-func (db *DB) AssignAdvocate(ctx context.Context, hearingID, victimID, advocateID int64) (*courtside.Accompaniment, error) {
+func (s *AccompanimentService) AssignAdvocate(ctx context.Context, hearingID, victimID, advocateID int64) (*courtside.Accompaniment, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -31,7 +42,7 @@ func (db *DB) AssignAdvocate(ctx context.Context, hearingID, victimID, advocateI
 		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may assign advocates.")
 	}
 	var a *courtside.Accompaniment
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		var victimOrg int64
 		err := tx.QueryRowContext(ctx, `SELECT organization_id FROM victims WHERE id = ?`, victimID).Scan(&victimOrg)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && !courtside.CanManageVictimsOf(u, victimOrg)) {
@@ -112,12 +123,12 @@ func accompanimentScope(u *courtside.User, now time.Time) (string, []any) {
 }
 
 // FindAccompaniments returns the accompaniments the caller may see that match filter.
-func (db *DB) FindAccompaniments(ctx context.Context, f courtside.AccompanimentFilter) ([]*courtside.Accompaniment, error) {
+func (s *AccompanimentService) FindAccompaniments(ctx context.Context, f courtside.AccompanimentFilter) ([]*courtside.Accompaniment, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w := where(accompanimentScope(u, db.Now()))
+	w := where(accompanimentScope(u, s.db.Now()))
 	w.in("a.hearing_id", f.HearingIDs)
 	if w.none {
 		return nil, nil
@@ -125,7 +136,7 @@ func (db *DB) FindAccompaniments(ctx context.Context, f courtside.AccompanimentF
 	if f.AdvocateID != nil {
 		w.add("a.advocate_id = ?", *f.AdvocateID)
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT `+accompanimentColumns+` FROM accompaniments a WHERE `+w.sql()+` ORDER BY a.id`, w.args...)
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+accompanimentColumns+` FROM accompaniments a WHERE `+w.sql()+` ORDER BY a.id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find accompaniments: %w", err)
 	}

@@ -11,6 +11,17 @@ import (
 	"courtside"
 )
 
+// NoticeLinkService is the database's service for the signed links by which victims acknowledge
+// notices.
+type NoticeLinkService struct {
+	db *DB
+}
+
+// NewNoticeLinkService returns the notice link service of db.
+func NewNoticeLinkService(db *DB) *NoticeLinkService { return &NoticeLinkService{db: db} }
+
+var _ courtside.NoticeLinkService = (*NoticeLinkService)(nil)
+
 // The acknowledgement link of a victim's notice: {ack-base-url}/m/{delivery id}?t=... lets the
 // victim say "I got this" (and ask for what they need) without signing in. The token has the
 // layout of a booking link's (bookinglink.go):
@@ -26,11 +37,11 @@ import (
 // NoticeLinkToken returns the token of the acknowledgement link of delivery deliveryID to
 // victim victimID, valid until expires (to the second). It is pure: no I/O. Without a Sealer
 // it returns "", a token no link accepts.
-func (db *DB) NoticeLinkToken(deliveryID, victimID int64, expires time.Time) string {
-	if db.Sealer == nil {
+func (s *NoticeLinkService) NoticeLinkToken(deliveryID, victimID int64, expires time.Time) string {
+	if s.db.Sealer == nil {
 		return ""
 	}
-	return linkToken(db.Sealer.indexKey, noticeLinkPurpose, deliveryID, victimID, expires)
+	return linkToken(s.db.Sealer.indexKey, noticeLinkPurpose, deliveryID, victimID, expires)
 }
 
 // linkedDelivery is a victim's delivery as the link checks need it.
@@ -124,10 +135,10 @@ func linkedNotice(ctx context.Context, q queryer, l *linkedDelivery) (*courtside
 
 // FindNoticeByLink checks the token of delivery deliveryID's acknowledgement link and returns
 // the notice. It changes nothing and needs no user in ctx: the token is the credential.
-func (db *DB) FindNoticeByLink(ctx context.Context, deliveryID int64, token string) (*courtside.LinkedNotice, error) {
+func (s *NoticeLinkService) FindNoticeByLink(ctx context.Context, deliveryID int64, token string) (*courtside.LinkedNotice, error) {
 	var out *courtside.LinkedNotice
-	err := db.readSnapshot(ctx, func(tx *sql.Tx) error {
-		l, err := db.checkNoticeLink(ctx, tx, deliveryID, token, db.Now().UTC())
+	err := s.db.readSnapshot(ctx, func(tx *sql.Tx) error {
+		l, err := s.db.checkNoticeLink(ctx, tx, deliveryID, token, s.db.Now().UTC())
 		if err != nil {
 			return err
 		}
@@ -143,10 +154,10 @@ func (db *DB) FindNoticeByLink(ctx context.Context, deliveryID int64, token stri
 // AcknowledgeByLink acknowledges delivery deliveryID through its link, once: the token's use
 // is recorded, the delivery acknowledged (LINK) unless it was already, and each answer becomes
 // a request, all in one transaction, audited as the system on the victim's behalf.
-func (db *DB) AcknowledgeByLink(ctx context.Context, deliveryID int64, token string, answers []courtside.RequestKind) (*courtside.LinkedNotice, error) {
+func (s *NoticeLinkService) AcknowledgeByLink(ctx context.Context, deliveryID int64, token string, answers []courtside.RequestKind) (*courtside.LinkedNotice, error) {
 	// Check the token outside the write transaction first, so that forged and stale links never
 	// take the write lock; the check is repeated inside it.
-	l, err := db.checkNoticeLink(ctx, db.Reader, deliveryID, token, db.Now().UTC())
+	l, err := s.db.checkNoticeLink(ctx, s.db.Reader, deliveryID, token, s.db.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +177,8 @@ func (db *DB) AcknowledgeByLink(ctx context.Context, deliveryID int64, token str
 		}
 	}
 	var out *courtside.LinkedNotice
-	err = db.update(ctx, func(tx *Tx) error {
-		l, err := db.checkNoticeLink(ctx, tx, deliveryID, token, tx.now)
+	err = s.db.update(ctx, func(tx *Tx) error {
+		l, err := s.db.checkNoticeLink(ctx, tx, deliveryID, token, tx.now)
 		if err != nil {
 			return err
 		}
@@ -219,5 +230,3 @@ func acknowledge(ctx context.Context, tx *Tx, deliveryID int64, by courtside.Ack
 	}
 	return true, nil
 }
-
-var _ courtside.NoticeLinkService = (*DB)(nil)

@@ -17,6 +17,14 @@ import (
 	"courtside"
 )
 
+// AuditService is the database's service for reading and verifying the audit log.
+type AuditService struct {
+	db *DB
+}
+
+// NewAuditService returns the audit service of db.
+func NewAuditService(db *DB) *AuditService { return &AuditService{db: db} }
+
 // auditRow is an audit entry waiting to be written with its transaction; actor is the acting
 // user (0 for the system or an unknown caller).
 type auditRow struct {
@@ -104,8 +112,8 @@ func (db *DB) Audit(ctx context.Context, action, object, outcome string) error {
 }
 
 // FindAuditEntries returns the audit log, oldest first.
-func (db *DB) FindAuditEntries(ctx context.Context) ([]*courtside.AuditEntry, error) {
-	rows, err := db.Reader.QueryContext(ctx, `SELECT id, at, COALESCE(actor_id, 0), action, object, outcome, prev_hash, hash FROM audit_log ORDER BY id`)
+func (s *AuditService) FindAuditEntries(ctx context.Context) ([]*courtside.AuditEntry, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, at, COALESCE(actor_id, 0), action, object, outcome, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("storage: audit log: %w", err)
 	}
@@ -123,8 +131,8 @@ func (db *DB) FindAuditEntries(ctx context.Context) ([]*courtside.AuditEntry, er
 
 // VerifyAudit walks the audit chain and returns an error naming the first row that was
 // changed, or after which a row was removed.
-func (db *DB) VerifyAudit(ctx context.Context) (int, error) {
-	entries, err := db.FindAuditEntries(ctx)
+func (s *AuditService) VerifyAudit(ctx context.Context) (int, error) {
+	entries, err := s.FindAuditEntries(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -151,13 +159,13 @@ const (
 // entries (DefaultAuditPage when first <= 0, at most MaxAuditPage) with ids below before (all
 // when before <= 0), with each actor's username. hasMore says whether older entries remain.
 // Anyone but an admin gets FORBIDDEN, itself audited. Reading the log is audited too.
-func (db *DB) ListAuditEntries(ctx context.Context, first int, before int64) (entries []*courtside.AuditEntry, hasMore bool, err error) {
+func (s *AuditService) ListAuditEntries(ctx context.Context, first int, before int64) (entries []*courtside.AuditEntry, hasMore bool, err error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	if u.Role != courtside.RoleAdmin {
-		if err := db.Audit(ctx, "audit.read", "audit_log", courtside.OutcomeDenied); err != nil {
+		if err := s.db.Audit(ctx, "audit.read", "audit_log", courtside.OutcomeDenied); err != nil {
 			return nil, false, err
 		}
 		return nil, false, courtside.Errorf(courtside.EFORBIDDEN, "Only an admin may read the audit log.")
@@ -169,7 +177,7 @@ func (db *DB) ListAuditEntries(ctx context.Context, first int, before int64) (en
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT a.id, a.at, COALESCE(a.actor_id, 0), COALESCE(u.username, ''), a.action, a.object, a.outcome, a.prev_hash, a.hash
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT a.id, a.at, COALESCE(a.actor_id, 0), COALESCE(u.username, ''), a.action, a.object, a.outcome, a.prev_hash, a.hash
 		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.id < ? ORDER BY a.id DESC LIMIT ?`, before, first+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("storage: audit log: %w", err)
@@ -188,7 +196,7 @@ func (db *DB) ListAuditEntries(ctx context.Context, first int, before int64) (en
 	if len(entries) > first {
 		entries, hasMore = entries[:first], true
 	}
-	if err := db.Audit(ctx, "audit.read", "audit_log", courtside.OutcomeOK); err != nil {
+	if err := s.db.Audit(ctx, "audit.read", "audit_log", courtside.OutcomeOK); err != nil {
 		return nil, false, err
 	}
 	return entries, hasMore, nil

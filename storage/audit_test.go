@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"courtside/storage"
 	"courtside/storage/storagetest"
 )
 
@@ -12,7 +13,7 @@ func TestAudit_HashChain(t *testing.T) {
 	f := newFixture(t)
 	f.postHearing(t, "")
 	ctx := context.Background()
-	n, err := f.db.VerifyAudit(ctx)
+	n, err := storage.NewAuditService(f.db).VerifyAudit(ctx)
 	if err != nil || n < 5 {
 		t.Fatalf("verify: %d rows, %v", n, err)
 	}
@@ -29,7 +30,7 @@ func TestAudit_HashChain(t *testing.T) {
 	if _, err := f.db.Writer.Exec(`UPDATE audit_log SET action = 'court.delete' WHERE id = 3`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.VerifyAudit(ctx); err == nil || !strings.Contains(err.Error(), "row 3") {
+	if _, err := storage.NewAuditService(f.db).VerifyAudit(ctx); err == nil || !strings.Contains(err.Error(), "row 3") {
 		t.Fatalf("tampered row not detected: %v", err)
 	}
 }
@@ -42,7 +43,7 @@ func TestAudit_DeletedRowDetected(t *testing.T) {
 	if _, err := f.db.Writer.Exec(`DELETE FROM audit_log WHERE id = 2`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.VerifyAudit(context.Background()); err == nil || !strings.Contains(err.Error(), "row 2") {
+	if _, err := storage.NewAuditService(f.db).VerifyAudit(context.Background()); err == nil || !strings.Contains(err.Error(), "row 2") {
 		t.Fatalf("deleted row not detected: %v", err)
 	}
 }

@@ -15,12 +15,21 @@ import (
 	"courtside"
 )
 
+// AvailabilityService is the database's service for personal calendars: their objects, busy
+// blocks, occurrences and changes.
+type AvailabilityService struct {
+	db *DB
+}
+
+// NewAvailabilityService returns the availability service of db.
+func NewAvailabilityService(db *DB) *AvailabilityService { return &AvailabilityService{db: db} }
+
+var _ courtside.AvailabilityService = (*AvailabilityService)(nil)
+
 // Personal calendars (see courtside.AvailabilityService and migrations/00007_availability.sql).
 // The availability calendar has no row until its first write; reads show it with version 0.
 // Every write runs in one transaction with its audit row; the calendar's version and the
 // object's change row move with it, so CS:getctag and sync-collection see exactly the writes.
-
-var _ courtside.AvailabilityService = (*DB)(nil)
 
 // personalCalendarObject names a personal calendar in audit rows.
 func personalCalendarObject(userID int64, name string) string {
@@ -28,12 +37,12 @@ func personalCalendarObject(userID int64, name string) string {
 }
 
 // FindPersonalCalendars returns the caller's personal calendars, availability first.
-func (db *DB) FindPersonalCalendars(ctx context.Context) ([]*courtside.PersonalCalendar, error) {
+func (s *AvailabilityService) FindPersonalCalendars(ctx context.Context) ([]*courtside.PersonalCalendar, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT name, display_name, version, components, incarnation, created_at, updated_at
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT name, display_name, version, components, incarnation, created_at, updated_at
 		FROM personal_calendars WHERE user_id = ? ORDER BY name <> ?, name`, u.ID, courtside.AvailabilityCalendar)
 	if err != nil {
 		return nil, fmt.Errorf("storage: personal calendars: %w", err)
@@ -86,12 +95,12 @@ func newIncarnation() (string, error) {
 }
 
 // FindPersonalCalendar returns one of the caller's personal calendars.
-func (db *DB) FindPersonalCalendar(ctx context.Context, name string) (*courtside.PersonalCalendar, error) {
+func (s *AvailabilityService) FindPersonalCalendar(ctx context.Context, name string) (*courtside.PersonalCalendar, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return findPersonalCalendar(ctx, db.Reader, u.ID, name)
+	return findPersonalCalendar(ctx, s.db.Reader, u.ID, name)
 }
 
 func findPersonalCalendar(ctx context.Context, q queryer, userID int64, name string) (*courtside.PersonalCalendar, error) {
@@ -114,7 +123,7 @@ func findPersonalCalendar(ctx context.Context, q queryer, userID int64, name str
 
 // CreatePersonalCalendar creates a personal calendar for the caller, with a new incarnation
 // and, in the same transaction, the description and colour it was made with.
-func (db *DB) CreatePersonalCalendar(ctx context.Context, nc courtside.NewPersonalCalendar) (*courtside.PersonalCalendar, error) {
+func (s *AvailabilityService) CreatePersonalCalendar(ctx context.Context, nc courtside.NewPersonalCalendar) (*courtside.PersonalCalendar, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -145,7 +154,7 @@ func (db *DB) CreatePersonalCalendar(ctx context.Context, nc courtside.NewPerson
 		return nil, err
 	}
 	var c *courtside.PersonalCalendar
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM personal_calendars WHERE user_id = ? AND name = ?)`,
 			u.ID, name).Scan(&exists); err != nil {
@@ -200,7 +209,7 @@ func nullable(s string) any {
 // busy blocks and occurrences cascade), its change log and its settings, in one transaction,
 // audited. A token of the deleted calendar names no calendar, and one made again under the
 // name has a new incarnation, so old tokens stay refused (RFC 6578 section 3.2).
-func (db *DB) DeletePersonalCalendar(ctx context.Context, name string) error {
+func (s *AvailabilityService) DeletePersonalCalendar(ctx context.Context, name string) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
@@ -208,7 +217,7 @@ func (db *DB) DeletePersonalCalendar(ctx context.Context, name string) error {
 	if name == courtside.AvailabilityCalendar {
 		return courtside.Errorf(courtside.EFORBIDDEN, "The availability calendar cannot be deleted: delete its events instead.")
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM personal_calendars WHERE user_id = ? AND name = ?)`,
 			u.ID, name).Scan(&exists); err != nil {
@@ -268,7 +277,7 @@ func etagMatches(ifMatch, etag string) bool {
 }
 
 // PutAvailabilityObject creates or replaces an object of one of the caller's calendars.
-func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.AvailabilityObject, cond courtside.PutCondition) (bool, error) {
+func (s *AvailabilityService) PutAvailabilityObject(ctx context.Context, obj *courtside.AvailabilityObject, cond courtside.PutCondition) (bool, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return false, err
@@ -311,7 +320,7 @@ func (db *DB) PutAvailabilityObject(ctx context.Context, obj *courtside.Availabi
 	obj.UserID = u.ID
 	obj.Size = int64(len(obj.Data))
 	created := false
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		cal, err := ensureCalendar(ctx, tx, u.ID, obj.Calendar)
 		if err != nil {
 			return err
@@ -509,12 +518,12 @@ func scanAvailabilityObject(s scanner, userID int64, calendar string) (*courtsid
 }
 
 // FindAvailabilityObject returns one object of one of the caller's calendars.
-func (db *DB) FindAvailabilityObject(ctx context.Context, calendar, name string) (*courtside.AvailabilityObject, error) {
+func (s *AvailabilityService) FindAvailabilityObject(ctx context.Context, calendar, name string) (*courtside.AvailabilityObject, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	o, err := scanAvailabilityObject(db.Reader.QueryRowContext(ctx, `SELECT `+availabilityObjectColumns+` FROM availability_objects
+	o, err := scanAvailabilityObject(s.db.Reader.QueryRowContext(ctx, `SELECT `+availabilityObjectColumns+` FROM availability_objects
 		WHERE user_id = ? AND calendar = ? AND name = ?`, u.ID, calendar, name), u.ID, calendar)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courtside.Errorf(courtside.ENOTFOUND, "Calendar object not found.")
@@ -525,15 +534,15 @@ func (db *DB) FindAvailabilityObject(ctx context.Context, calendar, name string)
 }
 
 // FindAvailabilityObjects returns every object of one of the caller's calendars, by name.
-func (db *DB) FindAvailabilityObjects(ctx context.Context, calendar string) ([]*courtside.AvailabilityObject, error) {
+func (s *AvailabilityService) FindAvailabilityObjects(ctx context.Context, calendar string) ([]*courtside.AvailabilityObject, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
+	if _, err := findPersonalCalendar(ctx, s.db.Reader, u.ID, calendar); err != nil {
 		return nil, err
 	}
-	return findAvailabilityObjects(ctx, db.Reader, u.ID, calendar, availabilityObjectColumns, "", nil)
+	return findAvailabilityObjects(ctx, s.db.Reader, u.ID, calendar, availabilityObjectColumns, "", nil)
 }
 
 // findAvailabilityObjects returns the objects of a calendar, by name, that meet the extra
@@ -566,7 +575,7 @@ func findAvailabilityObjects(ctx context.Context, q queryer, userID int64, calen
 // calendars whose stored extent meets [from, to] (zero bounds are open). The test is
 // inclusive at both ends, so that a zero-length event at either edge stays a candidate; it
 // runs on the index availability_objects_extent, and only the candidates' data is read.
-func (db *DB) FindAvailabilityObjectsInRange(ctx context.Context, calendar string, from, to time.Time) ([]*courtside.AvailabilityObject, error) {
+func (s *AvailabilityService) FindAvailabilityObjectsInRange(ctx context.Context, calendar string, from, to time.Time) ([]*courtside.AvailabilityObject, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -574,7 +583,7 @@ func (db *DB) FindAvailabilityObjectsInRange(ctx context.Context, calendar strin
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
 	}
-	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
+	if _, err := findPersonalCalendar(ctx, s.db.Reader, u.ID, calendar); err != nil {
 		return nil, err
 	}
 	// extent_start <= to AND extent_end >= from, with open bounds as the sentinels; then a
@@ -588,7 +597,7 @@ func (db *DB) FindAvailabilityObjectsInRange(ctx context.Context, calendar strin
 	if !from.IsZero() {
 		lo = extentStart(from)
 	}
-	return findAvailabilityObjects(ctx, db.Reader, u.ID, calendar, availabilityObjectColumns,
+	return findAvailabilityObjects(ctx, s.db.Reader, u.ID, calendar, availabilityObjectColumns,
 		` AND extent_start <= ? AND extent_end >= ?
 		  AND (component NOT IN ('VEVENT', 'VJOURNAL') OR extent_exact = 1 OR occurrences_until < ?
 		       OR EXISTS (SELECT 1 FROM availability_occurrences o
@@ -600,12 +609,12 @@ func (db *DB) FindAvailabilityObjectsInRange(ctx context.Context, calendar strin
 
 // FindAvailabilityObjectsNamed returns, by name, those of the named objects of one of the
 // caller's calendars that exist.
-func (db *DB) FindAvailabilityObjectsNamed(ctx context.Context, calendar string, names []string) ([]*courtside.AvailabilityObject, error) {
+func (s *AvailabilityService) FindAvailabilityObjectsNamed(ctx context.Context, calendar string, names []string) ([]*courtside.AvailabilityObject, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
+	if _, err := findPersonalCalendar(ctx, s.db.Reader, u.ID, calendar); err != nil {
 		return nil, err
 	}
 	var out []*courtside.AvailabilityObject
@@ -616,7 +625,7 @@ func (db *DB) FindAvailabilityObjectsNamed(ctx context.Context, calendar string,
 		for i, name := range names[:n] {
 			args[i] = name
 		}
-		objs, err := findAvailabilityObjects(ctx, db.Reader, u.ID, calendar, availabilityObjectColumns,
+		objs, err := findAvailabilityObjects(ctx, s.db.Reader, u.ID, calendar, availabilityObjectColumns,
 			` AND name IN (`+placeholders(n)+`)`, args)
 		if err != nil {
 			return nil, err
@@ -632,16 +641,16 @@ func (db *DB) FindAvailabilityObjectsNamed(ctx context.Context, calendar string,
 
 // FindAvailabilityObjectHeads returns every object of one of the caller's calendars by name
 // with only its name, ETag, update time and size, read from an index without the data.
-func (db *DB) FindAvailabilityObjectHeads(ctx context.Context, calendar string) ([]*courtside.AvailabilityObject, error) {
+func (s *AvailabilityService) FindAvailabilityObjectHeads(ctx context.Context, calendar string) ([]*courtside.AvailabilityObject, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := findPersonalCalendar(ctx, db.Reader, u.ID, calendar); err != nil {
+	if _, err := findPersonalCalendar(ctx, s.db.Reader, u.ID, calendar); err != nil {
 		return nil, err
 	}
 	// These columns are all in the index availability_objects_heads: the table is not read.
-	rows, err := db.Reader.QueryContext(ctx, `SELECT name, etag, updated_at, size FROM availability_objects
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT name, etag, updated_at, size FROM availability_objects
 		WHERE user_id = ? AND calendar = ? ORDER BY name`, u.ID, calendar)
 	if err != nil {
 		return nil, fmt.Errorf("storage: availability objects: %w", err)
@@ -662,12 +671,12 @@ func (db *DB) FindAvailabilityObjectHeads(ctx context.Context, calendar string) 
 }
 
 // DeleteAvailabilityObject deletes an object of one of the caller's calendars.
-func (db *DB) DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMatch string) error {
+func (s *AvailabilityService) DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMatch string) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		var etag string
 		var size int64
 		err := tx.QueryRowContext(ctx, `SELECT etag, size FROM availability_objects WHERE user_id = ? AND calendar = ? AND name = ?`,
@@ -693,14 +702,14 @@ func (db *DB) DeleteAvailabilityObject(ctx context.Context, calendar, name, ifMa
 }
 
 // AvailabilityChanges returns the changes of one of the caller's calendars after since.
-func (db *DB) AvailabilityChanges(ctx context.Context, calendar string, since int64) ([]courtside.AvailabilityChange, int64, error) {
+func (s *AvailabilityService) AvailabilityChanges(ctx context.Context, calendar string, since int64) ([]courtside.AvailabilityChange, int64, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	var out []courtside.AvailabilityChange
 	var version int64
-	err = db.readSnapshot(ctx, func(tx *sql.Tx) error {
+	err = s.db.readSnapshot(ctx, func(tx *sql.Tx) error {
 		c, err := findPersonalCalendar(ctx, tx, u.ID, calendar)
 		if err != nil {
 			return err
@@ -728,7 +737,7 @@ func (db *DB) AvailabilityChanges(ctx context.Context, calendar string, since in
 }
 
 // FindBusyBlocks returns the caller's busy blocks overlapping [from, to), by start.
-func (db *DB) FindBusyBlocks(ctx context.Context, from, to time.Time) ([]courtside.BusyBlock, error) {
+func (s *AvailabilityService) FindBusyBlocks(ctx context.Context, from, to time.Time) ([]courtside.BusyBlock, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -736,7 +745,7 @@ func (db *DB) FindBusyBlocks(ctx context.Context, from, to time.Time) ([]courtsi
 	if !to.After(from) {
 		return nil, courtside.Invalidf("to", "The end of the range must be after its start.")
 	}
-	m, err := busyBlocks(ctx, db.Reader, []int64{u.ID}, from, to)
+	m, err := busyBlocks(ctx, s.db.Reader, []int64{u.ID}, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -802,12 +811,12 @@ func withBusyBlocks(ctx context.Context, q queryer, h *courtside.Hearing, loc *t
 }
 
 // FindCalendarSettings returns what the caller set on their calendars, by calendar name.
-func (db *DB) FindCalendarSettings(ctx context.Context) (map[string]courtside.CalendarSettings, error) {
+func (svc *AvailabilityService) FindCalendarSettings(ctx context.Context) (map[string]courtside.CalendarSettings, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT calendar, COALESCE(display_name, ''), COALESCE(color, ''), COALESCE(description, '')
+	rows, err := svc.db.Reader.QueryContext(ctx, `SELECT calendar, COALESCE(display_name, ''), COALESCE(color, ''), COALESCE(description, '')
 		FROM calendar_settings WHERE user_id = ?`, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: calendar settings: %w", err)
@@ -830,7 +839,7 @@ func (db *DB) FindCalendarSettings(ctx context.Context) (map[string]courtside.Ca
 
 // SetCalendarSettings sets or removes the display name, colour and description of one of the
 // caller's calendars, audited.
-func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, up courtside.CalendarSettingsUpdate) error {
+func (s *AvailabilityService) SetCalendarSettings(ctx context.Context, calendar string, up courtside.CalendarSettingsUpdate) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
@@ -850,7 +859,7 @@ func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, up court
 			return courtside.Invalidf("description", "A description must be at most %d bytes.", courtside.MaxCalendarDescription)
 		}
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		if calendar != HearingsCalendar {
 			if _, err := findPersonalCalendar(ctx, tx, u.ID, calendar); err != nil {
 				return err
@@ -882,7 +891,7 @@ func (db *DB) SetCalendarSettings(ctx context.Context, calendar string, up court
 // what its writer stored; one whose extent comes back open stays a candidate of every range,
 // as before. It returns how many rows it filled. Serve runs it at start; it writes no audit
 // row, as it changes no object, only what is derived from it.
-func (db *DB) BackfillAvailabilityExtents(ctx context.Context, extent func(data []byte) (start, end time.Time, exact bool)) (int, error) {
+func (s *AvailabilityService) BackfillAvailabilityExtents(ctx context.Context, extent func(data []byte) (start, end time.Time, exact bool)) (int, error) {
 	type row struct {
 		userID         int64
 		calendar, name string
@@ -890,7 +899,7 @@ func (db *DB) BackfillAvailabilityExtents(ctx context.Context, extent func(data 
 		start, end     time.Time
 		exact          bool
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT user_id, calendar, name, etag, data FROM availability_objects
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT user_id, calendar, name, etag, data FROM availability_objects
 		WHERE component = 'VEVENT' AND extent_start = ? AND extent_end = ?`, openExtentStart, openExtentEnd)
 	if err != nil {
 		return 0, fmt.Errorf("storage: extents to fill: %w", err)
@@ -920,7 +929,7 @@ func (db *DB) BackfillAvailabilityExtents(ctx context.Context, extent func(data 
 	filled := 0
 	for len(todo) > 0 {
 		n := min(500, len(todo))
-		tx, err := db.beginWriter(ctx)
+		tx, err := s.db.beginWriter(ctx)
 		if err != nil {
 			return filled, fmt.Errorf("storage: fill extents: %w", err)
 		}
@@ -951,8 +960,8 @@ func (db *DB) BackfillAvailabilityExtents(ctx context.Context, extent func(data 
 // stays a candidate of every range within its extent, as before. It returns how many objects
 // it filled. Serve runs it at start, after BackfillAvailabilityExtents; it writes no audit
 // row, as it changes no object, only what is derived from it.
-func (db *DB) BackfillAvailabilityOccurrences(ctx context.Context, occurrences func(data []byte) ([]courtside.Interval, time.Time, bool)) (int, error) {
-	rows, err := db.Reader.QueryContext(ctx, `SELECT user_id, calendar, name, etag, data FROM availability_objects
+func (s *AvailabilityService) BackfillAvailabilityOccurrences(ctx context.Context, occurrences func(data []byte) ([]courtside.Interval, time.Time, bool)) (int, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT user_id, calendar, name, etag, data FROM availability_objects
 		WHERE component = 'VEVENT' AND extent_exact = 0 AND occurrences_until = ?`, occurrencesUnknown)
 	if err != nil {
 		return 0, fmt.Errorf("storage: occurrences to fill: %w", err)
@@ -980,7 +989,7 @@ func (db *DB) BackfillAvailabilityOccurrences(ctx context.Context, occurrences f
 	filled := 0
 	for len(todo) > 0 {
 		n := min(500, len(todo))
-		tx, err := db.Writer.BeginTx(ctx, nil)
+		tx, err := s.db.Writer.BeginTx(ctx, nil)
 		if err != nil {
 			return filled, fmt.Errorf("storage: fill occurrences: %w", err)
 		}

@@ -27,7 +27,7 @@ func TestBackup_RestoreDrill(t *testing.T) {
 	for i := range 5 {
 		v := &courtside.Victim{Pseudonym: fmt.Sprintf("V-%d", i), LegalName: fmt.Sprintf("Legal Name %d", i), PreferredLanguage: "es",
 			Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: fmt.Sprintf("+1202555%04d", i)}}}
-		if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+		if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,7 +51,7 @@ func TestBackup_RestoreDrill(t *testing.T) {
 			}
 			h := &courtside.Hearing{CaseID: f.kase.ID, Kind: courtside.KindSentencing, StartsAt: start.Add(time.Duration(i) * time.Hour),
 				EndsAt: start.Add(time.Duration(i)*time.Hour + 30*time.Minute), Courtroom: "4B", ExternalID: fmt.Sprintf("W-%d", i)}
-			if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err != nil {
+			if _, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), h); err != nil {
 				writeErr = err
 				failed.Store(true)
 				return
@@ -126,10 +126,10 @@ func TestBackup_RestoreDrill(t *testing.T) {
 	if err := restored.Reader.QueryRow(`SELECT COUNT(*) FROM hearings h WHERE NOT EXISTS (SELECT 1 FROM hearing_changes c WHERE c.hearing_id = h.id)`).Scan(&orphans); err != nil || orphans != 0 {
 		t.Errorf("%d hearings without their history, %v", orphans, err)
 	}
-	if rows, err := restored.VerifyAudit(ctx); err != nil || rows != got["audit_log"] {
+	if rows, err := storage.NewAuditService(restored).VerifyAudit(ctx); err != nil || rows != got["audit_log"] {
 		t.Errorf("restored audit chain: %d rows, %v", rows, err)
 	}
-	vs, err := restored.OpenVictimPII(r.as(f.coordinator), 1, 2, 3, 4, 5)
+	vs, err := storage.NewVictimService(restored).OpenVictimPII(r.as(f.coordinator), 1, 2, 3, 4, 5)
 	if err != nil || len(vs) != 5 || vs[2].LegalName != "Legal Name 2" || vs[2].Contacts[0].Address != "+12025550002" {
 		t.Fatalf("restored victims: %d, %v", len(vs), err)
 	}

@@ -12,11 +12,20 @@ import (
 	"courtside"
 )
 
+// BookingService is the database's service for interpreter bookings: requests, offers, answers
+// and expiry.
+type BookingService struct {
+	db *DB
+}
+
+// NewBookingService returns the booking service of db.
+func NewBookingService(db *DB) *BookingService { return &BookingService{db: db} }
+
+var _ courtside.BookingService = (*BookingService)(nil)
+
 // Interpreter bookings are one row per offer (see migrations/00003_bookings.sql): a decline
 // ends its row and offers the next ranked candidate in a new row, in the same transaction. The
 // rows of a hearing and language record who was asked, and nobody is asked twice.
-
-var _ courtside.BookingService = (*DB)(nil)
 
 const bookingColumns = `b.id, b.hearing_id, b.language, COALESCE(b.interpreter_id, 0), b.status, COALESCE(b.minimum_tier, ''),
 	b.respond_by, b.fallback_reason, b.decline_reason, COALESCE(b.previous_booking_id, 0), b.created_at, b.updated_at`
@@ -79,7 +88,7 @@ func bookableHearing(ctx context.Context, q queryer, u *courtside.User, id int64
 }
 
 // InterpreterCandidates returns the interpreters for the hearing in language, ranked.
-func (db *DB) InterpreterCandidates(ctx context.Context, hearingID int64, language string) ([]*courtside.Candidate, error) {
+func (s *BookingService) InterpreterCandidates(ctx context.Context, hearingID int64, language string) ([]*courtside.Candidate, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -90,11 +99,11 @@ func (db *DB) InterpreterCandidates(ctx context.Context, hearingID int64, langua
 	if language, err = courtside.ParseBookingLanguage(language); err != nil {
 		return nil, err
 	}
-	h, err := bookableHearing(ctx, db.Reader, u, hearingID)
+	h, err := bookableHearing(ctx, s.db.Reader, u, hearingID)
 	if err != nil {
 		return nil, err
 	}
-	return db.rankCandidates(ctx, db.Reader, h, language, db.Now().UTC())
+	return s.db.rankCandidates(ctx, s.db.Reader, h, language, s.db.Now().UTC())
 }
 
 // rankCandidates reads, through q, the interpreters and their bookings around h, and ranks
@@ -157,7 +166,7 @@ func (db *DB) rankCandidates(ctx context.Context, q queryer, h *courtside.Hearin
 // RequestInterpreter offers the hearing to the best available candidate. When nobody is
 // available it writes nothing and returns ECONFLICT: the caller sees why in
 // InterpreterCandidates, and may lower the minimum tier.
-func (db *DB) RequestInterpreter(ctx context.Context, hearingID int64, language string, minimumTier *courtside.Tier) (*courtside.InterpreterBooking, error) {
+func (s *BookingService) RequestInterpreter(ctx context.Context, hearingID int64, language string, minimumTier *courtside.Tier) (*courtside.InterpreterBooking, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -176,7 +185,7 @@ func (db *DB) RequestInterpreter(ctx context.Context, hearingID int64, language 
 		minimum = *minimumTier
 	}
 	var b *courtside.InterpreterBooking
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		h, err := bookableHearing(ctx, tx, u, hearingID)
 		if err != nil {
 			return err
@@ -187,10 +196,10 @@ func (db *DB) RequestInterpreter(ctx context.Context, hearingID int64, language 
 		if !h.EndsAt.After(tx.now) {
 			return courtside.Errorf(courtside.ECONFLICT, "The hearing is over.")
 		}
-		if err := db.expireStaleOffers(ctx, tx, h, language); err != nil {
+		if err := s.db.expireStaleOffers(ctx, tx, h, language); err != nil {
 			return err
 		}
-		ranked, err := db.rankCandidates(ctx, tx, h, language, tx.now)
+		ranked, err := s.db.rankCandidates(ctx, tx, h, language, tx.now)
 		if err != nil {
 			return err
 		}
@@ -286,7 +295,7 @@ func updateBooking(ctx context.Context, tx *Tx, b *courtside.InterpreterBooking)
 
 // RespondToBooking records the offered interpreter's answer; a decline offers the next
 // candidate in a new booking, in the same transaction.
-func (db *DB) RespondToBooking(ctx context.Context, bookingID int64, accept bool, reason string) (*courtside.InterpreterBooking, error) {
+func (s *BookingService) RespondToBooking(ctx context.Context, bookingID int64, accept bool, reason string) (*courtside.InterpreterBooking, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -299,9 +308,9 @@ func (db *DB) RespondToBooking(ctx context.Context, bookingID int64, accept bool
 		return nil, courtside.Invalidf("reason", "Reason must be at most %d characters.", courtside.MaxDeclineReason)
 	}
 	var b *courtside.InterpreterBooking
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		var err error
-		b, err = db.respondInTx(ctx, tx, u, bookingID, accept, reason)
+		b, err = s.db.respondInTx(ctx, tx, u, bookingID, accept, reason)
 		return err
 	})
 	if err != nil {
@@ -376,7 +385,7 @@ func (db *DB) offerNext(ctx context.Context, tx *Tx, h *courtside.Hearing, decli
 }
 
 // FindBookings returns the bookings the caller may see that match filter, oldest first.
-func (db *DB) FindBookings(ctx context.Context, f courtside.BookingFilter) ([]*courtside.InterpreterBooking, error) {
+func (s *BookingService) FindBookings(ctx context.Context, f courtside.BookingFilter) ([]*courtside.InterpreterBooking, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -390,7 +399,7 @@ func (db *DB) FindBookings(ctx context.Context, f courtside.BookingFilter) ([]*c
 	if f.Status != nil {
 		w.add("b.status = ?", *f.Status)
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT `+bookingColumns+` FROM interpreter_bookings b WHERE `+w.sql()+` ORDER BY b.id`, w.args...)
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+bookingColumns+` FROM interpreter_bookings b WHERE `+w.sql()+` ORDER BY b.id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find bookings: %w", err)
 	}

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -27,11 +28,11 @@ func newBookingFixture(t *testing.T) *bookingFixture {
 	f.hearing = f.postHearing(t, "")
 	f.victim = &courtside.Victim{Pseudonym: "V-3", LegalName: "Hidden Legal Name", PreferredLanguage: "es-MX",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+12025550123"}}}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), f.victim); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), f.victim); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, f.kase, f.prosecutor, f.coordinator)
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, f.victim.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, f.victim.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -44,7 +45,7 @@ func (f *bookingFixture) addInterpreter(t *testing.T, name, languages string) *c
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := f.db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: name,
+	u, err := storage.NewUserService(f.db).CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: name,
 		Role: courtside.RoleInterpreter, Languages: ls}})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func (f *bookingFixture) lastEvents(t *testing.T, n int) []courtside.Event {
 // lastAudits returns the actions of the last n audit rows, oldest first.
 func (f *bookingFixture) lastAudits(t *testing.T, n int) []string {
 	t.Helper()
-	entries, err := f.db.FindAuditEntries(context.Background())
+	entries, err := storage.NewAuditService(f.db).FindAuditEntries(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestBooking_RequestAcceptAndVisibility(t *testing.T) {
 	f.addInterpreter(t, "zh", "zh-Hans:CERTIFIED")
 
 	// The coordinator sees candidates ranked: tier first, then the exact language before a close one.
-	cands, err := f.db.InterpreterCandidates(f.as(f.coordinator), f.hearing.ID, "es-mx")
+	cands, err := storage.NewBookingService(f.db).InterpreterCandidates(f.as(f.coordinator), f.hearing.ID, "es-mx")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestBooking_RequestAcceptAndVisibility(t *testing.T) {
 	}
 
 	before := f.writes(t)
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es-mx", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es-mx", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,42 +149,42 @@ func TestBooking_RequestAcceptAndVisibility(t *testing.T) {
 		t.Fatalf("audit %v", a)
 	}
 	// A second request for the same hearing and language is refused while the first holds.
-	if _, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es-MX", nil); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es-MX", nil); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("second request: %v", err)
 	}
 
 	// The offered interpreter sees the hearing and its case (for the docket), never a victim.
 	asMX := f.as(mx)
-	if h, err := f.db.FindHearingByID(asMX, f.hearing.ID); err != nil || h.Courtroom != "4B" {
+	if h, err := storage.NewHearingService(f.db).FindHearingByID(asMX, f.hearing.ID); err != nil || h.Courtroom != "4B" {
 		t.Fatalf("offered interpreter reads hearing: %v %+v", err, h)
 	}
-	if c, err := f.db.FindCaseByID(asMX, f.kase.ID); err != nil || c.Docket != "26-CR-1" {
+	if c, err := storage.NewCaseService(f.db).FindCaseByID(asMX, f.kase.ID); err != nil || c.Docket != "26-CR-1" {
 		t.Fatalf("offered interpreter reads case: %v %+v", err, c)
 	}
-	if _, err := f.db.FindVictimByID(asMX, f.victim.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewVictimService(f.db).FindVictimByID(asMX, f.victim.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("interpreter reads victim: %v", err)
 	}
-	if vs, err := f.db.FindVictims(asMX, f.victim.ID); err != nil || len(vs) != 0 {
+	if vs, err := storage.NewVictimService(f.db).FindVictims(asMX, f.victim.ID); err != nil || len(vs) != 0 {
 		t.Fatalf("interpreter finds victims: %v %+v", err, vs)
 	}
-	if cvs, err := f.db.FindCaseVictims(asMX, f.kase.ID); err != nil || len(cvs) != 0 {
+	if cvs, err := storage.NewCaseService(f.db).FindCaseVictims(asMX, f.kase.ID); err != nil || len(cvs) != 0 {
 		t.Fatalf("interpreter finds case victims: %v %+v", err, cvs)
 	}
-	if as, err := f.db.FindAccompaniments(asMX, courtside.AccompanimentFilter{HearingIDs: []int64{f.hearing.ID}}); err != nil || len(as) != 0 {
+	if as, err := storage.NewAccompanimentService(f.db).FindAccompaniments(asMX, courtside.AccompanimentFilter{HearingIDs: []int64{f.hearing.ID}}); err != nil || len(as) != 0 {
 		t.Fatalf("interpreter finds accompaniments: %v %+v", err, as)
 	}
-	if bs, err := f.db.FindBookings(asMX, courtside.BookingFilter{}); err != nil || len(bs) != 1 || bs[0].ID != b.ID {
+	if bs, err := storage.NewBookingService(f.db).FindBookings(asMX, courtside.BookingFilter{}); err != nil || len(bs) != 1 || bs[0].ID != b.ID {
 		t.Fatalf("interpreter's bookings: %v %+v", err, bs)
 	}
 	// Other interpreters see neither the hearing nor the booking.
 	for _, u := range []*courtside.User{f.interpreter, pq} {
-		if _, err := f.db.FindHearingByID(f.as(u), f.hearing.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewHearingService(f.db).FindHearingByID(f.as(u), f.hearing.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s reads the hearing: %v", u.Username, err)
 		}
-		if _, err := f.db.FindCaseByID(f.as(u), f.kase.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewCaseService(f.db).FindCaseByID(f.as(u), f.kase.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s reads the case: %v", u.Username, err)
 		}
-		if bs, err := f.db.FindBookings(f.as(u), courtside.BookingFilter{}); err != nil || len(bs) != 0 {
+		if bs, err := storage.NewBookingService(f.db).FindBookings(f.as(u), courtside.BookingFilter{}); err != nil || len(bs) != 0 {
 			t.Errorf("%s finds bookings: %v %+v", u.Username, err, bs)
 		}
 	}
@@ -192,38 +193,38 @@ func TestBooking_RequestAcceptAndVisibility(t *testing.T) {
 		u    *courtside.User
 		want int
 	}{{f.coordinator, 1}, {f.prosecutor, 1}, {f.admin, 1}, {f.otherProsecutor, 0}, {f.otherCoordin, 0}, {f.advocate, 0}} {
-		bs, err := f.db.FindBookings(f.as(tt.u), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
+		bs, err := storage.NewBookingService(f.db).FindBookings(f.as(tt.u), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
 		if err != nil || len(bs) != tt.want {
 			t.Errorf("%s finds %d bookings (%v), want %d", tt.u.Username, len(bs), err, tt.want)
 		}
 	}
 	// An offer is in the interpreter's calendar, with their booking to answer (PARTSTAT).
-	if chs, err := f.db.FindCalendarHearings(context.Background(), mx.ID); err != nil || len(chs) != 1 || chs[0].Attendee == nil ||
+	if chs, err := storage.NewCalendarService(f.db).FindCalendarHearings(context.Background(), mx.ID); err != nil || len(chs) != 1 || chs[0].Attendee == nil ||
 		chs[0].Attendee.BookingID != b.ID || chs[0].Attendee.Status != courtside.BookingOffered {
 		t.Fatalf("calendar before accepting: %v %+v", err, chs)
 	}
 
 	// Only the offered interpreter answers.
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, true, ""); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("another interpreter answers: %v", err)
 	}
-	if _, err := f.db.RespondToBooking(f.as(f.coordinator), b.ID, true, ""); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.coordinator), b.ID, true, ""); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 		t.Fatalf("a coordinator answers: %v", err)
 	}
-	accepted, err := f.db.RespondToBooking(asMX, b.ID, true, "")
+	accepted, err := storage.NewBookingService(f.db).RespondToBooking(asMX, b.ID, true, "")
 	if err != nil || accepted.Status != courtside.BookingAccepted {
 		t.Fatalf("accept: %v %+v", err, accepted)
 	}
 	if evs := f.lastEvents(t, 1); evs[0].Type != courtside.EventBookingAccepted || evs[0].UserID != mx.ID || evs[0].HearingID != f.hearing.ID {
 		t.Fatalf("event %+v", evs[0])
 	}
-	if _, err := f.db.RespondToBooking(asMX, b.ID, false, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(asMX, b.ID, false, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("answer twice: %v", err)
 	}
 
 	// Accepted, the hearing is in the interpreter's calendar, without pseudonyms, and the
 	// projection bumps the interpreter's change token.
-	chs, err := f.db.FindCalendarHearings(context.Background(), mx.ID)
+	chs, err := storage.NewCalendarService(f.db).FindCalendarHearings(context.Background(), mx.ID)
 	if err != nil || len(chs) != 1 || chs[0].Docket != "26-CR-1" || chs[0].Pseudonyms != nil {
 		t.Fatalf("calendar after accepting: %v %+v", err, chs)
 	}
@@ -232,16 +233,16 @@ func TestBooking_RequestAcceptAndVisibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := courtside.Event{Type: courtside.EventBookingAccepted, HearingID: f.hearing.ID, UserID: mx.ID, At: time.Now()}
-	if err := f.db.ProjectCalendar(context.Background(), tx, ev); err != nil {
+	if err := storage.NewCalendarService(f.db).ProjectCalendar(context.Background(), tx, ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if v, _, err := f.db.CalendarVersion(context.Background(), mx.ID); err != nil || v != 1 {
+	if v, _, err := storage.NewCalendarService(f.db).CalendarVersion(context.Background(), mx.ID); err != nil || v != 1 {
 		t.Fatalf("interpreter's calendar version %d, %v", v, err)
 	}
-	if v, _, _ := f.db.CalendarVersion(context.Background(), f.interpreter.ID); v != 0 {
+	if v, _, _ := storage.NewCalendarService(f.db).CalendarVersion(context.Background(), f.interpreter.ID); v != 0 {
 		t.Fatalf("another interpreter's calendar version %d", v)
 	}
 }
@@ -252,12 +253,12 @@ func TestBooking_DeclineOffersTheNext(t *testing.T) {
 	skilled := f.addInterpreter(t, "es-ls", "es:LANGUAGE_SKILLED")
 	first := f.interpreter // es CERTIFIED, lowest ID
 
-	b, err := f.db.RequestInterpreter(f.as(f.prosecutor), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.prosecutor), f.hearing.ID, "es", nil)
 	if err != nil || b.InterpreterID != first.ID {
 		t.Fatalf("request as the prosecutor: %v %+v", err, b)
 	}
 	before := f.writes(t)
-	declined, err := f.db.RespondToBooking(f.as(first), b.ID, false, "  another trial that day  ")
+	declined, err := storage.NewBookingService(f.db).RespondToBooking(f.as(first), b.ID, false, "  another trial that day  ")
 	if err != nil || declined.ID != b.ID || declined.Status != courtside.BookingDeclined || declined.DeclineReason != "another trial that day" {
 		t.Fatalf("decline: %v %+v", err, declined)
 	}
@@ -276,10 +277,10 @@ func TestBooking_DeclineOffersTheNext(t *testing.T) {
 		t.Fatalf("audits %v", a)
 	}
 	// Having declined, the first interpreter no longer sees the hearing.
-	if _, err := f.db.FindHearingByID(f.as(first), f.hearing.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewHearingService(f.db).FindHearingByID(f.as(first), f.hearing.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("decliner reads the hearing: %v", err)
 	}
-	bs, err := f.db.FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
+	bs, err := storage.NewBookingService(f.db).FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
 	if err != nil || len(bs) != 2 {
 		t.Fatalf("bookings: %v %+v", err, bs)
 	}
@@ -288,17 +289,17 @@ func TestBooking_DeclineOffersTheNext(t *testing.T) {
 		t.Fatalf("next offer %+v", next)
 	}
 	// The decliner is listed, unavailable, and never asked again.
-	cands, err := f.db.InterpreterCandidates(f.as(f.coordinator), f.hearing.ID, "es")
+	cands, err := storage.NewBookingService(f.db).InterpreterCandidates(f.as(f.coordinator), f.hearing.ID, "es")
 	if err != nil || len(cands) != 3 || cands[0].Interpreter.ID != first.ID || cands[0].Available || cands[1].Available ||
 		cands[1].Interpreter.ID != second.ID || !cands[2].Available {
 		t.Fatalf("candidates after a decline: %v %+v", err, cands)
 	}
 
 	// The second declines too: the language-skilled one is offered, with the fallback reason.
-	if _, err := f.db.RespondToBooking(f.as(second), next.ID, false, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(second), next.ID, false, ""); err != nil {
 		t.Fatal(err)
 	}
-	bs, _ = f.db.FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
+	bs, _ = storage.NewBookingService(f.db).FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
 	last := bs[len(bs)-1]
 	if len(bs) != 3 || last.InterpreterID != skilled.ID || last.FallbackReason != "no certified interpreter available for es" {
 		t.Fatalf("third offer %+v", last)
@@ -306,7 +307,7 @@ func TestBooking_DeclineOffersTheNext(t *testing.T) {
 
 	// The last declines: nobody is left, the need is reported, nothing more is offered.
 	before = f.writes(t)
-	if _, err := f.db.RespondToBooking(f.as(skilled), last.ID, false, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(skilled), last.ID, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	after = f.writes(t)
@@ -320,7 +321,7 @@ func TestBooking_DeclineOffersTheNext(t *testing.T) {
 	}
 	// A new request finds nobody, and writes nothing.
 	before = f.writes(t)
-	if _, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("request with everyone declined: %v", err)
 	}
 	if after := f.writes(t); after["interpreter_bookings"] != before["interpreter_bookings"] || after["events"] != before["events"] {
@@ -334,18 +335,18 @@ func TestBooking_MinimumTierAndAvailability(t *testing.T) {
 	// The only certified interpreter accepts another hearing that overlaps ours.
 	overlapping := &courtside.Hearing{CaseID: f.kase.ID, Kind: courtside.KindPlea, StartsAt: start.Add(30 * time.Minute),
 		EndsAt: start.Add(90 * time.Minute)}
-	if _, err := f.db.PostHearing(f.as(f.prosecutor), overlapping); err != nil {
+	if _, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), overlapping); err != nil {
 		t.Fatal(err)
 	}
-	other, err := f.db.RequestInterpreter(f.as(f.coordinator), overlapping.ID, "es", tierPtr(courtside.TierCertified))
+	other, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), overlapping.ID, "es", tierPtr(courtside.TierCertified))
 	if err != nil || other.InterpreterID != f.interpreter.ID {
 		t.Fatalf("request for the other hearing: %v %+v", err, other)
 	}
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), other.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), other.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 
-	cands, err := f.db.InterpreterCandidates(f.as(f.coordinator), f.hearing.ID, "es")
+	cands, err := storage.NewBookingService(f.db).InterpreterCandidates(f.as(f.coordinator), f.hearing.ID, "es")
 	if err != nil || len(cands) != 2 {
 		t.Fatalf("candidates: %v %+v", err, cands)
 	}
@@ -358,21 +359,21 @@ func TestBooking_MinimumTierAndAvailability(t *testing.T) {
 	}
 
 	before := f.writes(t)
-	if _, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", tierPtr(courtside.TierCertified)); courtside.ErrorCode(err) != courtside.ECONFLICT ||
+	if _, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", tierPtr(courtside.TierCertified)); courtside.ErrorCode(err) != courtside.ECONFLICT ||
 		!strings.Contains(courtside.ErrorMessage(err), "CERTIFIED") {
 		t.Fatalf("certified only: %v", err)
 	}
 	if after := f.writes(t); after["interpreter_bookings"] != before["interpreter_bookings"] || after["audit_log"] != before["audit_log"] {
 		t.Fatal("a refused request wrote something")
 	}
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", tierPtr(courtside.TierProfessionallyQualified))
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", tierPtr(courtside.TierProfessionallyQualified))
 	if err != nil || b.InterpreterID != pq.ID || b.FallbackReason != "no certified interpreter available for es" ||
 		b.MinimumTier != courtside.TierProfessionallyQualified {
 		t.Fatalf("fallback: %v %+v", err, b)
 	}
 	// Declining re-offers within the request's minimum tier only: nobody is left.
 	f.addInterpreter(t, "es-ls", "es:LANGUAGE_SKILLED")
-	if _, err := f.db.RespondToBooking(f.as(pq), b.ID, false, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(pq), b.ID, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	if evs := f.lastEvents(t, 1); evs[0].Type != courtside.EventBookingUnfilled {
@@ -383,17 +384,17 @@ func TestBooking_MinimumTierAndAvailability(t *testing.T) {
 func TestBooking_ExpiredOffer(t *testing.T) {
 	f := newBookingFixture(t)
 	second := f.addInterpreter(t, "es-c2", "es:CERTIFIED")
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil || b.InterpreterID != f.interpreter.ID {
 		t.Fatal(err)
 	}
 	now := f.db.Now()
 	f.db.Now = func() time.Time { return now.Add(25 * time.Hour) }
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, true, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("late answer: %v", err)
 	}
 	// A new request expires the stale offer and asks the next interpreter.
-	next, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	next, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil || next.InterpreterID != second.ID {
 		t.Fatalf("request after expiry: %v %+v", err, next)
 	}
@@ -401,7 +402,7 @@ func TestBooking_ExpiredOffer(t *testing.T) {
 	if evs[0].Type != courtside.EventBookingExpired || evs[0].BookingID != b.ID || evs[1].Type != courtside.EventBookingOffered {
 		t.Fatalf("events %+v", evs)
 	}
-	bs, err := f.db.FindBookings(f.as(f.coordinator), courtside.BookingFilter{Status: func() *courtside.BookingStatus {
+	bs, err := storage.NewBookingService(f.db).FindBookings(f.as(f.coordinator), courtside.BookingFilter{Status: func() *courtside.BookingStatus {
 		s := courtside.BookingExpired
 		return &s
 	}()})
@@ -412,12 +413,12 @@ func TestBooking_ExpiredOffer(t *testing.T) {
 
 func TestBooking_RefusedWritesNothing(t *testing.T) {
 	f := newBookingFixture(t)
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cancelled := f.postHearing(t, "")
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), cancelled.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), cancelled.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	before := f.writes(t)
@@ -429,63 +430,63 @@ func TestBooking_RefusedWritesNothing(t *testing.T) {
 		do    func() error
 	}{
 		{"anonymous requests", courtside.EUNAUTHORIZED, "", func() error {
-			_, err := f.db.RequestInterpreter(context.Background(), f.hearing.ID, "vi", nil)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(context.Background(), f.hearing.ID, "vi", nil)
 			return err
 		}},
 		{"advocate requests", courtside.EFORBIDDEN, "", func() error {
-			_, err := f.db.RequestInterpreter(f.as(f.advocate), f.hearing.ID, "vi", nil)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.advocate), f.hearing.ID, "vi", nil)
 			return err
 		}},
 		{"interpreter requests", courtside.EFORBIDDEN, "", func() error {
-			_, err := f.db.RequestInterpreter(f.as(f.interpreter), f.hearing.ID, "vi", nil)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.interpreter), f.hearing.ID, "vi", nil)
 			return err
 		}},
 		{"admin lists candidates", courtside.EFORBIDDEN, "", func() error {
-			_, err := f.db.InterpreterCandidates(f.as(f.admin), f.hearing.ID, "es")
+			_, err := storage.NewBookingService(f.db).InterpreterCandidates(f.as(f.admin), f.hearing.ID, "es")
 			return err
 		}},
 		{"advocate lists candidates", courtside.EFORBIDDEN, "", func() error {
-			_, err := f.db.InterpreterCandidates(f.as(f.advocate), f.hearing.ID, "es")
+			_, err := storage.NewBookingService(f.db).InterpreterCandidates(f.as(f.advocate), f.hearing.ID, "es")
 			return err
 		}},
 		{"coordinator of another organisation", courtside.ENOTFOUND, "", func() error {
-			_, err := f.db.RequestInterpreter(f.as(f.otherCoordin), f.hearing.ID, "vi", nil)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.otherCoordin), f.hearing.ID, "vi", nil)
 			return err
 		}},
 		{"prosecutor of another office lists candidates", courtside.ENOTFOUND, "", func() error {
-			_, err := f.db.InterpreterCandidates(f.as(f.otherProsecutor), f.hearing.ID, "es")
+			_, err := storage.NewBookingService(f.db).InterpreterCandidates(f.as(f.otherProsecutor), f.hearing.ID, "es")
 			return err
 		}},
 		{"unknown hearing", courtside.ENOTFOUND, "", func() error {
-			_, err := f.db.RequestInterpreter(f.as(f.coordinator), 999, "vi", nil)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), 999, "vi", nil)
 			return err
 		}},
 		{"bad language", courtside.EINVALID, "language", func() error {
-			_, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "Spanish!", nil)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "Spanish!", nil)
 			return err
 		}},
 		{"bad tier", courtside.EINVALID, "minimumTier", func() error {
-			_, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "vi", &bad)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "vi", &bad)
 			return err
 		}},
 		{"cancelled hearing", courtside.ECONFLICT, "", func() error {
-			_, err := f.db.RequestInterpreter(f.as(f.prosecutor), cancelled.ID, "es", nil)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.prosecutor), cancelled.ID, "es", nil)
 			return err
 		}},
 		{"nobody speaks it", courtside.ECONFLICT, "", func() error {
-			_, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "vi", nil)
+			_, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "vi", nil)
 			return err
 		}},
 		{"decline reason too long", courtside.EINVALID, "reason", func() error {
-			_, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, false, strings.Repeat("x", 501))
+			_, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, false, strings.Repeat("x", 501))
 			return err
 		}},
 		{"unknown booking", courtside.ENOTFOUND, "", func() error {
-			_, err := f.db.RespondToBooking(f.as(f.interpreter), 999, true, "")
+			_, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), 999, true, "")
 			return err
 		}},
 		{"advocate answers", courtside.EFORBIDDEN, "", func() error {
-			_, err := f.db.RespondToBooking(f.as(f.advocate), b.ID, true, "")
+			_, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.advocate), b.ID, true, "")
 			return err
 		}},
 	} {
@@ -500,7 +501,7 @@ func TestBooking_RefusedWritesNothing(t *testing.T) {
 func TestBooking_EventsCommitWithTheChange(t *testing.T) {
 	f := newBookingFixture(t)
 	f.addInterpreter(t, "es-c2", "es:CERTIFIED")
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,12 +510,12 @@ func TestBooking_EventsCommitWithTheChange(t *testing.T) {
 	f.db.Publish = func(ctx context.Context, tx *sql.Tx, evs ...courtside.Event) error {
 		return errors.New("event log unavailable")
 	}
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, false, ""); err == nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, false, ""); err == nil {
 		t.Fatal("a decline succeeded without its events")
 	}
 	f.db.Publish = publish
 	sameCounts(t, "refused write", before, f.writes(t))
-	bs, err := f.db.FindBookings(f.as(f.interpreter), courtside.BookingFilter{})
+	bs, err := storage.NewBookingService(f.db).FindBookings(f.as(f.interpreter), courtside.BookingFilter{})
 	if err != nil || len(bs) != 1 || bs[0].Status != courtside.BookingOffered {
 		t.Fatalf("after the failed decline: %v %+v", err, bs)
 	}

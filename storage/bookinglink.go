@@ -15,6 +15,17 @@ import (
 	"courtside"
 )
 
+// BookingLinkService is the database's service for the signed one-click links that answer a
+// booking offer.
+type BookingLinkService struct {
+	db *DB
+}
+
+// NewBookingLinkService returns the booking link service of db.
+func NewBookingLinkService(db *DB) *BookingLinkService { return &BookingLinkService{db: db} }
+
+var _ courtside.BookingLinkService = (*BookingLinkService)(nil)
+
 // The signed one-click link of a booking offer: {base-url}/bookings/{id}/respond?token=...
 // lets the offered interpreter answer without signing in. The token is
 //
@@ -83,25 +94,23 @@ func linkToken(indexKey []byte, purpose string, objectID, subjectID int64, expir
 // the database's sealing key ("courtside booking link"), valid until expires (the booking's
 // respond-by, to the second). It is pure: no I/O, callable inside a transaction. Without a
 // Sealer it returns "", a token no link accepts.
-func (db *DB) BookingLinkToken(bookingID, interpreterID int64, expires time.Time) string {
-	if db.Sealer == nil {
+func (s *BookingLinkService) BookingLinkToken(bookingID, interpreterID int64, expires time.Time) string {
+	if s.db.Sealer == nil {
 		return ""
 	}
-	return linkToken(db.Sealer.indexKey, bookingLinkPurpose, bookingID, interpreterID, expires)
+	return linkToken(s.db.Sealer.indexKey, bookingLinkPurpose, bookingID, interpreterID, expires)
 }
 
 // BookingLinkURL returns the one-click link of an offered booking under baseURL, such as
 // https://courtside.example/bookings/42/respond?token=...
-func (db *DB) BookingLinkURL(baseURL string, b *courtside.InterpreterBooking) string {
+func (s *BookingLinkService) BookingLinkURL(baseURL string, b *courtside.InterpreterBooking) string {
 	var expires time.Time
 	if b.RespondBy != nil {
 		expires = *b.RespondBy
 	}
 	return fmt.Sprintf("%s/bookings/%d/respond?token=%s", strings.TrimRight(baseURL, "/"), b.ID,
-		db.BookingLinkToken(b.ID, b.InterpreterID, expires))
+		s.BookingLinkToken(b.ID, b.InterpreterID, expires))
 }
-
-var _ courtside.BookingLinkService = (*DB)(nil)
 
 // errBadLink is the answer to a token that is malformed, forged, or not for this booking.
 func errBadLink() error {
@@ -184,14 +193,14 @@ func findLinkedBooking(ctx context.Context, q queryer, id int64) (*courtside.Int
 // the token is the credential. Returns ENOTFOUND for a malformed, forged or foreign token (or
 // an unknown booking), and ECONFLICT for a used or expired link or an offer no longer open
 // (answered, expired, cancelled, or re-offered to someone else).
-func (db *DB) FindBookingByLink(ctx context.Context, bookingID int64, token string) (*courtside.BookingLinkOffer, error) {
+func (s *BookingLinkService) FindBookingByLink(ctx context.Context, bookingID int64, token string) (*courtside.BookingLinkOffer, error) {
 	var out *courtside.BookingLinkOffer
-	err := db.readSnapshot(ctx, func(tx *sql.Tx) error {
+	err := s.db.readSnapshot(ctx, func(tx *sql.Tx) error {
 		b, err := findLinkedBooking(ctx, tx, bookingID)
 		if err != nil {
 			return err
 		}
-		if err := db.checkBookingLink(ctx, tx, b, token, db.Now().UTC()); err != nil {
+		if err := s.db.checkBookingLink(ctx, tx, b, token, s.db.Now().UTC()); err != nil {
 			return err
 		}
 		h, err := scanHearing(tx.QueryRowContext(ctx, `SELECT `+hearingColumns+` FROM hearings h WHERE h.id = ?`, b.HearingID))
@@ -223,21 +232,21 @@ func (db *DB) FindBookingByLink(ctx context.Context, bookingID int64, token stri
 // offers the hearing to the next candidate). reason is the decline's reason, at most
 // MaxDeclineReason characters (EINVALID). It needs no user in ctx. Returns ENOTFOUND for a bad
 // token and ECONFLICT for a used or expired link or a booking that can no longer be answered.
-func (db *DB) RespondByLink(ctx context.Context, bookingID int64, token string, accept bool, reason string) (*courtside.InterpreterBooking, error) {
+func (s *BookingLinkService) RespondByLink(ctx context.Context, bookingID int64, token string, accept bool, reason string) (*courtside.InterpreterBooking, error) {
 	reason = strings.TrimSpace(reason)
 	if len(reason) > courtside.MaxDeclineReason {
 		return nil, courtside.Invalidf("reason", "Reason must be at most %d characters.", courtside.MaxDeclineReason)
 	}
 	// Check the token outside the write transaction first, so that forged and stale links never
 	// take the write lock; the check is repeated inside it.
-	b, err := findLinkedBooking(ctx, db.Reader, bookingID)
+	b, err := findLinkedBooking(ctx, s.db.Reader, bookingID)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.checkBookingLink(ctx, db.Reader, b, token, db.Now().UTC()); err != nil {
+	if err := s.db.checkBookingLink(ctx, s.db.Reader, b, token, s.db.Now().UTC()); err != nil {
 		return nil, err
 	}
-	users, err := db.queryUsers(ctx, db.Reader, "u.id = ?", b.InterpreterID)
+	users, err := s.db.queryUsers(ctx, s.db.Reader, "u.id = ?", b.InterpreterID)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +257,7 @@ func (db *DB) RespondByLink(ctx context.Context, bookingID int64, token string, 
 	// The answer is the interpreter's: its audit rows and events name the interpreter.
 	ctx = courtside.NewContextWithUser(ctx, interpreter)
 	var answered *courtside.InterpreterBooking
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		b, err := findLinkedBooking(ctx, tx, bookingID)
 		if err != nil {
 			return err
@@ -256,7 +265,7 @@ func (db *DB) RespondByLink(ctx context.Context, bookingID int64, token string, 
 		if b.InterpreterID != interpreter.ID {
 			return errBadLink()
 		}
-		if err := db.checkBookingLink(ctx, tx, b, token, tx.now); err != nil {
+		if err := s.db.checkBookingLink(ctx, tx, b, token, tx.now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO booking_link_uses (token_hash, booking_id, accepted, used_at) VALUES (?,?,?,?)`,
@@ -267,7 +276,7 @@ func (db *DB) RespondByLink(ctx context.Context, bookingID int64, token string, 
 			return fmt.Errorf("storage: record booking link use: %w", err)
 		}
 		tx.Audit("booking.link", bookingObject(b.ID), courtside.OutcomeOK)
-		answered, err = db.respondInTx(ctx, tx, interpreter, b.ID, accept, reason)
+		answered, err = s.db.respondInTx(ctx, tx, interpreter, b.ID, accept, reason)
 		return err
 	})
 	if err != nil {

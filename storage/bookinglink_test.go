@@ -15,7 +15,7 @@ import (
 
 // linkFor returns the one-click token of booking b.
 func linkFor(db *storage.DB, b *courtside.InterpreterBooking) string {
-	return db.BookingLinkToken(b.ID, b.InterpreterID, *b.RespondBy)
+	return storage.NewBookingLinkService(db).BookingLinkToken(b.ID, b.InterpreterID, *b.RespondBy)
 }
 
 // laterExpiry returns token with its expiry moved a day later and its MAC kept.
@@ -37,7 +37,7 @@ func respell(c byte) string {
 
 func TestBookingLink_FindAndAccept(t *testing.T) {
 	f := newBookingFixture(t)
-	b, err := f.db.RequestInterpreter(f.as(f.prosecutor), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.prosecutor), f.hearing.ID, "es", nil)
 	if err != nil || b.InterpreterID != f.interpreter.ID {
 		t.Fatalf("request: %v %+v", err, b)
 	}
@@ -52,7 +52,7 @@ func TestBookingLink_FindAndAccept(t *testing.T) {
 	bg := context.Background() // the token is the credential: no user
 
 	before := f.writes(t)
-	offer, err := f.db.FindBookingByLink(bg, b.ID, token)
+	offer, err := storage.NewBookingLinkService(f.db).FindBookingByLink(bg, b.ID, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,17 +87,17 @@ func TestBookingLink_FindAndAccept(t *testing.T) {
 		"a flipped MAC":              {b.ID, string(flipped)},
 		"another booking's ID":       {b.ID + 1, token},
 		"an unknown booking":         {999, token},
-		"another interpreter":        {b.ID, f.db.BookingLinkToken(b.ID, f.interpreter.ID+1, *b.RespondBy)},
+		"another interpreter":        {b.ID, storage.NewBookingLinkService(f.db).BookingLinkToken(b.ID, f.interpreter.ID+1, *b.RespondBy)},
 		"a later expiry, same MAC":   {b.ID, laterExpiry(t, token)},
-		"another database's key":     {b.ID, foreign.BookingLinkToken(b.ID, b.InterpreterID, *b.RespondBy)},
+		"another database's key":     {b.ID, storage.NewBookingLinkService(foreign).BookingLinkToken(b.ID, b.InterpreterID, *b.RespondBy)},
 		"a very long token":          {b.ID, strings.Repeat("A", 5000)},
 		"standard base64 of a token": {b.ID, strings.ReplaceAll(token, "-", "+") + "="},
 		"another spelling":           {b.ID, token[:len(token)-1] + respell(token[len(token)-1])},
 	} {
-		if _, err := f.db.FindBookingByLink(bg, tt.id, tt.token); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewBookingLinkService(f.db).FindBookingByLink(bg, tt.id, tt.token); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s: find answered %v, want NOT_FOUND", name, err)
 		}
-		if _, err := f.db.RespondByLink(bg, tt.id, tt.token, true, ""); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, tt.id, tt.token, true, ""); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s: respond answered %v, want NOT_FOUND", name, err)
 		}
 	}
@@ -106,21 +106,21 @@ func TestBookingLink_FindAndAccept(t *testing.T) {
 	}
 
 	// Accept: the same path as respondToBooking, audited as the interpreter.
-	accepted, err := f.db.RespondByLink(bg, b.ID, token, true, "")
+	accepted, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, b.ID, token, true, "")
 	if err != nil || accepted.Status != courtside.BookingAccepted || accepted.ID != b.ID {
 		t.Fatalf("accept: %v %+v", err, accepted)
 	}
 	if a := f.lastAudits(t, 2); a[0] != "booking.link booking:1" || a[1] != "booking.accept booking:1" {
 		t.Fatalf("audits %v", a)
 	}
-	entries, err := f.db.FindAuditEntries(bg)
+	entries, err := storage.NewAuditService(f.db).FindAuditEntries(bg)
 	if err != nil || entries[len(entries)-1].ActorID != f.interpreter.ID {
 		t.Fatalf("the acceptance's actor: %v %+v", err, entries[len(entries)-1])
 	}
 	if evs := f.lastEvents(t, 1); evs[0].Type != courtside.EventBookingAccepted || evs[0].UserID != f.interpreter.ID || evs[0].ActorID != f.interpreter.ID {
 		t.Fatalf("events %+v", evs)
 	}
-	bs, err := f.db.FindBookings(f.as(f.interpreter), courtside.BookingFilter{IDs: []int64{b.ID}})
+	bs, err := storage.NewBookingService(f.db).FindBookings(f.as(f.interpreter), courtside.BookingFilter{IDs: []int64{b.ID}})
 	if err != nil || len(bs) != 1 || bs[0].Status != courtside.BookingAccepted {
 		t.Fatalf("stored: %v %+v", err, bs)
 	}
@@ -128,12 +128,12 @@ func TestBookingLink_FindAndAccept(t *testing.T) {
 	// Single use: a second use, either way, is refused cleanly and writes nothing.
 	before = f.writes(t)
 	for _, accept := range []bool{true, false} {
-		if _, err := f.db.RespondByLink(bg, b.ID, token, accept, ""); courtside.ErrorCode(err) != courtside.ECONFLICT ||
+		if _, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, b.ID, token, accept, ""); courtside.ErrorCode(err) != courtside.ECONFLICT ||
 			!strings.Contains(courtside.ErrorMessage(err), "already used") {
 			t.Errorf("second use (accept %v): %v", accept, err)
 		}
 	}
-	if _, err := f.db.FindBookingByLink(bg, b.ID, token); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingLinkService(f.db).FindBookingByLink(bg, b.ID, token); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Errorf("reading a used link: %v", err)
 	}
 	if after := f.writes(t); after["audit_log"] != before["audit_log"] || after["events"] != before["events"] || f.count(t, "booking_link_uses") != 1 {
@@ -144,47 +144,47 @@ func TestBookingLink_FindAndAccept(t *testing.T) {
 func TestBookingLink_DeclineOffersTheNextAndTheOldLinkDies(t *testing.T) {
 	f := newBookingFixture(t)
 	second := f.addInterpreter(t, "es-c2", "es:CERTIFIED")
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	token := linkFor(f.db, b)
 	bg := context.Background()
-	if _, err := f.db.RespondByLink(bg, b.ID, token, false, strings.Repeat("x", courtside.MaxDeclineReason+1)); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, b.ID, token, false, strings.Repeat("x", courtside.MaxDeclineReason+1)); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Fatalf("a long reason: %v", err)
 	}
-	declined, err := f.db.RespondByLink(bg, b.ID, token, false, " another trial ")
+	declined, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, b.ID, token, false, " another trial ")
 	if err != nil || declined.Status != courtside.BookingDeclined || declined.DeclineReason != "another trial" {
 		t.Fatalf("decline: %v %+v", err, declined)
 	}
 	if a := f.lastAudits(t, 3); a[0] != "booking.link booking:1" || a[1] != "booking.decline booking:1" || a[2] != "booking.offer booking:2" {
 		t.Fatalf("audits %v", a)
 	}
-	bs, err := f.db.FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
+	bs, err := storage.NewBookingService(f.db).FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
 	if err != nil || len(bs) != 2 || bs[1].InterpreterID != second.ID || bs[1].Status != courtside.BookingOffered || bs[1].PreviousBookingID != b.ID {
 		t.Fatalf("bookings after the decline: %v %+v", err, bs)
 	}
 	next := bs[1]
 	// The old link answers nothing: its booking is over, and it is no key to the re-offer.
-	if _, err := f.db.RespondByLink(bg, b.ID, token, true, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, b.ID, token, true, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("old link on its own booking: %v", err)
 	}
-	if _, err := f.db.RespondByLink(bg, next.ID, token, true, ""); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, next.ID, token, true, ""); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("old link on the re-offer: %v", err)
 	}
 	// A token for the re-offer made out to the first interpreter is no key either.
-	if _, err := f.db.FindBookingByLink(bg, next.ID, f.db.BookingLinkToken(next.ID, f.interpreter.ID, *next.RespondBy)); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewBookingLinkService(f.db).FindBookingByLink(bg, next.ID, storage.NewBookingLinkService(f.db).BookingLinkToken(next.ID, f.interpreter.ID, *next.RespondBy)); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("a re-offer's link for the decliner: %v", err)
 	}
 	// The re-offer's own link works.
-	if got, err := f.db.RespondByLink(bg, next.ID, linkFor(f.db, next), true, ""); err != nil || got.Status != courtside.BookingAccepted {
+	if got, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, next.ID, linkFor(f.db, next), true, ""); err != nil || got.Status != courtside.BookingAccepted {
 		t.Fatalf("accepting the re-offer: %v %+v", err, got)
 	}
 }
 
 func TestBookingLink_ExpiredOrAnsweredElsewhere(t *testing.T) {
 	f := newBookingFixture(t)
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +193,11 @@ func TestBookingLink_ExpiredOrAnsweredElsewhere(t *testing.T) {
 	now := f.db.Now
 	f.db.Now = func() time.Time { return b.RespondBy.Add(time.Second) }
 	before := f.writes(t)
-	if _, err := f.db.FindBookingByLink(bg, b.ID, token); courtside.ErrorCode(err) != courtside.ECONFLICT ||
+	if _, err := storage.NewBookingLinkService(f.db).FindBookingByLink(bg, b.ID, token); courtside.ErrorCode(err) != courtside.ECONFLICT ||
 		!strings.Contains(courtside.ErrorMessage(err), "expired") {
 		t.Fatalf("find after the deadline: %v", err)
 	}
-	if _, err := f.db.RespondByLink(bg, b.ID, token, true, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, b.ID, token, true, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("accept after the deadline: %v", err)
 	}
 	if after := f.writes(t); after["audit_log"] != before["audit_log"] || f.count(t, "booking_link_uses") != 0 {
@@ -205,19 +205,19 @@ func TestBookingLink_ExpiredOrAnsweredElsewhere(t *testing.T) {
 	}
 	// At the deadline itself the link still works for reading.
 	f.db.Now = func() time.Time { return *b.RespondBy }
-	if _, err := f.db.FindBookingByLink(bg, b.ID, token); err != nil {
+	if _, err := storage.NewBookingLinkService(f.db).FindBookingByLink(bg, b.ID, token); err != nil {
 		t.Fatalf("find at the deadline: %v", err)
 	}
 
 	// Answered through GraphQL's path: the link is spent.
 	f.db.Now = now
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.RespondByLink(bg, b.ID, token, false, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingLinkService(f.db).RespondByLink(bg, b.ID, token, false, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("decline by link after an acceptance: %v", err)
 	}
-	bs, _ := f.db.FindBookings(f.as(f.interpreter), courtside.BookingFilter{IDs: []int64{b.ID}})
+	bs, _ := storage.NewBookingService(f.db).FindBookings(f.as(f.interpreter), courtside.BookingFilter{IDs: []int64{b.ID}})
 	if len(bs) != 1 || bs[0].Status != courtside.BookingAccepted {
 		t.Fatalf("booking %+v", bs)
 	}
@@ -225,7 +225,7 @@ func TestBookingLink_ExpiredOrAnsweredElsewhere(t *testing.T) {
 
 func TestBookingLink_KeyRotation(t *testing.T) {
 	f := newBookingFixture(t)
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,12 +240,12 @@ func TestBookingLink_KeyRotation(t *testing.T) {
 	if linkFor(f.db, b) == token {
 		t.Fatal("the new key makes the same token")
 	}
-	if _, err := f.db.FindBookingByLink(context.Background(), b.ID, token); err != nil {
+	if _, err := storage.NewBookingLinkService(f.db).FindBookingByLink(context.Background(), b.ID, token); err != nil {
 		t.Fatalf("old-key link during a rotation: %v", err)
 	}
 	// Once the old key is gone, so are its links.
 	f.db.Sealer = newKey
-	if _, err := f.db.FindBookingByLink(context.Background(), b.ID, token); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewBookingLinkService(f.db).FindBookingByLink(context.Background(), b.ID, token); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("old-key link after the rotation: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // names returns the objects' names.
@@ -30,7 +31,7 @@ func TestAvailability_ExtentRangeHeadsAndNamed(t *testing.T) {
 		t.Helper()
 		o := busyObject(name, name, courtside.Interval{Start: hour(0), End: hour(1)})
 		o.ExtentStart, o.ExtentEnd, o.ExtentExact = from, to, exact
-		if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
+		if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -50,28 +51,28 @@ func TestAvailability_ExtentRangeHeadsAndNamed(t *testing.T) {
 		{time.Time{}, hour(0), []string{"a.ics", "d.ics"}},
 		{hour(11), time.Time{}, []string{"b.ics", "c.ics", "d.ics"}},
 	} {
-		got, err := f.db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, tt.from, tt.to)
+		got, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, tt.from, tt.to)
 		if err != nil || !slices.Equal(names(got), tt.want) {
 			t.Errorf("range %v to %v: %v, %v; want %v", tt.from, tt.to, names(got), err, tt.want)
 		}
 	}
-	if _, err := f.db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, hour(2), hour(1)); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, hour(2), hour(1)); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("a range ending before it starts: %v, want EINVALID", err)
 	}
-	got, err := f.db.FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "c.ics")
+	got, err := storage.NewAvailabilityService(f.db).FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "c.ics")
 	if err != nil || got.ExtentExact || !got.ExtentEnd.IsZero() || !got.ExtentStart.Equal(hour(20)) {
 		t.Errorf("c.ics: %+v, %v; want an open end, not exact", got, err)
 	}
-	if got, err := f.db.FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "a.ics"); err != nil || !got.ExtentExact ||
+	if got, err := storage.NewAvailabilityService(f.db).FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "a.ics"); err != nil || !got.ExtentExact ||
 		!got.ExtentStart.Equal(hour(0)) || !got.ExtentEnd.Equal(hour(1)) || got.Size != int64(len(got.Data)) {
 		t.Errorf("a.ics: %+v, %v", got, err)
 	}
 
-	named, err := f.db.FindAvailabilityObjectsNamed(ctx, courtside.AvailabilityCalendar, []string{"e.ics", "missing.ics", "b.ics"})
+	named, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsNamed(ctx, courtside.AvailabilityCalendar, []string{"e.ics", "missing.ics", "b.ics"})
 	if err != nil || !slices.Equal(names(named), []string{"b.ics", "e.ics"}) || named[0].Data == nil {
 		t.Errorf("named: %v, %v", names(named), err)
 	}
-	heads, err := f.db.FindAvailabilityObjectHeads(ctx, courtside.AvailabilityCalendar)
+	heads, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectHeads(ctx, courtside.AvailabilityCalendar)
 	if err != nil || len(heads) != 5 {
 		t.Fatalf("heads: %v, %v", names(heads), err)
 	}
@@ -81,16 +82,16 @@ func TestAvailability_ExtentRangeHeadsAndNamed(t *testing.T) {
 		}
 	}
 	// Another user reads none of it, and an unknown calendar is not found.
-	if objs, err := f.db.FindAvailabilityObjectsInRange(f.as(f.advocate), courtside.AvailabilityCalendar, time.Time{}, time.Time{}); err != nil || len(objs) != 0 {
+	if objs, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(f.as(f.advocate), courtside.AvailabilityCalendar, time.Time{}, time.Time{}); err != nil || len(objs) != 0 {
 		t.Errorf("another user's range read: %v, %v", names(objs), err)
 	}
-	if _, err := f.db.FindAvailabilityObjectHeads(ctx, "nope"); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectHeads(ctx, "nope"); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Errorf("unknown calendar: %v", err)
 	}
 	// An extent that ends before it starts is refused, nothing written.
 	bad := busyObject("f.ics", "f")
 	bad.ExtentStart, bad.ExtentEnd = hour(2), hour(1)
-	if _, err := f.db.PutAvailabilityObject(ctx, bad, courtside.PutCondition{}); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, bad, courtside.PutCondition{}); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("backwards extent: %v", err)
 	}
 }
@@ -102,7 +103,7 @@ func TestAvailability_RowsBeforeExtentsAreCandidates(t *testing.T) {
 	ctx := f.as(f.interpreter)
 	fresh := busyObject("new.ics", "new")
 	fresh.ExtentStart, fresh.ExtentEnd = start, start.Add(time.Hour)
-	if _, err := f.db.PutAvailabilityObject(ctx, fresh, courtside.PutCondition{}); err != nil {
+	if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, fresh, courtside.PutCondition{}); err != nil {
 		t.Fatal(err)
 	}
 	// A row as the code before the migration wrote it: without the extent columns.
@@ -114,7 +115,7 @@ func TestAvailability_RowsBeforeExtentsAreCandidates(t *testing.T) {
 	if err := f.db.Reader.QueryRow(`SELECT extent_start, extent_end FROM availability_objects WHERE name = 'old.ics'`).Scan(&s, &e); err != nil || s != "" || e != "~" {
 		t.Fatalf("stored open extent: %q %q, %v", s, e, err)
 	}
-	got, err := f.db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, start.AddDate(5, 0, 0), start.AddDate(5, 0, 1))
+	got, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, start.AddDate(5, 0, 0), start.AddDate(5, 0, 1))
 	if err != nil || !slices.Equal(names(got), []string{"old.ics"}) {
 		t.Errorf("an open extent in a range years away: %v, %v", names(got), err)
 	}
@@ -129,7 +130,7 @@ func TestCalendar_HearingsInRangeReadOnlyTheRange(t *testing.T) {
 		f.postHearingAt(t, f.kase.ID, start.AddDate(0, 0, i), time.Hour)
 	}
 	ctx := context.Background()
-	all, err := f.db.FindCalendarHearings(ctx, f.prosecutor.ID)
+	all, err := storage.NewCalendarService(f.db).FindCalendarHearings(ctx, f.prosecutor.ID)
 	if err != nil || len(all) != 10 {
 		t.Fatalf("whole calendar: %d, %v", len(all), err)
 	}
@@ -140,7 +141,7 @@ func TestCalendar_HearingsInRangeReadOnlyTheRange(t *testing.T) {
 		{start.AddDate(0, 0, 8).Add(30 * time.Minute), time.Time{}},     // open end
 		{start.AddDate(1, 0, 0), start.AddDate(1, 1, 0)},                // nothing
 	} {
-		got, err := f.db.FindCalendarHearingsInRange(ctx, f.prosecutor.ID, tt.from, tt.to)
+		got, err := storage.NewCalendarService(f.db).FindCalendarHearingsInRange(ctx, f.prosecutor.ID, tt.from, tt.to)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +158,7 @@ func TestCalendar_HearingsInRangeReadOnlyTheRange(t *testing.T) {
 			t.Errorf("range %v to %v: %v, want %v", tt.from, tt.to, have, want)
 		}
 	}
-	if _, err := f.db.FindCalendarHearingsInRange(ctx, f.prosecutor.ID, start.AddDate(0, 0, 2), start); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewCalendarService(f.db).FindCalendarHearingsInRange(ctx, f.prosecutor.ID, start.AddDate(0, 0, 2), start); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("a backwards range: %v, want EINVALID", err)
 	}
 }
@@ -176,7 +177,7 @@ func TestAvailability_BackfillExtents(t *testing.T) {
 		t.Helper()
 		o := busyObject(name, name)
 		o.Component, o.Data = component, data
-		if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
+		if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,26 +187,26 @@ func TestAvailability_BackfillExtents(t *testing.T) {
 	legacy("todo.ics", "VTODO", []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:todo\r\nDTSTAMP:20261101T000000Z\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"))
 	legacy("broken.ics", "VEVENT", []byte("not a calendar"))
 
-	n, err := f.db.BackfillAvailabilityExtents(context.Background(), calendar.ObjectExtent)
+	n, err := storage.NewAvailabilityService(f.db).BackfillAvailabilityExtents(context.Background(), calendar.ObjectExtent)
 	if err != nil || n != 3 {
 		t.Fatalf("backfill: %d, %v; want 3", n, err)
 	}
-	single, err := f.db.FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "single.ics")
+	single, err := storage.NewAvailabilityService(f.db).FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "single.ics")
 	if err != nil || !single.ExtentExact || !single.ExtentStart.Equal(time.Date(2026, 12, 1, 13, 0, 0, 0, time.UTC)) ||
 		!single.ExtentEnd.Equal(time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC)) {
 		t.Fatalf("single after the backfill: %+v, %v", single, err)
 	}
-	got, err := f.db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar,
+	got, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar,
 		time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 11, 0, 0, 0, 0, time.UTC))
 	if want := []string{"broken.ics", "endless.ics", "todo.ics", "weekly.ics"}; err != nil || !slices.Equal(names(got), want) {
 		t.Errorf("after the backfill, 10 December: %v, %v; want %v", names(got), err, want)
 	}
-	got, err = f.db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar,
+	got, err = storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar,
 		time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 11, 0, 0, 0, 0, time.UTC))
 	if want := []string{"broken.ics", "endless.ics", "todo.ics"}; err != nil || !slices.Equal(names(got), want) {
 		t.Errorf("after the backfill, January: %v, %v; want %v", names(got), err, want)
 	}
-	if n, err := f.db.BackfillAvailabilityExtents(context.Background(), calendar.ObjectExtent); err != nil || n != 0 {
+	if n, err := storage.NewAvailabilityService(f.db).BackfillAvailabilityExtents(context.Background(), calendar.ObjectExtent); err != nil || n != 0 {
 		t.Errorf("a second backfill filled %d, %v; want 0", n, err)
 	}
 }

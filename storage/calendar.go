@@ -11,6 +11,17 @@ import (
 	"courtside"
 )
 
+// CalendarService is the database's service for the hearings calendars: their membership,
+// stored objects, versions and changes.
+type CalendarService struct {
+	db *DB
+}
+
+// NewCalendarService returns the calendar service of db.
+func NewCalendarService(db *DB) *CalendarService { return &CalendarService{db: db} }
+
+var _ courtside.CalendarService = (*CalendarService)(nil)
+
 // HearingsCalendar is the name of every user's server-generated hearings calendar.
 const HearingsCalendar = "hearings"
 
@@ -86,18 +97,18 @@ var calendarMembersOf = func() string {
 }()
 
 // FindCalendarHearings returns every hearing in the user's hearings calendar.
-func (db *DB) FindCalendarHearings(ctx context.Context, userID int64) ([]*courtside.CalendarHearing, error) {
-	return db.findCalendarHearings(ctx, userID, nil, timeWindow{})
+func (s *CalendarService) FindCalendarHearings(ctx context.Context, userID int64) ([]*courtside.CalendarHearing, error) {
+	return s.db.findCalendarHearings(ctx, userID, nil, timeWindow{})
 }
 
 // FindCalendarHearingsInRange returns the hearings in the user's hearings calendar that
 // overlap [from, to): starting before to and ending after from, a zero bound being open. The
 // range is part of the SQL, so only those hearings are read.
-func (db *DB) FindCalendarHearingsInRange(ctx context.Context, userID int64, from, to time.Time) ([]*courtside.CalendarHearing, error) {
+func (s *CalendarService) FindCalendarHearingsInRange(ctx context.Context, userID int64, from, to time.Time) ([]*courtside.CalendarHearing, error) {
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
 	}
-	return db.findCalendarHearings(ctx, userID, nil, timeWindow{from: from, to: to})
+	return s.db.findCalendarHearings(ctx, userID, nil, timeWindow{from: from, to: to})
 }
 
 // timeWindow is a range of hearing times; a zero bound is open.
@@ -106,8 +117,8 @@ type timeWindow struct {
 }
 
 // FindCalendarHearing returns one hearing of the user's hearings calendar.
-func (db *DB) FindCalendarHearing(ctx context.Context, userID, hearingID int64) (*courtside.CalendarHearing, error) {
-	chs, err := db.findCalendarHearings(ctx, userID, &hearingID, timeWindow{})
+func (s *CalendarService) FindCalendarHearing(ctx context.Context, userID, hearingID int64) (*courtside.CalendarHearing, error) {
+	chs, err := s.db.findCalendarHearings(ctx, userID, &hearingID, timeWindow{})
 	if err != nil {
 		return nil, err
 	} else if len(chs) == 0 {
@@ -140,7 +151,7 @@ func scanCalendarHearing(s scanner, extra ...any) (*courtside.CalendarHearing, e
 // this moment (the booking answers of partstat and free-busy need that); CalDAV and the feeds
 // read the objects the projection stored.
 func (db *DB) findCalendarHearings(ctx context.Context, userID int64, hearingID *int64, win timeWindow) ([]*courtside.CalendarHearing, error) {
-	u, err := db.FindUserByID(ctx, userID)
+	u, err := NewUserService(db).FindUserByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -204,11 +215,11 @@ func (db *DB) findCalendarHearings(ctx context.Context, userID int64, hearingID 
 }
 
 // CalendarVersion returns the user's hearings-calendar change token and when it last moved.
-func (db *DB) CalendarVersion(ctx context.Context, userID int64) (int64, time.Time, error) {
-	db.awaitCalendars(ctx)
+func (s *CalendarService) CalendarVersion(ctx context.Context, userID int64) (int64, time.Time, error) {
+	s.db.awaitCalendars(ctx)
 	var version int64
 	var at time.Time
-	err := db.Reader.QueryRowContext(ctx, `SELECT version, updated_at FROM calendar_versions WHERE user_id = ? AND calendar = ?`,
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT version, updated_at FROM calendar_versions WHERE user_id = ? AND calendar = ?`,
 		userID, HearingsCalendar).Scan(&version, scanTime{&at})
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, time.Time{}, nil
@@ -220,8 +231,8 @@ func (db *DB) CalendarVersion(ctx context.Context, userID int64) (int64, time.Ti
 
 // CalendarChanges returns the user's hearings-calendar changes after version since, in version
 // order, and the current version, both from one read snapshot.
-func (db *DB) CalendarChanges(ctx context.Context, userID, since int64) ([]courtside.CalendarChange, int64, error) {
-	tx, err := db.Reader.BeginTx(ctx, nil)
+func (s *CalendarService) CalendarChanges(ctx context.Context, userID, since int64) ([]courtside.CalendarChange, int64, error) {
+	tx, err := s.db.Reader.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
 	}
@@ -289,7 +300,7 @@ func calendarEvent(t courtside.EventType) bool {
 // on the audienceEvents of every user whose calendar holds the hearing, recording the version
 // at which the hearing changed for each; for a user whose calendar held the hearing and no
 // longer does, it records that the hearing left it (deleted).
-func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
+func (s *CalendarService) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Event) error {
 	if ev.HearingID == 0 || !calendarEvent(ev.Type) {
 		return nil
 	}
@@ -316,8 +327,8 @@ func (db *DB) ProjectCalendar(ctx context.Context, tx *sql.Tx, ev courtside.Even
 		}
 	}
 	var removed []int64
-	if db.RenderCalendar != nil {
-		changed, _, gone, err := db.keepObjects(ctx, tx, a)
+	if s.db.RenderCalendar != nil {
+		changed, _, gone, err := s.db.keepObjects(ctx, tx, a)
 		if err != nil {
 			return err
 		}

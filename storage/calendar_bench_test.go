@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"testing"
 
 	"courtside"
@@ -13,20 +14,20 @@ import (
 func BenchmarkCalendarChanges(b *testing.B) {
 	db := MustOpenDB(b)
 	ctx := context.Background()
-	u, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "pros", Role: courtside.RoleProsecutor}, OrganizationName: "DA Office"})
+	u, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "pros", Role: courtside.RoleProsecutor}, OrganizationName: "DA Office"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	admin, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
+	admin, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	court := &courtside.Court{Name: "Main Courthouse", TimeZone: "America/New_York"}
-	if err := db.CreateCourt(courtside.NewContextWithUser(ctx, admin), court); err != nil {
+	if err := storage.NewCourtService(db).CreateCourt(courtside.NewContextWithUser(ctx, admin), court); err != nil {
 		b.Fatal(err)
 	}
 	kase := &courtside.Case{Docket: "26-CR-1", CourtID: court.ID}
-	if err := db.OpenCase(courtside.NewContextWithUser(ctx, u), kase); err != nil {
+	if err := storage.NewCaseService(db).OpenCase(courtside.NewContextWithUser(ctx, u), kase); err != nil {
 		b.Fatal(err)
 	}
 	const n = 5000
@@ -44,7 +45,7 @@ func BenchmarkCalendarChanges(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	version, _, err := db.CalendarVersion(ctx, u.ID)
+	version, _, err := storage.NewCalendarService(db).CalendarVersion(ctx, u.ID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func BenchmarkCalendarChanges(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				changes, v, err := db.CalendarChanges(ctx, u.ID, bc.since)
+				changes, v, err := storage.NewCalendarService(db).CalendarChanges(ctx, u.ID, bc.since)
 				if err != nil || len(changes) != bc.want || v != version {
 					b.Fatalf("%d changes at version %d, want %d at %d: %v", len(changes), v, bc.want, version, err)
 				}

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"testing"
 	"time"
 
@@ -12,44 +13,44 @@ func TestCalendar_HearingsAndProjection(t *testing.T) {
 	f := newFixture(t)
 	h := f.postHearing(t, "")
 	v := &courtside.Victim{Pseudonym: "V-9", LegalName: "Hidden Name", PreferredLanguage: "es"}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, f.kase, f.prosecutor, f.coordinator)
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if chs, err := f.db.FindCalendarHearings(ctx, f.advocate.ID); err != nil || len(chs) != 0 {
+	if chs, err := storage.NewCalendarService(f.db).FindCalendarHearings(ctx, f.advocate.ID); err != nil || len(chs) != 0 {
 		t.Fatalf("unassigned advocate's calendar: %v %d", err, len(chs))
 	}
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
-	chs, err := f.db.FindCalendarHearings(ctx, f.advocate.ID)
+	chs, err := storage.NewCalendarService(f.db).FindCalendarHearings(ctx, f.advocate.ID)
 	if err != nil || len(chs) != 1 || chs[0].Docket != "26-CR-1" || chs[0].Court.TimeZone != "America/New_York" ||
 		len(chs[0].Pseudonyms) != 1 || chs[0].Pseudonyms[0] != "V-9" {
 		t.Fatalf("advocate's calendar: %v %+v", err, chs)
 	}
-	if pros, _ := f.db.FindCalendarHearings(ctx, f.prosecutor.ID); len(pros) != 1 || pros[0].Pseudonyms != nil {
+	if pros, _ := storage.NewCalendarService(f.db).FindCalendarHearings(ctx, f.prosecutor.ID); len(pros) != 1 || pros[0].Pseudonyms != nil {
 		t.Fatalf("prosecutor's calendar: %+v", pros)
 	}
 	for _, u := range []*courtside.User{f.otherAdvocate, f.otherProsecutor, f.interpreter, f.coordinator} {
-		if _, err := f.db.FindCalendarHearing(ctx, u.ID, h.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewCalendarService(f.db).FindCalendarHearing(ctx, u.ID, h.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s reaches the hearing in a calendar: %v", u.Username, err)
 		}
 	}
 	// Cancelled hearings stay in the calendar, cancelled.
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), h.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), h.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
-	if ch, err := f.db.FindCalendarHearing(ctx, f.advocate.ID, h.ID); err != nil || ch.Hearing.Status != courtside.HearingCancelled {
+	if ch, err := storage.NewCalendarService(f.db).FindCalendarHearing(ctx, f.advocate.ID, h.ID); err != nil || ch.Hearing.Status != courtside.HearingCancelled {
 		t.Fatalf("cancelled: %v %+v", err, ch)
 	}
 
 	// The projection bumps the token of everyone whose calendar holds the hearing.
 	version := func(u *courtside.User) int64 {
-		v, _, err := f.db.CalendarVersion(ctx, u.ID)
+		v, _, err := storage.NewCalendarService(f.db).CalendarVersion(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,10 +61,10 @@ func TestCalendar_HearingsAndProjection(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := courtside.Event{Type: courtside.EventHearingChanged, HearingID: h.ID, At: time.Now()}
-	if err := f.db.ProjectCalendar(ctx, tx, ev); err != nil {
+	if err := storage.NewCalendarService(f.db).ProjectCalendar(ctx, tx, ev); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.ProjectCalendar(ctx, tx, ev); err != nil {
+	if err := storage.NewCalendarService(f.db).ProjectCalendar(ctx, tx, ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -82,15 +83,15 @@ func TestCalendar_ChangesRecordLeaving(t *testing.T) {
 		ev.HearingID = f.hearing.ID
 		runProjection(t, f.db, ev)
 	}
-	b, err := f.db.RequestInterpreter(f.as(f.prosecutor), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.prosecutor), f.hearing.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	project(courtside.Event{Type: courtside.EventBookingAccepted, UserID: f.interpreter.ID})
-	cs, accepted, err := f.db.CalendarChanges(ctx, f.interpreter.ID, 0)
+	cs, accepted, err := storage.NewCalendarService(f.db).CalendarChanges(ctx, f.interpreter.ID, 0)
 	if err != nil || len(cs) != 1 || cs[0].Deleted || accepted != 1 {
 		t.Fatalf("after accepting: %v %+v at %d", err, cs, accepted)
 	}
@@ -101,18 +102,18 @@ func TestCalendar_ChangesRecordLeaving(t *testing.T) {
 	if _, err := f.db.Writer.ExecContext(ctx, `UPDATE interpreter_bookings SET status = 'DECLINED' WHERE id = ?`, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, prosBefore, _ := f.db.CalendarChanges(ctx, f.prosecutor.ID, 0)
+	_, prosBefore, _ := storage.NewCalendarService(f.db).CalendarChanges(ctx, f.prosecutor.ID, 0)
 	project(courtside.Event{Type: courtside.EventBookingDeclined, UserID: f.interpreter.ID})
-	cs, v, err := f.db.CalendarChanges(ctx, f.interpreter.ID, accepted)
+	cs, v, err := storage.NewCalendarService(f.db).CalendarChanges(ctx, f.interpreter.ID, accepted)
 	if err != nil || len(cs) != 1 || !cs[0].Deleted || cs[0].HearingID != f.hearing.ID || v != accepted+1 {
 		t.Fatalf("interpreter after the decline: %v %+v at %d", err, cs, v)
 	}
-	if cs, v, err = f.db.CalendarChanges(ctx, f.prosecutor.ID, prosBefore); err != nil || len(cs) != 0 || v != prosBefore {
+	if cs, v, err = storage.NewCalendarService(f.db).CalendarChanges(ctx, f.prosecutor.ID, prosBefore); err != nil || len(cs) != 0 || v != prosBefore {
 		t.Fatalf("prosecutor after the decline: %v %+v at %d", err, cs, v)
 	}
 	// Another event for the hearing leaves the interpreter's calendar alone.
 	project(courtside.Event{Type: courtside.EventHearingChanged})
-	if _, again, _ := f.db.CalendarChanges(ctx, f.interpreter.ID, 0); again != accepted+1 {
+	if _, again, _ := storage.NewCalendarService(f.db).CalendarChanges(ctx, f.interpreter.ID, 0); again != accepted+1 {
 		t.Fatalf("interpreter's version moved to %d", again)
 	}
 }
@@ -131,7 +132,7 @@ func TestCalendar_Changes(t *testing.T) {
 	}
 	changes := func(since int64) ([]courtside.CalendarChange, int64) {
 		t.Helper()
-		cs, v, err := f.db.CalendarChanges(ctx, f.prosecutor.ID, since)
+		cs, v, err := storage.NewCalendarService(f.db).CalendarChanges(ctx, f.prosecutor.ID, since)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +174,7 @@ func TestCalendar_Changes(t *testing.T) {
 			}
 		})
 	}
-	if cs, v, err := f.db.CalendarChanges(ctx, f.otherProsecutor.ID, 0); err != nil || len(cs) != 0 || v != 0 {
+	if cs, v, err := storage.NewCalendarService(f.db).CalendarChanges(ctx, f.otherProsecutor.ID, 0); err != nil || len(cs) != 0 || v != 0 {
 		t.Fatalf("another office: %v %+v at %d", err, cs, v)
 	}
 }

@@ -409,16 +409,16 @@ const backfillBatch = 500
 // left a calendar leaves it as the projection has it. It is resumable: a hearing leaves the
 // queue in the transaction that stores its objects. serve runs it at start-up, before the
 // event router, with DB.RenderCalendar set.
-func (db *DB) BackfillCalendarObjects(ctx context.Context) (int, error) {
-	if db.RenderCalendar == nil {
+func (s *CalendarService) BackfillCalendarObjects(ctx context.Context) (int, error) {
+	if s.db.RenderCalendar == nil {
 		return 0, fmt.Errorf("storage: backfill calendar objects: no renderer (DB.RenderCalendar)")
 	}
-	if err := db.queueForRenderer(ctx); err != nil {
+	if err := s.db.queueForRenderer(ctx); err != nil {
 		return 0, err
 	}
 	done := 0
 	for {
-		n, err := db.backfillCalendarBatch(ctx)
+		n, err := s.db.backfillCalendarBatch(ctx)
 		done += n
 		if err != nil || n == 0 {
 			return done, err
@@ -613,13 +613,13 @@ const calendarObjectsInView = ` FROM calendar_objects WHERE view = ? AND owner_i
 // FindCalendarObjects returns the stored objects of the user's hearings calendar that overlap
 // [from, to), ordered by start, then hearing; a zero bound is open. Without data the answer
 // comes from the calendar_objects_time index alone.
-func (db *DB) FindCalendarObjects(ctx context.Context, userID int64, from, to time.Time, withData bool) ([]*courtside.CalendarObject, error) {
+func (s *CalendarService) FindCalendarObjects(ctx context.Context, userID int64, from, to time.Time, withData bool) ([]*courtside.CalendarObject, error) {
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return nil, courtside.Invalidf("to", "The end of the range must not be before its start.")
 	}
-	db.awaitCalendars(ctx)
+	s.db.awaitCalendars(ctx)
 	// No transaction: a user's view never changes, and one query reads the objects.
-	v, ok, err := userView(ctx, db.Reader, userID)
+	v, ok, err := userView(ctx, s.db.Reader, userID)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -630,7 +630,7 @@ func (db *DB) FindCalendarObjects(ctx context.Context, userID int64, from, to ti
 	if !from.IsZero() {
 		query, args = query+` AND ends_at > ?`, append(args, FormatTime(from))
 	}
-	rows, err := db.Reader.QueryContext(ctx, query+` ORDER BY starts_at, hearing_id`, args...)
+	rows, err := s.db.Reader.QueryContext(ctx, query+` ORDER BY starts_at, hearing_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: calendar objects: %w", err)
 	}
@@ -645,13 +645,13 @@ const calendarObjectHeads = `SELECT hearing_id, etag, size, modified_at FROM cal
 // FindCalendarObjectHeads returns the objects of the user's hearings calendar without their
 // data or times: hearing, ETag, size and last modification, in calendar order, read from an
 // index alone (a PROPFIND Depth 1 asking for ETags).
-func (db *DB) FindCalendarObjectHeads(ctx context.Context, userID int64) ([]*courtside.CalendarObject, error) {
-	db.awaitCalendars(ctx)
-	v, ok, err := userView(ctx, db.Reader, userID)
+func (s *CalendarService) FindCalendarObjectHeads(ctx context.Context, userID int64) ([]*courtside.CalendarObject, error) {
+	s.db.awaitCalendars(ctx)
+	v, ok, err := userView(ctx, s.db.Reader, userID)
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := db.Reader.QueryContext(ctx, calendarObjectHeads, v.kind, v.owner)
+	rows, err := s.db.Reader.QueryContext(ctx, calendarObjectHeads, v.kind, v.owner)
 	if err != nil {
 		return nil, fmt.Errorf("storage: calendar objects: %w", err)
 	}
@@ -682,13 +682,13 @@ func (db *DB) FindCalendarObjectHeads(ctx context.Context, userID int64) ([]*cou
 
 // FindCalendarObjectsByID returns the stored objects of the given hearings that are in the
 // user's hearings calendar.
-func (db *DB) FindCalendarObjectsByID(ctx context.Context, userID int64, hearingIDs []int64, withData bool) ([]*courtside.CalendarObject, error) {
-	db.awaitCalendars(ctx)
-	v, ok, err := userView(ctx, db.Reader, userID)
+func (s *CalendarService) FindCalendarObjectsByID(ctx context.Context, userID int64, hearingIDs []int64, withData bool) ([]*courtside.CalendarObject, error) {
+	s.db.awaitCalendars(ctx)
+	v, ok, err := userView(ctx, s.db.Reader, userID)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return objectsByID(ctx, db.Reader, v, hearingIDs, withData)
+	return objectsByID(ctx, s.db.Reader, v, hearingIDs, withData)
 }
 
 // objectsByID reads the view's objects of the given hearings, 500 hearings a query.
@@ -715,9 +715,9 @@ func objectsByID(ctx context.Context, q queryer, v calendarView, hearingIDs []in
 // CalendarObjectChanges returns the user's hearings-calendar changes after since, each with its
 // stored object (nil for a hearing that left the calendar), and the current version, in one
 // read snapshot. It reads the change rows after since and the objects of those hearings only.
-func (db *DB) CalendarObjectChanges(ctx context.Context, userID, since int64, withData bool) ([]courtside.CalendarObjectChange, int64, error) {
-	db.awaitCalendars(ctx)
-	tx, err := db.Reader.BeginTx(ctx, nil)
+func (s *CalendarService) CalendarObjectChanges(ctx context.Context, userID, since int64, withData bool) ([]courtside.CalendarObjectChange, int64, error) {
+	s.db.awaitCalendars(ctx)
+	tx, err := s.db.Reader.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("storage: calendar changes: %w", err)
 	}
@@ -790,12 +790,12 @@ func ceilMillis(t time.Time) time.Time {
 // FindFeedEvents returns the feed events of the user's hearings calendar in the window, the
 // bounds that say when the window's moving changes them, and the calendar version, from one
 // read snapshot. The window is decided in SQL, on the stored times, exactly.
-func (db *DB) FindFeedEvents(ctx context.Context, userID int64, w courtside.FeedWindow) (*courtside.FeedEvents, error) {
+func (svc *CalendarService) FindFeedEvents(ctx context.Context, userID int64, w courtside.FeedWindow) (*courtside.FeedEvents, error) {
 	if w.Until.Before(w.From) {
 		return nil, courtside.Invalidf("until", "The end of the window must not be before its start.")
 	}
-	db.awaitCalendars(ctx)
-	tx, err := db.Reader.BeginTx(ctx, nil)
+	svc.db.awaitCalendars(ctx)
+	tx, err := svc.db.Reader.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("storage: feed events: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 	"courtside/storage/storagetest"
 )
 
@@ -34,13 +35,13 @@ func newObjectWorld(t *testing.T) *objectWorld {
 // project runs the calendar projection over the events written since the last call.
 func (w *objectWorld) project(t *testing.T) {
 	t.Helper()
-	storagetest.Drain(t, w.db, &w.last, w.db.ProjectCalendar)
+	storagetest.Drain(t, w.db, &w.last, storage.NewCalendarService(w.db).ProjectCalendar)
 }
 
 // stored returns the user's stored objects with their data, by hearing.
 func (w *objectWorld) stored(t *testing.T, u *courtside.User) map[int64]*courtside.CalendarObject {
 	t.Helper()
-	objs, err := w.db.FindCalendarObjects(context.Background(), u.ID, time.Time{}, time.Time{}, true)
+	objs, err := storage.NewCalendarService(w.db).FindCalendarObjects(context.Background(), u.ID, time.Time{}, time.Time{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func (w *objectWorld) check(t *testing.T, step string, users ...*courtside.User)
 	w.project(t)
 	ctx := context.Background()
 	for _, u := range users {
-		live, err := w.db.FindCalendarHearings(ctx, u.ID)
+		live, err := storage.NewCalendarService(w.db).FindCalendarHearings(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func (w *objectWorld) check(t *testing.T, step string, users ...*courtside.User)
 			}
 			now[ch.Hearing.ID] = o.ETag
 		}
-		changes, version, err := w.db.CalendarObjectChanges(ctx, u.ID, w.versions[u.ID], false)
+		changes, version, err := storage.NewCalendarService(w.db).CalendarObjectChanges(ctx, u.ID, w.versions[u.ID], false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,13 +142,13 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 	// Two victims accompanied by one advocate: both pseudonyms, in order; the other advocate,
 	// accompanying one of them, sees that one only; the prosecutor none.
 	other := &courtside.Victim{Pseudonym: "V-2", LegalName: "Other Hidden Name", PreferredLanguage: "es"}
-	w.must(t, w.db.RegisterVictim(w.as(w.coordinator), other))
-	w.must(t, w.db.LinkVictim(w.as(w.coordinator), w.kase.ID, other.ID, false))
+	w.must(t, storage.NewVictimService(w.db).RegisterVictim(w.as(w.coordinator), other))
+	w.must(t, storage.NewCaseService(w.db).LinkVictim(w.as(w.coordinator), w.kase.ID, other.ID, false))
 	for _, a := range []struct {
 		victim   *courtside.Victim
 		advocate *courtside.User
 	}{{w.victim, w.advocate}, {other, w.advocate}, {other, w.otherAdvocate}} {
-		if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, a.victim.ID, a.advocate.ID); err != nil {
+		if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), w.hearing.ID, a.victim.ID, a.advocate.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -167,7 +168,7 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 	// An offer: the offered interpreter's calendar holds the hearing with NEEDS-ACTION; nobody
 	// else's object changes.
 	prosETag := w.stored(t, w.prosecutor)[w.hearing.ID].ETag
-	b, err := w.db.RequestInterpreter(w.as(w.prosecutor), w.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.prosecutor), w.hearing.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 	}
 
 	// A decline takes the hearing out of that interpreter's calendar and offers it to the next.
-	if _, err := w.db.RespondToBooking(w.as(offered), b.ID, false, "away"); err != nil {
+	if _, err := storage.NewBookingService(w.db).RespondToBooking(w.as(offered), b.ID, false, "away"); err != nil {
 		t.Fatal(err)
 	}
 	w.check(t, "declined", users...)
@@ -190,7 +191,7 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 	}
 
 	// The next offer expires unanswered: it leaves that calendar too.
-	bs, err := w.db.FindBookings(w.as(w.prosecutor), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
+	bs, err := storage.NewBookingService(w.db).FindBookings(w.as(w.prosecutor), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,13 +205,13 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 		t.Fatalf("no next offer: %+v", bs)
 	}
 	w.db.Now = func() time.Time { return next.RespondBy.Add(time.Minute) }
-	if n, err := w.db.ExpireOffers(ctx); err != nil || n != 1 {
+	if n, err := storage.NewBookingService(w.db).ExpireOffers(ctx); err != nil || n != 1 {
 		t.Fatalf("expire offers: %d, %v", n, err)
 	}
 	w.check(t, "expired", users...)
 
 	// The last candidate accepts: PARTSTAT=ACCEPTED.
-	bs, _ = w.db.FindBookings(w.as(w.prosecutor), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
+	bs, _ = storage.NewBookingService(w.db).FindBookings(w.as(w.prosecutor), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
 	var last *courtside.InterpreterBooking
 	for _, x := range bs {
 		if x.Status == courtside.BookingOffered {
@@ -221,7 +222,7 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 		t.Fatalf("no third offer: %+v", bs)
 	}
 	taker := map[int64]*courtside.User{w.interpreter.ID: w.interpreter, second.ID: second, third.ID: third}[last.InterpreterID]
-	if _, err := w.db.RespondToBooking(w.as(taker), last.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(w.db).RespondToBooking(w.as(taker), last.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	w.check(t, "accepted", users...)
@@ -231,7 +232,7 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 
 	// A move: everyone's object changes; the interpreter must reconfirm (NEEDS-ACTION again).
 	moved := w.hearing.StartsAt.Add(48 * time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved,
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved,
 		EndsAt: moved.Add(time.Hour), Reason: "court closed"}); err != nil {
 		t.Fatal(err)
 	}
@@ -241,13 +242,13 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 	}
 
 	// Declining at reconfirmation takes it out of their calendar.
-	if _, err := w.db.RespondToBooking(w.as(taker), last.ID, false, "no longer free"); err != nil {
+	if _, err := storage.NewBookingService(w.db).RespondToBooking(w.as(taker), last.ID, false, "no longer free"); err != nil {
 		t.Fatal(err)
 	}
 	w.check(t, "declined at reconfirmation", users...)
 
 	// A prosecutor who joins the office sees its calendar whole, with no event.
-	late, err := w.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "pros-late", Role: courtside.RoleProsecutor},
+	late, err := storage.NewUserService(w.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "pros-late", Role: courtside.RoleProsecutor},
 		OrganizationName: "DA Office"})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +261,7 @@ func TestCalendarObjects_FollowTheRule(t *testing.T) {
 
 	// A cancellation: the advocates keep the hearing, cancelled, without pseudonyms (the
 	// accompaniments are cancelled with it).
-	if _, err := w.db.CancelHearing(w.as(w.prosecutor), w.hearing.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(w.db).CancelHearing(w.as(w.prosecutor), w.hearing.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	w.check(t, "cancelled", users...)
@@ -281,13 +282,13 @@ func (w *objectWorld) must(t *testing.T, err error) {
 // is offered the hearing), while the calendars it does change get a new version.
 func TestCalendarObjects_UnchangedObjectsAreNotRewritten(t *testing.T) {
 	w := newObjectWorld(t)
-	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	users := []*courtside.User{w.prosecutor, w.advocate, w.interpreter}
 	w.check(t, "assigned", users...)
 	before := w.versions[w.advocate.ID]
-	if _, err := w.db.RequestInterpreter(w.as(w.prosecutor), w.hearing.ID, "es", nil); err != nil {
+	if _, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.prosecutor), w.hearing.ID, "es", nil); err != nil {
 		t.Fatal(err)
 	}
 	w.check(t, "offered", users...)
@@ -306,11 +307,11 @@ func TestCalendarObjects_UnchangedObjectsAreNotRewritten(t *testing.T) {
 func TestCalendarObjects_Backfill(t *testing.T) {
 	w := newObjectWorld(t)
 	ctx := context.Background()
-	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	h2 := w.postHearing(t, "second")
-	b, err := w.db.RequestInterpreter(w.as(w.prosecutor), h2.ID, "es", nil)
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.prosecutor), h2.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,11 +374,11 @@ func TestCalendarObjects_Backfill(t *testing.T) {
 
 	render := w.db.RenderCalendar
 	w.db.RenderCalendar = nil
-	if _, err := w.db.BackfillCalendarObjects(ctx); err == nil {
+	if _, err := storage.NewCalendarService(w.db).BackfillCalendarObjects(ctx); err == nil {
 		t.Fatal("a backfill without a renderer")
 	}
 	w.db.RenderCalendar = render
-	n, err := w.db.BackfillCalendarObjects(ctx)
+	n, err := storage.NewCalendarService(w.db).BackfillCalendarObjects(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("backfill: %d, %v", n, err)
 	}
@@ -387,7 +388,7 @@ func TestCalendarObjects_Backfill(t *testing.T) {
 	if w.count(t, "calendar_backfill") != 0 {
 		t.Error("the backfill queue is not empty")
 	}
-	if n, err := w.db.BackfillCalendarObjects(ctx); err != nil || n != 0 {
+	if n, err := storage.NewCalendarService(w.db).BackfillCalendarObjects(ctx); err != nil || n != 0 {
 		t.Errorf("a second backfill: %d, %v", n, err)
 	}
 
@@ -395,7 +396,7 @@ func TestCalendarObjects_Backfill(t *testing.T) {
 	if _, err := w.db.Writer.ExecContext(ctx, `INSERT INTO calendar_backfill (hearing_id) VALUES (?)`, h2.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), h2.ID, courtside.HearingUpdate{StartsAt: h2.StartsAt.Add(time.Hour),
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), h2.ID, courtside.HearingUpdate{StartsAt: h2.StartsAt.Add(time.Hour),
 		EndsAt: h2.EndsAt.Add(time.Hour), Reason: "judge ill"}); err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +414,7 @@ func TestCalendarObjects_Reads(t *testing.T) {
 	var hs []*courtside.Hearing
 	for i := range 4 {
 		h := &courtside.Hearing{CaseID: w.kase.ID, Kind: courtside.KindMotion, StartsAt: start.AddDate(0, 0, 7*i), EndsAt: start.AddDate(0, 0, 7*i).Add(time.Hour)}
-		if _, err := w.db.PostHearing(w.as(w.prosecutor), h); err != nil {
+		if _, err := storage.NewHearingService(w.db).PostHearing(w.as(w.prosecutor), h); err != nil {
 			t.Fatal(err)
 		}
 		hs = append(hs, h)
@@ -440,7 +441,7 @@ func TestCalendarObjects_Reads(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, withData := range []bool{false, true} {
-				objs, err := w.db.FindCalendarObjects(ctx, w.prosecutor.ID, tc.from, tc.to, withData)
+				objs, err := storage.NewCalendarService(w.db).FindCalendarObjects(ctx, w.prosecutor.ID, tc.from, tc.to, withData)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -456,8 +457,8 @@ func TestCalendarObjects_Reads(t *testing.T) {
 		})
 	}
 	// The heads are the listing's, without data or times.
-	heads, err := w.db.FindCalendarObjectHeads(ctx, w.prosecutor.ID)
-	all, err2 := w.db.FindCalendarObjects(ctx, w.prosecutor.ID, time.Time{}, time.Time{}, false)
+	heads, err := storage.NewCalendarService(w.db).FindCalendarObjectHeads(ctx, w.prosecutor.ID)
+	all, err2 := storage.NewCalendarService(w.db).FindCalendarObjects(ctx, w.prosecutor.ID, time.Time{}, time.Time{}, false)
 	if err != nil || err2 != nil || len(heads) != len(all) {
 		t.Fatalf("heads: %v %v, %d against %d", err, err2, len(heads), len(all))
 	}
@@ -468,22 +469,22 @@ func TestCalendarObjects_Reads(t *testing.T) {
 			t.Errorf("head %+v, object %+v", h, o)
 		}
 	}
-	if _, err := w.db.FindCalendarObjects(ctx, w.prosecutor.ID, hs[1].EndsAt, hs[1].StartsAt, false); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewCalendarService(w.db).FindCalendarObjects(ctx, w.prosecutor.ID, hs[1].EndsAt, hs[1].StartsAt, false); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("a reversed range: %v", err)
 	}
-	got, err := w.db.FindCalendarObjectsByID(ctx, w.prosecutor.ID, []int64{hs[3].ID, hs[0].ID, 99999}, true)
+	got, err := storage.NewCalendarService(w.db).FindCalendarObjectsByID(ctx, w.prosecutor.ID, []int64{hs[3].ID, hs[0].ID, 99999}, true)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("by ID: %v %+v", err, got)
 	}
-	if got, err := w.db.FindCalendarObjectsByID(ctx, w.otherProsecutor.ID, []int64{hs[0].ID}, true); err != nil || len(got) != 0 {
+	if got, err := storage.NewCalendarService(w.db).FindCalendarObjectsByID(ctx, w.otherProsecutor.ID, []int64{hs[0].ID}, true); err != nil || len(got) != 0 {
 		t.Errorf("another office reads an object: %v %+v", err, got)
 	}
 	for _, u := range []*courtside.User{w.coordinator, w.admin, w.advocate} {
-		if got, err := w.db.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true); err != nil || len(got) != 0 {
+		if got, err := storage.NewCalendarService(w.db).FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true); err != nil || len(got) != 0 {
 			t.Errorf("%s's calendar: %v %+v", u.Username, err, got)
 		}
 	}
-	if _, err := w.db.FindCalendarObjects(ctx, 99999, time.Time{}, time.Time{}, true); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewCalendarService(w.db).FindCalendarObjects(ctx, 99999, time.Time{}, time.Time{}, true); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Errorf("an unknown user: %v", err)
 	}
 }
@@ -496,13 +497,13 @@ func TestCalendarObjects_FeedEvents(t *testing.T) {
 	w := newObjectWorld(t)
 	ctx := context.Background()
 	later := &courtside.Hearing{CaseID: w.kase.ID, Kind: courtside.KindTrial, StartsAt: start.AddDate(0, 2, 0), EndsAt: start.AddDate(0, 2, 0).Add(time.Hour)}
-	if _, err := w.db.PostHearing(w.as(w.prosecutor), later); err != nil {
+	if _, err := storage.NewHearingService(w.db).PostHearing(w.as(w.prosecutor), later); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.RequestInterpreter(w.as(w.prosecutor), later.ID, "es", nil); err != nil {
+	if _, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.prosecutor), later.ID, "es", nil); err != nil {
 		t.Fatal(err)
 	}
-	c, err := w.db.CancelHearing(w.as(w.prosecutor), w.hearing.ID, "dismissed", nil)
+	c, err := storage.NewHearingService(w.db).CancelHearing(w.as(w.prosecutor), w.hearing.ID, "dismissed", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,8 +511,8 @@ func TestCalendarObjects_FeedEvents(t *testing.T) {
 	w.project(t)
 	h := w.hearing
 	month := courtside.FeedWindow{From: start.AddDate(0, 0, -1), Until: start.AddDate(0, 1, 0), CancelledAfter: cancelledAt.Add(-time.Nanosecond)}
-	version, _, _ := w.db.CalendarVersion(ctx, w.prosecutor.ID)
-	fe, err := w.db.FindFeedEvents(ctx, w.prosecutor.ID, month)
+	version, _, _ := storage.NewCalendarService(w.db).CalendarVersion(ctx, w.prosecutor.ID)
+	fe, err := storage.NewCalendarService(w.db).FindFeedEvents(ctx, w.prosecutor.ID, month)
 	if err != nil || len(fe.Events) != 1 || !bytes.HasPrefix(fe.Events[0], []byte("BEGIN:VEVENT\r\n")) ||
 		!bytes.HasSuffix(fe.Events[0], []byte("END:VEVENT\r\n")) || !bytes.Contains(fe.Events[0], []byte("STATUS:CANCELLED")) ||
 		!fe.FirstEnd.Equal(h.EndsAt) || !fe.FirstCancelled.Equal(cancelledAt) || !fe.NextStart.Equal(later.StartsAt) ||
@@ -529,19 +530,19 @@ func TestCalendarObjects_FeedEvents(t *testing.T) {
 		{"the window starting at its end", courtside.FeedWindow{From: h.EndsAt, Until: month.Until, CancelledAfter: month.CancelledAfter}, false},
 		{"the window starting a nanosecond earlier", courtside.FeedWindow{From: h.EndsAt.Add(-time.Nanosecond), Until: month.Until, CancelledAfter: month.CancelledAfter}, true},
 	} {
-		fe, err := w.db.FindFeedEvents(ctx, w.prosecutor.ID, tc.w)
+		fe, err := storage.NewCalendarService(w.db).FindFeedEvents(ctx, w.prosecutor.ID, tc.w)
 		if err != nil || (len(fe.Events) == 1) != tc.in || (fe.FirstEnd.IsZero() == tc.in) {
 			t.Errorf("%s: %v %+v, want it in: %v", tc.name, err, fe, tc.in)
 		}
 	}
-	if _, err := w.db.FindFeedEvents(ctx, w.prosecutor.ID, courtside.FeedWindow{From: month.Until, Until: month.From}); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewCalendarService(w.db).FindFeedEvents(ctx, w.prosecutor.ID, courtside.FeedWindow{From: month.Until, Until: month.From}); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("a reversed window: %v", err)
 	}
 	// The interpreter's open offer is in their calendar, never in their feed.
-	if objs, _ := w.db.FindCalendarObjects(ctx, w.interpreter.ID, time.Time{}, time.Time{}, false); len(objs) != 1 {
+	if objs, _ := storage.NewCalendarService(w.db).FindCalendarObjects(ctx, w.interpreter.ID, time.Time{}, time.Time{}, false); len(objs) != 1 {
 		t.Fatalf("the interpreter's calendar: %+v", objs)
 	}
-	fe, err = w.db.FindFeedEvents(ctx, w.interpreter.ID, courtside.FeedWindow{Until: start.AddDate(1, 0, 0)})
+	fe, err = storage.NewCalendarService(w.db).FindFeedEvents(ctx, w.interpreter.ID, courtside.FeedWindow{Until: start.AddDate(1, 0, 0)})
 	if err != nil || len(fe.Events) != 0 || !fe.NextStart.IsZero() {
 		t.Fatalf("the interpreter's feed events: %v %+v", err, fe)
 	}
@@ -558,7 +559,7 @@ func (w *objectWorld) projectUnderneath(t *testing.T, ev courtside.Event) {
 	}
 	defer tx.Rollback()
 	ev.At = w.db.Now()
-	if err := w.db.ProjectCalendar(ctx, tx, ev); err != nil {
+	if err := storage.NewCalendarService(w.db).ProjectCalendar(ctx, tx, ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -573,10 +574,10 @@ func (w *objectWorld) projectUnderneath(t *testing.T, ev courtside.Event) {
 func TestCalendarObjects_EveryChangeIsReported(t *testing.T) {
 	w := newObjectWorld(t)
 	ctx := context.Background()
-	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
-	b, err := w.db.RequestInterpreter(w.as(w.prosecutor), w.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.prosecutor), w.hearing.ID, "es", nil)
 	if err != nil || b.InterpreterID != w.interpreter.ID {
 		t.Fatalf("request interpreter: %v %+v", err, b)
 	}
@@ -625,13 +626,13 @@ func TestCalendarObjects_ReadsWaitForTheProjection(t *testing.T) {
 	}
 	w.db.CalendarGroup, w.db.CalendarWait = group, time.Minute
 	moved := w.hearing.StartsAt.Add(time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved,
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved,
 		EndsAt: moved.Add(time.Hour), Reason: "court closed"}); err != nil {
 		t.Fatal(err)
 	}
 	got := make(chan []*courtside.CalendarObject, 1)
 	go func() {
-		objs, err := w.db.FindCalendarObjects(ctx, w.prosecutor.ID, time.Time{}, time.Time{}, false)
+		objs, err := storage.NewCalendarService(w.db).FindCalendarObjects(ctx, w.prosecutor.ID, time.Time{}, time.Time{}, false)
 		if err != nil {
 			t.Error(err)
 		}
@@ -659,14 +660,14 @@ func TestCalendarObjects_ReadsWaitForTheProjection(t *testing.T) {
 func TestCalendarObjects_RenderedAgainByAnotherRenderer(t *testing.T) {
 	w := newObjectWorld(t)
 	ctx := context.Background()
-	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	h2 := w.postHearing(t, "second")
 	users := []*courtside.User{w.prosecutor, w.advocate}
 	w.check(t, "set up", users...)
 	w.db.RenderCalendarVersion = "1"
-	if n, err := w.db.BackfillCalendarObjects(ctx); err != nil || n != 0 {
+	if n, err := storage.NewCalendarService(w.db).BackfillCalendarObjects(ctx); err != nil || n != 0 {
 		t.Fatalf("the first start records its renderer and renders nothing: %d, %v", n, err)
 	}
 	// Version 2 writes every summary differently.
@@ -680,11 +681,11 @@ func TestCalendarObjects_RenderedAgainByAnotherRenderer(t *testing.T) {
 		r.ETag = calendar.ETag(r.Data)
 		return r, nil
 	}
-	if n, err := w.db.BackfillCalendarObjects(ctx); err != nil || n != 2 {
+	if n, err := storage.NewCalendarService(w.db).BackfillCalendarObjects(ctx); err != nil || n != 2 {
 		t.Fatalf("a start with another renderer: %d, %v", n, err)
 	}
 	for _, u := range users {
-		changes, _, err := w.db.CalendarObjectChanges(ctx, u.ID, w.versions[u.ID], true)
+		changes, _, err := storage.NewCalendarService(w.db).CalendarObjectChanges(ctx, u.ID, w.versions[u.ID], true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -701,7 +702,7 @@ func TestCalendarObjects_RenderedAgainByAnotherRenderer(t *testing.T) {
 			}
 		}
 	}
-	if n, err := w.db.BackfillCalendarObjects(ctx); err != nil || n != 0 {
+	if n, err := storage.NewCalendarService(w.db).BackfillCalendarObjects(ctx); err != nil || n != 0 {
 		t.Errorf("the next start: %d, %v", n, err)
 	}
 }
@@ -714,30 +715,30 @@ func TestCalendarObjects_AdvocateNeedsTheShare(t *testing.T) {
 	w := newObjectWorld(t)
 	ctx := context.Background()
 	users := []*courtside.User{w.prosecutor, w.advocate, w.otherAdvocate, w.coordinator}
-	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	w.check(t, "assigned", users...)
 	if w.stored(t, w.advocate)[w.hearing.ID] == nil {
 		t.Fatal("the assigned advocate's calendar lacks the hearing")
 	}
-	_, before, err := w.db.CalendarObjectChanges(ctx, w.advocate.ID, 0, false)
+	_, before, err := storage.NewCalendarService(w.db).CalendarObjectChanges(ctx, w.advocate.ID, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	if err := w.db.UnshareCase(w.as(w.prosecutor), w.kase.ID, w.coordinator.Organization.Name); err != nil {
+	if err := storage.NewCaseService(w.db).UnshareCase(w.as(w.prosecutor), w.kase.ID, w.coordinator.Organization.Name); err != nil {
 		t.Fatal(err)
 	}
 	w.check(t, "unshared", users...)
 	if got := w.stored(t, w.advocate); len(got) != 0 {
 		t.Fatalf("the advocate's calendar keeps %d hearings of a case no longer shared", len(got))
 	}
-	changes, _, err := w.db.CalendarObjectChanges(ctx, w.advocate.ID, before, false)
+	changes, _, err := storage.NewCalendarService(w.db).CalendarObjectChanges(ctx, w.advocate.ID, before, false)
 	if err != nil || len(changes) != 1 || !changes[0].Deleted || changes[0].HearingID != w.hearing.ID {
 		t.Fatalf("the advocate's changes after the withdrawal: %v %+v", err, changes)
 	}
-	if _, err := w.db.FindCalendarHearing(ctx, w.advocate.ID, w.hearing.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewCalendarService(w.db).FindCalendarHearing(ctx, w.advocate.ID, w.hearing.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("the advocate reads the hearing after the withdrawal: %v", err)
 	}
 	if w.stored(t, w.prosecutor)[w.hearing.ID] == nil {
@@ -747,8 +748,8 @@ func TestCalendarObjects_AdvocateNeedsTheShare(t *testing.T) {
 	// Shared again and assigned again, then the share row alone removed (as in a database whose
 	// accompaniments predate shares): the rule, not only the withdrawal, keeps the hearing out.
 	w.share(t, w.kase, w.prosecutor, w.coordinator)
-	w.must(t, w.db.LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true))
-	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+	w.must(t, storage.NewCaseService(w.db).LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true))
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	w.check(t, "shared again", users...)
@@ -758,7 +759,7 @@ func TestCalendarObjects_AdvocateNeedsTheShare(t *testing.T) {
 	if _, err := w.db.Writer.ExecContext(ctx, `DELETE FROM case_shares WHERE case_id = ?`, w.kase.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: w.hearing.StartsAt.Add(time.Hour),
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: w.hearing.StartsAt.Add(time.Hour),
 		EndsAt: w.hearing.EndsAt.Add(time.Hour), Reason: "moved"}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,19 @@ import (
 	"courtside"
 )
 
+// CaseService is the database's service for cases, their victims and their shares between
+// organisations.
+type CaseService struct {
+	db *DB
+}
+
+// NewCaseService returns the case service of db.
+func NewCaseService(db *DB) *CaseService { return &CaseService{db: db} }
+
+var _ courtside.CaseService = (*CaseService)(nil)
+
 // OpenCase opens a case for the caller's prosecutor's office.
-func (db *DB) OpenCase(ctx context.Context, c *courtside.Case) error {
+func (s *CaseService) OpenCase(ctx context.Context, c *courtside.Case) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
@@ -25,7 +36,7 @@ func (db *DB) OpenCase(ctx context.Context, c *courtside.Case) error {
 		return err
 	}
 	c.OrganizationID = u.OrganizationID
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM courts WHERE id = ?`, c.CourtID).Scan(&n); err != nil {
 			return fmt.Errorf("storage: find court: %w", err)
@@ -71,8 +82,8 @@ func caseScope(u *courtside.User) (string, []any) {
 }
 
 // FindCaseByID returns a case the caller may see.
-func (db *DB) FindCaseByID(ctx context.Context, id int64) (*courtside.Case, error) {
-	cases, err := db.FindCases(ctx, id)
+func (s *CaseService) FindCaseByID(ctx context.Context, id int64) (*courtside.Case, error) {
+	cases, err := s.FindCases(ctx, id)
 	if err != nil {
 		return nil, err
 	} else if len(cases) == 0 {
@@ -82,7 +93,7 @@ func (db *DB) FindCaseByID(ctx context.Context, id int64) (*courtside.Case, erro
 }
 
 // FindCases returns the cases among ids that the caller may see.
-func (db *DB) FindCases(ctx context.Context, ids ...int64) ([]*courtside.Case, error) {
+func (s *CaseService) FindCases(ctx context.Context, ids ...int64) ([]*courtside.Case, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -91,7 +102,7 @@ func (db *DB) FindCases(ctx context.Context, ids ...int64) ([]*courtside.Case, e
 		return nil, nil
 	}
 	scope, args := caseScope(u)
-	rows, err := db.Reader.QueryContext(ctx, `SELECT c.id, c.docket, c.court_id, c.organization_id, c.created_at FROM cases c
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT c.id, c.docket, c.court_id, c.organization_id, c.created_at FROM cases c
 		WHERE c.id IN (`+placeholders(len(ids))+`) AND `+scope+` ORDER BY c.id`, append(int64Args(ids), args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find cases: %w", err)
@@ -109,9 +120,9 @@ func (db *DB) FindCases(ctx context.Context, ids ...int64) ([]*courtside.Case, e
 }
 
 // FindCaseByDocket returns the organisation's case with the docket number in the court.
-func (db *DB) FindCaseByDocket(ctx context.Context, orgID, courtID int64, docket string) (*courtside.Case, error) {
+func (s *CaseService) FindCaseByDocket(ctx context.Context, orgID, courtID int64, docket string) (*courtside.Case, error) {
 	var c courtside.Case
-	err := db.Reader.QueryRowContext(ctx, `SELECT id, docket, court_id, organization_id, created_at FROM cases
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT id, docket, court_id, organization_id, created_at FROM cases
 		WHERE organization_id = ? AND court_id = ? AND docket = ?`, orgID, courtID, docket).
 		Scan(&c.ID, &c.Docket, &c.CourtID, &c.OrganizationID, scanTime{&c.CreatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -123,7 +134,7 @@ func (db *DB) FindCaseByDocket(ctx context.Context, orgID, courtID int64, docket
 }
 
 // LinkVictim links a victim of the caller's organisation to a case shared with it.
-func (db *DB) LinkVictim(ctx context.Context, caseID, victimID int64, attends bool) error {
+func (s *CaseService) LinkVictim(ctx context.Context, caseID, victimID int64, attends bool) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
@@ -131,7 +142,7 @@ func (db *DB) LinkVictim(ctx context.Context, caseID, victimID int64, attends bo
 	if u.Role != courtside.RoleCoordinator {
 		return courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may link victims to cases.")
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		if err := coordinatedLink(ctx, tx, u, caseID, victimID); err != nil {
 			return err
 		}
@@ -169,7 +180,7 @@ func coordinatedLink(ctx context.Context, tx *Tx, u *courtside.User, caseID, vic
 
 // UnlinkVictim removes a victim of the caller's organisation from a case shared with it, and
 // cancels the victim's live accompaniments to the case's hearings.
-func (db *DB) UnlinkVictim(ctx context.Context, caseID, victimID int64) error {
+func (s *CaseService) UnlinkVictim(ctx context.Context, caseID, victimID int64) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
@@ -177,7 +188,7 @@ func (db *DB) UnlinkVictim(ctx context.Context, caseID, victimID int64) error {
 	if u.Role != courtside.RoleCoordinator {
 		return courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may unlink victims from cases.")
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		if err := coordinatedLink(ctx, tx, u, caseID, victimID); err != nil {
 			return err
 		}
@@ -193,11 +204,11 @@ func (db *DB) UnlinkVictim(ctx context.Context, caseID, victimID int64) error {
 
 // FindCaseVictims returns the victims linked to the cases, with whether each has a live
 // accompaniment to a hearing of the case.
-func (db *DB) FindCaseVictims(ctx context.Context, caseIDs ...int64) ([]*courtside.CaseVictim, error) {
+func (svc *CaseService) FindCaseVictims(ctx context.Context, caseIDs ...int64) ([]*courtside.CaseVictim, error) {
 	if u := courtside.UserFromContext(ctx); len(caseIDs) == 0 || (u != nil && !courtside.CanSeeVictimPseudonym(u)) {
 		return nil, nil // interpreters never learn which victims a case has
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT cv.case_id, cv.victim_id, cv.attends,
+	rows, err := svc.db.Reader.QueryContext(ctx, `SELECT cv.case_id, cv.victim_id, cv.attends,
 		EXISTS (SELECT 1 FROM accompaniments a JOIN hearings h ON h.id = a.hearing_id
 			WHERE h.case_id = cv.case_id AND a.victim_id = cv.victim_id AND a.status <> 'CANCELLED')
 		FROM case_victims cv WHERE cv.case_id IN (`+placeholders(len(caseIDs))+`) ORDER BY cv.case_id, cv.victim_id`, int64Args(caseIDs)...)

@@ -17,8 +17,6 @@ import (
 // releasedTo against the clock, so a release that expires or is revoked stops disclosure by
 // itself, with nothing to run.
 
-var _ courtside.ReleaseService = (*DB)(nil)
-
 // releasedTo returns the SQL condition that the victim whose ID is the SQL expression victim has
 // a release for case coordination to the organisation orgID that is active at now: signed, not
 // expired, not revoked.
@@ -59,12 +57,12 @@ func requireReleaseManager(ctx context.Context) (*courtside.User, error) {
 }
 
 // RecordRelease records a victim's written release to the prosecutor's office named recipient.
-func (db *DB) RecordRelease(ctx context.Context, r *courtside.Release, recipient string) error {
+func (s *VictimService) RecordRelease(ctx context.Context, r *courtside.Release, recipient string) error {
 	u, err := requireReleaseManager(ctx)
 	if err != nil {
 		return err
 	}
-	if db.Sealer == nil {
+	if s.db.Sealer == nil {
 		return fmt.Errorf("storage: no encryption key configured")
 	}
 	r.Reference = strings.TrimSpace(r.Reference)
@@ -72,7 +70,7 @@ func (db *DB) RecordRelease(ctx context.Context, r *courtside.Release, recipient
 		return err
 	}
 	r.GrantedAt, r.ExpiresAt = r.GrantedAt.UTC(), r.ExpiresAt.UTC()
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		if err := managedVictim(ctx, tx, u, r.VictimID); err != nil {
 			return err
 		}
@@ -95,7 +93,7 @@ func (db *DB) RecordRelease(ctx context.Context, r *courtside.Release, recipient
 		if err != nil {
 			return fmt.Errorf("storage: insert release: %w", err)
 		}
-		sealed, err := db.Sealer.Seal(r.Reference, "releases", "reference", r.ID)
+		sealed, err := s.db.Sealer.Seal(r.Reference, "releases", "reference", r.ID)
 		if err != nil {
 			return err
 		}
@@ -108,14 +106,14 @@ func (db *DB) RecordRelease(ctx context.Context, r *courtside.Release, recipient
 }
 
 // RevokeRelease revokes a release now; a revoked release keeps its first revocation time.
-func (db *DB) RevokeRelease(ctx context.Context, id int64) (*courtside.Release, error) {
+func (s *VictimService) RevokeRelease(ctx context.Context, id int64) (*courtside.Release, error) {
 	u, err := requireReleaseManager(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out *courtside.Release
-	err = db.update(ctx, func(tx *Tx) error {
-		rs, err := db.queryReleases(ctx, tx, "r.id = ?", id)
+	err = s.db.update(ctx, func(tx *Tx) error {
+		rs, err := s.db.queryReleases(ctx, tx, "r.id = ?", id)
 		if err != nil {
 			return err
 		}
@@ -145,19 +143,19 @@ func (db *DB) RevokeRelease(ctx context.Context, id int64) (*courtside.Release, 
 
 // FindReleases returns a victim's releases, newest first, references opened; the read is
 // audited by victim.
-func (db *DB) FindReleases(ctx context.Context, victimID int64) ([]*courtside.Release, error) {
+func (s *VictimService) FindReleases(ctx context.Context, victimID int64) ([]*courtside.Release, error) {
 	u, err := requireReleaseManager(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := managedVictim(ctx, db.Reader, u, victimID); err != nil {
+	if err := managedVictim(ctx, s.db.Reader, u, victimID); err != nil {
 		return nil, err
 	}
-	rs, err := db.queryReleases(ctx, db.Reader, "r.victim_id = ?", victimID)
+	rs, err := s.db.queryReleases(ctx, s.db.Reader, "r.victim_id = ?", victimID)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Audit(ctx, "release.read", victimObject(victimID), courtside.OutcomeOK); err != nil {
+	if err := s.db.Audit(ctx, "release.read", victimObject(victimID), courtside.OutcomeOK); err != nil {
 		return nil, err
 	}
 	return rs, nil

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"bytes"
+	"courtside/storage"
 	"fmt"
 	"os"
 	"strings"
@@ -21,7 +22,7 @@ func TestRelease_ProsecutorSeesCountOnlyWithoutARelease(t *testing.T) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	f.db.Now = func() time.Time { return now }
 	h := f.hearing
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, f.victim.ID, f.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, f.victim.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	// A second hearing the victim attends without an advocate: a coverage gap, for those who
@@ -45,22 +46,22 @@ func TestRelease_ProsecutorSeesCountOnlyWithoutARelease(t *testing.T) {
 	sees := func() string {
 		t.Helper()
 		var parts []string
-		if v, err := f.db.FindVictimByID(pros, f.victim.ID); err == nil {
+		if v, err := storage.NewVictimService(f.db).FindVictimByID(pros, f.victim.ID); err == nil {
 			parts = append(parts, "pseudonym "+v.Pseudonym)
 		} else if courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Fatal(err)
 		}
-		as, err := f.db.FindAccompaniments(pros, courtside.AccompanimentFilter{HearingIDs: []int64{h.ID}})
+		as, err := storage.NewAccompanimentService(f.db).FindAccompaniments(pros, courtside.AccompanimentFilter{HearingIDs: []int64{h.ID}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		parts = append(parts, fmt.Sprintf("%d accompaniments", len(as)))
-		ds, err := f.db.FindDeliveries(pros, courtside.DeliveryFilter{HearingID: &h.ID})
+		ds, err := storage.NewDeliveryService(f.db).FindDeliveries(pros, courtside.DeliveryFilter{HearingID: &h.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		parts = append(parts, fmt.Sprintf("%d deliveries", len(ds)))
-		gaps, err := f.db.FindCoverage(pros, decFrom, decTo)
+		gaps, err := storage.NewCoordinationService(f.db).FindCoverage(pros, decFrom, decTo)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +69,7 @@ func TestRelease_ProsecutorSeesCountOnlyWithoutARelease(t *testing.T) {
 		return strings.Join(parts, ", ")
 	}
 	// Links are counted all the same.
-	if cvs, err := f.db.FindCaseVictims(pros, f.kase.ID); err != nil || len(cvs) != 1 {
+	if cvs, err := storage.NewCaseService(f.db).FindCaseVictims(pros, f.kase.ID); err != nil || len(cvs) != 1 {
 		t.Fatalf("the office's count: %v %d", err, len(cvs))
 	}
 	const nothing, everything = "0 accompaniments, 0 deliveries, 0 gaps", "pseudonym V-3, 1 accompaniments, 2 deliveries, 1 gaps"
@@ -82,7 +83,7 @@ func TestRelease_ProsecutorSeesCountOnlyWithoutARelease(t *testing.T) {
 	}
 	r := &courtside.Release{VictimID: f.victim.ID, Purpose: courtside.PurposeCaseCoordination, Reference: "form R-7",
 		GrantedAt: now.Add(-24 * time.Hour), ExpiresAt: now.Add(7 * 24 * time.Hour)}
-	if err := f.db.RecordRelease(f.as(f.coordinator), r, "DA Office"); err != nil {
+	if err := storage.NewVictimService(f.db).RecordRelease(f.as(f.coordinator), r, "DA Office"); err != nil {
 		t.Fatal(err)
 	}
 	if got := sees(); got != everything {
@@ -97,14 +98,14 @@ func TestRelease_ProsecutorSeesCountOnlyWithoutARelease(t *testing.T) {
 		t.Fatalf("at expiry, with nothing run: %q", got)
 	}
 	now = r.ExpiresAt.Add(-time.Hour)
-	if _, err := f.db.RevokeRelease(f.as(f.coordinator), r.ID); err != nil {
+	if _, err := storage.NewVictimService(f.db).RevokeRelease(f.as(f.coordinator), r.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := sees(); got != nothing {
 		t.Fatalf("after revocation: %q", got)
 	}
 	// The coordinator sees all of it throughout.
-	if v, err := f.db.FindVictimByID(f.as(f.coordinator), f.victim.ID); err != nil || v.Pseudonym != "V-3" {
+	if v, err := storage.NewVictimService(f.db).FindVictimByID(f.as(f.coordinator), f.victim.ID); err != nil || v.Pseudonym != "V-3" {
 		t.Fatalf("coordinator: %v", err)
 	}
 }
@@ -147,7 +148,7 @@ func TestRelease_Ledger(t *testing.T) {
 		if tt.change != nil {
 			tt.change(r)
 		}
-		err := f.db.RecordRelease(f.as(tt.u), r, tt.recipient)
+		err := storage.NewVictimService(f.db).RecordRelease(f.as(tt.u), r, tt.recipient)
 		if courtside.ErrorCode(err) != tt.code || courtside.ErrorField(err) != tt.field {
 			t.Errorf("%s: %v, want %s %s", tt.name, err, tt.code, tt.field)
 		}
@@ -158,35 +159,35 @@ func TestRelease_Ledger(t *testing.T) {
 	}
 
 	r := good()
-	if err := f.db.RecordRelease(f.as(f.coordinator), r, "DA Office"); err != nil {
+	if err := storage.NewVictimService(f.db).RecordRelease(f.as(f.coordinator), r, "DA Office"); err != nil {
 		t.Fatal(err)
 	}
 	if !r.Active || !r.GrantedAt.Equal(now) || r.RecordedBy != "coord" || r.Recipient.Kind != courtside.KindProsecution {
 		t.Fatalf("recorded: %+v", r)
 	}
-	list, err := f.db.FindReleases(f.as(f.coordinator), f.victim.ID)
+	list, err := storage.NewVictimService(f.db).FindReleases(f.as(f.coordinator), f.victim.ID)
 	if err != nil || len(list) != 1 || list[0].Reference != r.Reference || !list[0].Active || list[0].Recipient.Name != "DA Office" {
 		t.Fatalf("list: %v %+v", err, list)
 	}
 	for _, u := range []*courtside.User{f.otherCoordin, f.prosecutor, f.advocate} {
-		if _, err := f.db.FindReleases(f.as(u), f.victim.ID); err == nil {
+		if _, err := storage.NewVictimService(f.db).FindReleases(f.as(u), f.victim.ID); err == nil {
 			t.Errorf("%s reads the victim's releases", u.Username)
 		}
-		if _, err := f.db.RevokeRelease(f.as(u), r.ID); err == nil {
+		if _, err := storage.NewVictimService(f.db).RevokeRelease(f.as(u), r.ID); err == nil {
 			t.Errorf("%s revokes the victim's release", u.Username)
 		}
 	}
-	revoked, err := f.db.RevokeRelease(f.as(f.coordinator), r.ID)
+	revoked, err := storage.NewVictimService(f.db).RevokeRelease(f.as(f.coordinator), r.ID)
 	if err != nil || revoked.Active || revoked.RevokedAt == nil || !revoked.RevokedAt.Equal(now) {
 		t.Fatalf("revoke: %v %+v", err, revoked)
 	}
 	later := now.Add(time.Hour)
 	f.db.Now = func() time.Time { return later }
-	again, err := f.db.RevokeRelease(f.as(f.coordinator), r.ID)
+	again, err := storage.NewVictimService(f.db).RevokeRelease(f.as(f.coordinator), r.ID)
 	if err != nil || !again.RevokedAt.Equal(now) {
 		t.Fatalf("revoking again moved the time: %v %+v", err, again)
 	}
-	if _, err := f.db.RevokeRelease(f.as(f.coordinator), 999); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewVictimService(f.db).RevokeRelease(f.as(f.coordinator), 999); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("an unknown release: %v", err)
 	}
 	for action, want := range map[string]int{"release.record": 1, "release.read": 1, "release.revoke": 2} {

@@ -21,18 +21,18 @@ func TestVictim_FindByContactBlindIndex(t *testing.T) {
 	const email, phone = "Blind.Sentinel@Example.ORG", "+1 (202) 555-0177"
 	v := &courtside.Victim{Pseudonym: "V-BI", LegalName: "Indexname Sentinel", PreferredLanguage: "es",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelEmail, Address: email}, {Channel: courtside.ChannelSMS, Address: phone}}}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	other := &courtside.Victim{Pseudonym: "V-OTHER", LegalName: "Other Person", PreferredLanguage: "es",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelEmail, Address: "someone.else@example.org"}}}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), other); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), other); err != nil {
 		t.Fatal(err)
 	}
 
 	find := func(u *courtside.User, ch courtside.Channel, address string) ([]*courtside.Victim, error) {
 		t.Helper()
-		return f.db.FindVictimsByContact(f.as(u), ch, address)
+		return storage.NewVictimService(f.db).FindVictimsByContact(f.as(u), ch, address)
 	}
 	wantFound := func(ch courtside.Channel, address string) {
 		t.Helper()
@@ -71,7 +71,7 @@ func TestVictim_FindByContactBlindIndex(t *testing.T) {
 		}
 	}
 	// The lookups are audited by victim, never by address.
-	entries, err := f.db.FindAuditEntries(context.Background())
+	entries, err := storage.NewAuditService(f.db).FindAuditEntries(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,20 @@ import (
 	"courtside"
 )
 
+// CoordinationService is the database's service for coverage gaps and conflicts.
+type CoordinationService struct {
+	db *DB
+}
+
+// NewCoordinationService returns the coordination service of db.
+func NewCoordinationService(db *DB) *CoordinationService { return &CoordinationService{db: db} }
+
+var _ courtside.CoordinationService = (*CoordinationService)(nil)
+
 // The coordinator's overview questions. Each loads what the caller may see in a fixed number of
 // queries (the hearings' condition is repeated as a subquery rather than sent as a list of
 // IDs), inside one read transaction so that the answer is one consistent snapshot, and leaves
 // the judgement to the pure rules of the root package.
-
-var _ courtside.CoordinationService = (*DB)(nil)
 
 // conflictMargin is how far beyond the asked range FindConflicts loads hearings, so that a
 // clash across an edge of the range is found. It exceeds any travel buffer (at most
@@ -40,7 +48,7 @@ func (db *DB) readSnapshot(ctx context.Context, fn func(tx *sql.Tx) error) error
 }
 
 // FindCoverage returns the coverage gaps of the open hearings the caller may see in [from, to).
-func (db *DB) FindCoverage(ctx context.Context, from, to time.Time) ([]courtside.CoverageGap, error) {
+func (s *CoordinationService) FindCoverage(ctx context.Context, from, to time.Time) ([]courtside.CoverageGap, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -58,7 +66,7 @@ func (db *DB) FindCoverage(ctx context.Context, from, to time.Time) ([]courtside
 		accompaniments []*courtside.Accompaniment
 		bookings       []*courtside.InterpreterBooking
 	)
-	err = db.readSnapshot(ctx, func(tx *sql.Tx) error {
+	err = s.db.readSnapshot(ctx, func(tx *sql.Tx) error {
 		var err error
 		if hearings, err = queryHearings(ctx, tx, cond, args); err != nil || len(hearings) == 0 {
 			return err
@@ -72,14 +80,14 @@ func (db *DB) FindCoverage(ctx context.Context, from, to time.Time) ([]courtside
 		case courtside.RoleCoordinator:
 			victims, victimArgs = "EXISTS (SELECT 1 FROM victims vo WHERE vo.id = cl.victim_id AND vo.organization_id = ?)", []any{u.OrganizationID}
 		case courtside.RoleProsecutor:
-			victims, victimArgs = releasedTo("cl.victim_id", u.OrganizationID, db.Now())
+			victims, victimArgs = releasedTo("cl.victim_id", u.OrganizationID, s.db.Now())
 		}
 		if caseVictims, _, err = queryAttending(ctx, tx, `SELECT cl.case_id, cl.victim_id, '' FROM case_victims cl
 			WHERE cl.attends = 1 AND cl.case_id IN (SELECT h.case_id FROM hearings h WHERE `+cond+`) AND `+victims,
 			append(append([]any{}, args...), victimArgs...)); err != nil {
 			return err
 		}
-		accScope, accArgs := accompanimentScope(u, db.Now())
+		accScope, accArgs := accompanimentScope(u, s.db.Now())
 		if accompaniments, _, err = queryAccompaniments(ctx, tx, `SELECT `+accompanimentColumns+`, '' FROM accompaniments a
 			WHERE a.status <> 'CANCELLED' AND a.hearing_id IN (SELECT h.id FROM hearings h WHERE `+cond+`) AND `+accScope,
 			append(append([]any{}, args...), accArgs...)); err != nil {
@@ -98,7 +106,7 @@ func (db *DB) FindCoverage(ctx context.Context, from, to time.Time) ([]courtside
 
 // FindConflicts returns the conflicts among the open hearings the caller may see, with at least
 // one hearing in [from, to).
-func (db *DB) FindConflicts(ctx context.Context, from, to time.Time) ([]courtside.Conflict, error) {
+func (s *CoordinationService) FindConflicts(ctx context.Context, from, to time.Time) ([]courtside.Conflict, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -112,7 +120,7 @@ func (db *DB) FindConflicts(ctx context.Context, from, to time.Time) ([]courtsid
 	from, to = from.UTC(), to.UTC()
 	cond, args := openHearingsIn(u, from.Add(-conflictMargin), to.Add(conflictMargin))
 	req := courtside.ConflictRequest{From: from, To: to, Hours: courtside.DefaultCourtHours}
-	err = db.readSnapshot(ctx, func(tx *sql.Tx) error {
+	err = s.db.readSnapshot(ctx, func(tx *sql.Tx) error {
 		var err error
 		if req.Hearings, err = queryHearings(ctx, tx, cond, args); err != nil || len(req.Hearings) == 0 {
 			return err
@@ -132,14 +140,14 @@ func (db *DB) FindConflicts(ctx context.Context, from, to time.Time) ([]courtsid
 		req.TravelBuffer = travel.buffer
 		// The victims the caller may see at all, with their pseudonyms: a coordinator its own
 		// organisation's, an admin none (victimScope).
-		vScope, vArgs := victimScope(u, db.Now())
+		vScope, vArgs := victimScope(u, s.db.Now())
 		if req.CaseVictims, req.Victims, err = queryAttending(ctx, tx, `SELECT cl.case_id, cl.victim_id, v.pseudonym
 			FROM case_victims cl JOIN victims v ON v.id = cl.victim_id
 			WHERE cl.attends = 1 AND cl.case_id IN (SELECT h.case_id FROM hearings h WHERE `+cond+`) AND `+vScope,
 			append(append([]any{}, args...), vArgs...)); err != nil {
 			return err
 		}
-		accScope, accArgs := accompanimentScope(u, db.Now())
+		accScope, accArgs := accompanimentScope(u, s.db.Now())
 		var advocates, interpreters []*courtside.User
 		if req.Accompaniments, advocates, err = queryAccompaniments(ctx, tx, `SELECT `+accompanimentColumns+`, usr.username
 			FROM accompaniments a JOIN users usr ON usr.id = a.advocate_id

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ import (
 func (f *fixture) postHearingAt(t *testing.T, caseID int64, start time.Time, d time.Duration) *courtside.Hearing {
 	t.Helper()
 	h := &courtside.Hearing{CaseID: caseID, Kind: courtside.KindMotion, StartsAt: start, EndsAt: start.Add(d), Courtroom: "2A"}
-	if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err != nil {
+	if _, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), h); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -54,7 +55,7 @@ func TestFindCoverage(t *testing.T) {
 	later := f.postHearingAt(t, f.kase.ID, time.Date(2027, 1, 12, 15, 0, 0, 0, time.UTC), time.Hour) // outside the range
 	cover := func(u *courtside.User) string {
 		t.Helper()
-		gaps, err := f.db.FindCoverage(f.as(u), decFrom, decTo)
+		gaps, err := storage.NewCoordinationService(f.db).FindCoverage(f.as(u), decFrom, decTo)
 		if err != nil {
 			t.Fatalf("%s: %v", u.Username, err)
 		}
@@ -85,11 +86,11 @@ func TestFindCoverage(t *testing.T) {
 	want(f.otherProsecutor)
 	want(f.otherCoordin)
 
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, f.victim.ID, f.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, f.victim.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	want(f.coordinator)
-	b, err := f.db.RequestInterpreter(f.as(f.prosecutor), h.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.prosecutor), h.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,11 +100,11 @@ func TestFindCoverage(t *testing.T) {
 	// A victim of another organisation attends too: its coordinator sees the gap, and sees the
 	// hearing; the first coordinator answers only for its own victims.
 	other := &courtside.Victim{Pseudonym: "W-1", PreferredLanguage: "en"}
-	if err := f.db.RegisterVictim(f.as(f.otherCoordin), other); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.otherCoordin), other); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, f.kase, f.prosecutor, f.otherCoordin)
-	if err := f.db.LinkVictim(f.as(f.otherCoordin), f.kase.ID, other.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.otherCoordin), f.kase.ID, other.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	f.release(t, other, f.otherCoordin, f.prosecutor)
@@ -111,24 +112,24 @@ func TestFindCoverage(t *testing.T) {
 	want(f.otherCoordin, advocate, es)
 	want(f.prosecutor, advocate, es)
 	want(f.admin, advocate, es)
-	if err := f.db.LinkVictim(f.as(f.otherCoordin), f.kase.ID, other.ID, false); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.otherCoordin), f.kase.ID, other.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	want(f.otherCoordin, es)
 
 	// The interpreter accepts: the hearing is covered.
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	want(f.coordinator)
 	want(f.admin)
 
 	// A cancelled hearing needs nobody.
-	if err := f.db.LinkVictim(f.as(f.otherCoordin), f.kase.ID, other.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.otherCoordin), f.kase.ID, other.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	want(f.admin, advocate)
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), h.ID, "plea agreement", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), h.ID, "plea agreement", nil); err != nil {
 		t.Fatal(err)
 	}
 	want(f.admin)
@@ -147,16 +148,16 @@ func TestCoordination_AccessAndRange(t *testing.T) {
 		{f.advocate, courtside.EFORBIDDEN, courtside.EFORBIDDEN},
 		{f.interpreter, courtside.EFORBIDDEN, courtside.EFORBIDDEN},
 	} {
-		_, err := f.db.FindCoverage(f.as(tt.u), decFrom, decTo)
+		_, err := storage.NewCoordinationService(f.db).FindCoverage(f.as(tt.u), decFrom, decTo)
 		if courtside.ErrorCode(err) != tt.coverage {
 			t.Errorf("%s asks coverage: %v, want %q", tt.u.Username, err, tt.coverage)
 		}
-		_, err = f.db.FindConflicts(f.as(tt.u), decFrom, decTo)
+		_, err = storage.NewCoordinationService(f.db).FindConflicts(f.as(tt.u), decFrom, decTo)
 		if courtside.ErrorCode(err) != tt.conflicts {
 			t.Errorf("%s asks conflicts: %v, want %q", tt.u.Username, err, tt.conflicts)
 		}
 	}
-	if _, err := f.db.FindCoverage(context.Background(), decFrom, decTo); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, err := storage.NewCoordinationService(f.db).FindCoverage(context.Background(), decFrom, decTo); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Errorf("anonymous coverage: %v", err)
 	}
 	for _, tt := range []struct {
@@ -170,8 +171,14 @@ func TestCoordination_AccessAndRange(t *testing.T) {
 		{"no from", time.Time{}, decTo, "from"},
 	} {
 		for name, ask := range map[string]func() error{
-			"coverage":  func() error { _, err := f.db.FindCoverage(f.as(f.coordinator), tt.from, tt.to); return err },
-			"conflicts": func() error { _, err := f.db.FindConflicts(f.as(f.coordinator), tt.from, tt.to); return err },
+			"coverage": func() error {
+				_, err := storage.NewCoordinationService(f.db).FindCoverage(f.as(f.coordinator), tt.from, tt.to)
+				return err
+			},
+			"conflicts": func() error {
+				_, err := storage.NewCoordinationService(f.db).FindConflicts(f.as(f.coordinator), tt.from, tt.to)
+				return err
+			},
 		} {
 			if err := ask(); courtside.ErrorCode(err) != courtside.EINVALID || courtside.ErrorField(err) != tt.field {
 				t.Errorf("%s, %s: %v, want EINVALID naming %s", name, tt.name, err, tt.field)
@@ -179,7 +186,7 @@ func TestCoordination_AccessAndRange(t *testing.T) {
 		}
 	}
 	// A year is fine.
-	if _, err := f.db.FindConflicts(f.as(f.coordinator), decFrom, decFrom.AddDate(0, 0, 366)); err != nil {
+	if _, err := storage.NewCoordinationService(f.db).FindConflicts(f.as(f.coordinator), decFrom, decFrom.AddDate(0, 0, 366)); err != nil {
 		t.Errorf("366 days: %v", err)
 	}
 }
@@ -188,15 +195,15 @@ func TestFindConflicts(t *testing.T) {
 	f := newBookingFixture(t)
 	h1 := f.hearing // Tuesday 1 December 2026, 09:30-10:30 in New York
 	harbor := &courtside.Court{Name: "Harbor Courthouse", TimeZone: "America/Los_Angeles"}
-	if err := f.db.CreateCourt(f.as(f.admin), harbor); err != nil {
+	if err := storage.NewCourtService(f.db).CreateCourt(f.as(f.admin), harbor); err != nil {
 		t.Fatal(err)
 	}
 	other := &courtside.Case{Docket: "26-CR-2", CourtID: harbor.ID}
-	if err := f.db.OpenCase(f.as(f.prosecutor), other); err != nil {
+	if err := storage.NewCaseService(f.db).OpenCase(f.as(f.prosecutor), other); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, other, f.prosecutor, f.coordinator)
-	if err := f.db.LinkVictim(f.as(f.coordinator), other.ID, f.victim.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), other.ID, f.victim.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	// 10:00 in Los Angeles, 90 minutes after h1 ends in New York: time enough to travel, so
@@ -205,30 +212,30 @@ func TestFindConflicts(t *testing.T) {
 	// Saturday 5 December in New York.
 	h3 := f.postHearingAt(t, f.kase.ID, time.Date(2026, 12, 5, 15, 0, 0, 0, time.UTC), time.Hour)
 	for _, h := range []*courtside.Hearing{h1, h2} {
-		if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, f.victim.ID, f.advocate.ID); err != nil {
+		if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, f.victim.ID, f.advocate.ID); err != nil {
 			t.Fatal(err)
 		}
-		b, err := f.db.RequestInterpreter(f.as(f.coordinator), h.ID, "es", nil)
+		b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), h.ID, "es", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if b.InterpreterID != f.interpreter.ID {
 			t.Fatalf("offered to %d", b.InterpreterID)
 		}
-		if _, err := f.db.RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
+		if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), b.ID, true, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Moved to 08:00 in Los Angeles, 30 minutes after h1 ends in New York: not enough to
 	// travel. The advocate and the interpreter must reconfirm, and are double-booked meanwhile.
 	var err error
-	if h2, err = f.db.RescheduleHearing(f.as(f.prosecutor), h2.ID, courtside.HearingUpdate{StartsAt: h2.StartsAt.Add(-2 * time.Hour),
+	if h2, err = storage.NewHearingService(f.db).RescheduleHearing(f.as(f.prosecutor), h2.ID, courtside.HearingUpdate{StartsAt: h2.StartsAt.Add(-2 * time.Hour),
 		EndsAt: h2.EndsAt.Add(-2 * time.Hour), Reason: "moved up"}); err != nil {
 		t.Fatal(err)
 	}
 	conflicts := func(u *courtside.User, from, to time.Time) string {
 		t.Helper()
-		cs, err := f.db.FindConflicts(f.as(u), from, to)
+		cs, err := storage.NewCoordinationService(f.db).FindConflicts(f.as(u), from, to)
 		if err != nil {
 			t.Fatalf("%s: %v", u.Username, err)
 		}
@@ -260,14 +267,14 @@ func TestFindConflicts(t *testing.T) {
 	}
 
 	// Moved two hours later, h2 leaves time to travel.
-	if _, err := f.db.RescheduleHearing(f.as(f.prosecutor), h2.ID, courtside.HearingUpdate{StartsAt: h2.StartsAt.Add(2 * time.Hour),
+	if _, err := storage.NewHearingService(f.db).RescheduleHearing(f.as(f.prosecutor), h2.ID, courtside.HearingUpdate{StartsAt: h2.StartsAt.Add(2 * time.Hour),
 		EndsAt: h2.EndsAt.Add(2 * time.Hour), Reason: "judge unavailable"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := conflicts(f.coordinator, decFrom, decTo); got != saturday {
 		t.Errorf("after the move: %q", got)
 	}
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), h3.ID, "vacated", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), h3.ID, "vacated", nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := conflicts(f.coordinator, decFrom, decTo); got != "" {
@@ -283,10 +290,10 @@ func TestCoordination_StatementsDoNotGrow(t *testing.T) {
 	post := func(from, to int) {
 		for i := from; i < to; i++ {
 			h := f.postHearingAt(t, f.kase.ID, time.Date(2026, 12, 2+i, 14, 0, 0, 0, time.UTC), 30*time.Minute)
-			if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, f.victim.ID, f.advocate.ID); err != nil {
+			if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, f.victim.ID, f.advocate.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.db.RequestInterpreter(f.as(f.coordinator), h.ID, "es", nil); err != nil {
+			if _, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), h.ID, "es", nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -294,12 +301,12 @@ func TestCoordination_StatementsDoNotGrow(t *testing.T) {
 	from, to := decFrom, decFrom.AddDate(0, 1, 0)
 	statements := func() (coverage, conflicts int64) {
 		before := f.db.Statements()
-		gaps, err := f.db.FindCoverage(f.as(f.coordinator), from, to)
+		gaps, err := storage.NewCoordinationService(f.db).FindCoverage(f.as(f.coordinator), from, to)
 		if err != nil || len(gaps) == 0 {
 			t.Fatalf("coverage: %v %v", err, gapStrings(gaps))
 		}
 		middle := f.db.Statements()
-		if _, err := f.db.FindConflicts(f.as(f.coordinator), from, to); err != nil {
+		if _, err := storage.NewCoordinationService(f.db).FindConflicts(f.as(f.coordinator), from, to); err != nil {
 			t.Fatal(err)
 		}
 		return middle - before, f.db.Statements() - middle

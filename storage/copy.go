@@ -39,7 +39,7 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB, progress func(TableCount)) (*
 	if err != nil {
 		return nil, err
 	}
-	srcAudit, err := db.VerifyAudit(ctx)
+	srcAudit, err := NewAuditService(db).VerifyAudit(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("storage: the source's audit chain: %w", err)
 	}
@@ -72,7 +72,7 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB, progress func(TableCount)) (*
 			return nil, fmt.Errorf("storage: %s holds %d rows after the copy, the source %d", tc.Table, n, tc.Rows)
 		}
 	}
-	if report.AuditChain, err = dst.VerifyAudit(ctx); err != nil {
+	if report.AuditChain, err = NewAuditService(dst).VerifyAudit(ctx); err != nil {
 		return nil, fmt.Errorf("storage: the copy's audit chain: %w", err)
 	}
 	if report.AuditChain != srcAudit {

@@ -49,7 +49,7 @@ func TestCopyTo_PostgresKeepsEveryRowAndSealedValue(t *testing.T) {
 	if len(copied) != len(report.Tables) || len(copied) < 40 {
 		t.Fatalf("%d tables reported, %d in the report", len(copied), len(report.Tables))
 	}
-	srcAudit, err := src.VerifyAudit(ctx)
+	srcAudit, err := storage.NewAuditService(src).VerifyAudit(ctx)
 	if err != nil || report.AuditChain != srcAudit || srcAudit < 10 {
 		t.Fatalf("audit chain: copy %d rows, source %d, %v", report.AuditChain, srcAudit, err)
 	}
@@ -102,13 +102,13 @@ func TestCopyTo_PostgresKeepsEveryRowAndSealedValue(t *testing.T) {
 
 	// New rows go on after the copied ids.
 	v := &courtside.Victim{Pseudonym: "V-NEW", LegalName: "Newname", PreferredLanguage: "en"}
-	if err := dst.RegisterVictim(copyFixture.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(dst).RegisterVictim(copyFixture.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	if v.ID <= ids[len(ids)-1] {
 		t.Fatalf("a new victim got id %d, not after the copied %d", v.ID, ids[len(ids)-1])
 	}
-	if _, err := dst.VerifyAudit(ctx); err != nil {
+	if _, err := storage.NewAuditService(dst).VerifyAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
 

@@ -11,8 +11,18 @@ import (
 	"courtside"
 )
 
+// CourtService is the database's service for courts and the travel times between them.
+type CourtService struct {
+	db *DB
+}
+
+// NewCourtService returns the court service of db.
+func NewCourtService(db *DB) *CourtService { return &CourtService{db: db} }
+
+var _ courtside.CourtService = (*CourtService)(nil)
+
 // CreateCourt creates a court (admins only).
-func (db *DB) CreateCourt(ctx context.Context, c *courtside.Court) error {
+func (s *CourtService) CreateCourt(ctx context.Context, c *courtside.Court) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
@@ -24,7 +34,7 @@ func (db *DB) CreateCourt(ctx context.Context, c *courtside.Court) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		c.CreatedAt = tx.now
 		hours := c.EffectiveHours()
 		err := tx.QueryRowContext(ctx, `INSERT INTO courts (name, time_zone, address, created_at, opens_at, closes_at) VALUES (?,?,?,?,?,?) RETURNING id`,
@@ -59,13 +69,13 @@ func scanCourt(s scanner) (*courtside.Court, error) {
 }
 
 // FindCourtByID returns a court. Courts are public information.
-func (db *DB) FindCourtByID(ctx context.Context, id int64) (*courtside.Court, error) {
-	return db.findCourt(ctx, `id = ?`, id)
+func (s *CourtService) FindCourtByID(ctx context.Context, id int64) (*courtside.Court, error) {
+	return s.db.findCourt(ctx, `id = ?`, id)
 }
 
 // FindCourtByName returns a court by its exact name.
-func (db *DB) FindCourtByName(ctx context.Context, name string) (*courtside.Court, error) {
-	return db.findCourt(ctx, `name = ?`, name)
+func (s *CourtService) FindCourtByName(ctx context.Context, name string) (*courtside.Court, error) {
+	return s.db.findCourt(ctx, `name = ?`, name)
 }
 
 func (db *DB) findCourt(ctx context.Context, where string, arg any) (*courtside.Court, error) {
@@ -79,16 +89,16 @@ func (db *DB) findCourt(ctx context.Context, where string, arg any) (*courtside.
 }
 
 // FindCourts returns every court, by name.
-func (db *DB) FindCourts(ctx context.Context) ([]*courtside.Court, error) {
-	return db.findCourts(ctx, `SELECT `+courtColumns+` FROM courts ORDER BY name`)
+func (s *CourtService) FindCourts(ctx context.Context) ([]*courtside.Court, error) {
+	return s.db.findCourts(ctx, `SELECT `+courtColumns+` FROM courts ORDER BY name`)
 }
 
 // FindCourtsByID returns the courts with the given IDs.
-func (db *DB) FindCourtsByID(ctx context.Context, ids ...int64) ([]*courtside.Court, error) {
+func (s *CourtService) FindCourtsByID(ctx context.Context, ids ...int64) ([]*courtside.Court, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return db.findCourts(ctx, `SELECT `+courtColumns+` FROM courts WHERE id IN (`+placeholders(len(ids))+`) ORDER BY id`, int64Args(ids)...)
+	return s.db.findCourts(ctx, `SELECT `+courtColumns+` FROM courts WHERE id IN (`+placeholders(len(ids))+`) ORDER BY id`, int64Args(ids)...)
 }
 
 func (db *DB) findCourts(ctx context.Context, query string, args ...any) ([]*courtside.Court, error) {

@@ -1,4 +1,10 @@
-// Package storage implements Courtside's services on SQLite (github.com/mattn/go-sqlite3).
+// Package storage implements Courtside's services on SQLite (github.com/mattn/go-sqlite3), or
+// on PostgreSQL for a postgres:// database.
+//
+// DB is the database itself: its connections, transactions, sealing, audit log and event
+// stream. Each root service is a small type over a DB, one per noun and named as the root
+// package names it (NewHearingService(db) is a courtside.HearingService), so that a caller
+// is given only the operations it uses.
 //
 // One connection writes (immediate transactions, WAL, synchronous=FULL); a separate read-only
 // pool reads. Every mutation writes its domain rows, its audit row and its events in one
@@ -34,7 +40,8 @@ const TimeFormat = "2006-01-02T15:04:05.000Z"
 // PublishFunc appends events to the event log inside tx. events.PublishTx is the one to use.
 type PublishFunc func(ctx context.Context, tx *sql.Tx, evs ...courtside.Event) error
 
-// DB is a Courtside database: one SQLite file.
+// DB is a Courtside database: one SQLite file, or a PostgreSQL database. Its services are
+// the *Service types of this package, each made over a DB with its New function.
 type DB struct {
 	// Writer is the single writing connection. Event-log subscribers use it too.
 	Writer *sql.DB
@@ -544,16 +551,3 @@ func int64Args(ids []int64) []any {
 	}
 	return args
 }
-
-// DB implements every service of the root package.
-var (
-	_ courtside.UserService          = (*DB)(nil)
-	_ courtside.TokenService         = (*DB)(nil)
-	_ courtside.CourtService         = (*DB)(nil)
-	_ courtside.CaseService          = (*DB)(nil)
-	_ courtside.HearingService       = (*DB)(nil)
-	_ courtside.VictimService        = (*DB)(nil)
-	_ courtside.AccompanimentService = (*DB)(nil)
-	_ courtside.CalendarService      = (*DB)(nil)
-	_ courtside.DeliveryService      = (*DB)(nil)
-)

@@ -57,7 +57,7 @@ func newFixtureOn(t *testing.T, db *storage.DB) *fixture {
 		if role == courtside.RoleInterpreter {
 			nu.User.Languages = []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}
 		}
-		u, err := f.db.CreateUser(ctx, nu)
+		u, err := storage.NewUserService(f.db).CreateUser(ctx, nu)
 		if err != nil {
 			t.Fatalf("create %s: %v", name, err)
 		}
@@ -72,11 +72,11 @@ func newFixtureOn(t *testing.T, db *storage.DB) *fixture {
 	f.otherAdvocate = mk("adv2", courtside.RoleAdvocate, "Advocacy Org")
 	f.interpreter = mk("interp", courtside.RoleInterpreter, "")
 	f.court = &courtside.Court{Name: "Main Courthouse", TimeZone: "America/New_York"}
-	if err := f.db.CreateCourt(f.as(f.admin), f.court); err != nil {
+	if err := storage.NewCourtService(f.db).CreateCourt(f.as(f.admin), f.court); err != nil {
 		t.Fatal(err)
 	}
 	f.kase = &courtside.Case{Docket: "26-CR-1", CourtID: f.court.ID}
-	if err := f.db.OpenCase(f.as(f.prosecutor), f.kase); err != nil {
+	if err := storage.NewCaseService(f.db).OpenCase(f.as(f.prosecutor), f.kase); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -86,7 +86,7 @@ func newFixtureOn(t *testing.T, db *storage.DB) *fixture {
 // organisation, as an office does before the organisation may link victims to it.
 func (f *fixture) share(t *testing.T, kase *courtside.Case, office, coordinator *courtside.User) {
 	t.Helper()
-	if _, err := f.db.ShareCase(f.as(office), kase.ID, coordinator.Organization.Name); err != nil {
+	if _, err := storage.NewCaseService(f.db).ShareCase(f.as(office), kase.ID, coordinator.Organization.Name); err != nil {
 		t.Fatalf("share case %d with %s: %v", kase.ID, coordinator.Organization.Name, err)
 	}
 }
@@ -98,7 +98,7 @@ func (f *fixture) release(t *testing.T, v *courtside.Victim, coordinator, office
 	now := f.db.Now()
 	r := &courtside.Release{VictimID: v.ID, Purpose: courtside.PurposeCaseCoordination, Reference: "signed form in the victim's file",
 		GrantedAt: now, ExpiresAt: now.Add(90 * 24 * time.Hour)}
-	if err := f.db.RecordRelease(f.as(coordinator), r, office.Organization.Name); err != nil {
+	if err := storage.NewVictimService(f.db).RecordRelease(f.as(coordinator), r, office.Organization.Name); err != nil {
 		t.Fatalf("record release of victim %d: %v", v.ID, err)
 	}
 	return r
@@ -134,7 +134,7 @@ func (f *fixture) postHearing(t *testing.T, externalID string) *courtside.Hearin
 	t.Helper()
 	h := &courtside.Hearing{CaseID: f.kase.ID, Kind: courtside.KindSentencing, StartsAt: start, EndsAt: start.Add(time.Hour),
 		Courtroom: "4B", Judge: "Judge of Part 4", ExternalID: externalID}
-	if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err != nil {
+	if _, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), h); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -182,7 +182,7 @@ func runProjection(t *testing.T, db *storage.DB, evs ...courtside.Event) {
 	defer tx.Rollback()
 	for _, ev := range evs {
 		ev.At = time.Now()
-		if err := db.ProjectCalendar(ctx, tx, ev); err != nil {
+		if err := storage.NewCalendarService(db).ProjectCalendar(ctx, tx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,17 @@ import (
 	"courtside"
 )
 
+// DeliveryService is the database's service for notices' deliveries as people read them, and
+// the escalation of unacknowledged ones.
+type DeliveryService struct {
+	db *DB
+}
+
+// NewDeliveryService returns the delivery service of db.
+func NewDeliveryService(db *DB) *DeliveryService { return &DeliveryService{db: db} }
+
+var _ courtside.DeliveryService = (*DeliveryService)(nil)
+
 // deliveryScope returns the SQL condition, on alias d, limiting deliveries to those the caller
 // may see at time now. A prosecutor's office sees the deliveries about its hearings to its own
 // staff and to interpreters; those to a victim, and those to an advocate accompanying a victim
@@ -37,22 +48,22 @@ func deliveryScope(u *courtside.User, now time.Time) (string, []any) {
 }
 
 // FindDeliveries returns the deliveries the caller may see that match filter, oldest first.
-func (db *DB) FindDeliveries(ctx context.Context, f courtside.DeliveryFilter) ([]*courtside.Delivery, error) {
+func (s *DeliveryService) FindDeliveries(ctx context.Context, f courtside.DeliveryFilter) ([]*courtside.Delivery, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if f.VictimID != nil {
-		if _, err := db.FindVictimByID(ctx, *f.VictimID); err != nil {
+		if _, err := NewVictimService(s.db).FindVictimByID(ctx, *f.VictimID); err != nil {
 			return nil, err
 		}
 	}
 	if f.HearingID != nil {
-		if _, err := db.FindHearingByID(ctx, *f.HearingID); err != nil {
+		if _, err := NewHearingService(s.db).FindHearingByID(ctx, *f.HearingID); err != nil {
 			return nil, err
 		}
 	}
-	w := where(deliveryScope(u, db.Now()))
+	w := where(deliveryScope(u, s.db.Now()))
 	if f.VictimID != nil {
 		w.add("d.victim_id = ?", *f.VictimID)
 	}
@@ -62,7 +73,7 @@ func (db *DB) FindDeliveries(ctx context.Context, f courtside.DeliveryFilter) ([
 	if f.Sequence != nil {
 		w.add("d.sequence = ?", *f.Sequence)
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT d.id, d.kind, COALESCE(d.hearing_id, 0), COALESCE(d.victim_id, 0), COALESCE(d.user_id, 0),
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT d.id, d.kind, COALESCE(d.hearing_id, 0), COALESCE(d.victim_id, 0), COALESCE(d.user_id, 0),
 		d.channel, d.language, d.status, d.idempotency_key, d.attempts, d.created_at, d.sent_at, d.lead_time_minutes, d.reason, d.audience, d.sequence, d.detail,
 		d.acknowledged_at, COALESCE(d.acknowledged_by, ''), d.escalate_at, d.escalated_at
 		FROM deliveries d WHERE `+w.sql()+` ORDER BY d.created_at, d.id`, w.args...)

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"courtside/storage"
 	"fmt"
 	"testing"
 
@@ -11,14 +12,14 @@ func TestDelivery_EvidenceVisibility(t *testing.T) {
 	f := newFixture(t)
 	h := f.postHearing(t, "")
 	v := &courtside.Victim{Pseudonym: "V-1", PreferredLanguage: "es"}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, f.kase, f.prosecutor, f.coordinator)
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The victim released to the office that notice was given (TestShare_ProsecutorSeesCountOnly
@@ -49,7 +50,7 @@ func TestDelivery_EvidenceVisibility(t *testing.T) {
 		{f.otherProsecutor, nil},
 		{f.admin, nil},
 	} {
-		ds, err := f.db.FindDeliveries(f.as(tt.u), courtside.DeliveryFilter{})
+		ds, err := storage.NewDeliveryService(f.db).FindDeliveries(f.as(tt.u), courtside.DeliveryFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,16 +63,16 @@ func TestDelivery_EvidenceVisibility(t *testing.T) {
 		}
 	}
 	// Was this victim told of this change, when, how, how long before the hearing?
-	ds, err := f.db.FindDeliveries(f.as(f.coordinator), courtside.DeliveryFilter{VictimID: &v.ID, HearingID: &h.ID})
+	ds, err := storage.NewDeliveryService(f.db).FindDeliveries(f.as(f.coordinator), courtside.DeliveryFilter{VictimID: &v.ID, HearingID: &h.ID})
 	if err != nil || len(ds) != 1 || ds[0].Status != courtside.DeliverySent || ds[0].Channel != courtside.ChannelSMS ||
 		ds[0].SentAt == nil || ds[0].LeadTimeMinutes == nil || *ds[0].LeadTimeMinutes != 15270 {
 		t.Fatalf("evidence: %v %+v", err, ds)
 	}
 	// Filters on objects the caller may not see answer not found.
-	if _, err := f.db.FindDeliveries(f.as(f.otherCoordin), courtside.DeliveryFilter{VictimID: &v.ID}); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewDeliveryService(f.db).FindDeliveries(f.as(f.otherCoordin), courtside.DeliveryFilter{VictimID: &v.ID}); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("other organisation's victim: %v", err)
 	}
-	if _, err := f.db.FindDeliveries(f.as(f.otherProsecutor), courtside.DeliveryFilter{HearingID: &h.ID}); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewDeliveryService(f.db).FindDeliveries(f.as(f.otherProsecutor), courtside.DeliveryFilter{HearingID: &h.ID}); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("other office's hearing: %v", err)
 	}
 }

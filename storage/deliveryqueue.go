@@ -11,9 +11,19 @@ import (
 	"courtside"
 )
 
+// DeliveryQueue is the database's service for the delivery worker's queue.
+type DeliveryQueue struct {
+	db *DB
+}
+
+// NewDeliveryQueue returns the delivery queue of db.
+func NewDeliveryQueue(db *DB) *DeliveryQueue { return &DeliveryQueue{db: db} }
+
+var _ courtside.DeliveryQueue = (*DeliveryQueue)(nil)
+
 // LeaseDeliveries leases up to n due, pending deliveries for leaseFor, oldest first.
-func (db *DB) LeaseDeliveries(ctx context.Context, n int, leaseFor time.Duration) ([]*courtside.PendingDelivery, error) {
-	tx, err := db.BeginTx(ctx)
+func (s *DeliveryQueue) LeaseDeliveries(ctx context.Context, n int, leaseFor time.Duration) ([]*courtside.PendingDelivery, error) {
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +78,7 @@ func scanPending(s scanner) (*courtside.PendingDelivery, error) {
 // DeliveryRecipient opens the recipient's address on the delivery's channel. A victim's
 // contact point is decrypted; LeaseDeliveries audited the opening (actor: the system), never
 // the value.
-func (db *DB) DeliveryRecipient(ctx context.Context, d *courtside.PendingDelivery) (*courtside.Recipient, error) {
+func (s *DeliveryQueue) DeliveryRecipient(ctx context.Context, d *courtside.PendingDelivery) (*courtside.Recipient, error) {
 	r := &courtside.Recipient{Language: d.Language, Zone: time.UTC}
 	if d.Notice.Hearing.Zone != "" {
 		if loc, err := time.LoadLocation(d.Notice.Hearing.Zone); err == nil {
@@ -76,19 +86,19 @@ func (db *DB) DeliveryRecipient(ctx context.Context, d *courtside.PendingDeliver
 		}
 	}
 	if d.Channel == courtside.ChannelWebhook {
-		url, secret, err := db.webhookEndpoint(ctx, d.OrganizationID)
+		url, secret, err := s.db.webhookEndpoint(ctx, d.OrganizationID)
 		if err != nil {
 			return nil, err
 		}
 		r.WebhookURL, r.WebhookSecret = url, secret
 	}
 	var err error
-	if r.Fallback, err = db.hasFallback(ctx, d); err != nil {
+	if r.Fallback, err = s.db.hasFallback(ctx, d); err != nil {
 		return nil, err
 	}
 	if d.VictimID == 0 {
 		var email, phone string
-		if err := db.Reader.QueryRowContext(ctx, `SELECT email, phone FROM users WHERE id = ?`, d.UserID).Scan(&email, &phone); err != nil {
+		if err := s.db.Reader.QueryRowContext(ctx, `SELECT email, phone FROM users WHERE id = ?`, d.UserID).Scan(&email, &phone); err != nil {
 			return nil, wrapErr("recipient", err)
 		}
 		switch d.Channel {
@@ -99,18 +109,18 @@ func (db *DB) DeliveryRecipient(ctx context.Context, d *courtside.PendingDeliver
 		}
 		return r, nil
 	}
-	if db.Sealer == nil {
+	if s.db.Sealer == nil {
 		return nil, fmt.Errorf("storage: no encryption key configured")
 	}
 	var policyJSON string
-	if err := db.Reader.QueryRowContext(ctx, `SELECT policy, preferred_language FROM victims WHERE id = ?`, d.VictimID).Scan(&policyJSON, &r.Language); err != nil {
+	if err := s.db.Reader.QueryRowContext(ctx, `SELECT policy, preferred_language FROM victims WHERE id = ?`, d.VictimID).Scan(&policyJSON, &r.Language); err != nil {
 		return nil, wrapErr("victim", err)
 	}
 	r.Policy = &courtside.ContactPolicy{}
 	if err := json.Unmarshal([]byte(policyJSON), r.Policy); err != nil {
 		return nil, fmt.Errorf("storage: victim policy: %w", err)
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT id, channel, address_sealed, confirmed_safe_at FROM victim_contacts WHERE victim_id = ? ORDER BY id`, d.VictimID)
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, channel, address_sealed, confirmed_safe_at FROM victim_contacts WHERE victim_id = ? ORDER BY id`, d.VictimID)
 	if err != nil {
 		return nil, wrapErr("contacts", err)
 	}
@@ -123,7 +133,7 @@ func (db *DB) DeliveryRecipient(ctx context.Context, d *courtside.PendingDeliver
 			return nil, wrapErr("scan contact", err)
 		}
 		if c.Channel == d.Channel && r.Address == "" {
-			if c.Address, err = db.Sealer.Open(sealed, "victim_contacts", "address", id); err != nil {
+			if c.Address, err = s.db.Sealer.Open(sealed, "victim_contacts", "address", id); err != nil {
 				return nil, err
 			}
 			r.Address = c.Address
@@ -137,8 +147,8 @@ func (db *DB) DeliveryRecipient(ctx context.Context, d *courtside.PendingDeliver
 }
 
 // RecordDelivery records an outcome and, in the same transaction, its follow-ups.
-func (db *DB) RecordDelivery(ctx context.Context, d *courtside.PendingDelivery, o courtside.DeliveryOutcome) error {
-	tx, err := db.BeginTx(ctx)
+func (s *DeliveryQueue) RecordDelivery(ctx context.Context, d *courtside.PendingDelivery, o courtside.DeliveryOutcome) error {
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
@@ -183,13 +193,13 @@ func (db *DB) RecordDelivery(ctx context.Context, d *courtside.PendingDelivery, 
 	}
 	tx.Audit("delivery."+strings.ToLower(string(o.Status)), fmt.Sprintf("delivery:%d", d.ID), courtside.OutcomeOK)
 	if o.Status == courtside.DeliveryFailed || o.Status == courtside.DeliverySuppressed {
-		if err := db.followUp(ctx, tx.Tx, d, reason); err != nil {
+		if err := s.db.followUp(ctx, tx.Tx, d, reason); err != nil {
 			return err
 		}
 	}
 	if o.Status == courtside.DeliverySent && o.ProviderID != "" {
 		// A receipt that arrived before this record is applied now.
-		if err := db.applyReceipts(ctx, tx, truncate(o.ProviderID, 64)); err != nil {
+		if err := s.db.applyReceipts(ctx, tx, truncate(o.ProviderID, 64)); err != nil {
 			return err
 		}
 	}

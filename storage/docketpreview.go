@@ -42,7 +42,7 @@ const MaxDocketProblems = 50
 // MaxDocketProblems; more is true when it stopped looking), and the problems that concern the
 // file as a whole (a duplicate external_id). A header that cannot be read is an EINVALID error.
 // Returns EFORBIDDEN for other roles.
-func (db *DB) PreviewDocket(ctx context.Context, r io.Reader) (lines []DocketPreviewLine, problems []DocketProblem, more bool, err error) {
+func (s *ImportService) PreviewDocket(ctx context.Context, r io.Reader) (lines []DocketPreviewLine, problems []DocketProblem, more bool, err error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, nil, false, err
@@ -54,7 +54,7 @@ func (db *DB) PreviewDocket(ctx context.Context, r io.Reader) (lines []DocketPre
 	if err != nil {
 		return nil, nil, false, err
 	}
-	parsed, whole := db.parseDocket(ctx, bytes.NewReader(data), nil)
+	parsed, whole := s.db.parseDocket(ctx, bytes.NewReader(data), nil)
 	if whole == nil {
 		return previewLines(parsed), nil, false, nil
 	}
@@ -98,7 +98,7 @@ func (db *DB) PreviewDocket(ctx context.Context, r io.Reader) (lines []DocketPre
 		w := csv.NewWriter(&one)
 		_ = w.Write(rec)
 		w.Flush()
-		got, err := db.parseDocket(ctx, &one, nil)
+		got, err := s.db.parseDocket(ctx, &one, nil)
 		if err != nil {
 			if courtside.ErrorCode(err) != courtside.EINVALID {
 				return nil, nil, false, err

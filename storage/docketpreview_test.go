@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"courtside/storage"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestPreviewDocket_EveryWrongLineAndNothingWritten(t *testing.T) {
 	good := "external_id,docket,court,kind,starts_at,ends_at,status\n" +
 		"A-1,26-CR-1,\"" + court + "\",PLEA,2026-12-21 09:30,2026-12-21 10:30,\n" +
 		"A-2,26-CR-2,\"" + court + "\",trial,2026-12-22T14:00:00Z,2026-12-22T15:00:00Z,CANCELLED\n"
-	lines, problems, more, err := f.db.PreviewDocket(f.as(f.prosecutor), strings.NewReader(good))
+	lines, problems, more, err := storage.NewImportService(f.db).PreviewDocket(f.as(f.prosecutor), strings.NewReader(good))
 	if err != nil || len(problems) != 0 || more || len(lines) != 2 {
 		t.Fatalf("good file: %d lines, problems %+v, %v", len(lines), problems, err)
 	}
@@ -30,7 +31,7 @@ func TestPreviewDocket_EveryWrongLineAndNothingWritten(t *testing.T) {
 		"B-2,26-CR-1,\"" + court + "\",BRUNCH,2026-12-21 09:30,2026-12-21 10:30\n" +
 		"B-3,26-CR-1,Nowhere,PLEA,2026-12-21 09:30,2026-12-21 10:30\n" +
 		"B-4,26-CR-1,\"" + court + "\",PLEA,2026-12-21 11:30,2026-12-21 10:30\n"
-	lines, problems, _, err = f.db.PreviewDocket(f.as(f.prosecutor), strings.NewReader(bad))
+	lines, problems, _, err = storage.NewImportService(f.db).PreviewDocket(f.as(f.prosecutor), strings.NewReader(bad))
 	if err != nil || len(lines) != 1 || len(problems) != 3 {
 		t.Fatalf("bad file: %d lines, %+v, %v", len(lines), problems, err)
 	}
@@ -45,15 +46,15 @@ func TestPreviewDocket_EveryWrongLineAndNothingWritten(t *testing.T) {
 	dup := "external_id,docket,court,kind,starts_at,ends_at\n" +
 		"C-1,26-CR-1,\"" + court + "\",PLEA,2026-12-21 09:30,2026-12-21 10:30\n" +
 		"C-1,26-CR-1,\"" + court + "\",PLEA,2026-12-22 09:30,2026-12-22 10:30\n"
-	if _, problems, _, err = f.db.PreviewDocket(f.as(f.prosecutor), strings.NewReader(dup)); err != nil || len(problems) != 1 ||
+	if _, problems, _, err = storage.NewImportService(f.db).PreviewDocket(f.as(f.prosecutor), strings.NewReader(dup)); err != nil || len(problems) != 1 ||
 		problems[0].Line != 3 || !strings.Contains(problems[0].Message, "already appears on line 2") {
 		t.Fatalf("duplicate: %+v %v", problems, err)
 	}
-	if _, _, _, err := f.db.PreviewDocket(f.as(f.prosecutor), strings.NewReader("docket,when\n")); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, _, _, err := storage.NewImportService(f.db).PreviewDocket(f.as(f.prosecutor), strings.NewReader("docket,when\n")); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Fatalf("bad header: %v", err)
 	}
 	for _, u := range []*courtside.User{f.coordinator, f.admin, f.interpreter} {
-		if _, _, _, err := f.db.PreviewDocket(f.as(u), strings.NewReader(good)); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+		if _, _, _, err := storage.NewImportService(f.db).PreviewDocket(f.as(u), strings.NewReader(good)); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 			t.Errorf("%s: %v", u.Username, err)
 		}
 	}

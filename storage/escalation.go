@@ -23,19 +23,19 @@ func escalationSource(deliveryID int64) string { return fmt.Sprintf("esc-d%d", d
 // the same hearing to the same victim covers (acknowledged, or itself waiting for an answer)
 // does not escalate: its escalation time is cleared, and the later one's counts. Nor does one
 // whose hearing has begun. It needs no user in ctx and returns how many escalated.
-func (db *DB) EscalateUnacknowledged(ctx context.Context, limit int) (int, error) {
+func (svc *DeliveryService) EscalateUnacknowledged(ctx context.Context, limit int) (int, error) {
 	// Most sweeps find nothing: look first on the read pool, so that they never take the
 	// write lock for nothing.
 	var one int
-	err := db.Reader.QueryRowContext(ctx, `SELECT 1 FROM deliveries
+	err := svc.db.Reader.QueryRowContext(ctx, `SELECT 1 FROM deliveries
 		WHERE escalate_at IS NOT NULL AND acknowledged_at IS NULL AND escalated_at IS NULL AND escalate_at <= ? LIMIT 1`,
-		FormatTime(db.Now())).Scan(&one)
+		FormatTime(svc.db.Now())).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {
 		return 0, wrapErr("due escalations", err)
 	}
-	tx, err := db.BeginTx(ctx)
+	tx, err := svc.db.BeginTx(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -84,7 +84,7 @@ func (db *DB) EscalateUnacknowledged(ctx context.Context, limit int) (int, error
 		}
 		sent := x.sentAt
 		facts := courtside.NoticeFacts{Hearing: d.Notice.Hearing, Pseudonym: pseudonym, NoticeKind: d.Kind, SentAt: &sent, Channels: channels}
-		if err := db.planToSupporters(ctx, tx.Tx, courtside.NotifyNoticeUnacknowledged, d.HearingID, d.Sequence, d.VictimID, facts,
+		if err := svc.db.planToSupporters(ctx, tx.Tx, courtside.NotifyNoticeUnacknowledged, d.HearingID, d.Sequence, d.VictimID, facts,
 			escalationSource(d.ID)); err != nil {
 			return 0, err
 		}

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"testing"
 	"time"
 
@@ -51,7 +52,7 @@ func TestCountLeasedDeliveries(t *testing.T) {
 	if n, err := w.db.CountLeasedDeliveries(ctx); err != nil || n != 0 {
 		t.Fatalf("leases before the worker: %d %v", n, err)
 	}
-	leased, err := w.db.LeaseDeliveries(ctx, 2, time.Minute)
+	leased, err := storage.NewDeliveryQueue(w.db).LeaseDeliveries(ctx, 2, time.Minute)
 	if err != nil || len(leased) != 2 {
 		t.Fatalf("leased %d: %v", len(leased), err)
 	}

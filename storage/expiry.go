@@ -19,11 +19,11 @@ const expiryBatch = 100
 // booking.unfilled when nobody is left. Each offer is its own transaction, so one failure leaves
 // the others done and a long sweep never holds the write lock for long. It returns how many
 // offers expired.
-func (db *DB) ExpireOffers(ctx context.Context) (int, error) {
+func (s *BookingService) ExpireOffers(ctx context.Context) (int, error) {
 	expired := 0
 	var after int64
 	for {
-		ids, err := db.overdueOffers(ctx, after)
+		ids, err := s.db.overdueOffers(ctx, after)
 		if err != nil {
 			return expired, err
 		}
@@ -34,7 +34,7 @@ func (db *DB) ExpireOffers(ctx context.Context) (int, error) {
 			if err := ctx.Err(); err != nil {
 				return expired, err
 			}
-			done, err := db.expireOffer(ctx, id)
+			done, err := s.db.expireOffer(ctx, id)
 			if err != nil {
 				return expired, err
 			}

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"testing"
 	"time"
 
@@ -12,18 +13,18 @@ func TestExpireOffers(t *testing.T) {
 	f := newBookingFixture(t)
 	second := f.addInterpreter(t, "es-c2", "es:CERTIFIED")
 	other := f.postHearing(t, "")
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil || b.InterpreterID != f.interpreter.ID {
 		t.Fatalf("request: %v %+v", err, b)
 	}
 	// Nothing is overdue yet.
 	ctx := context.Background()
-	if n, err := f.db.ExpireOffers(ctx); err != nil || n != 0 {
+	if n, err := storage.NewBookingService(f.db).ExpireOffers(ctx); err != nil || n != 0 {
 		t.Fatalf("early sweep: %d %v", n, err)
 	}
 	// The other hearing starts at the same time, and its offer to the second interpreter is
 	// answered: after the first offer expires nobody is left for it.
-	ob, err := f.db.RequestInterpreter(f.as(f.coordinator), other.ID, "es", nil)
+	ob, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), other.ID, "es", nil)
 	if err != nil || ob.InterpreterID != second.ID {
 		t.Fatalf("other request: %v %+v", err, ob)
 	}
@@ -31,16 +32,16 @@ func TestExpireOffers(t *testing.T) {
 
 	now := f.db.Now()
 	f.db.Now = func() time.Time { return now.Add(b.RespondBy.Sub(now) + time.Second) }
-	if _, err := f.db.RespondToBooking(f.as(second), ob.ID, true, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(second), ob.ID, true, ""); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("late answer: %v", err)
 	}
-	n, err := f.db.ExpireOffers(ctx)
+	n, err := storage.NewBookingService(f.db).ExpireOffers(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("sweep: %d %v", n, err)
 	}
 	// Each expired offer went to the next ranked candidate (the one not asked before), by the
 	// system: no actor.
-	bs, err := f.db.FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID, other.ID}})
+	bs, err := storage.NewBookingService(f.db).FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID, other.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestExpireOffers(t *testing.T) {
 		}
 	}
 	// Sweeping again changes nothing.
-	if n, err := f.db.ExpireOffers(ctx); err != nil || n != 0 {
+	if n, err := storage.NewBookingService(f.db).ExpireOffers(ctx); err != nil || n != 0 {
 		t.Fatalf("second sweep: %d %v", n, err)
 	}
 
@@ -73,7 +74,7 @@ func TestExpireOffers(t *testing.T) {
 	// other is reported unfilled.
 	later := f.db.Now().Add(25 * time.Hour)
 	f.db.Now = func() time.Time { return later }
-	if n, err := f.db.ExpireOffers(ctx); err != nil || n != 2 {
+	if n, err := storage.NewBookingService(f.db).ExpireOffers(ctx); err != nil || n != 2 {
 		t.Fatalf("third sweep: %d %v", n, err)
 	}
 	var offered, unfilled int

@@ -21,7 +21,7 @@ func TestDB_FileMode0600(t *testing.T) {
 	f := newFixture(t)
 	v := &courtside.Victim{Pseudonym: "V-1", LegalName: "Some Name", PreferredLanguage: "es",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+12025550100"}}}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	check := func(when string) {

@@ -12,6 +12,17 @@ import (
 	"courtside"
 )
 
+// HearingService is the database's service for hearings: posting, moving and cancelling them,
+// and reading them in the caller's scope.
+type HearingService struct {
+	db *DB
+}
+
+// NewHearingService returns the hearing service of db.
+func NewHearingService(db *DB) *HearingService { return &HearingService{db: db} }
+
+var _ courtside.HearingService = (*HearingService)(nil)
+
 // updateReason is the change reason recorded when a prosecutor's system re-posts a hearing
 // with other details.
 const updateReason = "updated by the prosecutor's system"
@@ -54,7 +65,7 @@ func hearingScope(u *courtside.User) (string, []any) {
 }
 
 // PostHearing creates a hearing, or updates the one with the same external ID.
-func (db *DB) PostHearing(ctx context.Context, h *courtside.Hearing) (bool, error) {
+func (s *HearingService) PostHearing(ctx context.Context, h *courtside.Hearing) (bool, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return false, err
@@ -68,8 +79,8 @@ func (db *DB) PostHearing(ctx context.Context, h *courtside.Hearing) (bool, erro
 		return false, err
 	}
 	var created bool
-	err = db.update(ctx, func(tx *Tx) error {
-		outcome, err := db.upsertHearing(ctx, tx, u, h, updateReason)
+	err = s.db.update(ctx, func(tx *Tx) error {
+		outcome, err := s.db.upsertHearing(ctx, tx, u, h, updateReason)
 		created = outcome == upsertCreated
 		return err
 	})
@@ -217,9 +228,9 @@ func changeableHearing(ctx context.Context, tx *Tx, id int64) (*courtside.Hearin
 }
 
 // RescheduleHearing moves a hearing.
-func (db *DB) RescheduleHearing(ctx context.Context, id int64, upd courtside.HearingUpdate) (*courtside.Hearing, error) {
+func (s *HearingService) RescheduleHearing(ctx context.Context, id int64, upd courtside.HearingUpdate) (*courtside.Hearing, error) {
 	var h *courtside.Hearing
-	err := db.update(ctx, func(tx *Tx) error {
+	err := s.db.update(ctx, func(tx *Tx) error {
 		var err error
 		if h, err = changeableHearing(ctx, tx, id); err != nil {
 			return err
@@ -231,7 +242,7 @@ func (db *DB) RescheduleHearing(ctx context.Context, id int64, upd courtside.Hea
 		if err != nil || !changed {
 			return err
 		}
-		return db.saveHearingChange(ctx, tx, h, change, "hearing.reschedule", courtside.EventHearingChanged)
+		return s.db.saveHearingChange(ctx, tx, h, change, "hearing.reschedule", courtside.EventHearingChanged)
 	})
 	if err != nil {
 		return nil, err
@@ -240,9 +251,9 @@ func (db *DB) RescheduleHearing(ctx context.Context, id int64, upd courtside.Hea
 }
 
 // CancelHearing cancels a hearing.
-func (db *DB) CancelHearing(ctx context.Context, id int64, reason string, expectedSequence *int) (*courtside.Hearing, error) {
+func (s *HearingService) CancelHearing(ctx context.Context, id int64, reason string, expectedSequence *int) (*courtside.Hearing, error) {
 	var h *courtside.Hearing
-	err := db.update(ctx, func(tx *Tx) error {
+	err := s.db.update(ctx, func(tx *Tx) error {
 		var err error
 		if h, err = changeableHearing(ctx, tx, id); err != nil {
 			return err
@@ -254,7 +265,7 @@ func (db *DB) CancelHearing(ctx context.Context, id int64, reason string, expect
 		if err != nil {
 			return err
 		}
-		return db.saveHearingChange(ctx, tx, h, change, "hearing.cancel", courtside.EventHearingCancelled)
+		return s.db.saveHearingChange(ctx, tx, h, change, "hearing.cancel", courtside.EventHearingCancelled)
 	})
 	if err != nil {
 		return nil, err
@@ -263,8 +274,8 @@ func (db *DB) CancelHearing(ctx context.Context, id int64, reason string, expect
 }
 
 // FindHearingByID returns a hearing the caller may see.
-func (db *DB) FindHearingByID(ctx context.Context, id int64) (*courtside.Hearing, error) {
-	hs, err := db.FindHearings(ctx, courtside.HearingFilter{IDs: []int64{id}})
+func (s *HearingService) FindHearingByID(ctx context.Context, id int64) (*courtside.Hearing, error) {
+	hs, err := s.FindHearings(ctx, courtside.HearingFilter{IDs: []int64{id}})
 	if err != nil {
 		return nil, err
 	} else if len(hs) == 0 {
@@ -274,7 +285,7 @@ func (db *DB) FindHearingByID(ctx context.Context, id int64) (*courtside.Hearing
 }
 
 // FindHearings returns the hearings the caller may see that match filter.
-func (db *DB) FindHearings(ctx context.Context, f courtside.HearingFilter) ([]*courtside.Hearing, error) {
+func (s *HearingService) FindHearings(ctx context.Context, f courtside.HearingFilter) ([]*courtside.Hearing, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -310,7 +321,7 @@ func (db *DB) FindHearings(ctx context.Context, f courtside.HearingFilter) ([]*c
 	if f.Limit > 0 {
 		query += " LIMIT " + strconv.Itoa(f.Limit)
 	}
-	rows, err := db.Reader.QueryContext(ctx, query, w.args...)
+	rows, err := s.db.Reader.QueryContext(ctx, query, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find hearings: %w", err)
 	}
@@ -318,7 +329,7 @@ func (db *DB) FindHearings(ctx context.Context, f courtside.HearingFilter) ([]*c
 }
 
 // FindHearingChanges returns the history of the hearings the caller may see, oldest first.
-func (db *DB) FindHearingChanges(ctx context.Context, hearingIDs ...int64) ([]*courtside.HearingChange, error) {
+func (s *HearingService) FindHearingChanges(ctx context.Context, hearingIDs ...int64) ([]*courtside.HearingChange, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -327,7 +338,7 @@ func (db *DB) FindHearingChanges(ctx context.Context, hearingIDs ...int64) ([]*c
 		return nil, nil
 	}
 	scope, scopeArgs := hearingScope(u)
-	rows, err := db.Reader.QueryContext(ctx, `SELECT c.id, c.hearing_id, c.at, COALESCE(c.by_user_id, 0), COALESCE(u.username, 'system'),
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT c.id, c.hearing_id, c.at, COALESCE(c.by_user_id, 0), COALESCE(u.username, 'system'),
 		c.reason, c.status, c.sequence, c.from_starts_at, c.to_starts_at, c.from_ends_at, c.to_ends_at, c.from_courtroom, c.to_courtroom
 		FROM hearing_changes c JOIN hearings h ON h.id = c.hearing_id LEFT JOIN users u ON u.id = c.by_user_id
 		WHERE c.hearing_id IN (`+placeholders(len(hearingIDs))+`) AND `+scope+` ORDER BY c.hearing_id, c.id`,

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"courtside/storage"
 	"fmt"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ func TestHearing_FindPerCase(t *testing.T) {
 	f := newFixture(t)
 	pros := f.as(f.prosecutor)
 	other := &courtside.Case{Docket: "26-CR-2", CourtID: f.court.ID}
-	if err := f.db.OpenCase(pros, other); err != nil {
+	if err := storage.NewCaseService(f.db).OpenCase(pros, other); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 5 {
@@ -22,12 +23,12 @@ func TestHearing_FindPerCase(t *testing.T) {
 			at := start.Add(time.Duration(5-i) * 24 * time.Hour) // posted latest first
 			h := &courtside.Hearing{CaseID: c.ID, Kind: courtside.KindSentencing, StartsAt: at, EndsAt: at.Add(time.Hour),
 				ExternalID: fmt.Sprintf("%s-%d", c.Docket, i)}
-			if _, err := f.db.PostHearing(pros, h); err != nil {
+			if _, err := storage.NewHearingService(f.db).PostHearing(pros, h); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	hs, err := f.db.FindHearings(pros, courtside.HearingFilter{CaseIDs: []int64{f.kase.ID, other.ID}, PerCase: 2})
+	hs, err := storage.NewHearingService(f.db).FindHearings(pros, courtside.HearingFilter{CaseIDs: []int64{f.kase.ID, other.ID}, PerCase: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func TestHearing_FindPerCase(t *testing.T) {
 	if len(hs) != 4 || perCase[f.kase.ID] != 2 || perCase[other.ID] != 2 {
 		t.Fatalf("PerCase 2 over two cases of 5: %d hearings, %v", len(hs), perCase)
 	}
-	if hs, err := f.db.FindHearings(f.as(f.otherProsecutor), courtside.HearingFilter{CaseIDs: []int64{f.kase.ID}, PerCase: 2}); err != nil || len(hs) != 0 {
+	if hs, err := storage.NewHearingService(f.db).FindHearings(f.as(f.otherProsecutor), courtside.HearingFilter{CaseIDs: []int64{f.kase.ID}, PerCase: 2}); err != nil || len(hs) != 0 {
 		t.Fatalf("another office: %d, %v", len(hs), err)
 	}
 }

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -45,7 +46,7 @@ func TestHearing_PostIsIdempotentOnExternalID(t *testing.T) {
 	before := f.counts(t)
 	again := &courtside.Hearing{CaseID: f.kase.ID, Kind: courtside.KindSentencing, StartsAt: start, EndsAt: start.Add(time.Hour),
 		Courtroom: "4B", Judge: "Judge of Part 4", ExternalID: "EXT-1"}
-	created, err := f.db.PostHearing(f.as(f.prosecutor), again)
+	created, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), again)
 	if err != nil || created || again.ID != h.ID || again.Sequence != 0 {
 		t.Fatalf("re-post: created=%v err=%v %+v", created, err, again)
 	}
@@ -55,24 +56,24 @@ func TestHearing_PostIsIdempotentOnExternalID(t *testing.T) {
 	// A changed time is a continuance of the same hearing.
 	moved := *again
 	moved.StartsAt, moved.EndsAt = start.Add(48*time.Hour), start.Add(49*time.Hour)
-	if created, err := f.db.PostHearing(f.as(f.prosecutor), &moved); err != nil || created {
+	if created, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), &moved); err != nil || created {
 		t.Fatalf("moved re-post: %v %v", created, err)
 	}
 	if moved.ID != h.ID || moved.Status != courtside.HearingContinued || moved.Sequence != 1 {
 		t.Fatalf("moved %+v", moved)
 	}
-	changes, err := f.db.FindHearingChanges(f.as(f.prosecutor), h.ID)
+	changes, err := storage.NewHearingService(f.db).FindHearingChanges(f.as(f.prosecutor), h.ID)
 	if err != nil || len(changes) != 2 || changes[1].FromStartsAt == nil || !changes[1].FromStartsAt.Equal(start) || changes[1].By != "pros" {
 		t.Fatalf("history %v %+v", err, changes)
 	}
 	// The same external ID in another case is refused.
 	other := &courtside.Case{Docket: "26-CR-2", CourtID: f.court.ID}
-	if err := f.db.OpenCase(f.as(f.prosecutor), other); err != nil {
+	if err := storage.NewCaseService(f.db).OpenCase(f.as(f.prosecutor), other); err != nil {
 		t.Fatal(err)
 	}
 	clash := moved
 	clash.CaseID = other.ID
-	if _, err := f.db.PostHearing(f.as(f.prosecutor), &clash); courtside.ErrorField(err) != "externalId" {
+	if _, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), &clash); courtside.ErrorField(err) != "externalId" {
 		t.Fatalf("clash: %v", err)
 	}
 }
@@ -82,26 +83,26 @@ func TestHearing_RescheduleAndCancel(t *testing.T) {
 	h := f.postHearing(t, "")
 	ctx := f.as(f.prosecutor)
 	room := "7A"
-	got, err := f.db.RescheduleHearing(ctx, h.ID, courtside.HearingUpdate{StartsAt: start.Add(time.Hour), EndsAt: start.Add(2 * time.Hour), Courtroom: &room, Reason: "judge unavailable"})
+	got, err := storage.NewHearingService(f.db).RescheduleHearing(ctx, h.ID, courtside.HearingUpdate{StartsAt: start.Add(time.Hour), EndsAt: start.Add(2 * time.Hour), Courtroom: &room, Reason: "judge unavailable"})
 	if err != nil || got.Sequence != 1 || got.Status != courtside.HearingContinued || got.Courtroom != "7A" {
 		t.Fatalf("reschedule: %v %+v", err, got)
 	}
 	stale := 0
-	if _, err := f.db.RescheduleHearing(ctx, h.ID, courtside.HearingUpdate{StartsAt: start, EndsAt: start.Add(time.Hour), Reason: "x", ExpectedSequence: &stale}); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewHearingService(f.db).RescheduleHearing(ctx, h.ID, courtside.HearingUpdate{StartsAt: start, EndsAt: start.Add(time.Hour), Reason: "x", ExpectedSequence: &stale}); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("stale sequence: %v", err)
 	}
-	if _, err := f.db.CancelHearing(ctx, h.ID, "dismissed", &stale); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(ctx, h.ID, "dismissed", &stale); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("stale cancel: %v", err)
 	}
 	one := 1
-	got, err = f.db.CancelHearing(ctx, h.ID, "dismissed", &one)
+	got, err = storage.NewHearingService(f.db).CancelHearing(ctx, h.ID, "dismissed", &one)
 	if err != nil || got.Status != courtside.HearingCancelled || got.Sequence != 2 {
 		t.Fatalf("cancel: %v %+v", err, got)
 	}
-	if _, err := f.db.CancelHearing(ctx, h.ID, "again", nil); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(ctx, h.ID, "again", nil); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("cancel twice: %v", err)
 	}
-	reread, err := f.db.FindHearingByID(ctx, h.ID)
+	reread, err := storage.NewHearingService(f.db).FindHearingByID(ctx, h.ID)
 	if err != nil || reread.Status != courtside.HearingCancelled || reread.Sequence != 2 || !reread.StartsAt.Equal(start.Add(time.Hour)) {
 		t.Fatalf("reread %v %+v", err, reread)
 	}
@@ -117,29 +118,47 @@ func TestHearing_RefusedWritesNothing(t *testing.T) {
 		code string
 		do   func() error
 	}{
-		{"coordinator posts", courtside.EFORBIDDEN, func() error { c := valid; _, err := f.db.PostHearing(f.as(f.coordinator), &c); return err }},
-		{"anonymous posts", courtside.EUNAUTHORIZED, func() error { c := valid; _, err := f.db.PostHearing(context.Background(), &c); return err }},
-		{"other office posts", courtside.ENOTFOUND, func() error { c := valid; _, err := f.db.PostHearing(f.as(f.otherProsecutor), &c); return err }},
+		{"coordinator posts", courtside.EFORBIDDEN, func() error {
+			c := valid
+			_, err := storage.NewHearingService(f.db).PostHearing(f.as(f.coordinator), &c)
+			return err
+		}},
+		{"anonymous posts", courtside.EUNAUTHORIZED, func() error {
+			c := valid
+			_, err := storage.NewHearingService(f.db).PostHearing(context.Background(), &c)
+			return err
+		}},
+		{"other office posts", courtside.ENOTFOUND, func() error {
+			c := valid
+			_, err := storage.NewHearingService(f.db).PostHearing(f.as(f.otherProsecutor), &c)
+			return err
+		}},
 		{"end before start", courtside.EINVALID, func() error {
 			c := valid
 			c.EndsAt = c.StartsAt.Add(-time.Minute)
-			_, err := f.db.PostHearing(f.as(f.prosecutor), &c)
+			_, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), &c)
 			return err
 		}},
 		{"advocate reschedules", courtside.EFORBIDDEN, func() error {
-			_, err := f.db.RescheduleHearing(f.as(f.advocate), h.ID, courtside.HearingUpdate{StartsAt: start, EndsAt: start.Add(2 * time.Hour), Reason: "x"})
+			_, err := storage.NewHearingService(f.db).RescheduleHearing(f.as(f.advocate), h.ID, courtside.HearingUpdate{StartsAt: start, EndsAt: start.Add(2 * time.Hour), Reason: "x"})
 			return err
 		}},
-		{"other office cancels", courtside.ENOTFOUND, func() error { _, err := f.db.CancelHearing(f.as(f.otherProsecutor), h.ID, "x", nil); return err }},
-		{"cancel without reason", courtside.EINVALID, func() error { _, err := f.db.CancelHearing(f.as(f.prosecutor), h.ID, " ", nil); return err }},
+		{"other office cancels", courtside.ENOTFOUND, func() error {
+			_, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.otherProsecutor), h.ID, "x", nil)
+			return err
+		}},
+		{"cancel without reason", courtside.EINVALID, func() error {
+			_, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), h.ID, " ", nil)
+			return err
+		}},
 		{"admin opens case", courtside.EFORBIDDEN, func() error {
-			return f.db.OpenCase(f.as(f.admin), &courtside.Case{Docket: "X", CourtID: f.court.ID})
+			return storage.NewCaseService(f.db).OpenCase(f.as(f.admin), &courtside.Case{Docket: "X", CourtID: f.court.ID})
 		}},
 		{"prosecutor creates court", courtside.EFORBIDDEN, func() error {
-			return f.db.CreateCourt(f.as(f.prosecutor), &courtside.Court{Name: "X", TimeZone: "UTC"})
+			return storage.NewCourtService(f.db).CreateCourt(f.as(f.prosecutor), &courtside.Court{Name: "X", TimeZone: "UTC"})
 		}},
 		{"bad time zone", courtside.EINVALID, func() error {
-			return f.db.CreateCourt(f.as(f.admin), &courtside.Court{Name: "X", TimeZone: "Mars/Olympus"})
+			return storage.NewCourtService(f.db).CreateCourt(f.as(f.admin), &courtside.Court{Name: "X", TimeZone: "Mars/Olympus"})
 		}},
 	} {
 		if err := tt.do(); courtside.ErrorCode(err) != tt.code {
@@ -156,7 +175,7 @@ func TestHearing_EventsCommitWithTheChange(t *testing.T) {
 		return errors.New("event log unavailable")
 	}
 	h := &courtside.Hearing{CaseID: f.kase.ID, Kind: courtside.KindPlea, StartsAt: start, EndsAt: start.Add(time.Hour)}
-	if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err == nil {
+	if _, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), h); err == nil {
 		t.Fatal("post succeeded without its event")
 	}
 	sameCounts(t, "a change without its event", before, f.counts(t))
@@ -167,7 +186,7 @@ func TestHearing_Visibility(t *testing.T) {
 	h := f.postHearing(t, "")
 	from, to := start.Add(-24*time.Hour), start.Add(24*time.Hour)
 	visible := func(u *courtside.User) int {
-		hs, err := f.db.FindHearings(f.as(u), courtside.HearingFilter{From: &from, To: &to})
+		hs, err := storage.NewHearingService(f.db).FindHearings(f.as(u), courtside.HearingFilter{From: &from, To: &to})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,14 +203,14 @@ func TestHearing_Visibility(t *testing.T) {
 	// Once the office shares the case, a victim of the organisation is linked and an advocate
 	// assigned, they see it.
 	v := &courtside.Victim{Pseudonym: "V-1", PreferredLanguage: "es"}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, f.kase, f.prosecutor, f.coordinator)
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -204,11 +223,11 @@ func TestHearing_Visibility(t *testing.T) {
 	}
 	// Pagination by (startsAt, id).
 	second := f.postHearing(t, "")
-	page, err := f.db.FindHearings(f.as(f.prosecutor), courtside.HearingFilter{Limit: 1})
+	page, err := storage.NewHearingService(f.db).FindHearings(f.as(f.prosecutor), courtside.HearingFilter{Limit: 1})
 	if err != nil || len(page) != 1 || page[0].ID != h.ID {
 		t.Fatalf("page 1: %v %+v", err, page)
 	}
-	page, err = f.db.FindHearings(f.as(f.prosecutor), courtside.HearingFilter{Limit: 1, After: &courtside.HearingCursor{StartsAt: h.StartsAt, ID: h.ID}})
+	page, err = storage.NewHearingService(f.db).FindHearings(f.as(f.prosecutor), courtside.HearingFilter{Limit: 1, After: &courtside.HearingCursor{StartsAt: h.StartsAt, ID: h.ID}})
 	if err != nil || len(page) != 1 || page[0].ID != second.ID {
 		t.Fatalf("page 2: %v %+v", err, page)
 	}

@@ -14,6 +14,16 @@ import (
 	"courtside"
 )
 
+// ImportService is the database's service for docket imports and their previews.
+type ImportService struct {
+	db *DB
+}
+
+// NewImportService returns the import service of db.
+func NewImportService(db *DB) *ImportService { return &ImportService{db: db} }
+
+var _ courtside.ImportService = (*ImportService)(nil)
+
 // importReason is the change reason of a continuance found by a docket import.
 const importReason = "import"
 
@@ -38,7 +48,7 @@ func importErr(line int, column, format string, args ...any) error {
 }
 
 // ImportHearings reads a docket CSV and upserts it in one transaction.
-func (db *DB) ImportHearings(ctx context.Context, r io.Reader, progress func(courtside.ImportProgress)) (*courtside.ImportResult, error) {
+func (s *ImportService) ImportHearings(ctx context.Context, r io.Reader, progress func(courtside.ImportProgress)) (*courtside.ImportResult, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -46,7 +56,7 @@ func (db *DB) ImportHearings(ctx context.Context, r io.Reader, progress func(cou
 	if u.Role != courtside.RoleProsecutor || u.OrganizationID == 0 {
 		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only a prosecutor's office may import its docket.")
 	}
-	lines, err := db.parseDocket(ctx, r, progress)
+	lines, err := s.db.parseDocket(ctx, r, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -57,11 +67,11 @@ func (db *DB) ImportHearings(ctx context.Context, r io.Reader, progress func(cou
 	// checked before each line and before the commit, and database/sql rolls the transaction
 	// (begun with ctx) back when ctx is cancelled.
 	sctx := context.WithoutCancel(ctx)
-	tx, err := db.BeginTx(ctx)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.importLines(ctx, sctx, tx, u, lines, res, progress); err != nil {
+	if err := s.db.importLines(ctx, sctx, tx, u, lines, res, progress); err != nil {
 		tx.Rollback()
 		return nil, err
 	}
@@ -233,7 +243,7 @@ func (db *DB) parseDocket(ctx context.Context, r io.Reader, progress func(courts
 		courtName := get("court")
 		court, ok := courts[courtName]
 		if !ok {
-			if court, err = db.FindCourtByName(ctx, courtName); err != nil {
+			if court, err = NewCourtService(db).FindCourtByName(ctx, courtName); err != nil {
 				if courtside.ErrorCode(err) == courtside.ENOTFOUND {
 					return nil, importErr(line, "court", "unknown court %q", courtName)
 				}

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"fmt"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestImport_BulkWritesEveryRowAndAChainThatVerifies(t *testing.T) {
 	for _, table := range []string{"hearings", "hearing_changes", "audit_log", "events"} {
 		before[table] = f.count(t, table)
 	}
-	res, err := f.db.ImportHearings(ctx, strings.NewReader(b.String()), nil)
+	res, err := storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(b.String()), nil)
 	if err != nil || *res != (courtside.ImportResult{Created: n}) {
 		t.Fatalf("import: %v %+v", err, res)
 	}
@@ -41,7 +42,7 @@ func TestImport_BulkWritesEveryRowAndAChainThatVerifies(t *testing.T) {
 			t.Errorf("%s: %d new rows, want %d", table, got, want)
 		}
 	}
-	rows, err := f.db.VerifyAudit(context.Background())
+	rows, err := storage.NewAuditService(f.db).VerifyAudit(context.Background())
 	if err != nil || rows != f.count(t, "audit_log") {
 		t.Fatalf("audit verify: %d rows, %v", rows, err)
 	}

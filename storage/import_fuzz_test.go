@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"strings"
 	"testing"
 
@@ -13,15 +14,15 @@ import (
 func FuzzImportHearings(f *testing.F) {
 	db := MustOpenDB(f)
 	ctx := context.Background()
-	admin, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
+	admin, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
 	if err != nil {
 		f.Fatal(err)
 	}
-	pros, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "pros", Role: courtside.RoleProsecutor}, OrganizationName: "DA"})
+	pros, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "pros", Role: courtside.RoleProsecutor}, OrganizationName: "DA"})
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := db.CreateCourt(courtside.NewContextWithUser(ctx, admin), &courtside.Court{Name: "Main Courthouse", TimeZone: "America/New_York"}); err != nil {
+	if err := storage.NewCourtService(db).CreateCourt(courtside.NewContextWithUser(ctx, admin), &courtside.Court{Name: "Main Courthouse", TimeZone: "America/New_York"}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(docket)
@@ -29,7 +30,7 @@ func FuzzImportHearings(f *testing.F) {
 	f.Add("\ufeffexternal_id,docket,court,kind,starts_at,ends_at,status\n\"A\nB\",\"x\"\"y\",Main Courthouse,trial,2026-12-01T09:00:00+14:00,2026-12-01T10:00:00-12:00,held\n")
 	as := courtside.NewContextWithUser(ctx, pros)
 	f.Fuzz(func(t *testing.T, csv string) {
-		_, err := db.ImportHearings(as, strings.NewReader(csv), nil)
+		_, err := storage.NewImportService(db).ImportHearings(as, strings.NewReader(csv), nil)
 		if err == nil {
 			return
 		}

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"courtside/storage"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestImport_HeaderRefusedByName(t *testing.T) {
 			[]string{`line 2, column kind: unknown hearing kind "TRIAL_DAY"; the kinds are ARRAIGNMENT, DETENTION, PRELIMINARY, MOTION, PLEA, TRIAL, SENTENCING, RESTITUTION, STATUS, OTHER`}, ""},
 	} {
 		before := f.counts(t)
-		_, err := f.db.ImportHearings(ctx, strings.NewReader(tt.csv), nil)
+		_, err := storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(tt.csv), nil)
 		msg := courtside.ErrorMessage(err)
 		if courtside.ErrorCode(err) != courtside.EINVALID {
 			t.Errorf("%s: %v, want EINVALID", tt.name, err)
@@ -49,7 +50,7 @@ func TestImport_HeaderRefusedByName(t *testing.T) {
 		sameCounts(t, tt.name, before, f.counts(t))
 	}
 	// Columns in any order, in any letter case, with a byte-order mark, are fine.
-	res, err := f.db.ImportHearings(ctx, strings.NewReader("\ufeffDocket,External_ID,court,KIND,starts_at,ends_at,Courtroom\n26-CR-1,DA-9,Main Courthouse,plea,2026-12-01 09:30,2026-12-01 10:30,4B\n"), nil)
+	res, err := storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader("\ufeffDocket,External_ID,court,KIND,starts_at,ends_at,Courtroom\n26-CR-1,DA-9,Main Courthouse,plea,2026-12-01 09:30,2026-12-01 10:30,4B\n"), nil)
 	if err != nil || res.Created != 1 {
 		t.Fatalf("reordered header: %v %+v", err, res)
 	}

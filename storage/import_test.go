@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ func TestImport_IdempotentUpsert(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.as(f.prosecutor)
 	var progress []courtside.ImportProgress
-	res, err := f.db.ImportHearings(ctx, strings.NewReader(docket), func(p courtside.ImportProgress) { progress = append(progress, p) })
+	res, err := storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(docket), func(p courtside.ImportProgress) { progress = append(progress, p) })
 	if err != nil || *res != (courtside.ImportResult{Created: 2}) {
 		t.Fatalf("first import: %v %+v", err, res)
 	}
@@ -29,30 +30,30 @@ func TestImport_IdempotentUpsert(t *testing.T) {
 	}
 	// The first line's local time is the court's zone (New York, UTC-5 in December).
 	from, to := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
-	hs, err := f.db.FindHearings(ctx, courtside.HearingFilter{From: &from, To: &to})
+	hs, err := storage.NewHearingService(f.db).FindHearings(ctx, courtside.HearingFilter{From: &from, To: &to})
 	if err != nil || len(hs) != 2 || !hs[0].StartsAt.Equal(time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC)) || hs[0].CaseID != f.kase.ID {
 		t.Fatalf("imported %v %+v", err, hs)
 	}
-	if _, err := f.db.FindCaseByDocket(ctx, f.prosecutor.OrganizationID, f.court.ID, "26-CR-9"); err != nil {
+	if _, err := storage.NewCaseService(f.db).FindCaseByDocket(ctx, f.prosecutor.OrganizationID, f.court.ID, "26-CR-9"); err != nil {
 		t.Fatalf("new docket not opened: %v", err)
 	}
 	// One import is one transaction with many audit rows: the chain holds across them.
-	if n, err := f.db.VerifyAudit(context.Background()); err != nil || n < 4 {
+	if n, err := storage.NewAuditService(f.db).VerifyAudit(context.Background()); err != nil || n < 4 {
 		t.Fatalf("audit chain after an import: %d rows, %v", n, err)
 	}
 	events := f.count(t, "events")
-	res, err = f.db.ImportHearings(ctx, strings.NewReader(docket), nil)
+	res, err = storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(docket), nil)
 	if err != nil || *res != (courtside.ImportResult{Unchanged: 2}) || f.count(t, "events") != events {
 		t.Fatalf("re-import: %v %+v, %d new events", err, res, f.count(t, "events")-events)
 	}
 	// A changed time is a continuance with reason "import"; CANCELLED cancels.
 	changed := strings.Replace(docket, "2026-12-01 09:30,2026-12-01 10:30", "2026-12-08 09:30,2026-12-08 10:30", 1)
 	changed = strings.Replace(changed, ",,,SCHEDULED", ",,,CANCELLED", 1)
-	res, err = f.db.ImportHearings(ctx, strings.NewReader(changed), nil)
+	res, err = storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(changed), nil)
 	if err != nil || *res != (courtside.ImportResult{Updated: 2}) {
 		t.Fatalf("changed import: %v %+v", err, res)
 	}
-	hs, _ = f.db.FindHearings(ctx, courtside.HearingFilter{From: &from, To: &to})
+	hs, _ = storage.NewHearingService(f.db).FindHearings(ctx, courtside.HearingFilter{From: &from, To: &to})
 	byExt := map[string]*courtside.Hearing{}
 	for _, h := range hs {
 		byExt[h.ExternalID] = h
@@ -60,7 +61,7 @@ func TestImport_IdempotentUpsert(t *testing.T) {
 	if byExt["DA-1"].Status != courtside.HearingContinued || byExt["DA-2"].Status != courtside.HearingCancelled {
 		t.Fatalf("after changes: %+v %+v", byExt["DA-1"], byExt["DA-2"])
 	}
-	changes, _ := f.db.FindHearingChanges(ctx, byExt["DA-1"].ID)
+	changes, _ := storage.NewHearingService(f.db).FindHearingChanges(ctx, byExt["DA-1"].ID)
 	if last := changes[len(changes)-1]; last.Reason != "import" || !last.FromStartsAt.Equal(time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC)) {
 		t.Fatalf("continuance %+v", last)
 	}
@@ -87,7 +88,7 @@ func TestImport_ErrorsNameLineAndColumnAndImportNothing(t *testing.T) {
 		{"bad quoting", header + good + "DA-2,\"26-CR-1,Main\n", "line 3"},
 	} {
 		before := f.counts(t)
-		_, err := f.db.ImportHearings(ctx, strings.NewReader(tt.csv), nil)
+		_, err := storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(tt.csv), nil)
 		if courtside.ErrorCode(err) != courtside.EINVALID || !strings.Contains(courtside.ErrorMessage(err), tt.want) {
 			t.Errorf("%s: %v, want EINVALID naming %q", tt.name, err, tt.want)
 		}
@@ -95,10 +96,10 @@ func TestImport_ErrorsNameLineAndColumnAndImportNothing(t *testing.T) {
 	}
 	// Another office's docket in the same court is refused, naming the line.
 	other := header + "X-1,26-CR-1,Main Courthouse,PLEA,2026-12-01 09:30,2026-12-01 10:30,,,\n"
-	if _, err := f.db.ImportHearings(f.as(f.otherProsecutor), strings.NewReader(other), nil); !strings.Contains(courtside.ErrorMessage(err), "line 2, column docket") {
+	if _, err := storage.NewImportService(f.db).ImportHearings(f.as(f.otherProsecutor), strings.NewReader(other), nil); !strings.Contains(courtside.ErrorMessage(err), "line 2, column docket") {
 		t.Errorf("other office: %v", err)
 	}
-	if _, err := f.db.ImportHearings(f.as(f.coordinator), strings.NewReader(header+good), nil); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+	if _, err := storage.NewImportService(f.db).ImportHearings(f.as(f.coordinator), strings.NewReader(header+good), nil); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 		t.Errorf("coordinator: %v", err)
 	}
 }

@@ -10,6 +10,16 @@ import (
 	"courtside"
 )
 
+// InboundSMSService is the database's service for SMS replies and delivery receipts.
+type InboundSMSService struct {
+	db *DB
+}
+
+// NewInboundSMSService returns the inbound SMS service of db.
+func NewInboundSMSService(db *DB) *InboundSMSService { return &InboundSMSService{db: db} }
+
+var _ courtside.InboundSMSService = (*InboundSMSService)(nil)
+
 // messageSID is the form of the SMS gateway's message SIDs that inbound messages and receipts
 // may carry.
 var messageSID = regexp.MustCompile(`^[A-Za-z0-9]{2,64}$`)
@@ -66,7 +76,7 @@ func (db *DB) victimsByPhone(ctx context.Context, tx *Tx, from string) ([]phoneV
 
 // HandleInboundSMS acts on an inbound text message once per message SID and says what to
 // reply. See courtside.InboundSMSService.
-func (db *DB) HandleInboundSMS(ctx context.Context, m courtside.InboundSMS) (*courtside.InboundResult, error) {
+func (s *InboundSMSService) HandleInboundSMS(ctx context.Context, m courtside.InboundSMS) (*courtside.InboundResult, error) {
 	if !messageSID.MatchString(m.MessageID) {
 		return nil, courtside.Invalidf("MessageSid", "The message SID must be 2 to 64 letters and digits.")
 	}
@@ -79,11 +89,11 @@ func (db *DB) HandleInboundSMS(ctx context.Context, m courtside.InboundSMS) (*co
 	default:
 		return nil, courtside.Invalidf("action", "Unknown inbound action %q.", m.Action)
 	}
-	if db.Sealer == nil {
+	if s.db.Sealer == nil {
 		return nil, fmt.Errorf("storage: no encryption key configured")
 	}
 	res := &courtside.InboundResult{}
-	err := db.update(ctx, func(tx *Tx) error {
+	err := s.db.update(ctx, func(tx *Tx) error {
 		var reply, language string
 		var victimID sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT reply, language, victim_id FROM sms_inbound WHERE message_sid = ?`, m.MessageID).
@@ -97,7 +107,7 @@ func (db *DB) HandleInboundSMS(ctx context.Context, m courtside.InboundSMS) (*co
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("storage: inbound sms: %w", err)
 		}
-		victims, err := db.victimsByPhone(ctx, tx, m.From)
+		victims, err := s.db.victimsByPhone(ctx, tx, m.From)
 		if err != nil {
 			return err
 		}
@@ -111,7 +121,7 @@ func (db *DB) HandleInboundSMS(ctx context.Context, m courtside.InboundSMS) (*co
 		switch m.Action {
 		case courtside.SMSAck, courtside.SMSAnswer:
 			var err error
-			if about, deliveryID, res.Reply, err = db.answerBySMS(ctx, tx, victims, m); err != nil {
+			if about, deliveryID, res.Reply, err = s.db.answerBySMS(ctx, tx, victims, m); err != nil {
 				return err
 			}
 			if about.id != 0 {
@@ -122,7 +132,7 @@ func (db *DB) HandleInboundSMS(ctx context.Context, m courtside.InboundSMS) (*co
 			stoppedBefore := len(victims) > 0
 			for _, v := range victims {
 				stoppedBefore = stoppedBefore && v.stopped
-				if _, err := db.stopSMS(ctx, tx, v); err != nil {
+				if _, err := s.db.stopSMS(ctx, tx, v); err != nil {
 					return err
 				}
 			}
@@ -132,7 +142,7 @@ func (db *DB) HandleInboundSMS(ctx context.Context, m courtside.InboundSMS) (*co
 			}
 		case courtside.SMSStart:
 			for _, v := range victims {
-				asked, err := db.askSMSRestart(ctx, tx, v)
+				asked, err := s.db.askSMSRestart(ctx, tx, v)
 				if err != nil {
 					return err
 				}
@@ -273,7 +283,7 @@ func victimPseudonym(ctx context.Context, q queryer, victimID int64) (string, er
 
 // RecordSMSReceipt records a delivery receipt of the SMS gateway once, and applies it to the
 // delivery whose send the gateway named with that message SID, if it is recorded yet.
-func (db *DB) RecordSMSReceipt(ctx context.Context, r courtside.SMSReceipt) error {
+func (s *InboundSMSService) RecordSMSReceipt(ctx context.Context, r courtside.SMSReceipt) error {
 	if !messageSID.MatchString(r.MessageID) {
 		return courtside.Invalidf("MessageSid", "The message SID must be 2 to 64 letters and digits.")
 	}
@@ -285,7 +295,7 @@ func (db *DB) RecordSMSReceipt(ctx context.Context, r courtside.SMSReceipt) erro
 			return courtside.Invalidf("ErrorCode", "The error code must be a number.")
 		}
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO sms_receipts (message_sid, status, error_code, received_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`,
 			r.MessageID, r.Status, r.ErrorCode, FormatTime(tx.now))
 		if err != nil {
@@ -294,7 +304,7 @@ func (db *DB) RecordSMSReceipt(ctx context.Context, r courtside.SMSReceipt) erro
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		return db.applyReceipts(ctx, tx, r.MessageID)
+		return s.db.applyReceipts(ctx, tx, r.MessageID)
 	})
 }
 
@@ -353,5 +363,3 @@ func (db *DB) applyReceipts(ctx context.Context, tx *Tx, sid string) error {
 	tx.Audit("delivery.failed", deliveryObject(d.ID), courtside.OutcomeOK)
 	return db.followUp(ctx, tx.Tx, d, failed)
 }
-
-var _ courtside.InboundSMSService = (*DB)(nil)

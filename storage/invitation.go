@@ -16,6 +16,17 @@ import (
 	"courtside"
 )
 
+// InvitationService is the database's service for booking invitations by e-mail (iMIP) and
+// their answers.
+type InvitationService struct {
+	db *DB
+}
+
+// NewInvitationService returns the invitation service of db.
+func NewInvitationService(db *DB) *InvitationService { return &InvitationService{db: db} }
+
+var _ courtside.InvitationService = (*InvitationService)(nil)
+
 // Booking invitations by e-mail (iMIP, RFC 6047). An offer's e-mail carries an iTIP REQUEST
 // whose UID is signed for the booking:
 //
@@ -58,10 +69,10 @@ func invitationMAC(key []byte, bookingID, interpreterID int64) []byte {
 // InvitationUID returns the UID of the invitation to booking bookingID offered to
 // interpreterID, under domain (the host of the invitations' reply address). It is pure: no
 // I/O. Without a Sealer it returns a UID no reply is accepted for.
-func (db *DB) InvitationUID(bookingID, interpreterID int64, domain string) string {
+func (s *InvitationService) InvitationUID(bookingID, interpreterID int64, domain string) string {
 	mac := make([]byte, invitationMACSize)
-	if db.Sealer != nil {
-		mac = invitationMAC(invitationKey(db.Sealer.indexKey), bookingID, interpreterID)
+	if s.db.Sealer != nil {
+		mac = invitationMAC(invitationKey(s.db.Sealer.indexKey), bookingID, interpreterID)
 	}
 	if domain = strings.TrimSpace(domain); domain == "" {
 		domain = "courtside"
@@ -132,8 +143,6 @@ func errBadInvitation() error {
 	return courtside.Errorf(courtside.ENOTFOUND, "This is not an invitation of Courtside's.")
 }
 
-var _ courtside.InvitationService = (*DB)(nil)
-
 // AnswerInvitation applies an interpreter's iTIP REPLY to the invitation of their booking. The
 // UID is checked first, outside any transaction, so forged and foreign replies never take the
 // write lock; then the sender: both From and the ATTENDEE must be the interpreter's own e-mail
@@ -144,22 +153,22 @@ var _ courtside.InvitationService = (*DB)(nil)
 // collapsed, cut to MaxDeclineReason bytes). A reply whose SEQUENCE is lower than that of
 // the hearing's last move or cancellation answers an invitation since updated, and changes
 // nothing.
-func (db *DB) AnswerInvitation(ctx context.Context, reply courtside.InvitationReply) (*courtside.InterpreterBooking, error) {
+func (s *InvitationService) AnswerInvitation(ctx context.Context, reply courtside.InvitationReply) (*courtside.InterpreterBooking, error) {
 	bookingID, mac, ok := parseInvitationUID(reply.UID)
 	if !ok {
 		return nil, errBadInvitation()
 	}
-	b, err := findLinkedBooking(ctx, db.Reader, bookingID)
+	b, err := findLinkedBooking(ctx, s.db.Reader, bookingID)
 	if err != nil {
 		if courtside.ErrorCode(err) == courtside.ENOTFOUND {
 			return nil, errBadInvitation()
 		}
 		return nil, err
 	}
-	if !db.validInvitationMAC(mac, b) {
+	if !s.db.validInvitationMAC(mac, b) {
 		return nil, errBadInvitation()
 	}
-	users, err := db.queryUsers(ctx, db.Reader, "u.id = ?", b.InterpreterID)
+	users, err := s.db.queryUsers(ctx, s.db.Reader, "u.id = ?", b.InterpreterID)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +180,7 @@ func (db *DB) AnswerInvitation(ctx context.Context, reply courtside.InvitationRe
 	ctx = courtside.NewContextWithUser(ctx, interpreter)
 	if !sameAddress(interpreter.Email, reply.From) || !sameAddress(interpreter.Email, reply.Attendee) {
 		// Someone who holds the invitation but writes from another address: recorded, refused.
-		if err := db.update(ctx, func(tx *Tx) error {
+		if err := s.db.update(ctx, func(tx *Tx) error {
 			tx.Audit("booking.invitation", bookingObject(b.ID), courtside.OutcomeDenied)
 			return nil
 		}); err != nil {
@@ -193,13 +202,13 @@ func (db *DB) AnswerInvitation(ctx context.Context, reply courtside.InvitationRe
 	}
 	if accept && b.Status == courtside.BookingAccepted {
 		// Calendar apps may send the same answer twice; the booking already says so.
-		if err := db.checkInvitationSequence(ctx, db.Reader, b, reply.Sequence); err != nil {
+		if err := s.db.checkInvitationSequence(ctx, s.db.Reader, b, reply.Sequence); err != nil {
 			return nil, err
 		}
 		return b, nil
 	}
 	var answered *courtside.InterpreterBooking
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		b, err := findLinkedBooking(ctx, tx, bookingID)
 		if err != nil {
 			return err
@@ -207,11 +216,11 @@ func (db *DB) AnswerInvitation(ctx context.Context, reply courtside.InvitationRe
 		if b.InterpreterID != interpreter.ID {
 			return errBadInvitation()
 		}
-		if err := db.checkInvitationSequence(ctx, tx, b, reply.Sequence); err != nil {
+		if err := s.db.checkInvitationSequence(ctx, tx, b, reply.Sequence); err != nil {
 			return err
 		}
 		tx.Audit("booking.invitation", bookingObject(b.ID), courtside.OutcomeOK)
-		answered, err = db.respondInTx(ctx, tx, interpreter, b.ID, accept, reason)
+		answered, err = s.db.respondInTx(ctx, tx, interpreter, b.ID, accept, reason)
 		return err
 	})
 	if err != nil {

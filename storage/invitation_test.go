@@ -30,7 +30,7 @@ func newInvitationFixture(t *testing.T) *invitationFixture {
 	f := &invitationFixture{bookingFixture: newBookingFixture(t)}
 	mk := func(name, email string) *courtside.User {
 		ls, _ := courtside.ParseInterpreterLanguages("pt:CERTIFIED")
-		u, err := f.db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: name, Role: courtside.RoleInterpreter,
+		u, err := storage.NewUserService(f.db).CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: name, Role: courtside.RoleInterpreter,
 			Languages: ls, Email: email}})
 		if err != nil {
 			t.Fatal(err)
@@ -39,7 +39,7 @@ func newInvitationFixture(t *testing.T) *invitationFixture {
 	}
 	f.interpA, f.interpB = mk("interp-a", interpAAddress), mk("interp-b", "interp-b@mail.example")
 	var err error
-	if f.offer, err = f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "pt", nil); err != nil || f.offer.InterpreterID != f.interpA.ID {
+	if f.offer, err = storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "pt", nil); err != nil || f.offer.InterpreterID != f.interpA.ID {
 		t.Fatalf("request: %v %+v", err, f.offer)
 	}
 	return f
@@ -47,7 +47,7 @@ func newInvitationFixture(t *testing.T) *invitationFixture {
 
 // reply is interpA's answer to her invitation, as her calendar app sends it.
 func (f *invitationFixture) reply(partstat string) courtside.InvitationReply {
-	return courtside.InvitationReply{UID: f.db.InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"), Sequence: f.hearing.Sequence,
+	return courtside.InvitationReply{UID: storage.NewInvitationService(f.db).InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"), Sequence: f.hearing.Sequence,
 		Attendee: strings.ToLower(interpAAddress), From: interpAAddress, PartStat: partstat}
 }
 
@@ -61,17 +61,17 @@ func (f *invitationFixture) writesAll(t *testing.T) map[string]int {
 
 func TestInvitation_UIDSignedForTheBooking(t *testing.T) {
 	f := newInvitationFixture(t)
-	uid := f.db.InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org")
+	uid := storage.NewInvitationService(f.db).InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org")
 	if !regexp.MustCompile(`^booking-[1-9][0-9]*-[0-9a-f]{32}@courtside\.example\.org$`).MatchString(uid) {
 		t.Fatalf("UID %q", uid)
 	}
-	if again := f.db.InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"); again != uid {
+	if again := storage.NewInvitationService(f.db).InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"); again != uid {
 		t.Fatal("the UID is not deterministic")
 	}
 	mac := uid[strings.LastIndexByte(uid[:strings.IndexByte(uid, '@')], '-')+1 : strings.IndexByte(uid, '@')]
 	for what, other := range map[string]string{
-		"another booking":     f.db.InvitationUID(f.offer.ID+1, f.interpA.ID, "courtside.example.org"),
-		"another interpreter": f.db.InvitationUID(f.offer.ID, f.interpB.ID, "courtside.example.org"),
+		"another booking":     storage.NewInvitationService(f.db).InvitationUID(f.offer.ID+1, f.interpA.ID, "courtside.example.org"),
+		"another interpreter": storage.NewInvitationService(f.db).InvitationUID(f.offer.ID, f.interpB.ID, "courtside.example.org"),
 	} {
 		if strings.Contains(other, mac) {
 			t.Errorf("%s has the same MAC: %s", what, other)
@@ -80,11 +80,11 @@ func TestInvitation_UIDSignedForTheBooking(t *testing.T) {
 	otherKey, _ := storage.NewSealer([]byte(strings.Repeat("k", 32)))
 	foreign := storage.NewDB(filepath.Join(t.TempDir(), "other.db"))
 	foreign.Sealer = otherKey
-	if strings.Contains(foreign.InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"), mac) {
+	if strings.Contains(storage.NewInvitationService(foreign).InvitationUID(f.offer.ID, f.interpA.ID, "courtside.example.org"), mac) {
 		t.Error("another database's key makes the same UID")
 	}
 	// Another domain (the reply address changed) names the same invitation.
-	if got := f.db.InvitationUID(f.offer.ID, f.interpA.ID, "mail.example"); !strings.HasPrefix(got, uid[:strings.IndexByte(uid, '@')]+"@") {
+	if got := storage.NewInvitationService(f.db).InvitationUID(f.offer.ID, f.interpA.ID, "mail.example"); !strings.HasPrefix(got, uid[:strings.IndexByte(uid, '@')]+"@") {
 		t.Errorf("the domain changes the signature: %s", got)
 	}
 }
@@ -93,7 +93,7 @@ func TestInvitation_AcceptFromTheInterpretersOwnAddress(t *testing.T) {
 	f := newInvitationFixture(t)
 	bg := context.Background() // the signed UID and the address are the credential: no user
 	audits := f.count(t, "audit_log")
-	got, err := f.db.AnswerInvitation(bg, f.reply(courtside.PartStatAccepted))
+	got, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, f.reply(courtside.PartStatAccepted))
 	if err != nil || got.Status != courtside.BookingAccepted || got.ID != f.offer.ID {
 		t.Fatalf("accept: %v %+v", err, got)
 	}
@@ -107,14 +107,14 @@ func TestInvitation_AcceptFromTheInterpretersOwnAddress(t *testing.T) {
 
 	// The same answer again (Gmail sends the object twice; apps resend): nothing is written.
 	before := f.writesAll(t)
-	if again, err := f.db.AnswerInvitation(bg, f.reply(courtside.PartStatAccepted)); err != nil || again.Status != courtside.BookingAccepted {
+	if again, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, f.reply(courtside.PartStatAccepted)); err != nil || again.Status != courtside.BookingAccepted {
 		t.Fatalf("accept again: %v %+v", err, again)
 	}
 	if after := f.writesAll(t); !equalCounts(before, after) {
 		t.Errorf("a repeated accept wrote: %v -> %v", before, after)
 	}
 	// Declining once accepted is not an answer to an offer: refused, as in the calendar app.
-	if _, err := f.db.AnswerInvitation(bg, f.reply(courtside.PartStatDeclined)); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, f.reply(courtside.PartStatDeclined)); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("decline after accepting: %v", err)
 	}
 	if after := f.writesAll(t); !equalCounts(before, after) {
@@ -126,7 +126,7 @@ func TestInvitation_DeclineOffersTheNextCandidate(t *testing.T) {
 	f := newInvitationFixture(t)
 	r := f.reply(courtside.PartStatDeclined)
 	r.Comment = "  I am in\r\nanother court\tthat morning. " + strings.Repeat("é", 400)
-	got, err := f.db.AnswerInvitation(context.Background(), r)
+	got, err := storage.NewInvitationService(f.db).AnswerInvitation(context.Background(), r)
 	if err != nil || got.Status != courtside.BookingDeclined {
 		t.Fatalf("decline: %v %+v", err, got)
 	}
@@ -138,7 +138,7 @@ func TestInvitation_DeclineOffersTheNextCandidate(t *testing.T) {
 	if evs[0].Type != courtside.EventBookingDeclined || evs[1].Type != courtside.EventBookingOffered || evs[1].UserID != f.interpB.ID {
 		t.Fatalf("events %+v", evs)
 	}
-	next, err := f.db.FindBookings(f.as(f.interpB), courtside.BookingFilter{})
+	next, err := storage.NewBookingService(f.db).FindBookings(f.as(f.interpB), courtside.BookingFilter{})
 	if err != nil || len(next) != 1 || next[0].PreviousBookingID != f.offer.ID || next[0].Status != courtside.BookingOffered {
 		t.Fatalf("interpB's bookings: %v %+v", err, next)
 	}
@@ -166,30 +166,32 @@ func TestInvitation_RefusalsChangeNothing(t *testing.T) {
 	}{
 		"forged MAC": {func(r *courtside.InvitationReply) { r.UID = string(flipped) }, courtside.ENOTFOUND, 0},
 		"another key": {func(r *courtside.InvitationReply) {
-			r.UID = foreign.InvitationUID(f.offer.ID, f.interpA.ID, "x.example")
+			r.UID = storage.NewInvitationService(foreign).InvitationUID(f.offer.ID, f.interpA.ID, "x.example")
 		}, courtside.ENOTFOUND, 0},
 		"another booking": {func(r *courtside.InvitationReply) {
-			r.UID = f.db.InvitationUID(f.offer.ID+7, f.interpA.ID, "x.example")
+			r.UID = storage.NewInvitationService(f.db).InvitationUID(f.offer.ID+7, f.interpA.ID, "x.example")
 		}, courtside.ENOTFOUND, 0},
-		"interpB's signature": {func(r *courtside.InvitationReply) { r.UID = f.db.InvitationUID(f.offer.ID, f.interpB.ID, "x.example") }, courtside.ENOTFOUND, 0},
-		"upper-case MAC":      {func(r *courtside.InvitationReply) { r.UID = strings.ToUpper(r.UID[:at]) + r.UID[at:] }, courtside.ENOTFOUND, 0},
-		"no domain":           {func(r *courtside.InvitationReply) { r.UID = r.UID[:at] }, courtside.ENOTFOUND, 0},
-		"leading zero":        {func(r *courtside.InvitationReply) { r.UID = strings.Replace(r.UID, "booking-", "booking-0", 1) }, courtside.ENOTFOUND, 0},
-		"a hearing's UID":     {func(r *courtside.InvitationReply) { r.UID = "hearing-1@courtside" }, courtside.ENOTFOUND, 0},
-		"garbage":             {func(r *courtside.InvitationReply) { r.UID = strings.Repeat("booking-1-", 40) + "@x" }, courtside.ENOTFOUND, 0},
-		"From another":        {func(r *courtside.InvitationReply) { r.From = "attacker@mail.example" }, courtside.EFORBIDDEN, 1},
-		"attendee another":    {func(r *courtside.InvitationReply) { r.Attendee = "attacker@mail.example" }, courtside.EFORBIDDEN, 1},
-		"no From":             {func(r *courtside.InvitationReply) { r.From = "" }, courtside.EFORBIDDEN, 1},
-		"TENTATIVE":           {func(r *courtside.InvitationReply) { r.PartStat = "TENTATIVE" }, courtside.EINVALID, 0},
-		"NEEDS-ACTION":        {func(r *courtside.InvitationReply) { r.PartStat = "NEEDS-ACTION" }, courtside.EINVALID, 0},
-		"DELEGATED":           {func(r *courtside.InvitationReply) { r.PartStat = "DELEGATED" }, courtside.EINVALID, 0},
-		"similar-looking @":   {func(r *courtside.InvitationReply) { r.From = strings.Replace(interpAAddress, "@", "＠", 1) }, courtside.EFORBIDDEN, 1},
+		"interpB's signature": {func(r *courtside.InvitationReply) {
+			r.UID = storage.NewInvitationService(f.db).InvitationUID(f.offer.ID, f.interpB.ID, "x.example")
+		}, courtside.ENOTFOUND, 0},
+		"upper-case MAC":    {func(r *courtside.InvitationReply) { r.UID = strings.ToUpper(r.UID[:at]) + r.UID[at:] }, courtside.ENOTFOUND, 0},
+		"no domain":         {func(r *courtside.InvitationReply) { r.UID = r.UID[:at] }, courtside.ENOTFOUND, 0},
+		"leading zero":      {func(r *courtside.InvitationReply) { r.UID = strings.Replace(r.UID, "booking-", "booking-0", 1) }, courtside.ENOTFOUND, 0},
+		"a hearing's UID":   {func(r *courtside.InvitationReply) { r.UID = "hearing-1@courtside" }, courtside.ENOTFOUND, 0},
+		"garbage":           {func(r *courtside.InvitationReply) { r.UID = strings.Repeat("booking-1-", 40) + "@x" }, courtside.ENOTFOUND, 0},
+		"From another":      {func(r *courtside.InvitationReply) { r.From = "attacker@mail.example" }, courtside.EFORBIDDEN, 1},
+		"attendee another":  {func(r *courtside.InvitationReply) { r.Attendee = "attacker@mail.example" }, courtside.EFORBIDDEN, 1},
+		"no From":           {func(r *courtside.InvitationReply) { r.From = "" }, courtside.EFORBIDDEN, 1},
+		"TENTATIVE":         {func(r *courtside.InvitationReply) { r.PartStat = "TENTATIVE" }, courtside.EINVALID, 0},
+		"NEEDS-ACTION":      {func(r *courtside.InvitationReply) { r.PartStat = "NEEDS-ACTION" }, courtside.EINVALID, 0},
+		"DELEGATED":         {func(r *courtside.InvitationReply) { r.PartStat = "DELEGATED" }, courtside.EINVALID, 0},
+		"similar-looking @": {func(r *courtside.InvitationReply) { r.From = strings.Replace(interpAAddress, "@", "＠", 1) }, courtside.EFORBIDDEN, 1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := good
 			c.edit(&r)
 			before := f.writesAll(t)
-			if _, err := f.db.AnswerInvitation(bg, r); courtside.ErrorCode(err) != c.code {
+			if _, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, r); courtside.ErrorCode(err) != c.code {
 				t.Fatalf("%v, want %s", err, c.code)
 			}
 			after := f.writesAll(t)
@@ -212,7 +214,7 @@ func TestInvitation_RefusalsChangeNothing(t *testing.T) {
 	now := f.db.Now
 	f.db.Now = func() time.Time { return f.offer.RespondBy.Add(time.Second) }
 	before := f.writesAll(t)
-	if _, err := f.db.AnswerInvitation(bg, good); courtside.ErrorCode(err) != courtside.ECONFLICT || !strings.Contains(courtside.ErrorMessage(err), "expired") {
+	if _, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, good); courtside.ErrorCode(err) != courtside.ECONFLICT || !strings.Contains(courtside.ErrorMessage(err), "expired") {
 		t.Fatalf("after the deadline: %v", err)
 	}
 	if after := f.writesAll(t); !equalCounts(before, after) {
@@ -221,13 +223,13 @@ func TestInvitation_RefusalsChangeNothing(t *testing.T) {
 	f.db.Now = now
 
 	// Withdrawn: the hearing is cancelled; an answer to the cancelled booking changes nothing.
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	before = f.writesAll(t)
 	r := good
 	r.Sequence = 99 // whatever its SEQUENCE
-	if _, err := f.db.AnswerInvitation(bg, r); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, r); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("an answer to a withdrawn offer: %v", err)
 	}
 	if after := f.writesAll(t); !equalCounts(before, after) {
@@ -239,11 +241,11 @@ func TestInvitation_AReplyToAMovedInvitationIsOutOfDate(t *testing.T) {
 	f := newInvitationFixture(t)
 	bg := context.Background()
 	old := f.reply(courtside.PartStatAccepted)
-	if _, err := f.db.AnswerInvitation(bg, old); err != nil {
+	if _, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, old); err != nil {
 		t.Fatal(err)
 	}
 	// The hearing moves: the invitation is updated with the move's SEQUENCE.
-	moved, err := f.db.RescheduleHearing(f.as(f.prosecutor), f.hearing.ID, courtside.HearingUpdate{
+	moved, err := storage.NewHearingService(f.db).RescheduleHearing(f.as(f.prosecutor), f.hearing.ID, courtside.HearingUpdate{
 		StartsAt: start.Add(24 * time.Hour), EndsAt: start.Add(25 * time.Hour), Reason: "continuance"})
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +254,7 @@ func TestInvitation_AReplyToAMovedInvitationIsOutOfDate(t *testing.T) {
 		t.Fatalf("after the move: %s", f.status(t))
 	}
 	before := f.writesAll(t)
-	if _, err := f.db.AnswerInvitation(bg, old); courtside.ErrorCode(err) != courtside.ECONFLICT || !strings.Contains(courtside.ErrorMessage(err), "updated since") {
+	if _, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, old); courtside.ErrorCode(err) != courtside.ECONFLICT || !strings.Contains(courtside.ErrorMessage(err), "updated since") {
 		t.Fatalf("the answer to the invitation before the move: %v", err)
 	}
 	if after := f.writesAll(t); !equalCounts(before, after) {
@@ -261,19 +263,19 @@ func TestInvitation_AReplyToAMovedInvitationIsOutOfDate(t *testing.T) {
 	// The answer to the update reconfirms.
 	current := old
 	current.Sequence = moved.Sequence
-	if got, err := f.db.AnswerInvitation(bg, current); err != nil || got.Status != courtside.BookingAccepted {
+	if got, err := storage.NewInvitationService(f.db).AnswerInvitation(bg, current); err != nil || got.Status != courtside.BookingAccepted {
 		t.Fatalf("the answer to the update: %v %+v", err, got)
 	}
 }
 
 func TestInvitation_AnInterpreterWithoutAnAddressCannotAnswerByMail(t *testing.T) {
 	f := newBookingFixture(t)
-	b, err := f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil)
 	if err != nil || b.InterpreterID != f.interpreter.ID || f.interpreter.Email != "" {
 		t.Fatalf("request: %v %+v", err, b)
 	}
-	r := courtside.InvitationReply{UID: f.db.InvitationUID(b.ID, b.InterpreterID, "x.example"), PartStat: courtside.PartStatAccepted}
-	if _, err := f.db.AnswerInvitation(context.Background(), r); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+	r := courtside.InvitationReply{UID: storage.NewInvitationService(f.db).InvitationUID(b.ID, b.InterpreterID, "x.example"), PartStat: courtside.PartStatAccepted}
+	if _, err := storage.NewInvitationService(f.db).AnswerInvitation(context.Background(), r); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 		t.Fatalf("no address: %v", err)
 	}
 }
@@ -283,14 +285,14 @@ func TestInvitation_AnInterpreterWithoutAnAddressCannotAnswerByMail(t *testing.T
 // the CANCEL keep its UID.
 func TestNoticePlanner_InterpretersChangesNameTheirBooking(t *testing.T) {
 	f := newInvitationFixture(t)
-	if _, err := f.db.AnswerInvitation(context.Background(), f.reply(courtside.PartStatAccepted)); err != nil {
+	if _, err := storage.NewInvitationService(f.db).AnswerInvitation(context.Background(), f.reply(courtside.PartStatAccepted)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.RescheduleHearing(f.as(f.prosecutor), f.hearing.ID, courtside.HearingUpdate{
+	if _, err := storage.NewHearingService(f.db).RescheduleHearing(f.as(f.prosecutor), f.hearing.ID, courtside.HearingUpdate{
 		StartsAt: start.Add(24 * time.Hour), EndsAt: start.Add(25 * time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	var last int64

@@ -26,7 +26,7 @@ func registerVictims(t *testing.T, f *fixture, n int) []int64 {
 				{Channel: courtside.ChannelSMS, Address: fmt.Sprintf("+1202555%04d", i)},
 				{Channel: courtside.ChannelEmail, Address: fmt.Sprintf("sentinel%03d@example.org", i)},
 			}}
-		if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+		if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, v.ID)
@@ -37,7 +37,7 @@ func registerVictims(t *testing.T, f *fixture, n int) []int64 {
 // checkVictims opens every victim's PII with the database's current Sealer.
 func checkVictims(t *testing.T, f *fixture, ids []int64) error {
 	t.Helper()
-	vs, err := f.db.OpenVictimPII(f.as(f.coordinator), ids...)
+	vs, err := storage.NewVictimService(f.db).OpenVictimPII(f.as(f.coordinator), ids...)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func TestKeys_RotationInterruptedAndResumed(t *testing.T) {
 	if err := checkVictims(t, f, ids); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.VerifyAudit(ctx); err != nil {
+	if _, err := storage.NewAuditService(f.db).VerifyAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -66,34 +66,34 @@ func TestMigration_PersonalCalendarLifecycleKeepsObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	u, err := db.FindUserByUsername(context.Background(), "interp")
+	u, err := storage.NewUserService(db).FindUserByUsername(context.Background(), "interp")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := courtside.NewContextWithUser(context.Background(), u)
-	c, err := db.FindPersonalCalendar(ctx, courtside.AvailabilityCalendar)
+	c, err := storage.NewAvailabilityService(db).FindPersonalCalendar(ctx, courtside.AvailabilityCalendar)
 	if err != nil || c.Version != 1 || c.Incarnation != "" || len(c.Components) != 3 {
 		t.Fatalf("the calendar after the migration: %v %+v", err, c)
 	}
-	o, err := db.FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "a.ics")
+	o, err := storage.NewAvailabilityService(db).FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "a.ics")
 	if err != nil || o.ETag != "etag-a" || o.ScheduleTag != "" {
 		t.Fatalf("the object after the migration: %v %+v", err, o)
 	}
-	blocks, err := db.FindBusyBlocks(ctx, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	blocks, err := storage.NewAvailabilityService(db).FindBusyBlocks(ctx, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || len(blocks) != 2 {
 		t.Fatalf("busy blocks after the migration: %v %+v", err, blocks)
 	}
-	in, err := db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, time.Date(2026, 12, 15, 9, 30, 0, 0, time.UTC),
+	in, err := storage.NewAvailabilityService(db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, time.Date(2026, 12, 15, 9, 30, 0, 0, time.UTC),
 		time.Date(2026, 12, 15, 9, 45, 0, 0, time.UTC))
 	if err != nil || len(in) != 1 {
 		t.Fatalf("a range met by a stored occurrence after the migration: %v %d", err, len(in))
 	}
-	out, err := db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC),
+	out, err := storage.NewAvailabilityService(db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC),
 		time.Date(2026, 12, 9, 0, 0, 0, 0, time.UTC))
 	if err != nil || len(out) != 0 {
 		t.Fatalf("a range between the occurrences after the migration: %v %d", err, len(out))
 	}
-	changes, version, err := db.AvailabilityChanges(ctx, courtside.AvailabilityCalendar, 0)
+	changes, version, err := storage.NewAvailabilityService(db).AvailabilityChanges(ctx, courtside.AvailabilityCalendar, 0)
 	if err != nil || version != 1 || len(changes) != 1 {
 		t.Fatalf("changes after the migration: %v %d %+v", err, version, changes)
 	}

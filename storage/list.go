@@ -13,24 +13,24 @@ const MaxListPage = 500
 // ListCases returns a page of the cases the caller may see: up to first of them with IDs above
 // after, in ID order, and whether more follow. The scope is FindCases' own (caseScope), so a
 // case listed here is one `case(id:)` answers.
-func (db *DB) ListCases(ctx context.Context, first int, after int64) ([]*courtside.Case, bool, error) {
+func (s *CaseService) ListCases(ctx context.Context, first int, after int64) ([]*courtside.Case, bool, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	scope, args := caseScope(u)
-	ids, more, err := db.listIDs(ctx, `SELECT c.id FROM cases c WHERE c.id > ? AND `+scope, after, args, first)
+	ids, more, err := s.db.listIDs(ctx, `SELECT c.id FROM cases c WHERE c.id > ? AND `+scope, after, args, first)
 	if err != nil || len(ids) == 0 {
 		return []*courtside.Case{}, false, err
 	}
-	cases, err := db.FindCases(ctx, ids...)
+	cases, err := s.FindCases(ctx, ids...)
 	return cases, more, err
 }
 
 // ListVictims returns a page of the victims the caller may see, without PII, as FindVictims
 // returns them (PIIVisible says whether OpenVictimPII would open one): up to first of them with
 // IDs above after, in ID order, and whether more follow. Admins and interpreters see none.
-func (db *DB) ListVictims(ctx context.Context, first int, after int64) ([]*courtside.Victim, bool, error) {
+func (s *VictimService) ListVictims(ctx context.Context, first int, after int64) ([]*courtside.Victim, bool, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, false, err
@@ -38,12 +38,12 @@ func (db *DB) ListVictims(ctx context.Context, first int, after int64) ([]*court
 	if !courtside.CanSeeVictimPseudonym(u) {
 		return []*courtside.Victim{}, false, nil
 	}
-	scope, args := victimScope(u, db.Now().UTC())
-	ids, more, err := db.listIDs(ctx, `SELECT v.id FROM victims v WHERE v.id > ? AND `+scope, after, args, first)
+	scope, args := victimScope(u, s.db.Now().UTC())
+	ids, more, err := s.db.listIDs(ctx, `SELECT v.id FROM victims v WHERE v.id > ? AND `+scope, after, args, first)
 	if err != nil || len(ids) == 0 {
 		return []*courtside.Victim{}, false, err
 	}
-	vs, err := db.FindVictims(ctx, ids...)
+	vs, err := s.FindVictims(ctx, ids...)
 	return vs, more, err
 }
 

@@ -34,7 +34,7 @@ func TestSession_AttemptsGroupCommitted(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			if _, _, err := db.Login(ctx, fmt.Sprintf("nobody-%d", i), "not a password at all"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+			if _, _, err := NewSessionService(db).Login(ctx, fmt.Sprintf("nobody-%d", i), "not a password at all"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 				t.Errorf("attempt %d: %v", i, err)
 			}
 		})

@@ -26,11 +26,11 @@ func newLoginWorld(t *testing.T, limits storage.LoginLimits) *loginWorld {
 	w.db.Now = func() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
 	w.db.LoginLimits = limits
 	ctx := context.Background()
-	if _, err := w.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "coord", Role: courtside.RoleCoordinator},
+	if _, err := storage.NewUserService(w.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "coord", Role: courtside.RoleCoordinator},
 		OrganizationName: "Org", Password: loginPassword}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "nopass", Role: courtside.RoleAdvocate},
+	if _, err := storage.NewUserService(w.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "nopass", Role: courtside.RoleAdvocate},
 		OrganizationName: "Org"}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestSession_LockoutAtomicUnderConcurrency(t *testing.T) {
 	errs := make(chan error, 100)
 	for i := range 100 {
 		wg.Go(func() {
-			_, _, err := w.db.Login(context.Background(), "coord", fmt.Sprintf("wrong password number %03d", i))
+			_, _, err := storage.NewSessionService(w.db).Login(context.Background(), "coord", fmt.Sprintf("wrong password number %03d", i))
 			errs <- err
 		})
 	}
@@ -76,7 +76,7 @@ func TestSession_LockoutAtomicUnderConcurrency(t *testing.T) {
 			t.Fatalf("a wrong password answered %v", err)
 		}
 	}
-	if _, _, err := w.db.Login(context.Background(), "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, _, err := storage.NewSessionService(w.db).Login(context.Background(), "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatalf("the right password after 100 wrong ones: %v, want the account locked", err)
 	}
 	ok, failed, denied, locks := w.outcomes(t, "login")
@@ -94,10 +94,10 @@ func TestSession_LockoutAtomicUnderConcurrency(t *testing.T) {
 	}
 	// The lock ends after LoginLockout; the failures before it no longer count.
 	w.advance(courtside.LoginLockout + time.Second)
-	if _, _, err := w.db.Login(context.Background(), "coord", "wrong once more, after the lock"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, _, err := storage.NewSessionService(w.db).Login(context.Background(), "coord", "wrong once more, after the lock"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatal(err)
 	}
-	if _, _, err := w.db.Login(context.Background(), "coord", loginPassword); err != nil {
+	if _, _, err := storage.NewSessionService(w.db).Login(context.Background(), "coord", loginPassword); err != nil {
 		t.Fatalf("after the lockout: %v", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestSession_EveryPathCostsOneArgon2(t *testing.T) {
 	attempt := func(name, username, password string) error {
 		t.Helper()
 		argon, rows := storage.Argon2Evaluations(), audits()
-		_, _, err := w.db.Login(ctx, username, password)
+		_, _, err := storage.NewSessionService(w.db).Login(ctx, username, password)
 		if n := storage.Argon2Evaluations() - argon; n != 1 {
 			t.Errorf("%s: %d argon2 evaluations, want 1", name, n)
 		}
@@ -141,7 +141,7 @@ func TestSession_EveryPathCostsOneArgon2(t *testing.T) {
 		t.Fatalf("right password: %v", err)
 	}
 	for range courtside.LoginFailureLimit {
-		w.db.Login(ctx, "coord", "not the password at all")
+		storage.NewSessionService(w.db).Login(ctx, "coord", "not the password at all")
 	}
 	err := attempt("locked account", "coord", loginPassword)
 	if courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
@@ -172,22 +172,22 @@ func TestSession_Throttled(t *testing.T) {
 	}
 	// One address: three attempts, then refused, whatever the username.
 	for _, u := range []string{"coord", "nobody-1", "nobody-2"} {
-		if _, _, err := w.db.Login(from("192.0.2.7"), u, "not the password at all"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+		if _, _, err := storage.NewSessionService(w.db).Login(from("192.0.2.7"), u, "not the password at all"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatalf("%s: %v", u, err)
 		}
 	}
 	argon := storage.Argon2Evaluations()
-	_, _, err := w.db.Login(from("192.0.2.7"), "nobody-3", "not the password at all")
+	_, _, err := storage.NewSessionService(w.db).Login(from("192.0.2.7"), "nobody-3", "not the password at all")
 	limited("a fourth attempt from one address", err)
 	if storage.Argon2Evaluations() != argon {
 		t.Fatal("a throttled attempt was hashed")
 	}
 	// One username: the second attempt from another address is its last; known or not alike.
 	for _, u := range []string{"coord", "nobody-1"} {
-		if _, _, err := w.db.Login(from("198.51.100.1"), u, "not the password at all"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+		if _, _, err := storage.NewSessionService(w.db).Login(from("198.51.100.1"), u, "not the password at all"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatalf("%s from another address: %v", u, err)
 		}
-		_, _, err := w.db.Login(from("198.51.100.2"), u, "not the password at all")
+		_, _, err := storage.NewSessionService(w.db).Login(from("198.51.100.2"), u, "not the password at all")
 		limited("a third attempt naming "+u, err)
 	}
 	// Two attempts failed against coord: the throttled ones did not count towards the lock.
@@ -196,18 +196,18 @@ func TestSession_Throttled(t *testing.T) {
 	}
 	// IPv6: addresses of one /64 share a bucket; another /64 has its own.
 	for i := range 3 {
-		if _, _, err := w.db.Login(from(fmt.Sprintf("2001:db8:1:2::%x", i+1)), fmt.Sprintf("v6-%d", i), "x"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+		if _, _, err := storage.NewSessionService(w.db).Login(from(fmt.Sprintf("2001:db8:1:2::%x", i+1)), fmt.Sprintf("v6-%d", i), "x"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatal(err)
 		}
 	}
-	_, _, err = w.db.Login(from("2001:db8:1:2:ffff::9"), "v6-9", "x")
+	_, _, err = storage.NewSessionService(w.db).Login(from("2001:db8:1:2:ffff::9"), "v6-9", "x")
 	limited("a fourth attempt from one /64", err)
-	if _, _, err := w.db.Login(from("2001:db8:1:3::1"), "v6-10", "x"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, _, err := storage.NewSessionService(w.db).Login(from("2001:db8:1:3::1"), "v6-10", "x"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatalf("another /64: %v", err)
 	}
 	// The buckets refill.
 	w.advance(time.Minute)
-	if _, _, err := w.db.Login(from("192.0.2.7"), "coord", loginPassword); err != nil {
+	if _, _, err := storage.NewSessionService(w.db).Login(from("192.0.2.7"), "coord", loginPassword); err != nil {
 		t.Fatalf("a minute later: %v", err)
 	}
 }
@@ -217,22 +217,22 @@ func TestSession_Throttled(t *testing.T) {
 func TestSession_VerifyPassword(t *testing.T) {
 	w := newLoginWorld(t, unlimited)
 	ctx := context.Background()
-	u, err := w.db.FindUserByUsername(ctx, "coord")
+	u, err := storage.NewUserService(w.db).FindUserByUsername(ctx, "coord")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.db.VerifyPassword(ctx, u.ID, loginPassword); err != nil {
+	if err := storage.NewSessionService(w.db).VerifyPassword(ctx, u.ID, loginPassword); err != nil {
 		t.Fatalf("right password: %v", err)
 	}
 	for range courtside.LoginFailureLimit {
-		if err := w.db.VerifyPassword(ctx, u.ID, "not the password at all"); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+		if err := storage.NewSessionService(w.db).VerifyPassword(ctx, u.ID, "not the password at all"); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 			t.Fatalf("wrong password: %v", err)
 		}
 	}
-	if err := w.db.VerifyPassword(ctx, u.ID, loginPassword); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+	if err := storage.NewSessionService(w.db).VerifyPassword(ctx, u.ID, loginPassword); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 		t.Fatalf("right password on a locked account: %v", err)
 	}
-	if _, _, err := w.db.Login(ctx, "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, _, err := storage.NewSessionService(w.db).Login(ctx, "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatalf("login on the account that failed re-authentication: %v", err)
 	}
 	ok, failed, denied, locks := w.outcomes(t, "reauth")

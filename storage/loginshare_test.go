@@ -40,7 +40,7 @@ func TestLoginShare_LockoutCountsEveryInstance(t *testing.T) {
 	for i := range attempts {
 		db := []*storage.DB{a, b}[i%2]
 		wg.Go(func() {
-			_, _, err := db.Login(context.Background(), "coord", fmt.Sprintf("wrong password number %03d", i))
+			_, _, err := storage.NewSessionService(db).Login(context.Background(), "coord", fmt.Sprintf("wrong password number %03d", i))
 			errs <- err
 		})
 	}
@@ -52,7 +52,7 @@ func TestLoginShare_LockoutCountsEveryInstance(t *testing.T) {
 		}
 	}
 	for name, db := range map[string]*storage.DB{"A": a, "B": b} {
-		if _, _, err := db.Login(context.Background(), "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+		if _, _, err := storage.NewSessionService(db).Login(context.Background(), "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatalf("the right password on instance %s after %d wrong ones: %v, want the account locked", name, attempts, err)
 		}
 	}
@@ -70,33 +70,33 @@ func TestLoginShare_LockoutCountsEveryInstance(t *testing.T) {
 func TestLoginShare_LockMadeOnOneInstanceHoldsOnTheOther(t *testing.T) {
 	w, a, b := twoInstances(t, unlimited)
 	ctx := context.Background()
-	if _, _, err := b.Login(ctx, "coord", "wrong on instance B"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, _, err := storage.NewSessionService(b).Login(ctx, "coord", "wrong on instance B"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatal(err)
 	}
 	// B's failure counts on A: one fewer is enough there.
 	for i := range courtside.LoginFailureLimit - 1 {
-		if _, _, err := a.Login(ctx, "coord", fmt.Sprintf("wrong on instance A %d", i)); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+		if _, _, err := storage.NewSessionService(a).Login(ctx, "coord", fmt.Sprintf("wrong on instance A %d", i)); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatal(err)
 		}
 	}
 	if _, _, _, locks := w.outcomes(t, "login"); locks != 1 {
 		t.Fatalf("%d locks after %d failures over two instances, want 1", locks, courtside.LoginFailureLimit)
 	}
-	if _, _, err := b.Login(ctx, "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, _, err := storage.NewSessionService(b).Login(ctx, "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatalf("the right password on instance B while A's lock lasts: %v", err)
 	}
-	u, err := b.FindUserByUsername(ctx, "coord")
+	u, err := storage.NewUserService(b).FindUserByUsername(ctx, "coord")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.VerifyPassword(ctx, u.ID, loginPassword); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+	if err := storage.NewSessionService(b).VerifyPassword(ctx, u.ID, loginPassword); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 		t.Fatalf("re-authentication on instance B while A's lock lasts: %v", err)
 	}
 	if ok, failed, denied, _ := w.outcomes(t, "login"); ok != 0 || failed != courtside.LoginFailureLimit || denied != 1 {
 		t.Fatalf("login audited ok %d failed %d denied %d", ok, failed, denied)
 	}
 	w.advance(courtside.LoginLockout + time.Second)
-	if _, _, err := b.Login(ctx, "coord", loginPassword); err != nil {
+	if _, _, err := storage.NewSessionService(b).Login(ctx, "coord", loginPassword); err != nil {
 		t.Fatalf("on instance B after the lockout: %v", err)
 	}
 }
@@ -120,13 +120,13 @@ func TestLoginShare_ThrottlesCountEveryInstance(t *testing.T) {
 	instances := []*storage.DB{a, b}
 	// One username, from addresses of their own: four attempts over both, then neither.
 	for i := range limits.AccountBurst {
-		if _, _, err := instances[i%2].Login(from(fmt.Sprintf("198.51.100.%d", i+1)), "Coord", "not the password at all"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+		if _, _, err := storage.NewSessionService(instances[i%2]).Login(from(fmt.Sprintf("198.51.100.%d", i+1)), "Coord", "not the password at all"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
 	}
 	argon := storage.Argon2Evaluations()
 	for i, db := range instances {
-		_, _, err := db.Login(from(fmt.Sprintf("198.51.100.%d", 10+i)), "coord", "not the password at all")
+		_, _, err := storage.NewSessionService(db).Login(from(fmt.Sprintf("198.51.100.%d", 10+i)), "coord", "not the password at all")
 		limited(fmt.Sprintf("the fifth attempt naming coord, on instance %d", i+1), err, limits.AccountEvery)
 	}
 	if storage.Argon2Evaluations() != argon {
@@ -134,20 +134,20 @@ func TestLoginShare_ThrottlesCountEveryInstance(t *testing.T) {
 	}
 	// Half the period later, half a token: the wait is the other half.
 	w.advance(limits.AccountEvery / 2)
-	_, _, err := a.Login(from("198.51.100.20"), "coord", "not the password at all")
+	_, _, err := storage.NewSessionService(a).Login(from("198.51.100.20"), "coord", "not the password at all")
 	limited("half a period later", err, limits.AccountEvery/2)
 	w.advance(limits.AccountEvery / 2)
-	if _, _, err := b.Login(from("198.51.100.21"), "coord", loginPassword); err != nil {
+	if _, _, err := storage.NewSessionService(b).Login(from("198.51.100.21"), "coord", loginPassword); err != nil {
 		t.Fatalf("a period later, on instance B: %v", err)
 	}
 	// One address, naming usernames of their own: three attempts over both, then neither.
 	for i := range limits.AddressBurst {
-		if _, _, err := instances[i%2].Login(from("192.0.2.7"), fmt.Sprintf("nobody-%d", i), "x"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+		if _, _, err := storage.NewSessionService(instances[i%2]).Login(from("192.0.2.7"), fmt.Sprintf("nobody-%d", i), "x"); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatalf("attempt %d from one address: %v", i, err)
 		}
 	}
 	for i, db := range instances {
-		_, _, err := db.Login(from("192.0.2.7"), fmt.Sprintf("nobody-%d", 10+i), "x")
+		_, _, err := storage.NewSessionService(db).Login(from("192.0.2.7"), fmt.Sprintf("nobody-%d", 10+i), "x")
 		limited(fmt.Sprintf("the fourth attempt from one address, on instance %d", i+1), err, limits.AddressEvery)
 	}
 	// The table holds digests only.
@@ -224,14 +224,14 @@ func TestLoginShare_CancelledAttemptsLeaveNoLock(t *testing.T) {
 	defer cancelA()
 	doneA := make(chan error, 1)
 	go func() {
-		_, _, err := a.Login(ctxA, "coord", "wrong on instance A")
+		_, _, err := storage.NewSessionService(a).Login(ctxA, "coord", "wrong on instance A")
 		doneA <- err
 	}()
 	until(1, 0, doneA)
 	ctxB, cancelB := context.WithCancel(context.Background())
 	doneB := make(chan error, 1)
 	go func() {
-		_, _, err := b.Login(ctxB, "coord", loginPassword)
+		_, _, err := storage.NewSessionService(b).Login(ctxB, "coord", loginPassword)
 		doneB <- err
 	}()
 	until(1, 1, doneB)
@@ -253,7 +253,7 @@ func TestLoginShare_CancelledAttemptsLeaveNoLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	// B's next attempt takes the lock once A's writes have committed.
-	if _, _, err := b.Login(context.Background(), "coord", loginPassword); err != nil {
+	if _, _, err := storage.NewSessionService(b).Login(context.Background(), "coord", loginPassword); err != nil {
 		t.Fatalf("instance B's next attempt: %v", err)
 	}
 	if held, waiting := locks(); held != 0 || waiting != 0 {

@@ -34,7 +34,7 @@ func newNoticeWorld(t *testing.T) *noticeWorld {
 		{Channel: courtside.ChannelEmail, Allowed: true, Detail: courtside.DetailFull},
 		{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailContentFree},
 	}}
-	if _, err := w.db.SetContactPolicy(w.as(w.coordinator), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(w.as(w.coordinator), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.db.Writer.Exec(`UPDATE users SET email = 'adv@example.org' WHERE id = ?`, w.advocate.ID); err != nil {
@@ -43,14 +43,14 @@ func newNoticeWorld(t *testing.T) *noticeWorld {
 	if _, err := w.db.Writer.Exec(`UPDATE users SET phone = '+15555550199' WHERE id = ?`, w.interpreter.ID); err != nil {
 		t.Fatal(err)
 	}
-	b, err := w.db.RequestInterpreter(w.as(w.coordinator), w.hearing.ID, "es", nil)
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.coordinator), w.hearing.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.RespondToBooking(w.as(w.interpreter), b.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(w.db).RespondToBooking(w.as(w.interpreter), b.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), w.hearing.ID, w.victim.ID, w.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -88,7 +88,7 @@ func (w *noticeWorld) deliveries(t *testing.T) []string {
 
 func (w *noticeWorld) reminderStates(t *testing.T) map[string]int {
 	t.Helper()
-	rs, err := w.db.FindReminders(context.Background(), w.hearing.ID)
+	rs, err := storage.NewReminderService(w.db).FindReminders(context.Background(), w.hearing.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestNoticePlanner_ScheduleRescheduleCancel(t *testing.T) {
 		t.Fatalf("reminders = %v, want 6 planned", got)
 	}
 	moved := w.hearing.StartsAt.Add(24 * time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
@@ -160,7 +160,7 @@ func TestNoticePlanner_ScheduleRescheduleCancel(t *testing.T) {
 		t.Errorf("replaying the event log planned %d more deliveries", after-before)
 	}
 
-	if _, err := w.db.CancelHearing(w.as(w.prosecutor), w.hearing.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(w.db).CancelHearing(w.as(w.prosecutor), w.hearing.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
@@ -177,7 +177,7 @@ func TestNoticePlanner_ScheduleRescheduleCancel(t *testing.T) {
 func TestNoticePlanner_SuppressedTellsTheAdvocate(t *testing.T) {
 	w := newNoticeWorld(t)
 	// The victim now allows nothing.
-	if _, err := w.db.SetContactPolicy(w.as(w.coordinator), w.victim.ID, courtside.ContactPolicy{}, nil); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(w.as(w.coordinator), w.victim.ID, courtside.ContactPolicy{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
@@ -186,7 +186,7 @@ func TestNoticePlanner_SuppressedTellsTheAdvocate(t *testing.T) {
 		"NOTICE_SUPPRESSED ADVOCATE EMAIL PENDING",
 	})
 	moved := w.hearing.StartsAt.Add(2 * time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
@@ -202,12 +202,12 @@ func TestReminders_FireAndDeliver(t *testing.T) {
 	w := newNoticeWorld(t)
 	w.drain(t)
 	ctx := context.Background()
-	if n, err := w.db.FireDueReminders(ctx, 100); err != nil || n != 0 {
+	if n, err := storage.NewReminderService(w.db).FireDueReminders(ctx, 100); err != nil || n != 0 {
 		t.Fatalf("fired %d, %v before anything is due", n, err)
 	}
 	// Six days on, the victim's 7-day reminder is due (the hearing is on 1 December).
 	w.now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	if n, err := w.db.FireDueReminders(ctx, 100); err != nil || n != 1 {
+	if n, err := storage.NewReminderService(w.db).FireDueReminders(ctx, 100); err != nil || n != 1 {
 		t.Fatalf("fired %d, %v, want the 7-day reminder", n, err)
 	}
 	w.drain(t)
@@ -215,7 +215,7 @@ func TestReminders_FireAndDeliver(t *testing.T) {
 	if got := lines[len(lines)-1]; got != "REMINDER VICTIM SMS PENDING" {
 		t.Errorf("last delivery = %q, want the victim's reminder", got)
 	}
-	if n, _ := w.db.FireDueReminders(ctx, 100); n != 0 {
+	if n, _ := storage.NewReminderService(w.db).FireDueReminders(ctx, 100); n != 0 {
 		t.Errorf("a fired reminder fired again (%d)", n)
 	}
 }
@@ -231,11 +231,11 @@ func TestDeliveryQueue_LeaseRecordAndFallBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := w.hearing.StartsAt.Add(3 * time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
-	leased, err := w.db.LeaseDeliveries(ctx, 100, time.Minute)
+	leased, err := storage.NewDeliveryQueue(w.db).LeaseDeliveries(ctx, 100, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestDeliveryQueue_LeaseRecordAndFallBack(t *testing.T) {
 	if len(leased) != 6 {
 		t.Fatalf("leased %d deliveries, want 6", len(leased))
 	}
-	if again, err := w.db.LeaseDeliveries(ctx, 100, time.Minute); err != nil || len(again) != 0 {
+	if again, err := storage.NewDeliveryQueue(w.db).LeaseDeliveries(ctx, 100, time.Minute); err != nil || len(again) != 0 {
 		t.Fatalf("leased %d again while the lease holds (%v)", len(again), err)
 	}
 	var victim *courtside.PendingDelivery
@@ -256,7 +256,7 @@ func TestDeliveryQueue_LeaseRecordAndFallBack(t *testing.T) {
 		t.Fatalf("victim's delivery = %+v, want an e-mail about the move", victim)
 	}
 	// E-mail gives up: the same notice goes by SMS under its own key.
-	if err := w.db.RecordDelivery(ctx, victim, courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, At: w.now, Attempted: true, Reason: "550 refused"}); err != nil {
+	if err := storage.NewDeliveryQueue(w.db).RecordDelivery(ctx, victim, courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, At: w.now, Attempted: true, Reason: "550 refused"}); err != nil {
 		t.Fatal(err)
 	}
 	var key, status string
@@ -269,7 +269,7 @@ func TestDeliveryQueue_LeaseRecordAndFallBack(t *testing.T) {
 	}
 	// The lease runs out and the SMS is leased; SENT records the lead time.
 	w.now = w.now.Add(2 * time.Minute)
-	leased, err = w.db.LeaseDeliveries(ctx, 100, time.Minute)
+	leased, err = storage.NewDeliveryQueue(w.db).LeaseDeliveries(ctx, 100, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,10 +282,10 @@ func TestDeliveryQueue_LeaseRecordAndFallBack(t *testing.T) {
 	if sms == nil {
 		t.Fatalf("the SMS delivery was not leased (%d leased)", len(leased))
 	}
-	if err := w.db.RecordDelivery(ctx, sms, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true, Detail: courtside.DetailContentFree}); err != nil {
+	if err := storage.NewDeliveryQueue(w.db).RecordDelivery(ctx, sms, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true, Detail: courtside.DetailContentFree}); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := w.db.FindDeliveries(w.as(w.coordinator), courtside.DeliveryFilter{VictimID: &w.victim.ID})
+	ds, err := storage.NewDeliveryService(w.db).FindDeliveries(w.as(w.coordinator), courtside.DeliveryFilter{VictimID: &w.victim.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestDeliveryQueue_LeaseRecordAndFallBack(t *testing.T) {
 		t.Fatalf("sent delivery = %+v, want lead %d minutes", sent, wantLead)
 	}
 	// Recording twice (a worker whose lease ran out) keeps the first outcome.
-	if err := w.db.RecordDelivery(ctx, sms, courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, At: w.now, Reason: "late"}); err != nil {
+	if err := storage.NewDeliveryQueue(w.db).RecordDelivery(ctx, sms, courtside.DeliveryOutcome{Status: courtside.DeliveryFailed, At: w.now, Reason: "late"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.db.Writer.QueryRow(`SELECT status FROM deliveries WHERE idempotency_key = ?`, key).Scan(&status); err != nil || status != "SENT" {
@@ -314,11 +314,11 @@ func TestNoticePlanner_UnfilledBookingTellsTheCoordinators(t *testing.T) {
 		t.Fatal(err)
 	}
 	french := w.addInterpreter(t, "fr1", "fr:CERTIFIED")
-	b, err := w.db.RequestInterpreter(w.as(w.coordinator), w.hearing.ID, "fr", nil)
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.coordinator), w.hearing.ID, "fr", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.RespondToBooking(w.as(french), b.ID, false, "away that week"); err != nil {
+	if _, err := storage.NewBookingService(w.db).RespondToBooking(w.as(french), b.ID, false, "away that week"); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)

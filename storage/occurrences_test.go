@@ -9,6 +9,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // TestAvailability_RangeDecidedByStoredOccurrences checks that a time-range read decides a
@@ -25,7 +26,7 @@ func TestAvailability_RangeDecidedByStoredOccurrences(t *testing.T) {
 		o := busyObject(name, name)
 		o.ExtentStart, o.ExtentEnd = hour(0), hour(100)
 		o.Occurrences, o.OccurrencesUntil, o.OccurrencesKnown = occ, until, true
-		if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
+		if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,7 +38,7 @@ func TestAvailability_RangeDecidedByStoredOccurrences(t *testing.T) {
 	put("partial.ics", hour(30), courtside.Interval{Start: hour(5), End: hour(6)})
 	unknown := busyObject("unknown.ics", "unknown")
 	unknown.ExtentStart, unknown.ExtentEnd = hour(0), hour(100)
-	if _, err := f.db.PutAvailabilityObject(ctx, unknown, courtside.PutCondition{}); err != nil {
+	if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, unknown, courtside.PutCondition{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -58,7 +59,7 @@ func TestAvailability_RangeDecidedByStoredOccurrences(t *testing.T) {
 		{hour(49), time.Time{}, []string{"partial.ics", "unknown.ics"}},             // open end
 		{hour(200), hour(300), nil},                                                 // past every extent
 	} {
-		got, err := f.db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, tt.from, tt.to)
+		got, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, tt.from, tt.to)
 		if err != nil || !slices.Equal(names(got), tt.want) {
 			t.Errorf("range %v to %v: %v, %v; want %v", tt.from.Sub(start), tt.to.Sub(start), names(got), err, tt.want)
 		}
@@ -66,10 +67,10 @@ func TestAvailability_RangeDecidedByStoredOccurrences(t *testing.T) {
 
 	// Rewritten: its old occurrences are gone.
 	put("daily.ics", time.Time{}, courtside.Interval{Start: hour(3), End: hour(4)})
-	if got, _ := f.db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, hour(24), hour(25)); slices.Contains(names(got), "daily.ics") {
+	if got, _ := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar, hour(24), hour(25)); slices.Contains(names(got), "daily.ics") {
 		t.Errorf("a rewritten object matches by its old occurrences")
 	}
-	if err := f.db.DeleteAvailabilityObject(ctx, courtside.AvailabilityCalendar, "daily.ics", ""); err != nil {
+	if err := storage.NewAvailabilityService(f.db).DeleteAvailabilityObject(ctx, courtside.AvailabilityCalendar, "daily.ics", ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count(t, "availability_occurrences WHERE name = 'daily.ics'"); n != 0 {
@@ -81,7 +82,7 @@ func TestAvailability_RangeDecidedByStoredOccurrences(t *testing.T) {
 	for i := range courtside.MaxBusyInstances + 1 {
 		o.Occurrences = append(o.Occurrences, courtside.Interval{Start: hour(i), End: hour(i)})
 	}
-	if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, o, courtside.PutCondition{}); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("%d occurrences: %v, want EINVALID", len(o.Occurrences), err)
 	}
 }
@@ -97,7 +98,7 @@ func TestAvailability_BackfillOccurrences(t *testing.T) {
 		o := busyObject(name, name)
 		o.Data = []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:" + name +
 			"\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261201T130000Z\r\nDTEND:20261201T140000Z\r\n" + extra + "END:VEVENT\r\nEND:VCALENDAR\r\n")
-		if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
+		if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,7 +106,7 @@ func TestAvailability_BackfillOccurrences(t *testing.T) {
 	legacy("endless.ics", "RRULE:FREQ=WEEKLY\r\n")
 	legacy("broken.ics", "RRULE:FREQ=NEVER\r\n")
 	between := func() []string {
-		got, err := f.db.FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar,
+		got, err := storage.NewAvailabilityService(f.db).FindAvailabilityObjectsInRange(ctx, courtside.AvailabilityCalendar,
 			time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 11, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
@@ -115,7 +116,7 @@ func TestAvailability_BackfillOccurrences(t *testing.T) {
 	if got, want := between(), []string{"broken.ics", "endless.ics", "weekly.ics"}; !slices.Equal(got, want) {
 		t.Fatalf("before the backfill, 10 December: %v; want every object a candidate %v", got, want)
 	}
-	n, err := f.db.BackfillAvailabilityOccurrences(context.Background(), calendar.ObjectOccurrences)
+	n, err := storage.NewAvailabilityService(f.db).BackfillAvailabilityOccurrences(context.Background(), calendar.ObjectOccurrences)
 	if err != nil || n != 2 {
 		t.Fatalf("backfill: %d, %v; want 2", n, err)
 	}
@@ -125,7 +126,7 @@ func TestAvailability_BackfillOccurrences(t *testing.T) {
 	if n := f.count(t, "availability_occurrences WHERE name = 'weekly.ics'"); n != 3 {
 		t.Errorf("weekly.ics: %d occurrences stored, want 3", n)
 	}
-	if n, err := f.db.BackfillAvailabilityOccurrences(context.Background(), calendar.ObjectOccurrences); err != nil || n != 0 {
+	if n, err := storage.NewAvailabilityService(f.db).BackfillAvailabilityOccurrences(context.Background(), calendar.ObjectOccurrences); err != nil || n != 0 {
 		t.Errorf("a second backfill filled %d, %v; want 0", n, err)
 	}
 }
@@ -141,29 +142,29 @@ func TestAvailability_CalendarByteQuota(t *testing.T) {
 	for i := range n {
 		o := busyObject(fmt.Sprintf("o%03d.ics", i), fmt.Sprintf("o%03d", i))
 		o.Data = data
-		if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
+		if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
 			t.Fatalf("object %d: %v", i, err)
 		}
 	}
 	o := busyObject("one-more.ics", "one-more")
 	o.Data = data
-	_, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{})
+	_, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, o, courtside.PutCondition{})
 	if courtside.ErrorCode(err) != courtside.EINVALID || courtside.ErrorField(err) != courtside.FieldLimit {
 		t.Fatalf("past the quota: %v, want EINVALID on %q", err, courtside.FieldLimit)
 	}
-	if _, err := f.db.FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "one-more.ics"); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewAvailabilityService(f.db).FindAvailabilityObject(ctx, courtside.AvailabilityCalendar, "one-more.ics"); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Errorf("the refused object was stored: %v", err)
 	}
 	again := busyObject("o000.ics", "o000")
 	again.Data, again.ETag = data, "etag-again"
-	if created, err := f.db.PutAvailabilityObject(ctx, again, courtside.PutCondition{}); err != nil || created {
+	if created, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, again, courtside.PutCondition{}); err != nil || created {
 		t.Errorf("replacing an object of the full calendar: %v, %v", created, err)
 	}
 	// A deletion makes room again.
-	if err := f.db.DeleteAvailabilityObject(ctx, courtside.AvailabilityCalendar, "o001.ics", ""); err != nil {
+	if err := storage.NewAvailabilityService(f.db).DeleteAvailabilityObject(ctx, courtside.AvailabilityCalendar, "o001.ics", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
+	if _, err := storage.NewAvailabilityService(f.db).PutAvailabilityObject(ctx, o, courtside.PutCondition{}); err != nil {
 		t.Errorf("after a deletion: %v", err)
 	}
 }

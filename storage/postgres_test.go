@@ -40,12 +40,12 @@ func TestPostgres_WritersOfTwoProcessesTakeTurns(t *testing.T) {
 	a := MustOpenDB(t)
 	b := openHandle(t, a.Path)
 	ctx := context.Background()
-	admin, err := a.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
+	admin, err := storage.NewUserService(a).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	as := courtside.NewContextWithUser(ctx, admin)
-	before, err := a.VerifyAudit(ctx)
+	before, err := storage.NewAuditService(a).VerifyAudit(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestPostgres_WritersOfTwoProcessesTakeTurns(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				c := &courtside.Court{Name: fmt.Sprintf("Court %d-%d", h, i), TimeZone: "America/New_York"}
-				errs <- db.CreateCourt(as, c)
+				errs <- storage.NewCourtService(db).CreateCourt(as, c)
 			}()
 		}
 	}
@@ -69,7 +69,7 @@ func TestPostgres_WritersOfTwoProcessesTakeTurns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err := b.VerifyAudit(ctx)
+	n, err := storage.NewAuditService(b).VerifyAudit(ctx)
 	if err != nil {
 		t.Fatalf("the audit chain after concurrent writers: %v", err)
 	}
@@ -191,16 +191,16 @@ func TestPostgres_CommitsWithEventsAreAnnounced(t *testing.T) {
 			func(err error) { t.Errorf("listen: %v", err) })
 	}()
 	bg := context.Background()
-	admin, err := a.CreateUser(bg, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
+	admin, err := storage.NewUserService(a).CreateUser(bg, courtside.NewUser{User: courtside.User{Username: "admin", Role: courtside.RoleAdmin}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pros, err := a.CreateUser(bg, courtside.NewUser{User: courtside.User{Username: "pros", Role: courtside.RoleProsecutor}, OrganizationName: "DA Office"})
+	pros, err := storage.NewUserService(a).CreateUser(bg, courtside.NewUser{User: courtside.User{Username: "pros", Role: courtside.RoleProsecutor}, OrganizationName: "DA Office"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	court := &courtside.Court{Name: "Main Courthouse", TimeZone: "America/New_York"}
-	if err := a.CreateCourt(courtside.NewContextWithUser(bg, admin), court); err != nil {
+	if err := storage.NewCourtService(a).CreateCourt(courtside.NewContextWithUser(bg, admin), court); err != nil {
 		t.Fatal(err)
 	}
 
@@ -210,7 +210,7 @@ func TestPostgres_CommitsWithEventsAreAnnounced(t *testing.T) {
 		if i == 600 {
 			t.Fatal("no notification heard after 600 commits with events")
 		}
-		if err := a.OpenCase(courtside.NewContextWithUser(bg, pros), &courtside.Case{Docket: fmt.Sprintf("26-CR-%d", i), CourtID: court.ID}); err != nil {
+		if err := storage.NewCaseService(a).OpenCase(courtside.NewContextWithUser(bg, pros), &courtside.Case{Docket: fmt.Sprintf("26-CR-%d", i), CourtID: court.ID}); err != nil {
 			t.Fatal(err)
 		}
 		select {

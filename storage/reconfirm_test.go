@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"database/sql"
 	"errors"
 	"strings"
@@ -28,22 +29,22 @@ func newReconfirmFixture(t *testing.T, externalID string) *reconfirmFixture {
 	}
 	f.french = f.addInterpreter(t, "fr", "fr:CERTIFIED")
 	var err error
-	if f.accepted, err = f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil); err != nil {
+	if f.accepted, err = storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "es", nil); err != nil {
 		t.Fatal(err)
 	}
-	if f.accepted, err = f.db.RespondToBooking(f.as(f.interpreter), f.accepted.ID, true, ""); err != nil {
+	if f.accepted, err = storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), f.accepted.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if f.offered, err = f.db.RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "fr", nil); err != nil {
+	if f.offered, err = storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), f.hearing.ID, "fr", nil); err != nil {
 		t.Fatal(err)
 	}
-	if f.confirmed, err = f.db.AssignAdvocate(f.as(f.coordinator), f.hearing.ID, f.victim.ID, f.advocate.ID); err != nil {
+	if f.confirmed, err = storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), f.hearing.ID, f.victim.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.Writer.Exec(`UPDATE accompaniments SET status = 'CONFIRMED' WHERE id = ?`, f.confirmed.ID); err != nil {
 		t.Fatal(err)
 	}
-	if f.assign, err = f.db.AssignAdvocate(f.as(f.coordinator), f.hearing.ID, f.victim.ID, f.otherAdvocate.ID); err != nil {
+	if f.assign, err = storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), f.hearing.ID, f.victim.ID, f.otherAdvocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -52,7 +53,7 @@ func newReconfirmFixture(t *testing.T, externalID string) *reconfirmFixture {
 // statuses returns the booking and accompaniment statuses by ID.
 func (f *reconfirmFixture) statuses(t *testing.T) (map[int64]courtside.BookingStatus, map[int64]courtside.AccompanimentStatus) {
 	t.Helper()
-	bs, err := f.db.FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
+	bs, err := storage.NewBookingService(f.db).FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{f.hearing.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func (f *reconfirmFixture) statuses(t *testing.T) (map[int64]courtside.BookingSt
 	for _, x := range bs {
 		b[x.ID] = x.Status
 	}
-	as, err := f.db.FindAccompaniments(f.as(f.coordinator), courtside.AccompanimentFilter{HearingIDs: []int64{f.hearing.ID}})
+	as, err := storage.NewAccompanimentService(f.db).FindAccompaniments(f.as(f.coordinator), courtside.AccompanimentFilter{HearingIDs: []int64{f.hearing.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestReconfirm_RescheduleAsksForReconfirmation(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newReconfirmFixture(t, "")
-			if _, err := f.db.RescheduleHearing(f.as(f.prosecutor), f.hearing.ID, tt.upd(f.hearing)); err != nil {
+			if _, err := storage.NewHearingService(f.db).RescheduleHearing(f.as(f.prosecutor), f.hearing.ID, tt.upd(f.hearing)); err != nil {
 				t.Fatal(err)
 			}
 			bs, as := f.statuses(t)
@@ -112,7 +113,7 @@ func TestReconfirm_RescheduleAsksForReconfirmation(t *testing.T) {
 				}
 			}
 			// The interpreter reconfirms.
-			if b, err := f.db.RespondToBooking(f.as(f.interpreter), f.accepted.ID, true, ""); err != nil || b.Status != courtside.BookingAccepted {
+			if b, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), f.accepted.ID, true, ""); err != nil || b.Status != courtside.BookingAccepted {
 				t.Fatalf("reconfirm: %v %+v", err, b)
 			}
 		})
@@ -127,33 +128,33 @@ func TestReconfirm_DocketUpdates(t *testing.T) {
 			"DA-7,26-CR-1,Main Courthouse,SENTENCING,2026-12-" + day + " 09:30,2026-12-" + day + " 10:30,4B," + judge + "," + status + "\n"
 	}
 	// A new judge alone is no move: nobody reconfirms.
-	if res, err := f.db.ImportHearings(ctx, strings.NewReader(line("01", "Judge Two", "")), nil); err != nil || res.Updated != 1 {
+	if res, err := storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(line("01", "Judge Two", "")), nil); err != nil || res.Updated != 1 {
 		t.Fatalf("judge change: %v %+v", err, res)
 	}
 	if bs, as := f.statuses(t); bs[f.accepted.ID] != courtside.BookingAccepted || as[f.confirmed.ID] != courtside.AccompanimentConfirmed {
 		t.Fatalf("after a judge change: %v %v", bs, as)
 	}
 	// A new time in the docket is a move.
-	if res, err := f.db.ImportHearings(ctx, strings.NewReader(line("03", "Judge Two", "")), nil); err != nil || res.Updated != 1 {
+	if res, err := storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(line("03", "Judge Two", "")), nil); err != nil || res.Updated != 1 {
 		t.Fatalf("time change: %v %+v", err, res)
 	}
 	if bs, as := f.statuses(t); bs[f.accepted.ID] != courtside.BookingNeedsReconfirmation || as[f.confirmed.ID] != courtside.AccompanimentNeedsReconfirmation {
 		t.Fatalf("after a time change: %v %v", bs, as)
 	}
 	// So is a PostHearing with another time.
-	if _, err := f.db.RespondToBooking(f.as(f.interpreter), f.accepted.ID, true, ""); err != nil {
+	if _, err := storage.NewBookingService(f.db).RespondToBooking(f.as(f.interpreter), f.accepted.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	posted := *f.hearing
 	posted.Judge, posted.StartsAt, posted.EndsAt = "Judge Two", posted.StartsAt.Add(72*time.Hour), posted.EndsAt.Add(72*time.Hour)
-	if _, err := f.db.PostHearing(ctx, &posted); err != nil {
+	if _, err := storage.NewHearingService(f.db).PostHearing(ctx, &posted); err != nil {
 		t.Fatal(err)
 	}
 	if bs, _ := f.statuses(t); bs[f.accepted.ID] != courtside.BookingNeedsReconfirmation {
 		t.Fatalf("after a posted change: %v", bs)
 	}
 	// CANCELLED in the docket cancels every live booking and accompaniment.
-	if _, err := f.db.ImportHearings(ctx, strings.NewReader(line("04", "Judge Two", "CANCELLED")), nil); err != nil {
+	if _, err := storage.NewImportService(f.db).ImportHearings(ctx, strings.NewReader(line("04", "Judge Two", "CANCELLED")), nil); err != nil {
 		t.Fatal(err)
 	}
 	bs, as := f.statuses(t)
@@ -178,9 +179,9 @@ func TestReconfirm_CancelCancelsAndStaysInCalendars(t *testing.T) {
 		runProjection(t, f.db, ev)
 	}
 	project(courtside.Event{Type: courtside.EventBookingAccepted, UserID: f.interpreter.ID})
-	_, before, _ := f.db.CalendarChanges(ctx, f.interpreter.ID, 0)
+	_, before, _ := storage.NewCalendarService(f.db).CalendarChanges(ctx, f.interpreter.ID, 0)
 
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	bs, as := f.statuses(t)
@@ -198,13 +199,13 @@ func TestReconfirm_CancelCancelsAndStaysInCalendars(t *testing.T) {
 	}
 	// The hearing stays in the interpreter's and the advocate's calendars, cancelled.
 	for _, u := range []*courtside.User{f.interpreter, f.advocate} {
-		ch, err := f.db.FindCalendarHearing(ctx, u.ID, f.hearing.ID)
+		ch, err := storage.NewCalendarService(f.db).FindCalendarHearing(ctx, u.ID, f.hearing.ID)
 		if err != nil || ch.Hearing.Status != courtside.HearingCancelled {
 			t.Errorf("%s's calendar: %v %+v", u.Username, err, ch)
 		}
 	}
 	project(courtside.Event{Type: courtside.EventHearingCancelled})
-	cs, v, err := f.db.CalendarChanges(ctx, f.interpreter.ID, before)
+	cs, v, err := storage.NewCalendarService(f.db).CalendarChanges(ctx, f.interpreter.ID, before)
 	if err != nil || len(cs) != 1 || cs[0].Deleted || v != before+1 {
 		t.Fatalf("interpreter's calendar changes after the cancellation: %v %+v at %d", err, cs, v)
 	}
@@ -217,10 +218,10 @@ func TestReconfirm_OneTransaction(t *testing.T) {
 		return errors.New("event log unavailable")
 	}
 	upd := courtside.HearingUpdate{StartsAt: f.hearing.StartsAt.Add(time.Hour), EndsAt: f.hearing.EndsAt.Add(time.Hour), Reason: "later"}
-	if _, err := f.db.RescheduleHearing(f.as(f.prosecutor), f.hearing.ID, upd); err == nil {
+	if _, err := storage.NewHearingService(f.db).RescheduleHearing(f.as(f.prosecutor), f.hearing.ID, upd); err == nil {
 		t.Fatal("a move succeeded without its events")
 	}
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err == nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), f.hearing.ID, "dismissed", nil); err == nil {
 		t.Fatal("a cancellation succeeded without its events")
 	}
 	sameCounts(t, "refused write", before, f.writes(t))

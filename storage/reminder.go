@@ -9,6 +9,14 @@ import (
 	"courtside"
 )
 
+// ReminderService is the database's service for reminders: reading them and firing those due.
+type ReminderService struct {
+	db *DB
+}
+
+// NewReminderService returns the reminder service of db.
+func NewReminderService(db *DB) *ReminderService { return &ReminderService{db: db} }
+
 // ReminderPlanner is the reminder planner, an event handler: it keeps a hearing's reminder
 // rows in step with the hearing and the people working on it. It writes only through the
 // event's transaction.
@@ -125,8 +133,8 @@ func (p *ReminderPlanner) reconcile(ctx context.Context, tx *sql.Tx, hearingID i
 
 // FireDueReminders is the reminder scheduler's step: in one transaction it marks up to limit
 // due reminders FIRED and publishes a reminder.due event for each. It returns how many fired.
-func (db *DB) FireDueReminders(ctx context.Context, limit int) (int, error) {
-	tx, err := db.BeginTx(ctx)
+func (s *ReminderService) FireDueReminders(ctx context.Context, limit int) (int, error) {
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -165,8 +173,8 @@ func (db *DB) FireDueReminders(ctx context.Context, limit int) (int, error) {
 
 // FindReminders returns a hearing's reminders, oldest first, for tests and operators; it
 // takes no caller and checks no scope, so it is not exposed through the API.
-func (db *DB) FindReminders(ctx context.Context, hearingID int64) ([]*courtside.Reminder, error) {
-	rows, err := db.Reader.QueryContext(ctx, `SELECT id, hearing_id, COALESCE(victim_id, 0), COALESCE(user_id, 0), lead, due_at, sequence, status
+func (svc *ReminderService) FindReminders(ctx context.Context, hearingID int64) ([]*courtside.Reminder, error) {
+	rows, err := svc.db.Reader.QueryContext(ctx, `SELECT id, hearing_id, COALESCE(victim_id, 0), COALESCE(user_id, 0), lead, due_at, sequence, status
 		FROM reminders WHERE hearing_id = ? ORDER BY id`, hearingID)
 	if err != nil {
 		return nil, wrapErr("find reminders", err)

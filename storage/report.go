@@ -9,7 +9,15 @@ import (
 	"courtside"
 )
 
-var _ courtside.ReportService = (*DB)(nil)
+// ReportService is the database's service for the caseload report.
+type ReportService struct {
+	db *DB
+}
+
+// NewReportService returns the report service of db.
+func NewReportService(db *DB) *ReportService { return &ReportService{db: db} }
+
+var _ courtside.ReportService = (*ReportService)(nil)
 
 // reportKey names one cell row of a report: a court and a hearing kind.
 type reportKey struct {
@@ -22,7 +30,7 @@ type reportKey struct {
 // courtside.BuildCaseloadReport. Only coordinators may ask, for their own organisation (the
 // hearings of the cases shared with it); every other role gets EFORBIDDEN. Both outcomes are
 // audited as report.caseload on the organisation.
-func (db *DB) CaseloadReport(ctx context.Context, from, to time.Time) (*courtside.CaseloadReport, error) {
+func (s *ReportService) CaseloadReport(ctx context.Context, from, to time.Time) (*courtside.CaseloadReport, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -32,16 +40,16 @@ func (db *DB) CaseloadReport(ctx context.Context, from, to time.Time) (*courtsid
 	}
 	object := "organization:" + strconv.FormatInt(u.OrganizationID, 10)
 	if u.Role != courtside.RoleCoordinator || u.OrganizationID == 0 {
-		if err := db.Audit(ctx, "report.caseload", object, courtside.OutcomeDenied); err != nil {
+		if err := s.db.Audit(ctx, "report.caseload", object, courtside.OutcomeDenied); err != nil {
 			return nil, err
 		}
 		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator may read the caseload report of their organisation.")
 	}
-	counts, err := db.caseloadCounts(ctx, u, from, to)
+	counts, err := s.db.caseloadCounts(ctx, u, from, to)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Audit(ctx, "report.caseload", object, courtside.OutcomeOK); err != nil {
+	if err := s.db.Audit(ctx, "report.caseload", object, courtside.OutcomeOK); err != nil {
 		return nil, err
 	}
 	return courtside.BuildCaseloadReport(u.OrganizationID, from, to, counts), nil

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"courtside/storage"
 	"fmt"
 	"testing"
 	"time"
@@ -14,23 +15,23 @@ import (
 func TestCaseloadReport_Counts(t *testing.T) {
 	f := newFixture(t)
 	v := &courtside.Victim{Pseudonym: "V-R1", PreferredLanguage: "es"}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, f.kase, f.prosecutor, f.coordinator)
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
 	for i := 0; i < 13; i++ {
 		at := start.AddDate(0, 0, i)
 		h := &courtside.Hearing{CaseID: f.kase.ID, Kind: courtside.KindMotion, StartsAt: at, EndsAt: at.Add(time.Hour), ExternalID: fmt.Sprintf("R-%d", i)}
-		if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err != nil {
+		if _, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), h); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, h.ID)
 	}
-	if _, err := f.db.CancelHearing(f.as(f.prosecutor), ids[12], "dismissed", nil); err != nil {
+	if _, err := storage.NewHearingService(f.db).CancelHearing(f.as(f.prosecutor), ids[12], "dismissed", nil); err != nil {
 		t.Fatal(err)
 	}
 	// Eleven accepted bookings, one merely offered.
@@ -45,7 +46,7 @@ func TestCaseloadReport_Counts(t *testing.T) {
 		}
 	}
 	from, to := start.AddDate(0, 0, -1), start.AddDate(0, 1, 0)
-	rep, err := f.db.CaseloadReport(f.as(f.coordinator), from, to)
+	rep, err := storage.NewReportService(f.db).CaseloadReport(f.as(f.coordinator), from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,19 +60,19 @@ func TestCaseloadReport_Counts(t *testing.T) {
 			r.Hearings.Published(), r.WithInterpreter.Published(), r.VictimsAccompanied.Published())
 	}
 	// A period that starts after the first two hearings: 10 hearings, suppressed.
-	rep, err = f.db.CaseloadReport(f.as(f.coordinator), start.AddDate(0, 0, 2), to)
+	rep, err = storage.NewReportService(f.db).CaseloadReport(f.as(f.coordinator), start.AddDate(0, 0, 2), to)
 	if err != nil || len(rep.Rows) != 1 || !rep.Rows[0].Hearings.Suppressed {
 		t.Fatalf("shorter period: %+v, %v", rep, err)
 	}
-	if rep, err := f.db.CaseloadReport(f.as(f.otherCoordin), from, to); err != nil || len(rep.Rows) != 0 {
+	if rep, err := storage.NewReportService(f.db).CaseloadReport(f.as(f.otherCoordin), from, to); err != nil || len(rep.Rows) != 0 {
 		t.Fatalf("other organisation's coordinator: %+v, %v", rep, err)
 	}
 	for _, u := range []*courtside.User{f.admin, f.prosecutor, f.advocate, f.interpreter} {
-		if _, err := f.db.CaseloadReport(f.as(u), from, to); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+		if _, err := storage.NewReportService(f.db).CaseloadReport(f.as(u), from, to); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 			t.Fatalf("%s: %v", u.Username, err)
 		}
 	}
-	if _, err := f.db.CaseloadReport(f.as(f.coordinator), to, from); courtside.ErrorField(err) != "to" {
+	if _, err := storage.NewReportService(f.db).CaseloadReport(f.as(f.coordinator), to, from); courtside.ErrorField(err) != "to" {
 		t.Fatalf("reversed period: %v", err)
 	}
 }

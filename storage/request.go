@@ -11,6 +11,16 @@ import (
 	"courtside"
 )
 
+// RequestService is the database's service for victims' requests and the HELP settings.
+type RequestService struct {
+	db *DB
+}
+
+// NewRequestService returns the request service of db.
+func NewRequestService(db *DB) *RequestService { return &RequestService{db: db} }
+
+var _ courtside.RequestService = (*RequestService)(nil)
+
 // requestColumns are the columns scanRequest reads, on alias r.
 const requestColumns = `r.id, r.organization_id, r.victim_id, COALESCE(r.hearing_id, 0), COALESCE(r.delivery_id, 0), r.kind, r.via, r.status,
 	r.created_at, r.closed_at, COALESCE(r.closed_by, 0), r.outcome`
@@ -48,7 +58,7 @@ func mayHandleRequests(u *courtside.User) error {
 }
 
 // FindRequests returns the requests the caller may see, oldest first.
-func (db *DB) FindRequests(ctx context.Context, f courtside.RequestFilter) ([]*courtside.Request, error) {
+func (s *RequestService) FindRequests(ctx context.Context, f courtside.RequestFilter) ([]*courtside.Request, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -57,7 +67,7 @@ func (db *DB) FindRequests(ctx context.Context, f courtside.RequestFilter) ([]*c
 		return nil, err
 	}
 	if f.VictimID != nil {
-		if _, err := db.FindVictimByID(ctx, *f.VictimID); err != nil {
+		if _, err := NewVictimService(s.db).FindVictimByID(ctx, *f.VictimID); err != nil {
 			return nil, err
 		}
 	}
@@ -68,7 +78,7 @@ func (db *DB) FindRequests(ctx context.Context, f courtside.RequestFilter) ([]*c
 	if f.VictimID != nil {
 		w.add("r.victim_id = ?", *f.VictimID)
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests r WHERE `+w.sql()+` ORDER BY r.created_at, r.id`, w.args...)
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests r WHERE `+w.sql()+` ORDER BY r.created_at, r.id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: find requests: %w", err)
 	}
@@ -88,14 +98,14 @@ func findRequestFor(ctx context.Context, tx *Tx, u *courtside.User, id int64) (*
 }
 
 // CloseRequest closes an open request as handled.
-func (db *DB) CloseRequest(ctx context.Context, id int64) (*courtside.Request, error) {
-	return db.closeRequest(ctx, id, false)
+func (s *RequestService) CloseRequest(ctx context.Context, id int64) (*courtside.Request, error) {
+	return s.db.closeRequest(ctx, id, false)
 }
 
 // ConfirmSMSRestart restores SMS in the victim's policy, at the detail it had before STOP, and
 // closes the SMS_RESTART request.
-func (db *DB) ConfirmSMSRestart(ctx context.Context, id int64) (*courtside.Request, error) {
-	return db.closeRequest(ctx, id, true)
+func (s *RequestService) ConfirmSMSRestart(ctx context.Context, id int64) (*courtside.Request, error) {
+	return s.db.closeRequest(ctx, id, true)
 }
 
 func (db *DB) closeRequest(ctx context.Context, id int64, restoreSMS bool) (*courtside.Request, error) {
@@ -228,7 +238,7 @@ func createRequest(ctx context.Context, tx *Tx, victimID, hearingID, deliveryID 
 }
 
 // SMSHelp returns the caller's organisation's HELP settings, nil when none are set.
-func (db *DB) SMSHelp(ctx context.Context) (*courtside.SMSHelpSettings, error) {
+func (svc *RequestService) SMSHelp(ctx context.Context) (*courtside.SMSHelpSettings, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -237,7 +247,7 @@ func (db *DB) SMSHelp(ctx context.Context) (*courtside.SMSHelpSettings, error) {
 		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only a coordinator sees the organisation's text-message help.")
 	}
 	var s courtside.SMSHelpSettings
-	err = db.Reader.QueryRowContext(ctx, `SELECT neutral_name, reach FROM organization_sms_help WHERE organization_id = ?`, u.OrganizationID).
+	err = svc.db.Reader.QueryRowContext(ctx, `SELECT neutral_name, reach FROM organization_sms_help WHERE organization_id = ?`, u.OrganizationID).
 		Scan(&s.NeutralName, &s.Reach)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -248,7 +258,7 @@ func (db *DB) SMSHelp(ctx context.Context) (*courtside.SMSHelpSettings, error) {
 }
 
 // SetSMSHelp sets the caller's organisation's HELP settings.
-func (db *DB) SetSMSHelp(ctx context.Context, s courtside.SMSHelpSettings) (*courtside.SMSHelpSettings, error) {
+func (svc *RequestService) SetSMSHelp(ctx context.Context, s courtside.SMSHelpSettings) (*courtside.SMSHelpSettings, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -259,7 +269,7 @@ func (db *DB) SetSMSHelp(ctx context.Context, s courtside.SMSHelpSettings) (*cou
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = svc.db.update(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO organization_sms_help (organization_id, neutral_name, reach, updated_at) VALUES (?,?,?,?)
 			ON CONFLICT (organization_id) DO UPDATE SET neutral_name = excluded.neutral_name, reach = excluded.reach, updated_at = excluded.updated_at`,
 			u.OrganizationID, s.NeutralName, s.Reach, FormatTime(tx.now)); err != nil {
@@ -295,5 +305,3 @@ func smsHelpFor(ctx context.Context, q queryer, victimID int64) (courtside.SMSHe
 	s.NeutralName = p.NeutralSender
 	return s, nil
 }
-
-var _ courtside.RequestService = (*DB)(nil)

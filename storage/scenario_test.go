@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -33,7 +34,7 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 		t.Fatal(err)
 	}
 	harbor := &courtside.Court{Name: "Harbor Courthouse", TimeZone: "America/Los_Angeles"}
-	if err := f.db.CreateCourt(f.as(f.admin), harbor); err != nil {
+	if err := storage.NewCourtService(f.db).CreateCourt(f.as(f.admin), harbor); err != nil {
 		t.Fatal(err)
 	}
 
@@ -50,7 +51,7 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 		case i >= 18:
 			lang = "es-MX"
 		}
-		u, err := f.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: fmt.Sprintf("interp%02d", i), Role: courtside.RoleInterpreter,
+		u, err := storage.NewUserService(f.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: fmt.Sprintf("interp%02d", i), Role: courtside.RoleInterpreter,
 			Languages: []courtside.InterpreterLanguage{{Language: lang, Tier: tiers[i%3]}}}})
 		if err != nil {
 			t.Fatal(err)
@@ -60,7 +61,7 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 	// 15 advocates of the coordinator's organisation (the fixture has two).
 	advocates := []*courtside.User{f.advocate, f.otherAdvocate}
 	for i := range 13 {
-		u, err := f.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: fmt.Sprintf("adv%02d", i), Role: courtside.RoleAdvocate},
+		u, err := storage.NewUserService(f.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: fmt.Sprintf("adv%02d", i), Role: courtside.RoleAdvocate},
 			OrganizationName: "Advocacy Org"})
 		if err != nil {
 			t.Fatal(err)
@@ -76,15 +77,15 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 	for c, court := range []*courtside.Court{f.court, harbor} {
 		for i := range 20 {
 			k := &courtside.Case{Docket: fmt.Sprintf("27-CR-%d%02d", c, i), CourtID: court.ID}
-			if err := f.db.OpenCase(f.as(f.prosecutor), k); err != nil {
+			if err := storage.NewCaseService(f.db).OpenCase(f.as(f.prosecutor), k); err != nil {
 				t.Fatal(err)
 			}
 			v := &courtside.Victim{Pseudonym: fmt.Sprintf("V-%d%02d", c, i), LegalName: "Hidden", PreferredLanguage: "es"}
-			if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+			if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 				t.Fatal(err)
 			}
 			f.share(t, k, f.prosecutor, f.coordinator)
-			if err := f.db.LinkVictim(f.as(f.coordinator), k.ID, v.ID, true); err != nil {
+			if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), k.ID, v.ID, true); err != nil {
 				t.Fatal(err)
 			}
 			cases[c] = append(cases[c], kase{k.ID, v.ID, []*time.Location{ny, la}[c]})
@@ -111,7 +112,7 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 				start := time.Date(date.Year(), date.Month(), date.Day(), 0, startMin, 0, 0, k.loc)
 				h := &courtside.Hearing{CaseID: k.id, Kind: courtside.KindMotion, StartsAt: start, EndsAt: start.Add(time.Duration(minutes) * time.Minute),
 					Courtroom: fmt.Sprintf("%d", 1+rng.IntN(4))}
-				if _, err := f.db.PostHearing(f.as(f.prosecutor), h); err != nil {
+				if _, err := storage.NewHearingService(f.db).PostHearing(f.as(f.prosecutor), h); err != nil {
 					t.Fatal(err)
 				}
 				if from.IsZero() || h.StartsAt.Before(from) {
@@ -124,18 +125,18 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 				// An interpreter: the best available is offered the hearing; about one offer in
 				// six is declined, and the re-offer answered in turn.
 				lang := languages[rng.IntN(len(languages))]
-				b, err := f.db.RequestInterpreter(f.as(f.coordinator), h.ID, lang, nil)
+				b, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), h.ID, lang, nil)
 				for err == nil && b != nil {
 					interpreter := users[b.InterpreterID]
 					if rng.IntN(6) == 0 {
-						if _, err = f.db.RespondToBooking(f.as(interpreter), b.ID, false, "not available"); err != nil {
+						if _, err = storage.NewBookingService(f.db).RespondToBooking(f.as(interpreter), b.ID, false, "not available"); err != nil {
 							break
 						}
 						declined++
 						b, err = offerAfter(f, h.ID, b.ID)
 						continue
 					}
-					if _, err = f.db.RespondToBooking(f.as(interpreter), b.ID, true, ""); err == nil {
+					if _, err = storage.NewBookingService(f.db).RespondToBooking(f.as(interpreter), b.ID, true, ""); err == nil {
 						accepted++
 					}
 					break
@@ -152,7 +153,7 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 					if !freeFor(held[a.ID], h) {
 						continue
 					}
-					if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, k.victim, a.ID); err != nil {
+					if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, k.victim, a.ID); err != nil {
 						t.Fatal(err)
 					}
 					held[a.ID] = append(held[a.ID], h)
@@ -171,7 +172,7 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 		t.Errorf("%d accepted, %d declined: the scenario exercises too little", accepted, declined)
 	}
 
-	cs, err := f.db.FindConflicts(f.as(f.coordinator), from, to)
+	cs, err := storage.NewCoordinationService(f.db).FindConflicts(f.as(f.coordinator), from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestScenario_NoDoubleBookings(t *testing.T) {
 
 // offerAfter returns the booking offered after declined, or ECONFLICT when nobody was left.
 func offerAfter(f *fixture, hearingID, declined int64) (*courtside.InterpreterBooking, error) {
-	bs, err := f.db.FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{hearingID}})
+	bs, err := storage.NewBookingService(f.db).FindBookings(f.as(f.coordinator), courtside.BookingFilter{HearingIDs: []int64{hearingID}})
 	if err != nil {
 		return nil, err
 	}

@@ -8,14 +8,22 @@ import (
 	"courtside"
 )
 
+// SchedulingService is the database's service for CalDAV scheduling inboxes of booking invitations.
+type SchedulingService struct {
+	db *DB
+}
+
+// NewSchedulingService returns the scheduling service of db.
+func NewSchedulingService(db *DB) *SchedulingService { return &SchedulingService{db: db} }
+
+var _ courtside.SchedulingService = (*SchedulingService)(nil)
+
 // CalDAV scheduling (RFC 6638; courtside.SchedulingService). An interpreter's scheduling inbox
 // is read from their bookings as they stand: nothing is stored when an offer is made, so the
 // inbox can never disagree with the booking. What the interpreter deleted from it is kept in
 // schedule_inbox_dismissals (migration 00035), keyed by the message's SEQUENCE, so a move
 // (a higher SEQUENCE) brings the booking back as a new message. Answers go through
 // AnswerInvitation, the one code path of every iTIP REPLY.
-
-var _ courtside.SchedulingService = (*DB)(nil)
 
 // inboxCondition selects, on aliases b and h, the bookings of interpreter ? that have a
 // message in their inbox at ? (now, three times) and ? (the oldest cancellation shown): a
@@ -34,14 +42,14 @@ func inboxArgs(userID int64, now time.Time) []any {
 }
 
 // FindScheduledInvitations returns the caller's scheduling inbox, newest first.
-func (db *DB) FindScheduledInvitations(ctx context.Context) ([]*courtside.ScheduledInvitation, error) {
+func (s *SchedulingService) FindScheduledInvitations(ctx context.Context) ([]*courtside.ScheduledInvitation, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []*courtside.ScheduledInvitation
-	err = db.readSnapshot(ctx, func(tx *sql.Tx) error {
-		out, err = scheduledInvitations(ctx, tx, u.ID, db.Now().UTC(), 0)
+	err = s.db.readSnapshot(ctx, func(tx *sql.Tx) error {
+		out, err = scheduledInvitations(ctx, tx, u.ID, s.db.Now().UTC(), 0)
 		return err
 	})
 	if err != nil {
@@ -125,12 +133,12 @@ func scheduledInvitations(ctx context.Context, q queryer, userID int64, now time
 
 // DismissScheduledInvitation takes a message out of the caller's inbox, audited. The
 // dismissals of bookings that can no longer have a message go with it.
-func (db *DB) DismissScheduledInvitation(ctx context.Context, bookingID int64, method string, sequence int) error {
+func (s *SchedulingService) DismissScheduledInvitation(ctx context.Context, bookingID int64, method string, sequence int) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		msgs, err := scheduledInvitations(ctx, tx, u.ID, tx.now, bookingID)
 		if err != nil {
 			return err
@@ -160,7 +168,7 @@ func (db *DB) DismissScheduledInvitation(ctx context.Context, bookingID int64, m
 // AnswerScheduledInvitation applies the caller's iTIP REPLY through AnswerInvitation, with
 // the caller's own e-mail address as the sender. The booking must be the caller's: anyone
 // else's answers ENOTFOUND, as a forged UID does, before anything is written.
-func (db *DB) AnswerScheduledInvitation(ctx context.Context, reply courtside.InvitationReply) (*courtside.InterpreterBooking, error) {
+func (s *SchedulingService) AnswerScheduledInvitation(ctx context.Context, reply courtside.InvitationReply) (*courtside.InterpreterBooking, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -169,17 +177,17 @@ func (db *DB) AnswerScheduledInvitation(ctx context.Context, reply courtside.Inv
 	if !ok {
 		return nil, errBadInvitation()
 	}
-	b, err := findLinkedBooking(ctx, db.Reader, bookingID)
+	b, err := findLinkedBooking(ctx, s.db.Reader, bookingID)
 	if err != nil {
 		if courtside.ErrorCode(err) == courtside.ENOTFOUND {
 			return nil, errBadInvitation()
 		}
 		return nil, err
 	}
-	if b.InterpreterID != u.ID || !db.validInvitationMAC(mac, b) {
+	if b.InterpreterID != u.ID || !s.db.validInvitationMAC(mac, b) {
 		return nil, errBadInvitation()
 	}
-	users, err := db.queryUsers(ctx, db.Reader, "u.id = ?", u.ID)
+	users, err := s.db.queryUsers(ctx, s.db.Reader, "u.id = ?", u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -187,5 +195,5 @@ func (db *DB) AnswerScheduledInvitation(ctx context.Context, reply courtside.Inv
 		return nil, courtside.Errorf(courtside.EFORBIDDEN, "Only the interpreter the booking was offered to may answer it, as their own address.")
 	}
 	reply.From = users[0].Email
-	return db.AnswerInvitation(ctx, reply)
+	return NewInvitationService(s.db).AnswerInvitation(ctx, reply)
 }

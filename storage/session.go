@@ -18,6 +18,16 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
+// SessionService is the database's service for sign-in, sessions and password checks.
+type SessionService struct {
+	db *DB
+}
+
+// NewSessionService returns the session service of db.
+func NewSessionService(db *DB) *SessionService { return &SessionService{db: db} }
+
+var _ courtside.SessionService = (*SessionService)(nil)
+
 // sessionPrefix marks session tokens.
 const sessionPrefix = "cs_ses_"
 
@@ -364,14 +374,14 @@ func (db *DB) signIn(ctx context.Context, username, password, action string, onS
 }
 
 // Login checks a username and password and opens a session (signIn).
-func (db *DB) Login(ctx context.Context, username, password string) (*courtside.Session, string, error) {
+func (svc *SessionService) Login(ctx context.Context, username, password string) (*courtside.Session, string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, "", fmt.Errorf("storage: session: %w", err)
 	}
 	token := sessionPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	s := &courtside.Session{}
-	userID, err := db.signIn(ctx, username, password, "login", func(ctx context.Context, tx *Tx, userID int64) error {
+	userID, err := svc.db.signIn(ctx, username, password, "login", func(ctx context.Context, tx *Tx, userID int64) error {
 		s.UserID = userID
 		s.CreatedAt, s.ExpiresAt = tx.now, tx.now.Add(courtside.SessionAbsoluteTimeout)
 		err := tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at) VALUES (?,?,?,?,?) RETURNING id`,
@@ -390,15 +400,15 @@ func (db *DB) Login(ctx context.Context, username, password string) (*courtside.
 
 // VerifyPassword checks the password of the user again, as a sign-in attempt with action
 // "reauth" (signIn): throttled, counted towards the lockout, audited.
-func (db *DB) VerifyPassword(ctx context.Context, userID int64, password string) error {
+func (s *SessionService) VerifyPassword(ctx context.Context, userID int64, password string) error {
 	var username string
-	err := db.Reader.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, userID).Scan(&username)
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, userID).Scan(&username)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errBadPassword
 	} else if err != nil {
 		return fmt.Errorf("storage: reauth: %w", err)
 	}
-	if _, err := db.signIn(ctx, username, password, "reauth", nil); err != nil {
+	if _, err := s.db.signIn(ctx, username, password, "reauth", nil); err != nil {
 		if err == errBadLogin {
 			return errBadPassword
 		}
@@ -408,14 +418,14 @@ func (db *DB) VerifyPassword(ctx context.Context, userID int64, password string)
 }
 
 // AuthenticateSession returns the user of a live session token and extends its idle timeout.
-func (db *DB) AuthenticateSession(ctx context.Context, token string) (*courtside.User, *courtside.Session, error) {
+func (svc *SessionService) AuthenticateSession(ctx context.Context, token string) (*courtside.User, *courtside.Session, error) {
 	if !strings.HasPrefix(token, sessionPrefix) {
 		return nil, nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Invalid credentials.")
 	}
-	now := db.Now().UTC()
+	now := svc.db.Now().UTC()
 	s := &courtside.Session{}
 	var lastSeen time.Time
-	err := db.Reader.QueryRowContext(ctx, `SELECT id, user_id, created_at, last_seen_at, expires_at FROM sessions
+	err := svc.db.Reader.QueryRowContext(ctx, `SELECT id, user_id, created_at, last_seen_at, expires_at FROM sessions
 		WHERE token_hash = ? AND revoked_at IS NULL`, hashSecret(token)).Scan(&s.ID, &s.UserID, scanTime{&s.CreatedAt}, scanTime{&lastSeen}, scanTime{&s.ExpiresAt})
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!now.Before(s.ExpiresAt) || !now.Before(lastSeen.Add(courtside.SessionIdleTimeout)))) {
 		return nil, nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Session expired or unknown; log in again.")
@@ -424,11 +434,11 @@ func (db *DB) AuthenticateSession(ctx context.Context, token string) (*courtside
 	}
 	// Extend the idle timeout at most once a minute, to keep reads from writing.
 	if now.Sub(lastSeen) > time.Minute {
-		if _, err := db.execWrite(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, FormatTime(now), s.ID); err != nil {
+		if _, err := svc.db.execWrite(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, FormatTime(now), s.ID); err != nil {
 			return nil, nil, fmt.Errorf("storage: touch session: %w", err)
 		}
 	}
-	u, err := db.FindUserByID(ctx, s.UserID)
+	u, err := NewUserService(svc.db).FindUserByID(ctx, s.UserID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -436,12 +446,12 @@ func (db *DB) AuthenticateSession(ctx context.Context, token string) (*courtside
 }
 
 // Logout revokes the session token.
-func (db *DB) Logout(ctx context.Context, token string) error {
-	_, s, err := db.AuthenticateSession(ctx, token)
+func (svc *SessionService) Logout(ctx context.Context, token string) error {
+	_, s, err := svc.AuthenticateSession(ctx, token)
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return svc.db.update(ctx, func(tx *Tx) error {
 		tx.actor = s.UserID
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ?`, FormatTime(tx.now), s.ID); err != nil {
 			return fmt.Errorf("storage: logout: %w", err)

@@ -57,13 +57,13 @@ func requireProsecutor(ctx context.Context, what string) (*courtside.User, error
 }
 
 // ShareCase shares a case of the caller's office with an advocacy organisation.
-func (db *DB) ShareCase(ctx context.Context, caseID int64, orgName string) (*courtside.CaseShare, error) {
+func (s *CaseService) ShareCase(ctx context.Context, caseID int64, orgName string) (*courtside.CaseShare, error) {
 	u, err := requireProsecutor(ctx, "share it")
 	if err != nil {
 		return nil, err
 	}
 	var share *courtside.CaseShare
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		c, err := officeCase(ctx, tx, u, caseID)
 		if err != nil {
 			return err
@@ -72,7 +72,7 @@ func (db *DB) ShareCase(ctx context.Context, caseID int64, orgName string) (*cou
 		if err != nil {
 			return err
 		}
-		share, err = db.share(ctx, tx, c, org)
+		share, err = s.db.share(ctx, tx, c, org)
 		return err
 	})
 	if err != nil {
@@ -111,12 +111,12 @@ func (db *DB) share(ctx context.Context, tx *Tx, c *courtside.Case, org *courtsi
 }
 
 // UnshareCase withdraws a share of a case of the caller's office.
-func (db *DB) UnshareCase(ctx context.Context, caseID int64, orgName string) error {
+func (s *CaseService) UnshareCase(ctx context.Context, caseID int64, orgName string) error {
 	u, err := requireProsecutor(ctx, "withdraw a share")
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		c, err := officeCase(ctx, tx, u, caseID)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func detachOrganization(ctx context.Context, tx *Tx, caseID, orgID, victimID int
 }
 
 // FindCaseShares returns the shares of the cases among caseIDs that the caller may see.
-func (db *DB) FindCaseShares(ctx context.Context, caseIDs ...int64) ([]*courtside.CaseShare, error) {
+func (s *CaseService) FindCaseShares(ctx context.Context, caseIDs ...int64) ([]*courtside.CaseShare, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -209,17 +209,17 @@ func (db *DB) FindCaseShares(ctx context.Context, caseIDs ...int64) ([]*courtsid
 	}
 	w := where(shareScope(u))
 	w.in("s.case_id", caseIDs)
-	return db.queryShares(ctx, w.sql(), w.args...)
+	return s.db.queryShares(ctx, w.sql(), w.args...)
 }
 
 // FindSharedCases returns the shares the caller may see, newest first.
-func (db *DB) FindSharedCases(ctx context.Context) ([]*courtside.CaseShare, error) {
+func (s *CaseService) FindSharedCases(ctx context.Context) ([]*courtside.CaseShare, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
 	scope, args := shareScope(u)
-	return db.queryShares(ctx, scope, args...)
+	return s.db.queryShares(ctx, scope, args...)
 }
 
 // shareScope returns the SQL condition, on alias s, limiting shares to those the caller may
@@ -255,7 +255,7 @@ func (db *DB) queryShares(ctx context.Context, cond string, args ...any) ([]*cou
 }
 
 // RequestCaseAccess records an advocacy organisation's request for the docket in the court.
-func (db *DB) RequestCaseAccess(ctx context.Context, r *courtside.CaseAccessRequest) error {
+func (s *CaseService) RequestCaseAccess(ctx context.Context, r *courtside.CaseAccessRequest) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
@@ -267,7 +267,7 @@ func (db *DB) RequestCaseAccess(ctx context.Context, r *courtside.CaseAccessRequ
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		if err := courtsExist(ctx, tx, r.CourtID); err != nil {
 			return courtside.Invalidf("courtId", "Court %d does not exist.", r.CourtID)
 		}
@@ -276,7 +276,7 @@ func (db *DB) RequestCaseAccess(ctx context.Context, r *courtside.CaseAccessRequ
 		// requester nothing it could not already see.
 		var shared int64
 		err := tx.QueryRowContext(ctx, `SELECT c.id FROM cases c JOIN case_shares s ON s.case_id = c.id AND s.organization_id = ?
-			WHERE c.court_id = ? AND `+db.eqNoCase("c.docket", "?")+` ORDER BY c.id LIMIT 1`, u.OrganizationID, r.CourtID, r.Docket).Scan(&shared)
+			WHERE c.court_id = ? AND `+s.db.eqNoCase("c.docket", "?")+` ORDER BY c.id LIMIT 1`, u.OrganizationID, r.CourtID, r.Docket).Scan(&shared)
 		if err == nil {
 			at := tx.now
 			r.Status, r.DecidedAt, r.CaseID = courtside.AccessGranted, &at, shared
@@ -298,15 +298,15 @@ func (db *DB) RequestCaseAccess(ctx context.Context, r *courtside.CaseAccessRequ
 }
 
 // DecideCaseAccess grants or refuses a pending request for a docket of the caller's office.
-func (db *DB) DecideCaseAccess(ctx context.Context, requestID int64, grant bool) (*courtside.CaseAccessRequest, error) {
+func (s *CaseService) DecideCaseAccess(ctx context.Context, requestID int64, grant bool) (*courtside.CaseAccessRequest, error) {
 	u, err := requireProsecutor(ctx, "answer a request for it")
 	if err != nil {
 		return nil, err
 	}
 	var out *courtside.CaseAccessRequest
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		cond, args := officeRequests(u)
-		rs, err := queryAccessRequests(ctx, tx, db.officeRequestsFrom(), cond+" AND r.id = ?", append(args, requestID)...)
+		rs, err := queryAccessRequests(ctx, tx, s.db.officeRequestsFrom(), cond+" AND r.id = ?", append(args, requestID)...)
 		if err != nil {
 			return err
 		}
@@ -322,7 +322,7 @@ func (db *DB) DecideCaseAccess(ctx context.Context, requestID int64, grant bool)
 			return err
 		}
 		if grant {
-			if _, err := db.share(ctx, tx, c, out.Organization); err != nil {
+			if _, err := s.db.share(ctx, tx, c, out.Organization); err != nil {
 				return err
 			}
 			out.Status = courtside.AccessGranted
@@ -350,7 +350,7 @@ func (db *DB) DecideCaseAccess(ctx context.Context, requestID int64, grant bool)
 }
 
 // FindCaseAccessRequests returns the access requests the caller may see, newest first.
-func (db *DB) FindCaseAccessRequests(ctx context.Context, status *courtside.AccessRequestStatus) ([]*courtside.CaseAccessRequest, error) {
+func (s *CaseService) FindCaseAccessRequests(ctx context.Context, status *courtside.AccessRequestStatus) ([]*courtside.CaseAccessRequest, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -359,12 +359,12 @@ func (db *DB) FindCaseAccessRequests(ctx context.Context, status *courtside.Acce
 	var args []any
 	switch {
 	case u.Role == courtside.RoleProsecutor && u.OrganizationID != 0:
-		from = db.officeRequestsFrom()
+		from = s.db.officeRequestsFrom()
 		cond, args = officeRequests(u)
 	case courtside.CanRequestCaseAccess(u):
 		// The requester learns a case's ID only once the case is shared with it.
 		from = `case_access_requests r JOIN organizations o ON o.id = r.organization_id
-			LEFT JOIN cases c ON c.court_id = r.court_id AND ` + db.eqNoCase("c.docket", "r.docket") + `
+			LEFT JOIN cases c ON c.court_id = r.court_id AND ` + s.db.eqNoCase("c.docket", "r.docket") + `
 				AND EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = c.id AND s.organization_id = r.organization_id)`
 		cond, args = "r.organization_id = ?", []any{u.OrganizationID}
 	default:
@@ -373,7 +373,7 @@ func (db *DB) FindCaseAccessRequests(ctx context.Context, status *courtside.Acce
 	if status != nil {
 		cond, args = cond+" AND r.status = ?", append(args, *status)
 	}
-	return queryAccessRequests(ctx, db.Reader, from, cond, args...)
+	return queryAccessRequests(ctx, s.db.Reader, from, cond, args...)
 }
 
 // officeRequestsFrom joins each request to the case it names, for an office.

@@ -27,28 +27,28 @@ func TestShare_LinkNeedsTheOfficesShare(t *testing.T) {
 	f := newFixture(t)
 	h := f.postHearing(t, "")
 	v := &courtside.Victim{Pseudonym: "V-S1", PreferredLanguage: "es"}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	before := f.counts(t)
-	unshared := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true)
-	missing := f.db.LinkVictim(f.as(f.coordinator), 999, v.ID, true)
+	unshared := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true)
+	missing := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), 999, v.ID, true)
 	if courtside.ErrorCode(unshared) != courtside.ENOTFOUND || unshared.Error() != missing.Error() {
 		t.Fatalf("unshared case: %v; a case that does not exist: %v", unshared, missing)
 	}
 	sameCounts(t, "link to an unshared case", before, f.counts(t))
 	for _, u := range []*courtside.User{f.coordinator, f.advocate, f.otherCoordin} {
-		if _, err := f.db.FindCaseByID(f.as(u), f.kase.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewCaseService(f.db).FindCaseByID(f.as(u), f.kase.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s sees the unshared case: %v", u.Username, err)
 		}
-		if _, err := f.db.FindHearingByID(f.as(u), h.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewHearingService(f.db).FindHearingByID(f.as(u), h.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s sees the unshared case's hearing: %v", u.Username, err)
 		}
 	}
-	if _, err := f.db.InterpreterCandidates(f.as(f.coordinator), h.ID, "es"); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewBookingService(f.db).InterpreterCandidates(f.as(f.coordinator), h.ID, "es"); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("candidates for an unshared case's hearing: %v", err)
 	}
-	if _, err := f.db.RequestInterpreter(f.as(f.coordinator), h.ID, "es", nil); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewBookingService(f.db).RequestInterpreter(f.as(f.coordinator), h.ID, "es", nil); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("interpreter for an unshared case's hearing: %v", err)
 	}
 
@@ -66,34 +66,34 @@ func TestShare_LinkNeedsTheOfficesShare(t *testing.T) {
 		{"to nobody", f.prosecutor, "Nobody At All", courtside.EINVALID, "organisation"},
 		{"to a near miss", f.prosecutor, "advocacy org.", courtside.EINVALID, "organisation"},
 	} {
-		_, err := f.db.ShareCase(f.as(tt.u), f.kase.ID, tt.org)
+		_, err := storage.NewCaseService(f.db).ShareCase(f.as(tt.u), f.kase.ID, tt.org)
 		if courtside.ErrorCode(err) != tt.code || courtside.ErrorField(err) != tt.field {
 			t.Errorf("%s: %v, want %s %s", tt.name, err, tt.code, tt.field)
 		}
 	}
-	if _, err := f.db.ShareCase(f.as(f.prosecutor), f.kase.ID, "advocacy org."); !strings.Contains(courtside.ErrorMessage(err), `did you mean "Advocacy Org"`) {
+	if _, err := storage.NewCaseService(f.db).ShareCase(f.as(f.prosecutor), f.kase.ID, "advocacy org."); !strings.Contains(courtside.ErrorMessage(err), `did you mean "Advocacy Org"`) {
 		t.Errorf("a near miss does not name the organisation meant: %v", err)
 	}
 	sameCounts(t, "refused shares", before, f.counts(t))
 
-	share, err := f.db.ShareCase(f.as(f.prosecutor), f.kase.ID, "Advocacy Org")
+	share, err := storage.NewCaseService(f.db).ShareCase(f.as(f.prosecutor), f.kase.ID, "Advocacy Org")
 	if err != nil || share.OrganizationID != f.coordinator.OrganizationID || share.SharedBy != "pros" || !share.SharedAt.Equal(f.db.Now()) {
 		t.Fatalf("share: %v %+v", err, share)
 	}
 	audits := f.count(t, "audit_log")
-	if _, err := f.db.ShareCase(f.as(f.prosecutor), f.kase.ID, "Advocacy Org"); err != nil || f.count(t, "audit_log") != audits {
+	if _, err := storage.NewCaseService(f.db).ShareCase(f.as(f.prosecutor), f.kase.ID, "Advocacy Org"); err != nil || f.count(t, "audit_log") != audits {
 		t.Fatalf("sharing again: %v, %d audit rows", err, f.count(t, "audit_log")-audits)
 	}
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatalf("link after the share: %v", err)
 	}
-	if _, err := f.db.FindCaseByID(f.as(f.coordinator), f.kase.ID); err != nil {
+	if _, err := storage.NewCaseService(f.db).FindCaseByID(f.as(f.coordinator), f.kase.ID); err != nil {
 		t.Fatalf("coordinator after the share: %v", err)
 	}
-	if _, err := f.db.FindHearingByID(f.as(f.coordinator), h.ID); err != nil {
+	if _, err := storage.NewHearingService(f.db).FindHearingByID(f.as(f.coordinator), h.ID); err != nil {
 		t.Fatalf("coordinator's hearing after the share: %v", err)
 	}
-	if _, err := f.db.FindHearingByID(f.as(f.otherCoordin), h.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewHearingService(f.db).FindHearingByID(f.as(f.otherCoordin), h.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("another organisation sees a case shared with the first: %v", err)
 	}
 	// The share is listed for the office and for the organisation, not for anyone else.
@@ -101,10 +101,10 @@ func TestShare_LinkNeedsTheOfficesShare(t *testing.T) {
 		u    *courtside.User
 		want int
 	}{{f.prosecutor, 1}, {f.coordinator, 1}, {f.advocate, 1}, {f.otherCoordin, 0}, {f.otherProsecutor, 0}, {f.interpreter, 0}} {
-		if ss, err := f.db.FindSharedCases(f.as(tt.u)); err != nil || len(ss) != tt.want {
+		if ss, err := storage.NewCaseService(f.db).FindSharedCases(f.as(tt.u)); err != nil || len(ss) != tt.want {
 			t.Errorf("%s lists %d shares, want %d (%v)", tt.u.Username, len(ss), tt.want, err)
 		}
-		if ss, err := f.db.FindCaseShares(f.as(tt.u), f.kase.ID); err != nil || len(ss) != tt.want {
+		if ss, err := storage.NewCaseService(f.db).FindCaseShares(f.as(tt.u), f.kase.ID); err != nil || len(ss) != tt.want {
 			t.Errorf("%s lists %d shares of the case, want %d (%v)", tt.u.Username, len(ss), tt.want, err)
 		}
 	}
@@ -146,12 +146,12 @@ func TestShare_UnshareEndsTheOrganisationsAccess(t *testing.T) {
 		{"an organisation it is not shared with", w.prosecutor, "Other Advocacy Org", courtside.ENOTFOUND},
 		{"no organisation", w.prosecutor, "Nobody At All", courtside.ENOTFOUND},
 	} {
-		if err := w.db.UnshareCase(w.as(tt.u), w.kase.ID, tt.org); courtside.ErrorCode(err) != tt.code {
+		if err := storage.NewCaseService(w.db).UnshareCase(w.as(tt.u), w.kase.ID, tt.org); courtside.ErrorCode(err) != tt.code {
 			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
 		}
 	}
 	events := w.count(t, "events")
-	if err := w.db.UnshareCase(w.as(w.prosecutor), w.kase.ID, "Advocacy Org"); err != nil {
+	if err := storage.NewCaseService(w.db).UnshareCase(w.as(w.prosecutor), w.kase.ID, "Advocacy Org"); err != nil {
 		t.Fatal(err)
 	}
 	var types []string
@@ -176,19 +176,19 @@ func TestShare_UnshareEndsTheOrganisationsAccess(t *testing.T) {
 	}
 
 	for _, u := range []*courtside.User{w.coordinator, w.advocate} {
-		if _, err := w.db.FindCaseByID(w.as(u), w.kase.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewCaseService(w.db).FindCaseByID(w.as(u), w.kase.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s still sees the case: %v", u.Username, err)
 		}
-		if _, err := w.db.FindHearingByID(w.as(u), h.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+		if _, err := storage.NewHearingService(w.db).FindHearingByID(w.as(u), h.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 			t.Errorf("%s still sees the hearing: %v", u.Username, err)
 		}
-		if bs, err := w.db.FindBookings(w.as(u), courtside.BookingFilter{HearingIDs: []int64{h.ID}}); err != nil || len(bs) != 0 {
+		if bs, err := storage.NewBookingService(w.db).FindBookings(w.as(u), courtside.BookingFilter{HearingIDs: []int64{h.ID}}); err != nil || len(bs) != 0 {
 			t.Errorf("%s still sees the hearing's interpreter: %v %d", u.Username, err, len(bs))
 		}
-		if as, err := w.db.FindAccompaniments(w.as(u), courtside.AccompanimentFilter{HearingIDs: []int64{h.ID}}); err != nil || len(as) != 0 {
+		if as, err := storage.NewAccompanimentService(w.db).FindAccompaniments(w.as(u), courtside.AccompanimentFilter{HearingIDs: []int64{h.ID}}); err != nil || len(as) != 0 {
 			t.Errorf("%s still sees the accompaniment: %v %d", u.Username, err, len(as))
 		}
-		if ss, err := w.db.FindSharedCases(w.as(u)); err != nil || len(ss) != 0 {
+		if ss, err := storage.NewCaseService(w.db).FindSharedCases(w.as(u)); err != nil || len(ss) != 0 {
 			t.Errorf("%s still lists the share: %v %d", u.Username, err, len(ss))
 		}
 	}
@@ -197,17 +197,17 @@ func TestShare_UnshareEndsTheOrganisationsAccess(t *testing.T) {
 	if status != string(courtside.AccompanimentCancelled) || w.count(t, "case_victims") != 0 {
 		t.Fatalf("accompaniment %s, %d links left", status, w.count(t, "case_victims"))
 	}
-	if _, err := w.db.RequestInterpreter(w.as(w.coordinator), h.ID, "fr", nil); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.coordinator), h.ID, "fr", nil); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("interpreter request after the withdrawal: %v", err)
 	}
-	if err := w.db.LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if err := storage.NewCaseService(w.db).LinkVictim(w.as(w.coordinator), w.kase.ID, w.victim.ID, true); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("relinking after the withdrawal: %v", err)
 	}
-	if _, err := w.db.AssignAdvocate(w.as(w.coordinator), h.ID, w.victim.ID, w.advocate.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewAccompanimentService(w.db).AssignAdvocate(w.as(w.coordinator), h.ID, w.victim.ID, w.advocate.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("assigning after the withdrawal: %v", err)
 	}
 	// The office keeps its case, and what it did is on the record.
-	if _, err := w.db.FindHearingByID(w.as(w.prosecutor), h.ID); err != nil {
+	if _, err := storage.NewHearingService(w.db).FindHearingByID(w.as(w.prosecutor), h.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, action := range []string{"case.unshare", "case.unlink_victim", "accompaniment.cancel"} {
@@ -230,7 +230,7 @@ func TestShare_UnshareEndsTheOrganisationsAccess(t *testing.T) {
 	if err := w.db.Writer.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM deliveries`).Scan(&deliveries); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), h.ID, courtside.HearingUpdate{StartsAt: h.StartsAt.Add(24 * time.Hour),
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), h.ID, courtside.HearingUpdate{StartsAt: h.StartsAt.Add(24 * time.Hour),
 		EndsAt: h.EndsAt.Add(24 * time.Hour), Reason: "judge ill"}); err != nil {
 		t.Fatal(err)
 	}
@@ -247,11 +247,11 @@ func TestShare_UnshareEndsTheOrganisationsAccess(t *testing.T) {
 // victim not linked and an unshared case answer NOT_FOUND.
 func TestShare_UnlinkVictim(t *testing.T) {
 	f := newBookingFixture(t)
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), f.hearing.ID, f.victim.ID, f.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), f.hearing.ID, f.victim.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	stranger := &courtside.Victim{Pseudonym: "V-S2", PreferredLanguage: "es"}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), stranger); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), stranger); err != nil {
 		t.Fatal(err)
 	}
 	before := f.counts(t)
@@ -267,24 +267,24 @@ func TestShare_UnlinkVictim(t *testing.T) {
 		{"a victim not linked", f.coordinator, f.kase.ID, stranger.ID, courtside.ENOTFOUND},
 		{"a case that does not exist", f.coordinator, 999, f.victim.ID, courtside.ENOTFOUND},
 	} {
-		if err := f.db.UnlinkVictim(f.as(tt.u), tt.caseID, tt.victim); courtside.ErrorCode(err) != tt.code {
+		if err := storage.NewCaseService(f.db).UnlinkVictim(f.as(tt.u), tt.caseID, tt.victim); courtside.ErrorCode(err) != tt.code {
 			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
 		}
 	}
 	sameCounts(t, "refused unlinks", before, f.counts(t))
-	if err := f.db.UnlinkVictim(f.as(f.coordinator), f.kase.ID, f.victim.ID); err != nil {
+	if err := storage.NewCaseService(f.db).UnlinkVictim(f.as(f.coordinator), f.kase.ID, f.victim.ID); err != nil {
 		t.Fatal(err)
 	}
-	cvs, err := f.db.FindCaseVictims(f.as(f.coordinator), f.kase.ID)
+	cvs, err := storage.NewCaseService(f.db).FindCaseVictims(f.as(f.coordinator), f.kase.ID)
 	if err != nil || len(cvs) != 0 {
 		t.Fatalf("links after unlinking: %v %+v", err, cvs)
 	}
-	as, err := f.db.FindAccompaniments(f.as(f.coordinator), courtside.AccompanimentFilter{HearingIDs: []int64{f.hearing.ID}})
+	as, err := storage.NewAccompanimentService(f.db).FindAccompaniments(f.as(f.coordinator), courtside.AccompanimentFilter{HearingIDs: []int64{f.hearing.ID}})
 	if err != nil || len(as) != 1 || as[0].Status != courtside.AccompanimentCancelled {
 		t.Fatalf("accompaniment after unlinking: %v %+v", err, as)
 	}
 	// The case stays shared: the coordinator still sees it and may link again.
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, f.victim.ID, false); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, f.victim.ID, false); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -296,7 +296,7 @@ func TestShare_AccessRequests(t *testing.T) {
 	f := newFixture(t)
 	ask := func(u *courtside.User, docket string) (*courtside.CaseAccessRequest, error) {
 		r := &courtside.CaseAccessRequest{Docket: docket, CourtID: f.court.ID, Note: "We support a victim in this case."}
-		return r, f.db.RequestCaseAccess(f.as(u), r)
+		return r, storage.NewCaseService(f.db).RequestCaseAccess(f.as(u), r)
 	}
 	real, err := ask(f.coordinator, " 26-cr-1 ") // the fixture's docket, typed in lower case
 	if err != nil {
@@ -326,7 +326,7 @@ func TestShare_AccessRequests(t *testing.T) {
 		{"a long note", courtside.CaseAccessRequest{Docket: "X", CourtID: f.court.ID, Note: strings.Repeat("n", 501)}, f.coordinator, courtside.EINVALID, "note"},
 	} {
 		r := tt.r
-		if err := f.db.RequestCaseAccess(f.as(tt.u), &r); courtside.ErrorCode(err) != tt.code || courtside.ErrorField(err) != tt.field {
+		if err := storage.NewCaseService(f.db).RequestCaseAccess(f.as(tt.u), &r); courtside.ErrorCode(err) != tt.code || courtside.ErrorField(err) != tt.field {
 			t.Errorf("%s: %v, want %s %s", tt.name, err, tt.code, tt.field)
 		}
 	}
@@ -336,7 +336,7 @@ func TestShare_AccessRequests(t *testing.T) {
 	}
 	list := func(u *courtside.User) []*courtside.CaseAccessRequest {
 		t.Helper()
-		rs, err := f.db.FindCaseAccessRequests(f.as(u), nil)
+		rs, err := storage.NewCaseService(f.db).FindCaseAccessRequests(f.as(u), nil)
 		if err != nil {
 			t.Fatalf("%s: %v", u.Username, err)
 		}
@@ -352,7 +352,7 @@ func TestShare_AccessRequests(t *testing.T) {
 	if rs := list(f.coordinator); len(rs) != 2 || rs[0].ID != imaginary.ID || rs[0].CaseID != 0 || rs[1].CaseID != 0 {
 		t.Fatalf("the coordinator sees %+v", rs)
 	}
-	if _, err := f.db.FindCaseAccessRequests(f.as(f.advocate), nil); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+	if _, err := storage.NewCaseService(f.db).FindCaseAccessRequests(f.as(f.advocate), nil); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 		t.Fatalf("an advocate: %v", err)
 	}
 	for _, tt := range []struct {
@@ -365,33 +365,33 @@ func TestShare_AccessRequests(t *testing.T) {
 		{"another office", f.otherProsecutor, real.ID, courtside.ENOTFOUND},
 		{"a request for no case", f.prosecutor, imaginary.ID, courtside.ENOTFOUND},
 	} {
-		if _, err := f.db.DecideCaseAccess(f.as(tt.u), tt.id, true); courtside.ErrorCode(err) != tt.code {
+		if _, err := storage.NewCaseService(f.db).DecideCaseAccess(f.as(tt.u), tt.id, true); courtside.ErrorCode(err) != tt.code {
 			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
 		}
 	}
 
-	granted, err := f.db.DecideCaseAccess(f.as(f.prosecutor), real.ID, true)
+	granted, err := storage.NewCaseService(f.db).DecideCaseAccess(f.as(f.prosecutor), real.ID, true)
 	if err != nil || granted.Status != courtside.AccessGranted || granted.DecidedAt == nil {
 		t.Fatalf("grant: %v %+v", err, granted)
 	}
-	if _, err := f.db.FindCaseByID(f.as(f.coordinator), f.kase.ID); err != nil {
+	if _, err := storage.NewCaseService(f.db).FindCaseByID(f.as(f.coordinator), f.kase.ID); err != nil {
 		t.Fatalf("the case after the grant: %v", err)
 	}
 	if rs := list(f.coordinator); rs[1].Status != courtside.AccessGranted || rs[1].CaseID != f.kase.ID {
 		t.Fatalf("the requester after the grant: %+v", rs[1])
 	}
-	if _, err := f.db.DecideCaseAccess(f.as(f.prosecutor), real.ID, false); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewCaseService(f.db).DecideCaseAccess(f.as(f.prosecutor), real.ID, false); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Fatalf("deciding twice: %v", err)
 	}
-	refused, err := f.db.DecideCaseAccess(f.as(f.prosecutor), other.ID, false)
+	refused, err := storage.NewCaseService(f.db).DecideCaseAccess(f.as(f.prosecutor), other.ID, false)
 	if err != nil || refused.Status != courtside.AccessRefused {
 		t.Fatalf("refuse: %v %+v", err, refused)
 	}
-	if _, err := f.db.FindCaseByID(f.as(f.otherCoordin), f.kase.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewCaseService(f.db).FindCaseByID(f.as(f.otherCoordin), f.kase.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("a refused organisation sees the case: %v", err)
 	}
 	pending := courtside.AccessPending
-	if rs, err := f.db.FindCaseAccessRequests(f.as(f.prosecutor), &pending); err != nil || len(rs) != 0 {
+	if rs, err := storage.NewCaseService(f.db).FindCaseAccessRequests(f.as(f.prosecutor), &pending); err != nil || len(rs) != 0 {
 		t.Fatalf("pending after deciding: %v %+v", err, rs)
 	}
 	// Asking for a case already shared with the organisation is granted at once.
@@ -472,30 +472,30 @@ func TestMigration_KindsAndLinksMadeBeforeSharing(t *testing.T) {
 		t.Fatalf("kinds: %v", kinds)
 	}
 	as := func(name string) context.Context {
-		u, err := db.FindUserByUsername(context.Background(), name)
+		u, err := storage.NewUserService(db).FindUserByUsername(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return courtside.NewContextWithUser(context.Background(), u)
 	}
-	if _, err := db.FindCaseByID(as("coord"), 1); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewCaseService(db).FindCaseByID(as("coord"), 1); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("a link made before sharing still opens the case: %v", err)
 	}
-	rs, err := db.FindCaseAccessRequests(as("pros"), nil)
+	rs, err := storage.NewCaseService(db).FindCaseAccessRequests(as("pros"), nil)
 	if err != nil || len(rs) != 1 || rs[0].Status != courtside.AccessPending || rs[0].OrganizationID != 2 || rs[0].CaseID != 1 {
 		t.Fatalf("the office's requests: %v %+v", err, rs)
 	}
-	if _, err := db.DecideCaseAccess(as("pros"), rs[0].ID, true); err != nil {
+	if _, err := storage.NewCaseService(db).DecideCaseAccess(as("pros"), rs[0].ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.FindCaseByID(as("coord"), 1); err != nil {
+	if _, err := storage.NewCaseService(db).FindCaseByID(as("coord"), 1); err != nil {
 		t.Fatalf("after the grant: %v", err)
 	}
-	if cvs, err := db.FindCaseVictims(as("coord"), 1); err != nil || len(cvs) != 1 {
+	if cvs, err := storage.NewCaseService(db).FindCaseVictims(as("coord"), 1); err != nil || len(cvs) != 1 {
 		t.Fatalf("the link carried over: %v %+v", err, cvs)
 	}
 	// A kind-less organisation takes its first new member's kind.
-	u, err := db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "adv", Role: courtside.RoleAdvocate}, OrganizationName: "Empty"})
+	u, err := storage.NewUserService(db).CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "adv", Role: courtside.RoleAdvocate}, OrganizationName: "Empty"})
 	if err != nil || u.Organization.Kind != courtside.KindAdvocacy || u.Organization.Created {
 		t.Fatalf("join a kind-less organisation: %v %+v", err, u)
 	}

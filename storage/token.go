@@ -16,13 +16,23 @@ import (
 	"courtside"
 )
 
+// TokenService is the database's service for API tokens, app passwords and feed secrets.
+type TokenService struct {
+	db *DB
+}
+
+// NewTokenService returns the token service of db.
+func NewTokenService(db *DB) *TokenService { return &TokenService{db: db} }
+
+var _ courtside.TokenService = (*TokenService)(nil)
+
 // secretPrefix marks each kind of secret, so a leaked one is recognisable in a scan.
 var secretPrefix = map[courtside.TokenKind]string{
 	courtside.TokenAPI: "cs_api_", courtside.TokenApp: "cs_app_", courtside.TokenFeed: "cs_feed_",
 }
 
 // CreateToken issues a 256-bit random secret; only its SHA-256 is stored.
-func (db *DB) CreateToken(ctx context.Context, userID int64, kind courtside.TokenKind, label string) (*courtside.Token, string, error) {
+func (s *TokenService) CreateToken(ctx context.Context, userID int64, kind courtside.TokenKind, label string) (*courtside.Token, string, error) {
 	if _, err := courtside.ParseTokenKind(string(kind)); err != nil {
 		return nil, "", err
 	}
@@ -39,7 +49,7 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, kind courtside.Toke
 	}
 	secret := secretPrefix[kind] + base64.RawURLEncoding.EncodeToString(raw)
 	t := &courtside.Token{UserID: userID, Kind: kind, Label: label}
-	err := db.update(ctx, func(tx *Tx) error {
+	err := s.db.update(ctx, func(tx *Tx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&exists); err != nil {
 			return fmt.Errorf("storage: token user: %w", err)
@@ -68,25 +78,25 @@ func hashSecret(secret string) []byte {
 
 // Authenticate returns the owner of a live secret of the given kind, and notes when the secret
 // was used (touchToken).
-func (db *DB) Authenticate(ctx context.Context, kind courtside.TokenKind, secret string) (*courtside.User, error) {
+func (s *TokenService) Authenticate(ctx context.Context, kind courtside.TokenKind, secret string) (*courtside.User, error) {
 	if !strings.HasPrefix(secret, secretPrefix[kind]) {
 		return nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Invalid credentials.")
 	}
 	var id, userID int64
 	var lastUsed sql.NullString
-	err := db.Reader.QueryRowContext(ctx, `SELECT id, user_id, last_used_at FROM tokens WHERE secret_hash = ? AND kind = ? AND revoked_at IS NULL`,
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT id, user_id, last_used_at FROM tokens WHERE secret_hash = ? AND kind = ? AND revoked_at IS NULL`,
 		hashSecret(secret), kind).Scan(&id, &userID, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courtside.Errorf(courtside.EUNAUTHORIZED, "Invalid credentials.")
 	} else if err != nil {
 		return nil, fmt.Errorf("storage: authenticate: %w", err)
 	}
-	u, err := db.FindUserByID(ctx, userID)
+	u, err := NewUserService(s.db).FindUserByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	if now := db.Now().UTC(); !lastUsed.Valid || lastUsed.String <= FormatTime(now.Add(-courtside.TokenUseResolution)) {
-		db.touchToken(ctx, id, now)
+	if now := s.db.Now().UTC(); !lastUsed.Valid || lastUsed.String <= FormatTime(now.Add(-courtside.TokenUseResolution)) {
+		s.db.touchToken(ctx, id, now)
 	}
 	return u, nil
 }
@@ -106,14 +116,14 @@ func (db *DB) touchToken(ctx context.Context, id int64, now time.Time) {
 }
 
 // ListTokens returns the user's live secrets, oldest first, without the secrets.
-func (db *DB) ListTokens(ctx context.Context, userID int64, limit int) ([]*courtside.Token, error) {
+func (s *TokenService) ListTokens(ctx context.Context, userID int64, limit int) ([]*courtside.Token, error) {
 	if caller := courtside.UserFromContext(ctx); caller != nil && caller.ID != userID && caller.Role != courtside.RoleAdmin {
 		return nil, courtside.Errorf(courtside.EFORBIDDEN, "You may list only your own secrets.")
 	}
 	if limit <= 0 || limit > courtside.MaxTokensListed {
 		limit = courtside.MaxTokensListed
 	}
-	rows, err := db.Reader.QueryContext(ctx, `SELECT id, user_id, kind, label, created_at, last_used_at FROM tokens
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, user_id, kind, label, created_at, last_used_at FROM tokens
 		WHERE user_id = ? AND revoked_at IS NULL ORDER BY id LIMIT ?`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("storage: list tokens: %w", err)
@@ -134,8 +144,8 @@ func (db *DB) ListTokens(ctx context.Context, userID int64, limit int) ([]*court
 }
 
 // AuthenticateAppPassword checks an app password for the named user.
-func (db *DB) AuthenticateAppPassword(ctx context.Context, username, secret string) (*courtside.User, error) {
-	u, err := db.Authenticate(ctx, courtside.TokenApp, secret)
+func (s *TokenService) AuthenticateAppPassword(ctx context.Context, username, secret string) (*courtside.User, error) {
+	u, err := s.Authenticate(ctx, courtside.TokenApp, secret)
 	if err != nil {
 		return nil, err
 	}
@@ -146,12 +156,12 @@ func (db *DB) AuthenticateAppPassword(ctx context.Context, username, secret stri
 }
 
 // RevokeToken revokes a secret of the caller's, or any for an admin, with immediate effect.
-func (db *DB) RevokeToken(ctx context.Context, id int64) error {
+func (s *TokenService) RevokeToken(ctx context.Context, id int64) error {
 	caller, err := requireUser(ctx)
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		var owner int64
 		err := tx.QueryRowContext(ctx, `SELECT user_id FROM tokens WHERE id = ?`, id).Scan(&owner)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && owner != caller.ID && caller.Role != courtside.RoleAdmin) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"courtside"
+	"courtside/storage"
 	"courtside/storage/storagetest"
 )
 
@@ -22,7 +23,7 @@ func TestToken_HashedShownOnceRevokedAudited(t *testing.T) {
 	ctx := f.as(f.advocate)
 	var secrets []string
 	for _, kind := range []courtside.TokenKind{courtside.TokenAPI, courtside.TokenApp, courtside.TokenFeed} {
-		tok, secret, err := f.db.CreateToken(ctx, f.advocate.ID, kind, "test")
+		tok, secret, err := storage.NewTokenService(f.db).CreateToken(ctx, f.advocate.ID, kind, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,18 +42,18 @@ func TestToken_HashedShownOnceRevokedAudited(t *testing.T) {
 		if sum := sha256.Sum256([]byte(secret)); !bytes.Equal(stored, sum[:]) {
 			t.Fatalf("%s: stored %x, want the SHA-256 of the secret", kind, stored)
 		}
-		if u, err := f.db.Authenticate(ctx, kind, secret); err != nil || u.ID != f.advocate.ID {
+		if u, err := storage.NewTokenService(f.db).Authenticate(ctx, kind, secret); err != nil || u.ID != f.advocate.ID {
 			t.Fatalf("%s: authenticate: %v", kind, err)
 		}
-		if err := f.db.RevokeToken(ctx, tok.ID); err != nil {
+		if err := storage.NewTokenService(f.db).RevokeToken(ctx, tok.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.db.Authenticate(ctx, kind, secret); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+		if _, err := storage.NewTokenService(f.db).Authenticate(ctx, kind, secret); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatalf("%s: revoked secret: %v", kind, err)
 		}
 		secrets = append(secrets, secret)
 	}
-	entries, err := f.db.FindAuditEntries(ctx)
+	entries, err := storage.NewAuditService(f.db).FindAuditEntries(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,13 +100,13 @@ func TestToken_ListedWithLastUse(t *testing.T) {
 	var ids []int64
 	secrets := map[int64]string{}
 	for _, kind := range []courtside.TokenKind{courtside.TokenAPI, courtside.TokenApp, courtside.TokenFeed} {
-		tok, secret, err := f.db.CreateToken(ctx, f.advocate.ID, kind, "phone "+string(kind))
+		tok, secret, err := storage.NewTokenService(f.db).CreateToken(ctx, f.advocate.ID, kind, "phone "+string(kind))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids, secrets[tok.ID] = append(ids, tok.ID), secret
 	}
-	list, err := f.db.ListTokens(ctx, f.advocate.ID, 0)
+	list, err := storage.NewTokenService(f.db).ListTokens(ctx, f.advocate.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestToken_ListedWithLastUse(t *testing.T) {
 	}
 	lastUsed := func(id int64) *time.Time {
 		t.Helper()
-		list, err := f.db.ListTokens(ctx, f.advocate.ID, 0)
+		list, err := storage.NewTokenService(f.db).ListTokens(ctx, f.advocate.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +129,7 @@ func TestToken_ListedWithLastUse(t *testing.T) {
 		return nil
 	}
 	api := ids[0]
-	if _, err := f.db.Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
+	if _, err := storage.NewTokenService(f.db).Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
 		t.Fatal(err)
 	}
 	if at := lastUsed(api); at == nil || !at.Equal(now) {
@@ -138,7 +139,7 @@ func TestToken_ListedWithLastUse(t *testing.T) {
 	first := now
 	now = now.Add(40 * time.Second)
 	statements := f.db.Statements()
-	if _, err := f.db.Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
+	if _, err := storage.NewTokenService(f.db).Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
 		t.Fatal(err)
 	}
 	if at := lastUsed(api); !at.Equal(first) {
@@ -147,7 +148,7 @@ func TestToken_ListedWithLastUse(t *testing.T) {
 	reads := f.db.Statements() - statements
 	now = now.Add(30 * time.Second)
 	statements = f.db.Statements()
-	if _, err := f.db.Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
+	if _, err := storage.NewTokenService(f.db).Authenticate(ctx, courtside.TokenAPI, secrets[api]); err != nil {
 		t.Fatal(err)
 	}
 	if at := lastUsed(api); at == nil || !at.Equal(now) {
@@ -157,24 +158,24 @@ func TestToken_ListedWithLastUse(t *testing.T) {
 		t.Fatalf("the use after a minute ran %d statements, the one within it %d: no write counted", writes, reads)
 	}
 	// App passwords are noted through CalDAV's check too.
-	if _, err := f.db.AuthenticateAppPassword(ctx, "adv", secrets[ids[1]]); err != nil || lastUsed(ids[1]) == nil {
+	if _, err := storage.NewTokenService(f.db).AuthenticateAppPassword(ctx, "adv", secrets[ids[1]]); err != nil || lastUsed(ids[1]) == nil {
 		t.Fatalf("app password use not noted: %v", err)
 	}
 	// Revoked: gone from the list.
-	if err := f.db.RevokeToken(ctx, ids[2]); err != nil {
+	if err := storage.NewTokenService(f.db).RevokeToken(ctx, ids[2]); err != nil {
 		t.Fatal(err)
 	}
-	if list, _ := f.db.ListTokens(ctx, f.advocate.ID, 0); len(list) != 2 {
+	if list, _ := storage.NewTokenService(f.db).ListTokens(ctx, f.advocate.ID, 0); len(list) != 2 {
 		t.Fatalf("after revoking one: %d listed", len(list))
 	}
-	if list, _ := f.db.ListTokens(ctx, f.advocate.ID, 1); len(list) != 1 || list[0].ID != api {
+	if list, _ := storage.NewTokenService(f.db).ListTokens(ctx, f.advocate.ID, 1); len(list) != 1 || list[0].ID != api {
 		t.Fatalf("limit 1: %+v", list)
 	}
-	if _, err := f.db.ListTokens(f.as(f.otherAdvocate), f.advocate.ID, 0); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+	if _, err := storage.NewTokenService(f.db).ListTokens(f.as(f.otherAdvocate), f.advocate.ID, 0); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 		t.Fatalf("another user's secrets: %v", err)
 	}
 	for _, c := range []context.Context{f.as(f.admin), context.Background()} {
-		if list, err := f.db.ListTokens(c, f.advocate.ID, 0); err != nil || len(list) != 2 {
+		if list, err := storage.NewTokenService(f.db).ListTokens(c, f.advocate.ID, 0); err != nil || len(list) != 2 {
 			t.Fatalf("admin or command line: %d, %v", len(list), err)
 		}
 	}

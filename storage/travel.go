@@ -78,7 +78,7 @@ func travelTimesFrom(ctx context.Context, q queryer, court int64) (travelTimes, 
 }
 
 // SetTravelTime sets the travel time between two courts, both ways (admins only).
-func (db *DB) SetTravelTime(ctx context.Context, fromCourtID, toCourtID int64, minutes int) (int, error) {
+func (s *CourtService) SetTravelTime(ctx context.Context, fromCourtID, toCourtID int64, minutes int) (int, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return 0, err
@@ -90,7 +90,7 @@ func (db *DB) SetTravelTime(ctx context.Context, fromCourtID, toCourtID int64, m
 		return 0, err
 	}
 	pair := courtPair(fromCourtID, toCourtID)
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		if err := courtsExist(ctx, tx, fromCourtID, toCourtID); err != nil {
 			return err
 		}
@@ -109,11 +109,11 @@ func (db *DB) SetTravelTime(ctx context.Context, fromCourtID, toCourtID int64, m
 }
 
 // TravelTime returns the travel time between two courts in minutes.
-func (db *DB) TravelTime(ctx context.Context, fromCourtID, toCourtID int64) (int, error) {
+func (s *CourtService) TravelTime(ctx context.Context, fromCourtID, toCourtID int64) (int, error) {
 	if _, err := requireUser(ctx); err != nil {
 		return 0, err
 	}
-	if err := courtsExist(ctx, db.Reader, fromCourtID, toCourtID); err != nil {
+	if err := courtsExist(ctx, s.db.Reader, fromCourtID, toCourtID); err != nil {
 		return 0, err
 	}
 	if fromCourtID == toCourtID {
@@ -121,7 +121,7 @@ func (db *DB) TravelTime(ctx context.Context, fromCourtID, toCourtID int64) (int
 	}
 	pair := courtPair(fromCourtID, toCourtID)
 	var minutes int
-	err := db.Reader.QueryRowContext(ctx, `SELECT minutes FROM travel_times WHERE court_a = ? AND court_b = ?`, pair[0], pair[1]).Scan(&minutes)
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT minutes FROM travel_times WHERE court_a = ? AND court_b = ?`, pair[0], pair[1]).Scan(&minutes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return int(courtside.DefaultTravelTime / time.Minute), nil
 	} else if err != nil {

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 func (w *noticeWorld) sendAll(t *testing.T, sidPrefix string, window time.Duration) []*courtside.PendingDelivery {
 	t.Helper()
 	ctx := context.Background()
-	leased, err := w.db.LeaseDeliveries(ctx, 100, time.Minute)
+	leased, err := storage.NewDeliveryQueue(w.db).LeaseDeliveries(ctx, 100, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +30,7 @@ func (w *noticeWorld) sendAll(t *testing.T, sidPrefix string, window time.Durati
 			o.EscalateAt, _ = courtside.AckDeadline(d.Kind, w.now, d.Notice.Hearing.StartsAt, window)
 			victims = append(victims, d)
 		}
-		if err := w.db.RecordDelivery(ctx, d, o); err != nil {
+		if err := storage.NewDeliveryQueue(w.db).RecordDelivery(ctx, d, o); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -39,7 +40,7 @@ func (w *noticeWorld) sendAll(t *testing.T, sidPrefix string, window time.Durati
 // delivery reads one delivery's evidence as the coordinator sees it.
 func (w *noticeWorld) delivery(t *testing.T, id int64) *courtside.Delivery {
 	t.Helper()
-	ds, err := w.db.FindDeliveries(w.as(w.coordinator), courtside.DeliveryFilter{VictimID: &w.victim.ID})
+	ds, err := storage.NewDeliveryService(w.db).FindDeliveries(w.as(w.coordinator), courtside.DeliveryFilter{VictimID: &w.victim.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +77,11 @@ func TestNoticeLink_SignedSingleUseAndExpiring(t *testing.T) {
 	}
 	d := sent[0]
 	ctx := context.Background()
-	token := w.db.NoticeLinkToken(d.ID, w.victim.ID, d.Notice.Hearing.StartsAt)
+	token := storage.NewNoticeLinkService(w.db).NoticeLinkToken(d.ID, w.victim.ID, d.Notice.Hearing.StartsAt)
 	if len(token) != 34 {
 		t.Errorf("token %q is %d characters", token, len(token))
 	}
-	n, err := w.db.FindNoticeByLink(ctx, d.ID, token)
+	n, err := storage.NewNoticeLinkService(w.db).FindNoticeByLink(ctx, d.ID, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +94,8 @@ func TestNoticeLink_SignedSingleUseAndExpiring(t *testing.T) {
 	if forged[20] == '-' || forged[20] == '_' {
 		forged[20] = 'A'
 	}
-	other := w.db.NoticeLinkToken(d.ID, w.victim.ID+1, d.Notice.Hearing.StartsAt)
-	expired := w.db.NoticeLinkToken(d.ID, w.victim.ID, w.now.Add(-time.Second))
+	other := storage.NewNoticeLinkService(w.db).NoticeLinkToken(d.ID, w.victim.ID+1, d.Notice.Hearing.StartsAt)
+	expired := storage.NewNoticeLinkService(w.db).NoticeLinkToken(d.ID, w.victim.ID, w.now.Add(-time.Second))
 	for name, c := range map[string]struct {
 		id    int64
 		token string
@@ -109,10 +110,10 @@ func TestNoticeLink_SignedSingleUseAndExpiring(t *testing.T) {
 		"empty":            {d.ID, "", courtside.ENOTFOUND, ""},
 		"expired":          {d.ID, expired, courtside.ECONFLICT, "expired"},
 	} {
-		if _, err := w.db.FindNoticeByLink(ctx, c.id, c.token); courtside.ErrorCode(err) != c.code || courtside.ErrorField(err) != c.field {
+		if _, err := storage.NewNoticeLinkService(w.db).FindNoticeByLink(ctx, c.id, c.token); courtside.ErrorCode(err) != c.code || courtside.ErrorField(err) != c.field {
 			t.Errorf("%s: find: %v, want %s %s", name, err, c.code, c.field)
 		}
-		if _, err := w.db.AcknowledgeByLink(ctx, c.id, c.token, nil); courtside.ErrorCode(err) != c.code || courtside.ErrorField(err) != c.field {
+		if _, err := storage.NewNoticeLinkService(w.db).AcknowledgeByLink(ctx, c.id, c.token, nil); courtside.ErrorCode(err) != c.code || courtside.ErrorField(err) != c.field {
 			t.Errorf("%s: acknowledge: %v, want %s %s", name, err, c.code, c.field)
 		}
 	}
@@ -121,17 +122,17 @@ func TestNoticeLink_SignedSingleUseAndExpiring(t *testing.T) {
 	if err := w.db.Writer.QueryRow(`SELECT id FROM deliveries WHERE user_id IS NOT NULL LIMIT 1`).Scan(&staffID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.AcknowledgeByLink(ctx, staffID, w.db.NoticeLinkToken(staffID, 0, d.Notice.Hearing.StartsAt), nil); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewNoticeLinkService(w.db).AcknowledgeByLink(ctx, staffID, storage.NewNoticeLinkService(w.db).NoticeLinkToken(staffID, 0, d.Notice.Hearing.StartsAt), nil); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Errorf("a staff delivery's link: %v", err)
 	}
 	// A content-free page offers no answers: none may be given.
-	if _, err := w.db.AcknowledgeByLink(ctx, d.ID, token, []courtside.RequestKind{courtside.RequestInterpreter}); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewNoticeLinkService(w.db).AcknowledgeByLink(ctx, d.ID, token, []courtside.RequestKind{courtside.RequestInterpreter}); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("an answer the page did not offer: %v", err)
 	}
 	sameCounts(t, "refused links", before, w.twoWayCounts(t))
 
 	w.now = w.now.Add(time.Hour)
-	n, err = w.db.AcknowledgeByLink(ctx, d.ID, token, nil)
+	n, err = storage.NewNoticeLinkService(w.db).AcknowledgeByLink(ctx, d.ID, token, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +142,10 @@ func TestNoticeLink_SignedSingleUseAndExpiring(t *testing.T) {
 	}
 	// Replayed: refused, and the first acknowledgement stands.
 	before = w.twoWayCounts(t)
-	if _, err := w.db.AcknowledgeByLink(ctx, d.ID, token, nil); courtside.ErrorCode(err) != courtside.ECONFLICT || courtside.ErrorField(err) != "used" {
+	if _, err := storage.NewNoticeLinkService(w.db).AcknowledgeByLink(ctx, d.ID, token, nil); courtside.ErrorCode(err) != courtside.ECONFLICT || courtside.ErrorField(err) != "used" {
 		t.Errorf("the link again: %v", err)
 	}
-	if _, err := w.db.FindNoticeByLink(ctx, d.ID, token); courtside.ErrorField(err) != "used" {
+	if _, err := storage.NewNoticeLinkService(w.db).FindNoticeByLink(ctx, d.ID, token); courtside.ErrorField(err) != "used" {
 		t.Errorf("looking at a used link: %v", err)
 	}
 	sameCounts(t, "a replayed link", before, w.twoWayCounts(t))
@@ -212,12 +213,12 @@ func TestNoticeLink_AnswersBecomeRequestsTheCoordinatorCloses(t *testing.T) {
 	w := newNoticeWorld(t)
 	// The victim's texts give the date and time: the page may offer answers.
 	policy := courtside.ContactPolicy{Channels: []courtside.ChannelRule{{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailMinimal}}}
-	if _, err := w.db.SetContactPolicy(w.as(w.coordinator), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(w.as(w.coordinator), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
 	ctx := context.Background()
-	leased, err := w.db.LeaseDeliveries(ctx, 100, time.Minute)
+	leased, err := storage.NewDeliveryQueue(w.db).LeaseDeliveries(ctx, 100, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,19 +228,19 @@ func TestNoticeLink_AnswersBecomeRequestsTheCoordinatorCloses(t *testing.T) {
 		if x.VictimID != 0 {
 			d, detail = x, courtside.DetailMinimal
 		}
-		if err := w.db.RecordDelivery(ctx, x, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true, Detail: detail}); err != nil {
+		if err := storage.NewDeliveryQueue(w.db).RecordDelivery(ctx, x, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true, Detail: detail}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	token := w.db.NoticeLinkToken(d.ID, w.victim.ID, d.Notice.Hearing.StartsAt)
-	n, err := w.db.FindNoticeByLink(ctx, d.ID, token)
+	token := storage.NewNoticeLinkService(w.db).NoticeLinkToken(d.ID, w.victim.ID, d.Notice.Hearing.StartsAt)
+	n, err := storage.NewNoticeLinkService(w.db).FindNoticeByLink(ctx, d.ID, token)
 	if err != nil || len(n.Answers) != 4 || n.Detail != courtside.DetailMinimal {
 		t.Fatalf("notice = %+v, %v", n, err)
 	}
-	if _, err := w.db.AcknowledgeByLink(ctx, d.ID, token, []courtside.RequestKind{courtside.RequestInterpreter, courtside.RequestTransport, courtside.RequestInterpreter}); err != nil {
+	if _, err := storage.NewNoticeLinkService(w.db).AcknowledgeByLink(ctx, d.ID, token, []courtside.RequestKind{courtside.RequestInterpreter, courtside.RequestTransport, courtside.RequestInterpreter}); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := w.db.FindRequests(w.as(w.coordinator), courtside.RequestFilter{})
+	rs, err := storage.NewRequestService(w.db).FindRequests(w.as(w.coordinator), courtside.RequestFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,32 +275,32 @@ func TestNoticeLink_AnswersBecomeRequestsTheCoordinatorCloses(t *testing.T) {
 	}
 	// The advocate accompanying the victim sees them; other roles may not; the other
 	// organisation sees none.
-	if rs, err := w.db.FindRequests(w.as(w.advocate), courtside.RequestFilter{}); err != nil || len(rs) != 2 {
+	if rs, err := storage.NewRequestService(w.db).FindRequests(w.as(w.advocate), courtside.RequestFilter{}); err != nil || len(rs) != 2 {
 		t.Errorf("advocate: %d requests, %v", len(rs), err)
 	}
-	if rs, err := w.db.FindRequests(w.as(w.otherCoordin), courtside.RequestFilter{}); err != nil || len(rs) != 0 {
+	if rs, err := storage.NewRequestService(w.db).FindRequests(w.as(w.otherCoordin), courtside.RequestFilter{}); err != nil || len(rs) != 0 {
 		t.Errorf("other organisation: %d requests, %v", len(rs), err)
 	}
 	for _, u := range []*courtside.User{w.interpreter, w.prosecutor, w.admin} {
-		if _, err := w.db.FindRequests(w.as(u), courtside.RequestFilter{}); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+		if _, err := storage.NewRequestService(w.db).FindRequests(w.as(u), courtside.RequestFilter{}); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 			t.Errorf("%s: %v", u.Username, err)
 		}
 	}
-	if _, err := w.db.CloseRequest(w.as(w.otherCoordin), rs[0].ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewRequestService(w.db).CloseRequest(w.as(w.otherCoordin), rs[0].ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Errorf("another organisation closes: %v", err)
 	}
-	closed, err := w.db.CloseRequest(w.as(w.coordinator), rs[0].ID)
+	closed, err := storage.NewRequestService(w.db).CloseRequest(w.as(w.coordinator), rs[0].ID)
 	if err != nil || closed.Status != courtside.RequestClosed || closed.ClosedAt == nil || closed.ClosedBy != w.coordinator.ID {
 		t.Fatalf("closed = %+v, %v", closed, err)
 	}
-	if _, err := w.db.CloseRequest(w.as(w.coordinator), rs[0].ID); courtside.ErrorCode(err) != courtside.ECONFLICT {
+	if _, err := storage.NewRequestService(w.db).CloseRequest(w.as(w.coordinator), rs[0].ID); courtside.ErrorCode(err) != courtside.ECONFLICT {
 		t.Errorf("closing twice: %v", err)
 	}
-	if _, err := w.db.ConfirmSMSRestart(w.as(w.coordinator), rs[1].ID); courtside.ErrorCode(err) != courtside.EINVALID {
+	if _, err := storage.NewRequestService(w.db).ConfirmSMSRestart(w.as(w.coordinator), rs[1].ID); courtside.ErrorCode(err) != courtside.EINVALID {
 		t.Errorf("restarting SMS with a transport request: %v", err)
 	}
 	open := courtside.RequestOpen
-	if rs, err := w.db.FindRequests(w.as(w.coordinator), courtside.RequestFilter{Status: &open}); err != nil || len(rs) != 1 {
+	if rs, err := storage.NewRequestService(w.db).FindRequests(w.as(w.coordinator), courtside.RequestFilter{Status: &open}); err != nil || len(rs) != 1 {
 		t.Errorf("open requests: %d, %v", len(rs), err)
 	}
 	w.auditHas(t, "request.create", "request:")
@@ -312,7 +313,7 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 	first := w.sendAll(t, "SMA", courtside.DefaultAckWindow)
 	w.now = w.now.Add(time.Hour)
 	moved := w.hearing.StartsAt.Add(2 * time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
@@ -323,7 +324,7 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 	ctx := context.Background()
 	before := w.twoWayCounts(t)
 	// The number as the phone company writes it, not as it was registered.
-	res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin1", From: "+1 (202) 555-0123", Action: courtside.SMSAck})
+	res, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin1", From: "+1 (202) 555-0123", Action: courtside.SMSAck})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +339,7 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 	}
 	// The same message again (the gateway retried): the same reply, nothing changed.
 	mid := w.twoWayCounts(t)
-	again, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin1", From: "+12025550123", Action: courtside.SMSAck})
+	again, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin1", From: "+12025550123", Action: courtside.SMSAck})
 	if err != nil || !again.Replayed || again.Reply != courtside.ReplyAck {
 		t.Errorf("replayed: %+v, %v", again, err)
 	}
@@ -347,16 +348,16 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 		t.Errorf("counts %v -> %v", before, after)
 	}
 	// An answer by keyword is a request about the latest notice's hearing.
-	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin2", From: "+12025550123", Action: courtside.SMSAnswer, Answer: courtside.RequestAccompaniment})
+	res, err = storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin2", From: "+12025550123", Action: courtside.SMSAnswer, Answer: courtside.RequestAccompaniment})
 	if err != nil || res.Reply != courtside.ReplyAnswer {
 		t.Fatalf("answer: %+v, %v", res, err)
 	}
-	rs, err := w.db.FindRequests(w.as(w.coordinator), courtside.RequestFilter{})
+	rs, err := storage.NewRequestService(w.db).FindRequests(w.as(w.coordinator), courtside.RequestFilter{})
 	if err != nil || len(rs) != 1 || rs[0].Kind != courtside.RequestAccompaniment || rs[0].Via != courtside.AckBySMSReply || rs[0].DeliveryID != second[0].ID {
 		t.Errorf("requests = %+v, %v", rs, err)
 	}
 	// A number nobody has: nothing happens and nothing is texted back.
-	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin3", From: "+12025550199", Action: courtside.SMSAck})
+	res, err = storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMin3", From: "+12025550199", Action: courtside.SMSAck})
 	if err != nil || res.Reply != courtside.ReplyNone {
 		t.Errorf("unknown number: %+v, %v", res, err)
 	}
@@ -364,7 +365,7 @@ func TestInboundSMS_ReplyAcknowledgesTheLatestNoticeToThatNumber(t *testing.T) {
 		{MessageID: "SM<script>", From: "+12025550123", Action: courtside.SMSAck},
 		{MessageID: "SMx", From: "+12025550123", Action: "DANCE"},
 		{MessageID: "SMx", From: "+12025550123", Action: courtside.SMSAnswer, Answer: "PIZZA"}} {
-		if _, err := w.db.HandleInboundSMS(ctx, bad); courtside.ErrorCode(err) != courtside.EINVALID {
+		if _, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, bad); courtside.ErrorCode(err) != courtside.EINVALID {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
@@ -380,17 +381,17 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 	w.drain(t)
 	w.sendAll(t, "SM", courtside.DefaultAckWindow)
 	ctx := context.Background()
-	if _, err := w.db.SetSMSHelp(w.as(w.coordinator), courtside.SMSHelpSettings{NeutralName: "Harbor Office", Reach: "+1 555 0100"}); err != nil {
+	if _, err := storage.NewRequestService(w.db).SetSMSHelp(w.as(w.coordinator), courtside.SMSHelpSettings{NeutralName: "Harbor Office", Reach: "+1 555 0100"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop1", From: "+12025550123", Action: courtside.SMSStop, Language: "ru"})
+	res, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop1", From: "+12025550123", Action: courtside.SMSStop, Language: "ru"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Reply != courtside.ReplyStop || res.Help.NeutralName != "Harbor Office" {
 		t.Errorf("STOP: %+v", res)
 	}
-	v, err := w.db.OpenVictimPII(w.as(w.coordinator), w.victim.ID)
+	v, err := storage.NewVictimService(w.db).OpenVictimPII(w.as(w.coordinator), w.victim.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +408,7 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 	}
 	// STOP is confirmed once: a second STOP changes nothing and texts nothing back.
 	before := w.twoWayCounts(t)
-	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop2", From: "+12025550123", Action: courtside.SMSStop})
+	res, err = storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop2", From: "+12025550123", Action: courtside.SMSStop})
 	if err != nil || res.Reply != courtside.ReplyNone {
 		t.Errorf("STOP again: %+v, %v", res, err)
 	}
@@ -415,27 +416,27 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 		t.Errorf("a second STOP planned or stopped again: %v -> %v", before, after)
 	}
 	// A YES after STOP acknowledges but texts nothing back.
-	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMyes", From: "+12025550123", Action: courtside.SMSAck}); err != nil || res.Reply != courtside.ReplyNone {
+	if res, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMyes", From: "+12025550123", Action: courtside.SMSAck}); err != nil || res.Reply != courtside.ReplyNone {
 		t.Errorf("YES after STOP: %+v, %v", res, err)
 	}
 	// HELP is always answered, with the organisation's neutral name and how to reach it.
-	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMhelp", From: "+12025550123", Action: courtside.SMSHelp}); err != nil ||
+	if res, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMhelp", From: "+12025550123", Action: courtside.SMSHelp}); err != nil ||
 		res.Reply != courtside.ReplyHelp || res.Help.Reach != "+1 555 0100" {
 		t.Errorf("HELP: %+v, %v", res, err)
 	}
 	// START restores nothing by itself: it asks the advocate.
-	res, err = w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstart", From: "+12025550123", Action: courtside.SMSStart})
+	res, err = storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstart", From: "+12025550123", Action: courtside.SMSStart})
 	if err != nil || res.Reply != courtside.ReplyStart {
 		t.Fatalf("START: %+v, %v", res, err)
 	}
-	if v, _ := w.db.OpenVictimPII(w.as(w.coordinator), w.victim.ID); v[0].Policy.Rule(courtside.ChannelSMS).Allowed {
+	if v, _ := storage.NewVictimService(w.db).OpenVictimPII(w.as(w.coordinator), w.victim.ID); v[0].Policy.Rule(courtside.ChannelSMS).Allowed {
 		t.Fatal("START restored SMS without the advocate")
 	}
-	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstart2", From: "+12025550123", Action: courtside.SMSStart}); err != nil || res.Reply != courtside.ReplyNone {
+	if res, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstart2", From: "+12025550123", Action: courtside.SMSStart}); err != nil || res.Reply != courtside.ReplyNone {
 		t.Errorf("START again: %+v, %v", res, err)
 	}
 	restart := courtside.RequestOpen
-	rs, err := w.db.FindRequests(w.as(w.advocate), courtside.RequestFilter{Status: &restart})
+	rs, err := storage.NewRequestService(w.db).FindRequests(w.as(w.advocate), courtside.RequestFilter{Status: &restart})
 	if err != nil || len(rs) != 1 || rs[0].Kind != courtside.RequestSMSRestart {
 		t.Fatalf("the advocate's open requests: %+v, %v", rs, err)
 	}
@@ -449,14 +450,14 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 	if err := w.db.Writer.QueryRow(`SELECT COUNT(*) FROM deliveries WHERE kind = 'REQUEST_CREATED'`).Scan(&told); err != nil || told != 0 {
 		t.Errorf("REQUEST_CREATED for a restart: %d, %v", told, err)
 	}
-	if _, err := w.db.ConfirmSMSRestart(w.as(w.otherAdvocate), rs[0].ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewRequestService(w.db).ConfirmSMSRestart(w.as(w.otherAdvocate), rs[0].ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Errorf("an advocate who does not accompany the victim: %v", err)
 	}
-	closed, err := w.db.ConfirmSMSRestart(w.as(w.advocate), rs[0].ID)
+	closed, err := storage.NewRequestService(w.db).ConfirmSMSRestart(w.as(w.advocate), rs[0].ID)
 	if err != nil || closed.Outcome != "SMS_RESTORED" || closed.Status != courtside.RequestClosed {
 		t.Fatalf("confirm: %+v, %v", closed, err)
 	}
-	v, _ = w.db.OpenVictimPII(w.as(w.coordinator), w.victim.ID)
+	v, _ = storage.NewVictimService(w.db).OpenVictimPII(w.as(w.coordinator), w.victim.ID)
 	if rule := v[0].Policy.Rule(courtside.ChannelSMS); !rule.Allowed || rule.Detail != courtside.DetailContentFree {
 		t.Errorf("after the advocate confirmed: %+v", rule)
 	}
@@ -464,7 +465,7 @@ func TestInboundSMS_StopWithdrawsAtOnceStartWaitsForTheAdvocate(t *testing.T) {
 	w.auditHas(t, "victim.sms_start_request", "request:")
 	w.auditHas(t, "victim.sms_restart", "victim:")
 	// A STOP after the restart withdraws again, and is confirmed again.
-	if res, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop3", From: "+12025550123", Action: courtside.SMSStop}); err != nil || res.Reply != courtside.ReplyStop {
+	if res, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMstop3", From: "+12025550123", Action: courtside.SMSStop}); err != nil || res.Reply != courtside.ReplyStop {
 		t.Errorf("STOP after the restart: %+v, %v", res, err)
 	}
 }
@@ -478,11 +479,11 @@ func TestSMSReceipts_DeliveredFailedAndIdempotent(t *testing.T) {
 	sid := "SM" + strings.ReplaceAll(d.IdempotencyKey, "-", "")
 	for _, bad := range []courtside.SMSReceipt{{MessageID: "", Status: courtside.DeliveryDelivered},
 		{MessageID: sid, Status: courtside.DeliverySent}, {MessageID: sid, Status: courtside.DeliveryFailed, ErrorCode: "30003; drop"}} {
-		if err := w.db.RecordSMSReceipt(ctx, bad); courtside.ErrorCode(err) != courtside.EINVALID {
+		if err := storage.NewInboundSMSService(w.db).RecordSMSReceipt(ctx, bad); courtside.ErrorCode(err) != courtside.EINVALID {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
-	if err := w.db.RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: sid, Status: courtside.DeliveryDelivered}); err != nil {
+	if err := storage.NewInboundSMSService(w.db).RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: sid, Status: courtside.DeliveryDelivered}); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.delivery(t, d.ID); got.Status != courtside.DeliveryDelivered {
@@ -490,13 +491,13 @@ func TestSMSReceipts_DeliveredFailedAndIdempotent(t *testing.T) {
 	}
 	before := w.twoWayCounts(t)
 	for i := 0; i < 2; i++ {
-		if err := w.db.RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: sid, Status: courtside.DeliveryDelivered}); err != nil {
+		if err := storage.NewInboundSMSService(w.db).RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: sid, Status: courtside.DeliveryDelivered}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sameCounts(t, "a replayed receipt", before, w.twoWayCounts(t))
 	// A failure after delivery changes nothing.
-	if err := w.db.RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: sid, Status: courtside.DeliveryFailed, ErrorCode: "30003"}); err != nil {
+	if err := storage.NewInboundSMSService(w.db).RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: sid, Status: courtside.DeliveryFailed, ErrorCode: "30003"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.delivery(t, d.ID); got.Status != courtside.DeliveryDelivered {
@@ -506,11 +507,11 @@ func TestSMSReceipts_DeliveredFailedAndIdempotent(t *testing.T) {
 	// The change's text fails on the handset; its receipt arrived before the send was
 	// recorded. SMS was the only channel: the advocate is told.
 	moved := w.hearing.StartsAt.Add(time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
-	leased, err := w.db.LeaseDeliveries(ctx, 100, time.Minute)
+	leased, err := storage.NewDeliveryQueue(w.db).LeaseDeliveries(ctx, 100, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,14 +521,14 @@ func TestSMSReceipts_DeliveredFailedAndIdempotent(t *testing.T) {
 			change = x
 			continue
 		}
-		if err := w.db.RecordDelivery(ctx, x, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true}); err != nil {
+		if err := storage.NewDeliveryQueue(w.db).RecordDelivery(ctx, x, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.db.RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: "SMearly1", Status: courtside.DeliveryFailed, ErrorCode: "30006"}); err != nil {
+	if err := storage.NewInboundSMSService(w.db).RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: "SMearly1", Status: courtside.DeliveryFailed, ErrorCode: "30006"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.db.RecordDelivery(ctx, change, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true,
+	if err := storage.NewDeliveryQueue(w.db).RecordDelivery(ctx, change, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true,
 		Detail: courtside.DetailContentFree, ProviderID: "SMearly1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -541,7 +542,7 @@ func TestSMSReceipts_DeliveredFailedAndIdempotent(t *testing.T) {
 	}
 	// A receipt for a message Courtside never sent is kept and changes nothing else.
 	before = w.twoWayCounts(t)
-	if err := w.db.RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: "SMunknown", Status: courtside.DeliveryFailed}); err != nil {
+	if err := storage.NewInboundSMSService(w.db).RecordSMSReceipt(ctx, courtside.SMSReceipt{MessageID: "SMunknown", Status: courtside.DeliveryFailed}); err != nil {
 		t.Fatal(err)
 	}
 	if after := w.twoWayCounts(t); after["deliveries"] != before["deliveries"] || after["sms_receipts"] != before["sms_receipts"]+1 {
@@ -560,11 +561,11 @@ func TestEscalation_UnacknowledgedNoticesReachTheAdvocateInTime(t *testing.T) {
 	}
 	// Not yet due.
 	w.now = w.now.Add(23 * time.Hour)
-	if n, err := w.db.EscalateUnacknowledged(ctx, 100); err != nil || n != 0 {
+	if n, err := storage.NewDeliveryService(w.db).EscalateUnacknowledged(ctx, 100); err != nil || n != 0 {
 		t.Fatalf("before the window: %d, %v", n, err)
 	}
 	w.now = w.now.Add(time.Hour)
-	if n, err := w.db.EscalateUnacknowledged(ctx, 100); err != nil || n != 1 {
+	if n, err := storage.NewDeliveryService(w.db).EscalateUnacknowledged(ctx, 100); err != nil || n != 1 {
 		t.Fatalf("at the end of the window: %d, %v", n, err)
 	}
 	var audience, notice, key string
@@ -579,11 +580,11 @@ func TestEscalation_UnacknowledgedNoticesReachTheAdvocateInTime(t *testing.T) {
 		t.Errorf("escalatedAt = %v", got.EscalatedAt)
 	}
 	// Once: the sweep running again escalates nothing.
-	if n, err := w.db.EscalateUnacknowledged(ctx, 100); err != nil || n != 0 {
+	if n, err := storage.NewDeliveryService(w.db).EscalateUnacknowledged(ctx, 100); err != nil || n != 0 {
 		t.Errorf("again: %d, %v", n, err)
 	}
 	// Acknowledged late, the escalation message not yet sent is withdrawn.
-	if _, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMlate", From: "+12025550123", Action: courtside.SMSAck}); err != nil {
+	if _, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMlate", From: "+12025550123", Action: courtside.SMSAck}); err != nil {
 		t.Fatal(err)
 	}
 	var status string
@@ -593,17 +594,17 @@ func TestEscalation_UnacknowledgedNoticesReachTheAdvocateInTime(t *testing.T) {
 
 	// The change, acknowledged in time, never escalates.
 	moved := w.hearing.StartsAt.Add(time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
 	change := w.sendAll(t, "SMC", 24*time.Hour)
 	w.now = w.now.Add(time.Hour)
-	if _, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMintime", From: "+12025550123", Action: courtside.SMSAck}); err != nil {
+	if _, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SMintime", From: "+12025550123", Action: courtside.SMSAck}); err != nil {
 		t.Fatal(err)
 	}
 	w.now = w.now.Add(48 * time.Hour)
-	if n, err := w.db.EscalateUnacknowledged(ctx, 100); err != nil || n != 0 {
+	if n, err := storage.NewDeliveryService(w.db).EscalateUnacknowledged(ctx, 100); err != nil || n != 0 {
 		t.Errorf("an acknowledged notice escalated: %d, %v", n, err)
 	}
 	if got := w.delivery(t, change[0].ID); got.EscalatedAt != nil {
@@ -623,21 +624,21 @@ func TestEscalation_ALaterNoticeTakesOverAndTheCoordinatorsStandIn(t *testing.T)
 	first := w.sendAll(t, "SMA", 24*time.Hour)
 	w.now = w.now.Add(time.Hour)
 	moved := w.hearing.StartsAt.Add(time.Hour)
-	if _, err := w.db.RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
+	if _, err := storage.NewHearingService(w.db).RescheduleHearing(w.as(w.prosecutor), w.hearing.ID, courtside.HearingUpdate{StartsAt: moved, EndsAt: moved.Add(time.Hour), Reason: "continuance"}); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
 	second := w.sendAll(t, "SMB", 24*time.Hour)
 	// The first notice's time comes: the change, waiting for its own answer, covers it.
 	w.now = w.now.Add(23*time.Hour + time.Minute)
-	if n, err := w.db.EscalateUnacknowledged(ctx, 100); err != nil || n != 0 {
+	if n, err := storage.NewDeliveryService(w.db).EscalateUnacknowledged(ctx, 100); err != nil || n != 0 {
 		t.Fatalf("the covered notice: %d, %v", n, err)
 	}
 	if got := w.delivery(t, first[0].ID); got.EscalateAt != nil || got.EscalatedAt != nil {
 		t.Errorf("the covered notice: %+v", got)
 	}
 	w.now = w.now.Add(time.Hour)
-	if n, err := w.db.EscalateUnacknowledged(ctx, 100); err != nil || n != 1 {
+	if n, err := storage.NewDeliveryService(w.db).EscalateUnacknowledged(ctx, 100); err != nil || n != 1 {
 		t.Fatalf("the change: %d, %v", n, err)
 	}
 	var audiences []string

@@ -11,10 +11,20 @@ import (
 	"courtside"
 )
 
+// UserService is the database's service for users and their organisations.
+type UserService struct {
+	db *DB
+}
+
+// NewUserService returns the user service of db.
+func NewUserService(db *DB) *UserService { return &UserService{db: db} }
+
+var _ courtside.UserService = (*UserService)(nil)
+
 // CreateUser creates a user, and its organisation if it is new. The user's role must fit the
 // organisation's kind (courtside.CheckMembership); a new organisation takes its kind from the
 // role, and its name must not be a near-duplicate of an existing one's.
-func (db *DB) CreateUser(ctx context.Context, nu courtside.NewUser) (*courtside.User, error) {
+func (s *UserService) CreateUser(ctx context.Context, nu courtside.NewUser) (*courtside.User, error) {
 	u := nu.User
 	u.Username = strings.TrimSpace(u.Username)
 	u.Email = strings.TrimSpace(u.Email)
@@ -46,7 +56,7 @@ func (db *DB) CreateUser(ctx context.Context, nu courtside.NewUser) (*courtside.
 			return nil, err
 		}
 	}
-	err := db.update(ctx, func(tx *Tx) error {
+	err := s.db.update(ctx, func(tx *Tx) error {
 		u.CreatedAt = tx.now
 		if orgName != "" {
 			org, err := joinOrganization(ctx, tx, orgName, u.Role)
@@ -182,8 +192,8 @@ func findOrganizationOfKind(ctx context.Context, q queryer, name string, kind co
 }
 
 // FindUserByID returns a user.
-func (db *DB) FindUserByID(ctx context.Context, id int64) (*courtside.User, error) {
-	users, err := db.FindUsers(ctx, courtside.UserFilter{ID: &id})
+func (s *UserService) FindUserByID(ctx context.Context, id int64) (*courtside.User, error) {
+	users, err := s.FindUsers(ctx, courtside.UserFilter{ID: &id})
 	if err != nil {
 		return nil, err
 	} else if len(users) == 0 {
@@ -193,8 +203,8 @@ func (db *DB) FindUserByID(ctx context.Context, id int64) (*courtside.User, erro
 }
 
 // FindUserByUsername returns a user.
-func (db *DB) FindUserByUsername(ctx context.Context, username string) (*courtside.User, error) {
-	users, err := db.FindUsers(ctx, courtside.UserFilter{Username: &username})
+func (s *UserService) FindUserByUsername(ctx context.Context, username string) (*courtside.User, error) {
+	users, err := s.FindUsers(ctx, courtside.UserFilter{Username: &username})
 	if err != nil {
 		return nil, err
 	} else if len(users) == 0 {
@@ -204,7 +214,7 @@ func (db *DB) FindUserByUsername(ctx context.Context, username string) (*courtsi
 }
 
 // FindUsers returns the users matching filter, in ID order, with organisation and languages.
-func (db *DB) FindUsers(ctx context.Context, filter courtside.UserFilter) ([]*courtside.User, error) {
+func (s *UserService) FindUsers(ctx context.Context, filter courtside.UserFilter) ([]*courtside.User, error) {
 	where, args := []string{"1 = 1"}, []any{}
 	if filter.ID != nil {
 		where, args = append(where, "u.id = ?"), append(args, *filter.ID)
@@ -215,7 +225,7 @@ func (db *DB) FindUsers(ctx context.Context, filter courtside.UserFilter) ([]*co
 	if filter.Role != nil {
 		where, args = append(where, "u.role = ?"), append(args, *filter.Role)
 	}
-	return db.queryUsers(ctx, db.Reader, strings.Join(where, " AND "), args...)
+	return s.db.queryUsers(ctx, s.db.Reader, strings.Join(where, " AND "), args...)
 }
 
 // queryer is what both pools and transactions can do.
@@ -279,9 +289,9 @@ func (db *DB) queryUsers(ctx context.Context, q queryer, where string, args ...a
 }
 
 // CountUsers returns how many users exist.
-func (db *DB) CountUsers(ctx context.Context) (int, error) {
+func (s *UserService) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := db.Reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+	if err := s.db.Reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("storage: count users: %w", err)
 	}
 	return n, nil

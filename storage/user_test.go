@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"courtside/storage"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestCreateUser_OrganisationKindAndNames(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := context.Background()
 	mk := func(name string, role courtside.Role, org string) (*courtside.User, error) {
-		return db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: role}, OrganizationName: org})
+		return storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: role}, OrganizationName: org})
 	}
 	pros, err := mk("pros", courtside.RoleProsecutor, "County DA")
 	if err != nil || pros.Organization.Kind != courtside.KindProsecution || !pros.Organization.Created {
@@ -31,12 +32,12 @@ func TestCreateUser_OrganisationKindAndNames(t *testing.T) {
 	if err != nil || coord.Organization.Kind != courtside.KindAdvocacy {
 		t.Fatalf("advocacy: %v %+v", err, coord.Organization)
 	}
-	interp, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "interp", Role: courtside.RoleInterpreter,
+	interp, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "interp", Role: courtside.RoleInterpreter,
 		Languages: []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}}, OrganizationName: "Language Bridge Agency"})
 	if err != nil || interp.Organization.Kind != courtside.KindInterpreting {
 		t.Fatalf("agency: %v %+v", err, interp.Organization)
 	}
-	if got, err := db.FindUserByUsername(ctx, "coord"); err != nil || got.Organization.Kind != courtside.KindAdvocacy {
+	if got, err := storage.NewUserService(db).FindUserByUsername(ctx, "coord"); err != nil || got.Organization.Kind != courtside.KindAdvocacy {
 		t.Fatalf("kind read back: %v %+v", err, got)
 	}
 
@@ -91,12 +92,12 @@ func TestCreateUser_OrganisationKindAndNames(t *testing.T) {
 	}
 	// Contact addresses are checked as the user is created.
 	for _, tt := range []struct{ email, phone, field string }{{"snark@@whistle", "", "email"}, {"", "Snarkwhistle-555-PHONE", "phone"}} {
-		_, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "x", Role: courtside.RoleInterpreter, Email: tt.email, Phone: tt.phone}})
+		_, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "x", Role: courtside.RoleInterpreter, Email: tt.email, Phone: tt.phone}})
 		if courtside.ErrorField(err) != tt.field {
 			t.Errorf("%+v: %v", tt, err)
 		}
 	}
-	u, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "interp2", Role: courtside.RoleInterpreter, Phone: "+1 (202) 555-0150"}})
+	u, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "interp2", Role: courtside.RoleInterpreter, Phone: "+1 (202) 555-0150"}})
 	if err != nil || u.Phone != "+12025550150" {
 		t.Fatalf("phone stored as %q: %v", u.Phone, err)
 	}
@@ -111,16 +112,16 @@ func TestVictim_ContactAddressesValidated(t *testing.T) {
 	for _, c := range []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "Snarkwhistle-555-PHONE"},
 		{Channel: courtside.ChannelEmail, Address: "snark@@whistle"}, {Channel: courtside.ChannelSMS, Address: "+15555550123"}} {
 		v := &courtside.Victim{Pseudonym: "V", PreferredLanguage: "es", Contacts: []courtside.ContactPoint{c}}
-		if err := f.db.RegisterVictim(f.as(f.coordinator), v); courtside.ErrorField(err) != "contacts" {
+		if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); courtside.ErrorField(err) != "contacts" {
 			t.Errorf("%s %q: %v", c.Channel, c.Address, err)
 		}
 	}
 	sameCounts(t, "refused contacts", before, f.counts(t))
 	v := &courtside.Victim{Pseudonym: "V", PreferredLanguage: "es", Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+1 202-555-0143"}}}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
-	opened, err := f.db.OpenVictimPII(f.as(f.coordinator), v.ID)
+	opened, err := storage.NewVictimService(f.db).OpenVictimPII(f.as(f.coordinator), v.ID)
 	if err != nil || len(opened) != 1 || opened[0].Contacts[0].Address != "+12025550143" {
 		t.Fatalf("stored: %v %+v", err, opened)
 	}

@@ -13,9 +13,20 @@ import (
 	"courtside"
 )
 
+// VictimService is the database's service for victims, their sealed contact details, their
+// contact policies and the consent ledger.
+type VictimService struct {
+	db *DB
+}
+
+// NewVictimService returns the victim service of db.
+func NewVictimService(db *DB) *VictimService { return &VictimService{db: db} }
+
+var _ courtside.VictimService = (*VictimService)(nil)
+
 // RegisterVictim registers a victim in the caller's advocacy organisation. The legal name and
 // contact addresses are sealed before they reach the database.
-func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
+func (s *VictimService) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return err
@@ -27,7 +38,7 @@ func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	if db.Sealer == nil {
+	if s.db.Sealer == nil {
 		return fmt.Errorf("storage: no encryption key configured")
 	}
 	v.OrganizationID = u.OrganizationID
@@ -38,14 +49,14 @@ func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
 	if err != nil {
 		return fmt.Errorf("storage: policy: %w", err)
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		v.CreatedAt = tx.now
 		err := tx.QueryRowContext(ctx, `INSERT INTO victims (organization_id, pseudonym, preferred_language, policy, created_at) VALUES (?,?,?,?,?) RETURNING id`,
 			v.OrganizationID, v.Pseudonym, v.PreferredLanguage, string(policy), FormatTime(v.CreatedAt)).Scan(&v.ID)
 		if err != nil {
 			return fmt.Errorf("storage: insert victim: %w", err)
 		}
-		sealed, err := db.Sealer.Seal(v.LegalName, "victims", "legal_name", v.ID)
+		sealed, err := s.db.Sealer.Seal(v.LegalName, "victims", "legal_name", v.ID)
 		if err != nil {
 			return err
 		}
@@ -59,12 +70,12 @@ func (db *DB) RegisterVictim(ctx context.Context, v *courtside.Victim) error {
 			if err != nil {
 				return fmt.Errorf("storage: insert contact: %w", err)
 			}
-			sealed, err := db.Sealer.Seal(c.Address, "victim_contacts", "address", cid)
+			sealed, err := s.db.Sealer.Seal(c.Address, "victim_contacts", "address", cid)
 			if err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE victim_contacts SET address_sealed = ?, address_index = ? WHERE id = ?`,
-				sealed, db.Sealer.BlindIndex(c.Channel, c.Address), cid); err != nil {
+				sealed, s.db.Sealer.BlindIndex(c.Channel, c.Address), cid); err != nil {
 				return fmt.Errorf("storage: seal contact: %w", err)
 			}
 		}
@@ -100,7 +111,7 @@ func victimScope(u *courtside.User, now time.Time) (string, []any) {
 // on the blind index, so the address is never stored or compared in the clear. Only coordinators
 // may look up by contact, and only among their own organisation's victims: to anyone else a
 // match would tell whom an address belongs to. The lookup is audited by victim, never by address.
-func (db *DB) FindVictimsByContact(ctx context.Context, channel courtside.Channel, address string) ([]*courtside.Victim, error) {
+func (s *VictimService) FindVictimsByContact(ctx context.Context, channel courtside.Channel, address string) ([]*courtside.Victim, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -111,19 +122,19 @@ func (db *DB) FindVictimsByContact(ctx context.Context, channel courtside.Channe
 	if channel, err = courtside.ParseChannel(string(channel)); err != nil {
 		return nil, err
 	}
-	if db.Sealer == nil {
+	if s.db.Sealer == nil {
 		return nil, fmt.Errorf("storage: no encryption key configured")
 	}
 	if NormalizeContact(channel, address) == "" {
 		return nil, nil
 	}
-	indexes := db.Sealer.blindIndexes(channel, address)
+	indexes := s.db.Sealer.blindIndexes(channel, address)
 	args := []any{channel}
 	for _, ix := range indexes {
 		args = append(args, ix)
 	}
-	scope, scopeArgs := victimScope(u, db.Now())
-	rows, err := db.Reader.QueryContext(ctx, `SELECT DISTINCT v.id FROM victim_contacts c JOIN victims v ON v.id = c.victim_id
+	scope, scopeArgs := victimScope(u, s.db.Now())
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT v.id FROM victim_contacts c JOIN victims v ON v.id = c.victim_id
 		WHERE c.channel = ? AND c.address_index IN (`+placeholders(len(indexes))+`) AND `+scope+` ORDER BY v.id`,
 		append(args, scopeArgs...)...)
 	if err != nil {
@@ -142,7 +153,7 @@ func (db *DB) FindVictimsByContact(ctx context.Context, channel courtside.Channe
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: find victims by contact: %w", err)
 	}
-	tx, err := db.BeginTx(ctx)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -155,12 +166,12 @@ func (db *DB) FindVictimsByContact(ctx context.Context, channel courtside.Channe
 	if err := tx.Commit(ctx); err != nil {
 		return nil, err
 	}
-	return db.FindVictims(ctx, ids...)
+	return s.FindVictims(ctx, ids...)
 }
 
 // FindVictimByID returns a victim the caller may see, without PII (see FindVictims).
-func (db *DB) FindVictimByID(ctx context.Context, id int64) (*courtside.Victim, error) {
-	vs, err := db.FindVictims(ctx, id)
+func (s *VictimService) FindVictimByID(ctx context.Context, id int64) (*courtside.Victim, error) {
+	vs, err := s.FindVictims(ctx, id)
 	if err != nil {
 		return nil, err
 	} else if len(vs) == 0 {
@@ -172,16 +183,16 @@ func (db *DB) FindVictimByID(ctx context.Context, id int64) (*courtside.Victim, 
 // FindVictims returns the victims among ids that the caller may see, without PII: the legal
 // name and contacts stay sealed, and PIIVisible says whether OpenVictimPII would open them for
 // this caller. Nothing is decrypted, so nothing needs an audit row.
-func (db *DB) FindVictims(ctx context.Context, ids ...int64) ([]*courtside.Victim, error) {
-	vs, _, err := db.findVictims(ctx, ids)
+func (s *VictimService) FindVictims(ctx context.Context, ids ...int64) ([]*courtside.Victim, error) {
+	vs, _, err := s.db.findVictims(ctx, ids)
 	return vs, err
 }
 
 // OpenVictimPII returns the victims among ids whose PII the caller may see, with the legal
 // name, contacts and contact policy opened. Every victim opened is an audit row naming the
 // victim, never the values.
-func (db *DB) OpenVictimPII(ctx context.Context, ids ...int64) ([]*courtside.Victim, error) {
-	vs, sealed, err := db.findVictims(ctx, ids)
+func (s *VictimService) OpenVictimPII(ctx context.Context, ids ...int64) ([]*courtside.Victim, error) {
+	vs, sealed, err := s.db.findVictims(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -191,10 +202,10 @@ func (db *DB) OpenVictimPII(ctx context.Context, ids ...int64) ([]*courtside.Vic
 		if !v.PIIVisible {
 			continue
 		}
-		if db.Sealer == nil {
+		if s.db.Sealer == nil {
 			return nil, fmt.Errorf("storage: no encryption key configured")
 		}
-		if v.LegalName, err = db.Sealer.Open(sealed[v.ID].name, "victims", "legal_name", v.ID); err != nil {
+		if v.LegalName, err = s.db.Sealer.Open(sealed[v.ID].name, "victims", "legal_name", v.ID); err != nil {
 			return nil, err
 		}
 		v.Policy = &courtside.ContactPolicy{}
@@ -208,10 +219,10 @@ func (db *DB) OpenVictimPII(ctx context.Context, ids ...int64) ([]*courtside.Vic
 	if len(out) == 0 {
 		return nil, nil
 	}
-	if err := db.openContacts(ctx, out, piiIDs); err != nil {
+	if err := s.db.openContacts(ctx, out, piiIDs); err != nil {
 		return nil, err
 	}
-	tx, err := db.BeginTx(ctx)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +308,7 @@ func (db *DB) openContacts(ctx context.Context, victims []*courtside.Victim, ids
 }
 
 // SetContactPolicy replaces the victim's contact policy and confirms contact points safe.
-func (db *DB) SetContactPolicy(ctx context.Context, victimID int64, policy courtside.ContactPolicy, confirmSafe []courtside.Channel) (*courtside.Victim, error) {
+func (s *VictimService) SetContactPolicy(ctx context.Context, victimID int64, policy courtside.ContactPolicy, confirmSafe []courtside.Channel) (*courtside.Victim, error) {
 	u, err := requireUser(ctx)
 	if err != nil {
 		return nil, err
@@ -316,7 +327,7 @@ func (db *DB) SetContactPolicy(ctx context.Context, victimID int64, policy court
 	if err != nil {
 		return nil, fmt.Errorf("storage: policy: %w", err)
 	}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = s.db.update(ctx, func(tx *Tx) error {
 		var org int64
 		err := tx.QueryRowContext(ctx, `SELECT organization_id FROM victims WHERE id = ?`, victimID).Scan(&org)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && !courtside.CanManageVictimsOf(u, org)) {
@@ -340,7 +351,7 @@ func (db *DB) SetContactPolicy(ctx context.Context, victimID int64, policy court
 	if err != nil {
 		return nil, err
 	}
-	vs, err := db.OpenVictimPII(ctx, victimID)
+	vs, err := s.OpenVictimPII(ctx, victimID)
 	if err != nil {
 		return nil, err
 	} else if len(vs) == 0 {

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"bytes"
+	"courtside/storage"
 	"os"
 	"testing"
 
@@ -13,7 +14,7 @@ func TestVictim_PIISealedAtRest(t *testing.T) {
 	const name, phone = "Legalname Sentinel-7731", "+12025550199"
 	v := &courtside.Victim{Pseudonym: "V-77", LegalName: name, PreferredLanguage: "es-MX",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: phone}}}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.db.Close(); err != nil { // checkpoints nothing away: read the file and the WAL as they are
@@ -37,14 +38,14 @@ func TestVictim_Redaction(t *testing.T) {
 	h := f.postHearing(t, "")
 	v := &courtside.Victim{Pseudonym: "V-1", LegalName: "Legal Name One", PreferredLanguage: "es",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelEmail, Address: "one@example.org"}}}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, f.kase, f.prosecutor, f.coordinator)
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The victim releases to the office what case coordination needs (the pseudonym).
@@ -64,12 +65,12 @@ func TestVictim_Redaction(t *testing.T) {
 		{f.admin, false, false},
 	} {
 		auditBefore := f.count(t, "audit_log")
-		got, err := f.db.FindVictimByID(f.as(tt.u), v.ID)
+		got, err := storage.NewVictimService(f.db).FindVictimByID(f.as(tt.u), v.ID)
 		if !tt.wantFound {
 			if courtside.ErrorCode(err) != courtside.ENOTFOUND {
 				t.Errorf("%s: %v, want not found", tt.u.Username, err)
 			}
-			if opened, err := f.db.OpenVictimPII(f.as(tt.u), v.ID); err != nil || len(opened) != 0 {
+			if opened, err := storage.NewVictimService(f.db).OpenVictimPII(f.as(tt.u), v.ID); err != nil || len(opened) != 0 {
 				t.Errorf("%s: OpenVictimPII gave %d victims, %v", tt.u.Username, len(opened), err)
 			}
 			continue
@@ -81,7 +82,7 @@ func TestVictim_Redaction(t *testing.T) {
 		if n := f.count(t, "audit_log") - auditBefore; n != 0 {
 			t.Errorf("%s: finding a victim wrote %d audit rows", tt.u.Username, n)
 		}
-		opened, err := f.db.OpenVictimPII(f.as(tt.u), v.ID)
+		opened, err := storage.NewVictimService(f.db).OpenVictimPII(f.as(tt.u), v.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +118,7 @@ func TestVictim_Validation(t *testing.T) {
 		{courtside.Victim{Pseudonym: "V", PreferredLanguage: "es"}, f.advocate, courtside.EFORBIDDEN, ""},
 	} {
 		v := tt.v
-		err := f.db.RegisterVictim(f.as(tt.u), &v)
+		err := storage.NewVictimService(f.db).RegisterVictim(f.as(tt.u), &v)
 		if courtside.ErrorCode(err) != tt.code || courtside.ErrorField(err) != tt.field {
 			t.Errorf("%+v as %s: %v, want %s %s", tt.v, tt.u.Username, err, tt.code, tt.field)
 		}
@@ -129,38 +130,38 @@ func TestAccompaniment_Assign(t *testing.T) {
 	f := newFixture(t)
 	h := f.postHearing(t, "")
 	v := &courtside.Victim{Pseudonym: "V-1", PreferredLanguage: "es"}
-	if err := f.db.RegisterVictim(f.as(f.coordinator), v); err != nil {
+	if err := storage.NewVictimService(f.db).RegisterVictim(f.as(f.coordinator), v); err != nil {
 		t.Fatal(err)
 	}
 	f.share(t, f.kase, f.prosecutor, f.coordinator)
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); courtside.ErrorField(err) != "victimId" {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID); courtside.ErrorField(err) != "victimId" {
 		t.Fatalf("unlinked victim: %v", err)
 	}
-	if err := f.db.LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
+	if err := storage.NewCaseService(f.db).LinkVictim(f.as(f.coordinator), f.kase.ID, v.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.coordinator.ID); courtside.ErrorField(err) != "advocateId" {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.coordinator.ID); courtside.ErrorField(err) != "advocateId" {
 		t.Fatalf("coordinator as advocate: %v", err)
 	}
-	if _, err := f.db.AssignAdvocate(f.as(f.otherCoordin), h.ID, v.ID, f.advocate.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.otherCoordin), h.ID, v.ID, f.advocate.ID); courtside.ErrorCode(err) != courtside.ENOTFOUND {
 		t.Fatalf("other organisation: %v", err)
 	}
-	if _, err := f.db.AssignAdvocate(f.as(f.advocate), h.ID, v.ID, f.advocate.ID); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
+	if _, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.advocate), h.ID, v.ID, f.advocate.ID); courtside.ErrorCode(err) != courtside.EFORBIDDEN {
 		t.Fatalf("advocate assigns: %v", err)
 	}
-	a, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID)
+	a, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID)
 	if err != nil || a.Status != courtside.AccompanimentAssigned {
 		t.Fatalf("assign: %v %+v", err, a)
 	}
-	again, err := f.db.AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID)
+	again, err := storage.NewAccompanimentService(f.db).AssignAdvocate(f.as(f.coordinator), h.ID, v.ID, f.advocate.ID)
 	if err != nil || again.ID != a.ID {
 		t.Fatalf("assign again: %v %+v", err, again)
 	}
-	mine, err := f.db.FindAccompaniments(f.as(f.advocate), courtside.AccompanimentFilter{HearingIDs: []int64{h.ID}})
+	mine, err := storage.NewAccompanimentService(f.db).FindAccompaniments(f.as(f.advocate), courtside.AccompanimentFilter{HearingIDs: []int64{h.ID}})
 	if err != nil || len(mine) != 1 {
 		t.Fatalf("advocate's accompaniments: %v %d", err, len(mine))
 	}
-	if theirs, _ := f.db.FindAccompaniments(f.as(f.otherAdvocate), courtside.AccompanimentFilter{}); len(theirs) != 0 {
+	if theirs, _ := storage.NewAccompanimentService(f.db).FindAccompaniments(f.as(f.otherAdvocate), courtside.AccompanimentFilter{}); len(theirs) != 0 {
 		t.Fatalf("another advocate sees %d accompaniments", len(theirs))
 	}
 }

@@ -59,7 +59,7 @@ func TestBeginTx_WaitsItsTurnAndSaysSo(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		_, err := db.CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "coord", Role: courtside.RoleAdmin}})
+		_, err := storage.NewUserService(db).CreateUser(context.Background(), courtside.NewUser{User: courtside.User{Username: "coord", Role: courtside.RoleAdmin}})
 		done <- err
 	}()
 	select {
@@ -82,7 +82,7 @@ func TestBeginTx_WaitsItsTurnAndSaysSo(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("CreateUser after the wait: %v", err)
 	}
-	if _, err := db.FindUserByUsername(context.Background(), "coord"); err != nil {
+	if _, err := storage.NewUserService(db).FindUserByUsername(context.Background(), "coord"); err != nil {
 		t.Errorf("the user created after the wait: %v", err)
 	}
 	if other.WritersWaiting() {

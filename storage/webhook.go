@@ -9,26 +9,34 @@ import (
 	"courtside"
 )
 
+// WebhookService is the database's service for organisations' webhook receivers.
+type WebhookService struct {
+	db *DB
+}
+
+// NewWebhookService returns the webhook service of db.
+func NewWebhookService(db *DB) *WebhookService { return &WebhookService{db: db} }
+
 // SetWebhookEndpoint sets the organisation's webhook receiver to rawURL with secret, the
 // signing secret ("whsec_..."), sealed at rest. It is an operator's action (the CLI), audited
 // with no actor.
-func (db *DB) SetWebhookEndpoint(ctx context.Context, orgName, rawURL, secret string) error {
+func (s *WebhookService) SetWebhookEndpoint(ctx context.Context, orgName, rawURL, secret string) error {
 	// The webhook sender's own rule: a receiver it would refuse is refused now.
 	u, err := courtside.ParseWebhookURL(rawURL)
 	if err != nil {
 		return err
 	}
-	if db.Sealer == nil {
+	if s.db.Sealer == nil {
 		return fmt.Errorf("storage: no encryption key configured")
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return s.db.update(ctx, func(tx *Tx) error {
 		var orgID int64
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM organizations WHERE name = ?`, orgName).Scan(&orgID); errors.Is(err, sql.ErrNoRows) {
 			return courtside.Invalidf("org", "No organisation is named %q.", orgName)
 		} else if err != nil {
 			return wrapErr("organisation", err)
 		}
-		sealed, err := db.Sealer.Seal(secret, "webhook_endpoints", "secret", orgID)
+		sealed, err := s.db.Sealer.Seal(secret, "webhook_endpoints", "secret", orgID)
 		if err != nil {
 			return err
 		}

@@ -35,7 +35,7 @@ func newAckWorld(t *testing.T, detail courtside.DetailLevel) *ackWorld {
 	w.db = storagetest.Open(t, func() time.Time { return w.now })
 	ctx := context.Background()
 	mk := func(name string, role courtside.Role, org string) *courtside.User {
-		u, err := w.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: role}, OrganizationName: org})
+		u, err := storage.NewUserService(w.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: role}, OrganizationName: org})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,51 +45,51 @@ func newAckWorld(t *testing.T, detail courtside.DetailLevel) *ackWorld {
 	pros := mk("pros", courtside.RoleProsecutor, "DA Office")
 	w.coord = mk("coord", courtside.RoleCoordinator, "Advocacy Org")
 	court := &courtside.Court{Name: "County Courthouse", TimeZone: "America/Chicago"}
-	if err := w.db.CreateCourt(as(admin), court); err != nil {
+	if err := storage.NewCourtService(w.db).CreateCourt(as(admin), court); err != nil {
 		t.Fatal(err)
 	}
 	kase := &courtside.Case{Docket: "26-CR-9", CourtID: court.ID}
-	if err := w.db.OpenCase(as(pros), kase); err != nil {
+	if err := storage.NewCaseService(w.db).OpenCase(as(pros), kase); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.db.ShareCase(as(pros), kase.ID, "Advocacy Org"); err != nil {
+	if _, err := storage.NewCaseService(w.db).ShareCase(as(pros), kase.ID, "Advocacy Org"); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 12, 1, 15, 30, 0, 0, time.UTC)
 	h := &courtside.Hearing{CaseID: kase.ID, Kind: courtside.KindPlea, StartsAt: start, EndsAt: start.Add(time.Hour), Courtroom: "7C"}
-	if _, err := w.db.PostHearing(as(pros), h); err != nil {
+	if _, err := storage.NewHearingService(w.db).PostHearing(as(pros), h); err != nil {
 		t.Fatal(err)
 	}
 	w.victim = &courtside.Victim{Pseudonym: "V-41-K", LegalName: "Hidden Legal Name", PreferredLanguage: "es",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+12025550187"}}}
-	if err := w.db.RegisterVictim(as(w.coord), w.victim); err != nil {
+	if err := storage.NewVictimService(w.db).RegisterVictim(as(w.coord), w.victim); err != nil {
 		t.Fatal(err)
 	}
 	policy := courtside.ContactPolicy{Channels: []courtside.ChannelRule{{Channel: courtside.ChannelSMS, Allowed: true, Detail: detail}}}
-	if _, err := w.db.SetContactPolicy(as(w.coord), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(as(w.coord), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.db.LinkVictim(as(w.coord), kase.ID, w.victim.ID, true); err != nil {
+	if err := storage.NewCaseService(w.db).LinkVictim(as(w.coord), kase.ID, w.victim.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	var last int64
 	storagetest.Drain(t, w.db, &last, (&storage.NoticePlanner{DB: w.db}).Handle)
-	leased, err := w.db.LeaseDeliveries(ctx, 10, time.Minute)
+	leased, err := storage.NewDeliveryQueue(w.db).LeaseDeliveries(ctx, 10, time.Minute)
 	if err != nil || len(leased) != 1 {
 		t.Fatalf("leased %d, %v", len(leased), err)
 	}
 	w.delivery = leased[0]
-	if err := w.db.RecordDelivery(ctx, w.delivery, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true, Detail: detail}); err != nil {
+	if err := storage.NewDeliveryQueue(w.db).RecordDelivery(ctx, w.delivery, courtside.DeliveryOutcome{Status: courtside.DeliverySent, At: w.now, Attempted: true, Detail: detail}); err != nil {
 		t.Fatal(err)
 	}
-	w.srv = httptest.NewServer(web.NewAckHandler(web.AckConfig{Notices: w.db, Pages: notify.DefaultTemplates()}))
+	w.srv = httptest.NewServer(web.NewAckHandler(web.AckConfig{Notices: storage.NewNoticeLinkService(w.db), Pages: notify.DefaultTemplates()}))
 	t.Cleanup(w.srv.Close)
 	return w
 }
 
 // link returns the path and token of the notice's link, valid until expires.
 func (w *ackWorld) link(expires time.Time) (string, string) {
-	return fmt.Sprintf("/m/%d", w.delivery.ID), w.db.NoticeLinkToken(w.delivery.ID, w.victim.ID, expires)
+	return fmt.Sprintf("/m/%d", w.delivery.ID), storage.NewNoticeLinkService(w.db).NoticeLinkToken(w.delivery.ID, w.victim.ID, expires)
 }
 
 // do sends a request and returns the status and body, checking the security headers.
@@ -248,7 +248,7 @@ func TestAckPage_AnswersBecomeRequests(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "Alguien se comunicará con usted") {
 		t.Fatalf("POST: %d\n%s", code, body)
 	}
-	rs, err := w.db.FindRequests(as(w.coord), courtside.RequestFilter{})
+	rs, err := storage.NewRequestService(w.db).FindRequests(as(w.coord), courtside.RequestFilter{})
 	if err != nil || len(rs) != 2 || rs[0].Kind != courtside.RequestInterpreter || rs[1].Kind != courtside.RequestTransport {
 		t.Fatalf("requests: %+v, %v", rs, err)
 	}

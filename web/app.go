@@ -42,7 +42,7 @@ type WebhookService interface {
 	SetWebhookEndpoint(ctx context.Context, orgName, rawURL, secret string) error
 }
 
-// Config is what NewApp needs: the root services (storage.DB implements them all), the
+// Config is what NewApp needs: the root services (storage has one per noun), the
 // optional services of pieces that may be absent (nil: the page says so), and settings.
 type Config struct {
 	Users          courtside.UserService

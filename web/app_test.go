@@ -38,7 +38,7 @@ type appWorld struct {
 }
 
 // newAppWorld builds the appWorld; configure may change the app's configuration.
-func newAppWorld(t testing.TB, configure ...func(*web.Config)) *appWorld {
+func newAppWorld(t testing.TB, configure ...func(*web.Config, *storage.DB)) *appWorld {
 	t.Helper()
 	now := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC) // a Monday
 	w := &appWorld{t: t, now: now, users: map[string]*courtside.User{}, legalName: "Sentinel Legalname-Web"}
@@ -56,7 +56,7 @@ func newAppWorld(t testing.TB, configure ...func(*web.Config)) *appWorld {
 		{"interpreter", "", courtside.RoleInterpreter, []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}},
 		{"othercoord", "Other Advocates", courtside.RoleCoordinator, nil},
 	} {
-		created, err := w.db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: u.name, Role: u.role, Languages: u.langs},
+		created, err := storage.NewUserService(w.db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: u.name, Role: u.role, Languages: u.langs},
 			OrganizationName: u.org, Password: password})
 		if err != nil {
 			t.Fatalf("user %s: %v", u.name, err)
@@ -64,26 +64,26 @@ func newAppWorld(t testing.TB, configure ...func(*web.Config)) *appWorld {
 		w.users[u.name] = created
 	}
 	w.court = &courtside.Court{Name: "Superior Court", TimeZone: "America/New_York"}
-	must(t, w.db.CreateCourt(w.as("admin"), w.court))
+	must(t, storage.NewCourtService(w.db).CreateCourt(w.as("admin"), w.court))
 	w.kase = &courtside.Case{Docket: "26-CR-01042", CourtID: w.court.ID}
-	must(t, w.db.OpenCase(w.as("clerk"), w.kase))
-	if _, err := w.db.ShareCase(w.as("clerk"), w.kase.ID, "Harbor Advocacy"); err != nil {
+	must(t, storage.NewCaseService(w.db).OpenCase(w.as("clerk"), w.kase))
+	if _, err := storage.NewCaseService(w.db).ShareCase(w.as("clerk"), w.kase.ID, "Harbor Advocacy"); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 12, 10, 14, 30, 0, 0, time.UTC) // Thursday 09:30 in New York
 	w.hearing = &courtside.Hearing{CaseID: w.kase.ID, Kind: courtside.KindArraignment, StartsAt: start, EndsAt: start.Add(time.Hour), Courtroom: "3A"}
-	if _, err := w.db.PostHearing(w.as("clerk"), w.hearing); err != nil {
+	if _, err := storage.NewHearingService(w.db).PostHearing(w.as("clerk"), w.hearing); err != nil {
 		t.Fatal(err)
 	}
 	w.victim = &courtside.Victim{Pseudonym: "V-1042-A", LegalName: w.legalName, PreferredLanguage: "es",
 		Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: "+12025550143"}}}
-	must(t, w.db.RegisterVictim(w.as("coordinator"), w.victim))
-	must(t, w.db.LinkVictim(w.as("coordinator"), w.kase.ID, w.victim.ID, true))
-	cfg := web.Config{Users: w.db, Sessions: w.db, Tokens: w.db, Courts: w.db, Cases: w.db, Hearings: w.db, Victims: w.db,
-		Accompaniments: w.db, Bookings: w.db, Deliveries: w.db, Coordination: w.db, Reports: w.db, Imports: w.db,
+	must(t, storage.NewVictimService(w.db).RegisterVictim(w.as("coordinator"), w.victim))
+	must(t, storage.NewCaseService(w.db).LinkVictim(w.as("coordinator"), w.kase.ID, w.victim.ID, true))
+	cfg := web.Config{Users: storage.NewUserService(w.db), Sessions: storage.NewSessionService(w.db), Tokens: storage.NewTokenService(w.db), Courts: storage.NewCourtService(w.db), Cases: storage.NewCaseService(w.db), Hearings: storage.NewHearingService(w.db), Victims: storage.NewVictimService(w.db),
+		Accompaniments: storage.NewAccompanimentService(w.db), Bookings: storage.NewBookingService(w.db), Deliveries: storage.NewDeliveryService(w.db), Coordination: storage.NewCoordinationService(w.db), Reports: storage.NewReportService(w.db), Imports: storage.NewImportService(w.db),
 		Now: func() time.Time { return now }}
 	for _, c := range configure {
-		c(&cfg)
+		c(&cfg, w.db)
 	}
 	app, err := web.NewApp(cfg)
 	if err != nil {

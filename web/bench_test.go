@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"courtside/storage"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,7 +21,7 @@ func BenchmarkWeekPage(b *testing.B) {
 		start := base.AddDate(0, 0, (i/100)*7+(i%100)%5).Add(time.Duration((i%100)/20) * time.Hour)
 		fmt.Fprintf(&csv, "B-%05d,26-CR-01042,Superior Court,MOTION,%s,%s\n", i, start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339))
 	}
-	if _, err := w.db.ImportHearings(w.as("clerk"), strings.NewReader(csv.String()), nil); err != nil {
+	if _, err := storage.NewImportService(w.db).ImportHearings(w.as("clerk"), strings.NewReader(csv.String()), nil); err != nil {
 		b.Fatal(err)
 	}
 	br := w.signedIn("coordinator")

@@ -39,7 +39,7 @@ func TestCoordinator_WeekHearingAssignAndInterpreter(t *testing.T) {
 	if p := b.post("/hearings/"+hid+"/interpreter", url.Values{"csrf": {h.csrf()}, "language": {"es"}, "tier": {"CERTIFIED"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("request interpreter: %d %s", p.status, p.body)
 	}
-	bookings, err := w.db.FindBookings(w.as("coordinator"), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
+	bookings, err := storage.NewBookingService(w.db).FindBookings(w.as("coordinator"), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
 	if err != nil || len(bookings) != 1 || bookings[0].Status != courtside.BookingOffered || bookings[0].InterpreterID != w.users["interpreter"].ID {
 		t.Fatalf("bookings: %+v %v", bookings, err)
 	}
@@ -71,7 +71,7 @@ func TestCoordinator_WeekHearingAssignAndInterpreter(t *testing.T) {
 // answers it; a decline with a reason is recorded.
 func TestInterpreter_AcceptAndDecline(t *testing.T) {
 	w := newAppWorld(t)
-	if _, err := w.db.RequestInterpreter(w.as("coordinator"), w.hearing.ID, "es", nil); err != nil {
+	if _, err := storage.NewBookingService(w.db).RequestInterpreter(w.as("coordinator"), w.hearing.ID, "es", nil); err != nil {
 		t.Fatal(err)
 	}
 	b := w.signedIn("interpreter")
@@ -83,16 +83,16 @@ func TestInterpreter_AcceptAndDecline(t *testing.T) {
 	if p := b.post("/offers/"+m[1]+"/answer", url.Values{"csrf": {offers.csrf()}, "answer": {"decline"}, "reason": {"in another courthouse"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("decline: %d %s", p.status, p.body)
 	}
-	bookings, _ := w.db.FindBookings(w.as("coordinator"), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
+	bookings, _ := storage.NewBookingService(w.db).FindBookings(w.as("coordinator"), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
 	if len(bookings) != 1 || bookings[0].Status != courtside.BookingDeclined || bookings[0].DeclineReason != "in another courthouse" {
 		t.Fatalf("after decline: %+v", bookings[0])
 	}
 	// A second hearing, offered and accepted.
 	h2 := &courtside.Hearing{CaseID: w.kase.ID, Kind: courtside.KindPlea, StartsAt: w.hearing.StartsAt.Add(48 * 3600e9), EndsAt: w.hearing.EndsAt.Add(48 * 3600e9)}
-	if _, err := w.db.PostHearing(w.as("clerk"), h2); err != nil {
+	if _, err := storage.NewHearingService(w.db).PostHearing(w.as("clerk"), h2); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := w.db.RequestInterpreter(w.as("coordinator"), h2.ID, "es", nil)
+	offer, err := storage.NewBookingService(w.db).RequestInterpreter(w.as("coordinator"), h2.ID, "es", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestInterpreter_AcceptAndDecline(t *testing.T) {
 // attempt), shown once with the steps and a QR code drawn here, and revoked from the list.
 func TestAdvocate_CalendarSecretNeedsThePassword(t *testing.T) {
 	w2 := newAppWorld(t)
-	if _, err := w2.db.AssignAdvocate(w2.as("coordinator"), w2.hearing.ID, w2.victim.ID, w2.users["advocate"].ID); err != nil {
+	if _, err := storage.NewAccompanimentService(w2.db).AssignAdvocate(w2.as("coordinator"), w2.hearing.ID, w2.victim.ID, w2.users["advocate"].ID); err != nil {
 		t.Fatal(err)
 	}
 	b := w2.signedIn("advocate")
@@ -129,7 +129,7 @@ func TestAdvocate_CalendarSecretNeedsThePassword(t *testing.T) {
 	if wrong.status != http.StatusForbidden || !strings.Contains(wrong.body, "That is not your password. Nothing was created.") {
 		t.Fatalf("wrong password: %d %s", wrong.status, wrong.body)
 	}
-	if toks, _ := w2.db.ListTokens(w2.as("advocate"), w2.users["advocate"].ID, 0); len(toks) != 0 {
+	if toks, _ := storage.NewTokenService(w2.db).ListTokens(w2.as("advocate"), w2.users["advocate"].ID, 0); len(toks) != 0 {
 		t.Fatalf("a secret was created with a wrong password: %+v", toks)
 	}
 	feed := b.post("/calendar/secrets", url.Values{"csrf": {cal.csrf()}, "kind": {"feed"}, "label": {"Google"}, "password": {password}})
@@ -137,20 +137,20 @@ func TestAdvocate_CalendarSecretNeedsThePassword(t *testing.T) {
 	if feed.status != http.StatusOK || m == nil || !strings.Contains(feed.body, "It is shown only this once.") {
 		t.Fatalf("feed: %d %s", feed.status, feed.body)
 	}
-	if u, err := w2.db.Authenticate(context.Background(), courtside.TokenFeed, m[1]); err != nil || u.ID != w2.users["advocate"].ID {
+	if u, err := storage.NewTokenService(w2.db).Authenticate(context.Background(), courtside.TokenFeed, m[1]); err != nil || u.ID != w2.users["advocate"].ID {
 		t.Fatalf("the shown feed secret: %v", err)
 	}
 	if n := w2.auditCount("reauth", "user:"+itoa(w2.users["advocate"].ID)); n != 2 {
 		t.Fatalf("re-authentications audited: %d", n)
 	}
-	toks, _ := w2.db.ListTokens(w2.as("advocate"), w2.users["advocate"].ID, 0)
+	toks, _ := storage.NewTokenService(w2.db).ListTokens(w2.as("advocate"), w2.users["advocate"].ID, 0)
 	if len(toks) != 1 || strings.Contains(b.get("/calendar").body, m[1]) {
 		t.Fatalf("secret listed or shown again: %+v", toks)
 	}
 	if p := b.post("/calendar/secrets/"+itoa(toks[0].ID)+"/revoke", url.Values{"csrf": {cal.csrf()}}); p.status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d %s", p.status, p.body)
 	}
-	if _, err := w2.db.Authenticate(context.Background(), courtside.TokenFeed, m[1]); err == nil {
+	if _, err := storage.NewTokenService(w2.db).Authenticate(context.Background(), courtside.TokenFeed, m[1]); err == nil {
 		t.Fatal("the revoked feed still works")
 	}
 }
@@ -159,7 +159,7 @@ func TestAdvocate_CalendarSecretNeedsThePassword(t *testing.T) {
 // with the times in the court's zone; a stale form is refused; the import preview lists every
 // wrong line and writes nothing; the import then writes all.
 func TestClerk_PostContinueCancelShareAndImport(t *testing.T) {
-	w := newAppWorld(t, func(c *web.Config) { c.PreviewDocket = previewOf(c.Imports.(*storage.DB)) })
+	w := newAppWorld(t, func(c *web.Config, db *storage.DB) { c.PreviewDocket = previewOf(storage.NewImportService(db)) })
 	b := w.signedIn("clerk")
 	docket := b.get("/docket")
 	post := b.post("/docket/hearings", url.Values{"csrf": {docket.csrf()}, "case": {itoa(w.kase.ID)}, "kind": {"PLEA"}, "date": {"2026-12-15"},
@@ -237,9 +237,9 @@ func (b *browser) upload(path, token, csv string) *page {
 }
 
 // previewOf adapts storage's docket preview as cmd/courtside does.
-func previewOf(db *storage.DB) func(ctx context.Context, r io.Reader) (*web.DocketPreview, error) {
+func previewOf(imports *storage.ImportService) func(ctx context.Context, r io.Reader) (*web.DocketPreview, error) {
 	return func(ctx context.Context, r io.Reader) (*web.DocketPreview, error) {
-		lines, problems, more, err := db.PreviewDocket(ctx, r)
+		lines, problems, more, err := imports.PreviewDocket(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +265,7 @@ func TestAdmin_UsersCourtsAndMissingPieces(t *testing.T) {
 	if created.status != http.StatusOK || !strings.Contains(created.body, "Created advocate3 (Advocate).") {
 		t.Fatalf("create user: %d %s", created.status, created.body)
 	}
-	if u, err := w.db.FindUserByUsername(context.Background(), "advocate3"); err != nil || u.Organization == nil || u.Organization.Name != "Harbor Advocacy" {
+	if u, err := storage.NewUserService(w.db).FindUserByUsername(context.Background(), "advocate3"); err != nil || u.Organization == nil || u.Organization.Name != "Harbor Advocacy" {
 		t.Fatalf("created user: %+v %v", u, err)
 	}
 	if p := b.post("/admin/users", url.Values{"csrf": {admin.csrf()}, "username": {"x"}, "role": {"ADVOCATE"}, "organisation": {"Harbour Advocacy"}, "password": {password}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "probably a typo") {
@@ -274,7 +274,7 @@ func TestAdmin_UsersCourtsAndMissingPieces(t *testing.T) {
 	if p := b.post("/admin/courts", url.Values{"csrf": {admin.csrf()}, "name": {"Night Court"}, "time_zone": {"America/Chicago"}, "opens": {"17:00"}, "closes": {"23:30"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("create court: %d %s", p.status, p.body)
 	}
-	night, err := w.db.FindCourtByName(context.Background(), "Night Court")
+	night, err := storage.NewCourtService(w.db).FindCourtByName(context.Background(), "Night Court")
 	if err != nil || courtside.FormatClock(night.Hours.Opens) != "17:00" {
 		t.Fatalf("court: %+v %v", night, err)
 	}
@@ -298,18 +298,18 @@ func TestAdmin_UsersCourtsAndMissingPieces(t *testing.T) {
 // coordinator's page, by pseudonym; confirming it allows texts again and closes it; another
 // organisation's coordinator neither sees nor closes it.
 func TestCoordinator_VictimsRequests(t *testing.T) {
-	w := newAppWorld(t, func(c *web.Config) { c.Requests = c.Victims.(courtside.RequestService) })
+	w := newAppWorld(t, func(c *web.Config, db *storage.DB) { c.Requests = storage.NewRequestService(db) })
 	ctx := context.Background()
 	policy := courtside.ContactPolicy{Channels: []courtside.ChannelRule{{Channel: courtside.ChannelSMS, Allowed: true, Detail: courtside.DetailMinimal}}}
-	if _, err := w.db.SetContactPolicy(w.as("coordinator"), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
+	if _, err := storage.NewVictimService(w.db).SetContactPolicy(w.as("coordinator"), w.victim.ID, policy, []courtside.Channel{courtside.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
 	for i, action := range []courtside.SMSAction{courtside.SMSStop, courtside.SMSStart} {
-		if _, err := w.db.HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SM" + itoa(int64(i)), From: "+12025550143", Action: action}); err != nil {
+		if _, err := storage.NewInboundSMSService(w.db).HandleInboundSMS(ctx, courtside.InboundSMS{MessageID: "SM" + itoa(int64(i)), From: "+12025550143", Action: action}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rs, err := w.db.FindRequests(w.as("coordinator"), courtside.RequestFilter{})
+	rs, err := storage.NewRequestService(w.db).FindRequests(w.as("coordinator"), courtside.RequestFilter{})
 	if err != nil || len(rs) != 1 || rs[0].Kind != courtside.RequestSMSRestart {
 		t.Fatalf("requests: %+v %v", rs, err)
 	}
@@ -340,7 +340,7 @@ func TestCoordinator_VictimsRequests(t *testing.T) {
 	if !strings.Contains(after.body, "No open request.") || !strings.Contains(after.body, "coordinator · texts allowed again") {
 		t.Fatalf("after confirming:\n%s", after.body)
 	}
-	vs, err := w.db.OpenVictimPII(w.as("coordinator"), w.victim.ID)
+	vs, err := storage.NewVictimService(w.db).OpenVictimPII(w.as("coordinator"), w.victim.ID)
 	if err != nil || !vs[0].Policy.Rule(courtside.ChannelSMS).Allowed {
 		t.Fatalf("texts not allowed again: %+v %v", vs, err)
 	}

@@ -40,7 +40,7 @@ func newWorld(t *testing.T) *world {
 		if role == courtside.RoleInterpreter {
 			nu.User.Languages = []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}
 		}
-		u, err := w.db.CreateUser(ctx, nu)
+		u, err := storage.NewUserService(w.db).CreateUser(ctx, nu)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,27 +51,27 @@ func newWorld(t *testing.T) *world {
 	w.first = mk("interp1", courtside.RoleInterpreter, "")
 	w.second = mk("interp2", courtside.RoleInterpreter, "")
 	court := &courtside.Court{Name: "County Courthouse", TimeZone: "America/Chicago"}
-	if err := w.db.CreateCourt(as(admin), court); err != nil {
+	if err := storage.NewCourtService(w.db).CreateCourt(as(admin), court); err != nil {
 		t.Fatal(err)
 	}
 	kase := &courtside.Case{Docket: "26-CR-9", CourtID: court.ID}
-	if err := w.db.OpenCase(as(w.prosecutor), kase); err != nil {
+	if err := storage.NewCaseService(w.db).OpenCase(as(w.prosecutor), kase); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 12, 1, 15, 30, 0, 0, time.UTC) // 09:30 in Chicago
 	w.hearing = &courtside.Hearing{CaseID: kase.ID, Kind: courtside.KindPlea, StartsAt: start, EndsAt: start.Add(time.Hour),
 		Courtroom: "7C", Judge: "Judge of Part 4", ExternalID: "EXT-SECRET-1"}
-	if _, err := w.db.PostHearing(as(w.prosecutor), w.hearing); err != nil {
+	if _, err := storage.NewHearingService(w.db).PostHearing(as(w.prosecutor), w.hearing); err != nil {
 		t.Fatal(err)
 	}
 	var err error
-	if w.offer, err = w.db.RequestInterpreter(as(w.prosecutor), w.hearing.ID, "es-MX", nil); err != nil {
+	if w.offer, err = storage.NewBookingService(w.db).RequestInterpreter(as(w.prosecutor), w.hearing.ID, "es-MX", nil); err != nil {
 		t.Fatal(err)
 	}
 	if w.offer.InterpreterID != w.first.ID {
 		t.Fatalf("offered to %d", w.offer.InterpreterID)
 	}
-	w.srv = httptest.NewServer(web.NewRespondHandler(web.RespondConfig{Links: w.db}))
+	w.srv = httptest.NewServer(web.NewRespondHandler(web.RespondConfig{Links: storage.NewBookingLinkService(w.db)}))
 	t.Cleanup(w.srv.Close)
 	return w
 }
@@ -82,13 +82,13 @@ func as(u *courtside.User) context.Context {
 
 // link returns the path and token of b's one-click link.
 func (w *world) link(b *courtside.InterpreterBooking) (string, string) {
-	return fmt.Sprintf("/bookings/%d/respond", b.ID), w.db.BookingLinkToken(b.ID, b.InterpreterID, *b.RespondBy)
+	return fmt.Sprintf("/bookings/%d/respond", b.ID), storage.NewBookingLinkService(w.db).BookingLinkToken(b.ID, b.InterpreterID, *b.RespondBy)
 }
 
 // booking returns the stored booking.
 func (w *world) booking(t *testing.T, id int64) *courtside.InterpreterBooking {
 	t.Helper()
-	bs, err := w.db.FindBookings(as(w.prosecutor), courtside.BookingFilter{IDs: []int64{id}})
+	bs, err := storage.NewBookingService(w.db).FindBookings(as(w.prosecutor), courtside.BookingFilter{IDs: []int64{id}})
 	if err != nil || len(bs) != 1 {
 		t.Fatalf("booking %d: %v %v", id, err, bs)
 	}
@@ -180,7 +180,7 @@ func TestRespond_AcceptOnce(t *testing.T) {
 	if b := w.booking(t, w.offer.ID); b.Status != courtside.BookingAccepted {
 		t.Fatalf("stored %s", b.Status)
 	}
-	entries, err := w.db.FindAuditEntries(context.Background())
+	entries, err := storage.NewAuditService(w.db).FindAuditEntries(context.Background())
 	if err != nil || len(entries) != audits+2 {
 		t.Fatalf("audit: %v %d rows, want %d", err, len(entries), audits+2)
 	}
@@ -220,7 +220,7 @@ func TestRespond_DeclineOffersTheNextAndOldLinkIsDead(t *testing.T) {
 	if b := w.booking(t, w.offer.ID); b.Status != courtside.BookingDeclined || b.DeclineReason != "in trial elsewhere" {
 		t.Fatalf("stored %+v", b)
 	}
-	bs, err := w.db.FindBookings(as(w.prosecutor), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
+	bs, err := storage.NewBookingService(w.db).FindBookings(as(w.prosecutor), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
 	if err != nil || len(bs) != 2 || bs[1].InterpreterID != w.second.ID || bs[1].Status != courtside.BookingOffered {
 		t.Fatalf("after the decline: %v %+v", err, bs)
 	}

@@ -46,7 +46,7 @@ func TestApp_SignInAndOut(t *testing.T) {
 	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Secure || session.Path != "/" {
 		t.Fatalf("session cookie: %+v", session)
 	}
-	if _, _, err := w.db.AuthenticateSession(context.Background(), session.Value); err != nil {
+	if _, _, err := storage.NewSessionService(w.db).AuthenticateSession(context.Background(), session.Value); err != nil {
 		t.Fatalf("the cookie is not a live session: %v", err)
 	}
 	if home := b.get("/"); home.status != http.StatusSeeOther || home.header.Get("Location") != "/week" {
@@ -60,7 +60,7 @@ func TestApp_SignInAndOut(t *testing.T) {
 	if out.status != http.StatusSeeOther {
 		t.Fatalf("sign out: %d %s", out.status, out.body)
 	}
-	if _, _, err := w.db.AuthenticateSession(context.Background(), session.Value); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
+	if _, _, err := storage.NewSessionService(w.db).AuthenticateSession(context.Background(), session.Value); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatalf("session after sign-out: %v", err)
 	}
 	if after := b.get("/week"); after.status != http.StatusUnauthorized || !strings.Contains(after.body, `name="password"`) {
@@ -77,7 +77,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // TestApp_SecureCookiesBehindTLS: with an https base URL the cookies are Secure and carry
 // the __Host- prefix.
 func TestApp_SecureCookiesBehindTLS(t *testing.T) {
-	w := newAppWorld(t, func(c *web.Config) { c.BaseURL = "https://courtside.example.org" })
+	w := newAppWorld(t, func(c *web.Config, _ *storage.DB) { c.BaseURL = "https://courtside.example.org" })
 	b := w.newBrowser()
 	b.origin = "https://courtside.example.org"
 	p := b.get("/")
@@ -187,7 +187,7 @@ func TestApp_CrossRoleRefused(t *testing.T) {
 	if n, u := w.count("accompaniments"), w.count("users"); n != 0 || u != len(w.users) {
 		t.Fatalf("cross-role posts wrote: %d accompaniments, %d users", n, u)
 	}
-	h, err := w.db.FindHearingByID(w.as("clerk"), w.hearing.ID)
+	h, err := storage.NewHearingService(w.db).FindHearingByID(w.as("clerk"), w.hearing.ID)
 	if err != nil || h.Status != courtside.HearingScheduled || h.Sequence != 0 {
 		t.Fatalf("hearing after cross-role posts: %+v %v", h, err)
 	}
@@ -324,7 +324,7 @@ func TestApp_VictimPIIShownOnlyAfterShowAndAudited(t *testing.T) {
 	if saved.status != http.StatusSeeOther {
 		t.Fatalf("save policy: %d %s", saved.status, saved.body)
 	}
-	opened, err := w.db.OpenVictimPII(w.as("coordinator"), w.victim.ID)
+	opened, err := storage.NewVictimService(w.db).OpenVictimPII(w.as("coordinator"), w.victim.ID)
 	if err != nil || len(opened) != 1 {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"courtside"
 	"courtside/calendar"
+	"courtside/storage"
 	"courtside/storage/storagetest"
 )
 
@@ -70,7 +71,7 @@ func TestDocketImportsIntoCourtside(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil)
+	res, err := storage.NewImportService(db).ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestCalendarScaleWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adv, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "adv-50", Role: courtside.RoleAdvocate},
+	adv, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "adv-50", Role: courtside.RoleAdvocate},
 		OrganizationName: calendarAdvocacy})
 	if err != nil {
 		t.Fatal(err)
@@ -128,16 +129,16 @@ func TestCalendarScaleWorld(t *testing.T) {
 	if err := writeCalendarDocket(csvPath, "C50", from, 50, 12); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil); err != nil || res.Created != 50 {
+	if res, err := storage.NewImportService(db).ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil); err != nil || res.Created != 50 {
 		t.Fatalf("import: %v %+v", err, res)
 	}
 	if err := accompanyAll(ctx, db, benchOffice, "adv-50", 50); err != nil {
 		t.Fatal(err)
 	}
 	var last int64
-	storagetest.Drain(t, db, &last, db.ProjectCalendar)
+	storagetest.Drain(t, db, &last, storage.NewCalendarService(db).ProjectCalendar)
 	for _, u := range []*courtside.User{pros, adv} {
-		objs, err := db.FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true)
+		objs, err := storage.NewCalendarService(db).FindCalendarObjects(ctx, u.ID, time.Time{}, time.Time{}, true)
 		if err != nil || len(objs) != 50 {
 			t.Fatalf("%s's calendar: %v, %d objects", u.Username, err, len(objs))
 		}
@@ -166,16 +167,16 @@ func TestFillAvailabilityAsPutStoresIt(t *testing.T) {
 	}
 	defer db.Close()
 	from := time.Date(2030, 3, 4, 14, 0, 0, 0, time.UTC)
-	srv := httptest.NewServer(calendar.NewHandler(calendar.Config{Users: db, Tokens: db, Calendars: db, Availability: db}))
+	srv := httptest.NewServer(calendar.NewHandler(calendar.Config{Users: storage.NewUserService(db), Tokens: storage.NewTokenService(db), Calendars: storage.NewCalendarService(db), Availability: storage.NewAvailabilityService(db)}))
 	defer srv.Close()
 	var users []*davTarget
 	var ids []int64
 	for _, name := range []string{"adv-put", "adv-sql"} {
-		u, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: courtside.RoleAdvocate}, OrganizationName: calendarAdvocacy})
+		u, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: name, Role: courtside.RoleAdvocate}, OrganizationName: calendarAdvocacy})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, secret, err := db.CreateToken(courtside.NewContextWithUser(ctx, u), u.ID, courtside.TokenApp, "bench")
+		_, secret, err := storage.NewTokenService(db).CreateToken(courtside.NewContextWithUser(ctx, u), u.ID, courtside.TokenApp, "bench")
 		if err != nil {
 			t.Fatal(err)
 		}

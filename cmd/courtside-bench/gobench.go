@@ -21,7 +21,7 @@ var goBenchmarks = []goBenchmark{
 	{"./calendar", "BenchmarkRenderHearing", "rendering one calendar object (calendar/render.go)"},
 	{".", "BenchmarkDecideSend", "contact-policy evaluation of one message (courtside.DecideSend)"},
 	{".", "BenchmarkRankCandidates", "ranking 50 interpreters with 500 commitments (courtside.RankCandidates)"},
-	{"./storage", "BenchmarkCalendarChanges", "sync-collection diff of a 5,000-hearing calendar (storage.DB.CalendarChanges)"},
+	{"./storage", "BenchmarkCalendarChanges", "sync-collection diff of a 5,000-hearing calendar (storage.CalendarService.CalendarChanges)"},
 }
 
 // benchLine is one result line of `go test -bench -benchmem`.

@@ -52,13 +52,13 @@ func (b *Bench) seedGraphWorld(ctx context.Context, path string, n int) (*graphW
 		{User: courtside.User{Username: "bench-interp", Role: courtside.RoleInterpreter,
 			Languages: []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}}},
 	} {
-		u, err := db.CreateUser(ctx, nu)
+		u, err := storage.NewUserService(db).CreateUser(ctx, nu)
 		if err != nil {
 			db.Close()
 			return nil, err
 		}
 		users[u.Username] = u
-		if _, w.tokens[u.Username], err = db.CreateToken(ctx, u.ID, courtside.TokenAPI, "bench"); err != nil {
+		if _, w.tokens[u.Username], err = storage.NewTokenService(db).CreateToken(ctx, u.ID, courtside.TokenAPI, "bench"); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -66,27 +66,27 @@ func (b *Bench) seedGraphWorld(ctx context.Context, path string, n int) (*graphW
 	as := func(name string) context.Context { return courtside.NewContextWithUser(ctx, users[name]) }
 	fail := func(err error) (*graphWorld, error) { db.Close(); return nil, err }
 	court := &courtside.Court{Name: benchCourt, TimeZone: "America/New_York", Address: "1 Bench Plaza"}
-	if err := db.CreateCourt(as("bench-admin"), court); err != nil {
+	if err := storage.NewCourtService(db).CreateCourt(as("bench-admin"), court); err != nil {
 		return fail(err)
 	}
 	c := &courtside.Case{Docket: "31-CR-000001", CourtID: court.ID}
-	if err := db.OpenCase(as("bench-pros"), c); err != nil {
+	if err := storage.NewCaseService(db).OpenCase(as("bench-pros"), c); err != nil {
 		return fail(err)
 	}
 	v := &courtside.Victim{Pseudonym: "V-BENCH-A", LegalName: "Demo Person A", PreferredLanguage: "es"}
-	if err := db.RegisterVictim(as("bench-coord"), v); err != nil {
+	if err := storage.NewVictimService(db).RegisterVictim(as("bench-coord"), v); err != nil {
 		return fail(err)
 	}
 	// The office shares the case; the victim's release lets the office see the pseudonym.
-	if _, err := db.ShareCase(as("bench-pros"), c.ID, "Bench Advocacy"); err != nil {
+	if _, err := storage.NewCaseService(db).ShareCase(as("bench-pros"), c.ID, "Bench Advocacy"); err != nil {
 		return fail(err)
 	}
-	if err := db.LinkVictim(as("bench-coord"), c.ID, v.ID, true); err != nil {
+	if err := storage.NewCaseService(db).LinkVictim(as("bench-coord"), c.ID, v.ID, true); err != nil {
 		return fail(err)
 	}
 	release := &courtside.Release{VictimID: v.ID, Purpose: courtside.PurposeCaseCoordination, Reference: "bench release",
 		ExpiresAt: time.Now().UTC().AddDate(0, 6, 0)}
-	if err := db.RecordRelease(as("bench-coord"), release, benchOffice); err != nil {
+	if err := storage.NewVictimService(db).RecordRelease(as("bench-coord"), release, benchOffice); err != nil {
 		return fail(err)
 	}
 	base := time.Date(2031, 1, 6, 15, 0, 0, 0, time.UTC)
@@ -95,16 +95,16 @@ func (b *Bench) seedGraphWorld(ctx context.Context, path string, n int) (*graphW
 		start := base.Add(time.Duration(i) * 24 * time.Hour)
 		h := &courtside.Hearing{CaseID: c.ID, Kind: courtside.KindMotion, StartsAt: start, EndsAt: start.Add(time.Hour),
 			Courtroom: "4B", Judge: "Judge of Part 4", ExternalID: fmt.Sprintf("G-%04d", i)}
-		if _, err := db.PostHearing(as("bench-pros"), h); err != nil {
+		if _, err := storage.NewHearingService(db).PostHearing(as("bench-pros"), h); err != nil {
 			return fail(err)
 		}
-		if _, err := db.AssignAdvocate(as("bench-coord"), h.ID, v.ID, users["bench-adv"].ID); err != nil {
+		if _, err := storage.NewAccompanimentService(db).AssignAdvocate(as("bench-coord"), h.ID, v.ID, users["bench-adv"].ID); err != nil {
 			return fail(err)
 		}
-		if _, err := db.RequestInterpreter(as("bench-coord"), h.ID, "es", nil); err != nil && courtside.ErrorCode(err) != courtside.ECONFLICT {
+		if _, err := storage.NewBookingService(db).RequestInterpreter(as("bench-coord"), h.ID, "es", nil); err != nil && courtside.ErrorCode(err) != courtside.ECONFLICT {
 			return fail(err)
 		}
-		if _, err := db.RescheduleHearing(as("bench-pros"), h.ID, courtside.HearingUpdate{StartsAt: start.Add(time.Hour),
+		if _, err := storage.NewHearingService(db).RescheduleHearing(as("bench-pros"), h.ID, courtside.HearingUpdate{StartsAt: start.Add(time.Hour),
 			EndsAt: start.Add(2 * time.Hour), Reason: "moved"}); err != nil {
 			return fail(err)
 		}
@@ -122,8 +122,8 @@ func (b *Bench) graphQL(ctx context.Context) (*Section, error) {
 	}
 	defer w.db.Close()
 	db := w.db
-	h, err := graph.NewHandler(graph.Config{Users: db, Tokens: db, Courts: db, Cases: db, Hearings: db, Victims: db,
-		Accompaniments: db, Sessions: db, Imports: db, Deliveries: db, Bookings: db, Coordination: db, AuditLog: db,
+	h, err := graph.NewHandler(graph.Config{Users: storage.NewUserService(db), Tokens: storage.NewTokenService(db), Courts: storage.NewCourtService(db), Cases: storage.NewCaseService(db), Hearings: storage.NewHearingService(db), Victims: storage.NewVictimService(db),
+		Accompaniments: storage.NewAccompanimentService(db), Sessions: storage.NewSessionService(db), Imports: storage.NewImportService(db), Deliveries: storage.NewDeliveryService(db), Bookings: storage.NewBookingService(db), Coordination: storage.NewCoordinationService(db), AuditLog: storage.NewAuditService(db),
 		BaseURL: "http://127.0.0.1", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err

@@ -263,18 +263,18 @@ func (b *Bench) loadCalendarScales(ctx context.Context, dir, dbPath string, from
 	if err != nil {
 		return 0, err
 	}
-	admin, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "bench-admin", Role: courtside.RoleAdmin}})
+	admin, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "bench-admin", Role: courtside.RoleAdmin}})
 	if err == nil {
-		err = db.CreateCourt(courtside.NewContextWithUser(ctx, admin), &courtside.Court{Name: benchCourt, TimeZone: "America/New_York", Address: "1 Bench Plaza"})
+		err = storage.NewCourtService(db).CreateCourt(courtside.NewContextWithUser(ctx, admin), &courtside.Court{Name: benchCourt, TimeZone: "America/New_York", Address: "1 Bench Plaza"})
 	}
 	for _, s := range scales {
 		if err != nil {
 			break
 		}
 		var u *courtside.User
-		if u, err = db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: s.pros, Role: courtside.RoleProsecutor}, OrganizationName: s.office}); err == nil {
+		if u, err = storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: s.pros, Role: courtside.RoleProsecutor}, OrganizationName: s.office}); err == nil {
 			s.prosID = u.ID
-			if u, err = db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: s.adv, Role: courtside.RoleAdvocate}, OrganizationName: calendarAdvocacy}); err == nil {
+			if u, err = storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: s.adv, Role: courtside.RoleAdvocate}, OrganizationName: calendarAdvocacy}); err == nil {
 				s.advID = u.ID
 			}
 		}

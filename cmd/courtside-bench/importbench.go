@@ -45,17 +45,17 @@ func (b *Bench) openStore(path string) (*storage.DB, error) {
 // seedOffice creates an administrator, a prosecutor of benchOffice and benchCourt in db, and
 // returns the prosecutor and the court.
 func seedOffice(ctx context.Context, db *storage.DB) (*courtside.User, *courtside.Court, error) {
-	admin, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "bench-admin", Role: courtside.RoleAdmin}})
+	admin, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "bench-admin", Role: courtside.RoleAdmin}})
 	if err != nil {
 		return nil, nil, err
 	}
-	pros, err := db.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "bench-pros", Role: courtside.RoleProsecutor},
+	pros, err := storage.NewUserService(db).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: "bench-pros", Role: courtside.RoleProsecutor},
 		OrganizationName: benchOffice})
 	if err != nil {
 		return nil, nil, err
 	}
 	court := &courtside.Court{Name: benchCourt, TimeZone: "America/New_York", Address: "1 Bench Plaza"}
-	if err := db.CreateCourt(courtside.NewContextWithUser(ctx, admin), court); err != nil {
+	if err := storage.NewCourtService(db).CreateCourt(courtside.NewContextWithUser(ctx, admin), court); err != nil {
 		return nil, nil, err
 	}
 	return pros, court, nil
@@ -179,7 +179,7 @@ func (b *Bench) profileImport(ctx context.Context, csvPath string) error {
 		return err
 	}
 	t0 := time.Now()
-	_, err = db.ImportHearings(courtside.NewContextWithUser(ctx, pros), f, nil)
+	_, err = storage.NewImportService(db).ImportHearings(courtside.NewContextWithUser(ctx, pros), f, nil)
 	pprof.StopCPUProfile()
 	b.Log("in-process import under the profiler: %s", time.Since(t0))
 	return err

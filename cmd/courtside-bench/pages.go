@@ -54,7 +54,7 @@ func (b *Bench) seedPageWorld(ctx context.Context, path string, n int) (*pageWor
 			Languages: []courtside.InterpreterLanguage{{Language: "es", Tier: courtside.TierCertified}}}},
 	} {
 		nu.Password = pagePassword
-		u, err := db.CreateUser(ctx, nu)
+		u, err := storage.NewUserService(db).CreateUser(ctx, nu)
 		if err != nil {
 			return fail(err)
 		}
@@ -62,7 +62,7 @@ func (b *Bench) seedPageWorld(ctx context.Context, path string, n int) (*pageWor
 	}
 	as := func(name string) context.Context { return courtside.NewContextWithUser(ctx, w.users[name]) }
 	court := &courtside.Court{Name: benchCourt, TimeZone: "America/New_York", Address: "1 Bench Plaza"}
-	if err := db.CreateCourt(as("page-admin"), court); err != nil {
+	if err := storage.NewCourtService(db).CreateCourt(as("page-admin"), court); err != nil {
 		return fail(err)
 	}
 	const cases = 250
@@ -78,37 +78,37 @@ func (b *Bench) seedPageWorld(ctx context.Context, path string, n int) (*pageWor
 		fmt.Fprintf(&csv, "P-%05d,31-CR-%04d,%q,%s,%s,%s,%d\n", i, i%cases, benchCourt, courtside.HearingKinds[i%len(courtside.HearingKinds)],
 			start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339), 1+i%9)
 	}
-	if _, err := db.ImportHearings(as("page-pros"), strings.NewReader(csv.String()), nil); err != nil {
+	if _, err := storage.NewImportService(db).ImportHearings(as("page-pros"), strings.NewReader(csv.String()), nil); err != nil {
 		return fail(err)
 	}
-	all, _, err := db.ListCases(as("page-pros"), cases, 0)
+	all, _, err := storage.NewCaseService(db).ListCases(as("page-pros"), cases, 0)
 	if err != nil {
 		return fail(err)
 	}
 	var victims []*courtside.Victim
 	for i := 0; i < 50; i++ {
 		v := &courtside.Victim{Pseudonym: fmt.Sprintf("V-PAGE-%02d", i), LegalName: fmt.Sprintf("Bench Person %02d", i), PreferredLanguage: "es"}
-		if err := db.RegisterVictim(as("page-coord"), v); err != nil {
+		if err := storage.NewVictimService(db).RegisterVictim(as("page-coord"), v); err != nil {
 			return fail(err)
 		}
 		victims = append(victims, v)
 	}
 	for i, c := range all {
-		if _, err := db.ShareCase(as("page-pros"), c.ID, "Page Advocacy"); err != nil {
+		if _, err := storage.NewCaseService(db).ShareCase(as("page-pros"), c.ID, "Page Advocacy"); err != nil {
 			return fail(err)
 		}
-		if err := db.LinkVictim(as("page-coord"), c.ID, victims[i%len(victims)].ID, true); err != nil {
+		if err := storage.NewCaseService(db).LinkVictim(as("page-coord"), c.ID, victims[i%len(victims)].ID, true); err != nil {
 			return fail(err)
 		}
 	}
 	w.caseID = all[0].ID
 	w.weekStart = base
 	to := w.weekStart.AddDate(0, 0, 7)
-	week, err := db.FindHearings(as("page-coord"), courtside.HearingFilter{From: &w.weekStart, To: &to, Limit: 500})
+	week, err := storage.NewHearingService(db).FindHearings(as("page-coord"), courtside.HearingFilter{From: &w.weekStart, To: &to, Limit: 500})
 	if err != nil {
 		return fail(err)
 	}
-	links, err := db.FindCaseVictims(as("page-coord"), caseIDs(week)...)
+	links, err := storage.NewCaseService(db).FindCaseVictims(as("page-coord"), caseIDs(week)...)
 	if err != nil {
 		return fail(err)
 	}
@@ -118,12 +118,12 @@ func (b *Bench) seedPageWorld(ctx context.Context, path string, n int) (*pageWor
 	}
 	for i, h := range week {
 		if i%2 == 0 {
-			if _, err := db.AssignAdvocate(as("page-coord"), h.ID, victimOf[h.CaseID], w.users["page-adv"].ID); err != nil {
+			if _, err := storage.NewAccompanimentService(db).AssignAdvocate(as("page-coord"), h.ID, victimOf[h.CaseID], w.users["page-adv"].ID); err != nil {
 				return fail(err)
 			}
 		}
 		if i%3 == 0 {
-			if _, err := db.RequestInterpreter(as("page-coord"), h.ID, "es", nil); err == nil && w.hearingID == 0 {
+			if _, err := storage.NewBookingService(db).RequestInterpreter(as("page-coord"), h.ID, "es", nil); err == nil && w.hearingID == 0 {
 				w.hearingID = h.ID
 			} else if err != nil && courtside.ErrorCode(err) != courtside.ECONFLICT {
 				return fail(err)
@@ -161,8 +161,8 @@ func (b *Bench) pages(ctx context.Context) (*Section, error) {
 	defer w.db.Close()
 	db := w.db
 	runtime.GC() // the seeding's garbage is not the pages'
-	app, err := web.NewApp(web.Config{Users: db, Sessions: db, Tokens: db, Courts: db, Cases: db, Hearings: db, Victims: db,
-		Accompaniments: db, Bookings: db, Deliveries: db, Coordination: db, Reports: db, Imports: db,
+	app, err := web.NewApp(web.Config{Users: storage.NewUserService(db), Sessions: storage.NewSessionService(db), Tokens: storage.NewTokenService(db), Courts: storage.NewCourtService(db), Cases: storage.NewCaseService(db), Hearings: storage.NewHearingService(db), Victims: storage.NewVictimService(db),
+		Accompaniments: storage.NewAccompanimentService(db), Bookings: storage.NewBookingService(db), Deliveries: storage.NewDeliveryService(db), Coordination: storage.NewCoordinationService(db), Reports: storage.NewReportService(db), Imports: storage.NewImportService(db),
 		BaseURL: "http://127.0.0.1", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err

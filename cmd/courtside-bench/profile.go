@@ -109,7 +109,7 @@ peak memory at 100,000 hearings 124 to 43 MB. Tests: ` + "`calendar_test.TestAva
   every language of every interpreter. booking.go now remembers each (have, want) answer (up to
   4,096 pairs; tags come from users): 0.13–0.17 ms after, 43 KB and 719 allocations instead of
   179 KB and 3,469 (three runs each of ` + "`go test -bench BenchmarkRankCandidates`" + `).
-- ` + "`storage.DB.CalendarChanges`" + ` after one change (360–400 µs at 5,000 hearings before): ` + "`calendar_changes`" + `
+- ` + "`storage.CalendarService.CalendarChanges`" + ` after one change (360–400 µs at 5,000 hearings before): ` + "`calendar_changes`" + `
   had no index on ` + "`(user_id, calendar, version)`" + `, so ` + "`version > ?`" + ` walked every row of the user's
   calendar. Migration 00010 adds ` + "`calendar_changes_version (user_id, calendar, version, hearing_id, deleted)`" + `,
   which also covers the columns read: 37–49 µs after; the diff from the start is unchanged (3.2–3.8 ms).

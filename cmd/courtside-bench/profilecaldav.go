@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 
 	"courtside/calendar"
+	"courtside/storage"
 )
 
 // profileCalDAV runs each CalDAV operation under the CPU profiler against calendar's real
@@ -21,7 +22,7 @@ func (b *Bench) profileCalDAV(ctx context.Context, dbPath string, ops []*davOp, 
 		return nil, err
 	}
 	defer db.Close()
-	h := calendar.NewHandler(calendar.Config{Users: db, Tokens: db, Calendars: db, Availability: db, Bookings: db,
+	h := calendar.NewHandler(calendar.Config{Users: storage.NewUserService(db), Tokens: storage.NewTokenService(db), Calendars: storage.NewCalendarService(db), Availability: storage.NewAvailabilityService(db), Bookings: storage.NewBookingService(db),
 		Logger: slog.New(slog.DiscardHandler)})
 	srv := httptest.NewServer(h)
 	defer srv.Close()

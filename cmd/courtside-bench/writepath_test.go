@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"courtside/storage"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func TestCaseDocketImportsIntoOneCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil)
+	res, err := storage.NewImportService(db).ImportHearings(courtside.NewContextWithUser(ctx, pros), openFile(t, csvPath), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

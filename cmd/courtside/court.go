@@ -54,11 +54,11 @@ func runCourtAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer db.Close()
-	admin, err := adminActor(ctx, db, *as, cfg.DB)
+	admin, err := adminActor(ctx, storage.NewUserService(db), *as, cfg.DB)
 	if err != nil {
 		return err
 	}
-	if err := db.CreateCourt(courtside.NewContextWithUser(ctx, admin), c); err != nil {
+	if err := storage.NewCourtService(db).CreateCourt(courtside.NewContextWithUser(ctx, admin), c); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created court %d: %s (%s, %s to %s)\n", c.ID, c.Name, c.TimeZone,
@@ -68,7 +68,7 @@ func runCourtAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // adminActor returns the administrator a command acts as: the one named username, else the
 // first one.
-func adminActor(ctx context.Context, db interface {
+func adminActor(ctx context.Context, service interface {
 	FindUsers(context.Context, courtside.UserFilter) ([]*courtside.User, error)
 }, username, dbPath string) (*courtside.User, error) {
 	role := courtside.RoleAdmin
@@ -76,7 +76,7 @@ func adminActor(ctx context.Context, db interface {
 	if username != "" {
 		filter.Username = &username
 	}
-	users, err := db.FindUsers(ctx, filter)
+	users, err := service.FindUsers(ctx, filter)
 	if err != nil {
 		return nil, err
 	}

@@ -78,10 +78,10 @@ func (m *Main) useOutbox(out io.Writer) {
 // On a database that already has the demo users it only prints how to log in.
 func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer) error {
 	users := map[string]*courtside.User{}
-	if _, err := db.FindUserByUsername(ctx, "admin"); err == nil {
+	if _, err := storage.NewUserService(db).FindUserByUsername(ctx, "admin"); err == nil {
 		// Demo data from an earlier run: new tokens for the same logins.
 		for _, du := range demoUsers {
-			if users[du.username], err = db.FindUserByUsername(ctx, du.username); err != nil {
+			if users[du.username], err = storage.NewUserService(db).FindUserByUsername(ctx, du.username); err != nil {
 				return fmt.Errorf("the database holds other data than the demo's (user %s: %w); give --db a new file", du.username, err)
 			}
 		}
@@ -98,7 +98,7 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 			}
 			nu.User.Languages = langs
 		}
-		u, err := db.CreateUser(ctx, nu)
+		u, err := storage.NewUserService(db).CreateUser(ctx, nu)
 		if err != nil {
 			return fmt.Errorf("user %s: %w", du.username, err)
 		}
@@ -111,7 +111,7 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 		{Name: "Federal District Court (demo)", TimeZone: "America/Chicago", Address: "219 Dearborn Street"},
 	}
 	for _, c := range courts {
-		if err := db.CreateCourt(as("admin"), c); err != nil {
+		if err := storage.NewCourtService(db).CreateCourt(as("admin"), c); err != nil {
 			return err
 		}
 	}
@@ -120,7 +120,7 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 		{Docket: "1:26-cr-00317", CourtID: courts[1].ID},
 	}
 	for _, c := range cases {
-		if err := db.OpenCase(as("prosecutor"), c); err != nil {
+		if err := storage.NewCaseService(db).OpenCase(as("prosecutor"), c); err != nil {
 			return err
 		}
 	}
@@ -144,21 +144,21 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 			TimeZone: "America/Chicago"},
 	}
 	for i, v := range victims {
-		if _, err := db.ShareCase(as("prosecutor"), cases[i].ID, advocacy); err != nil {
+		if _, err := storage.NewCaseService(db).ShareCase(as("prosecutor"), cases[i].ID, advocacy); err != nil {
 			return err
 		}
-		if err := db.RegisterVictim(as("coordinator"), v); err != nil {
+		if err := storage.NewVictimService(db).RegisterVictim(as("coordinator"), v); err != nil {
 			return err
 		}
-		if _, err := db.SetContactPolicy(as("coordinator"), v.ID, policies[i], []courtside.Channel{v.Contacts[0].Channel}); err != nil {
+		if _, err := storage.NewVictimService(db).SetContactPolicy(as("coordinator"), v.ID, policies[i], []courtside.Channel{v.Contacts[0].Channel}); err != nil {
 			return err
 		}
-		if err := db.LinkVictim(as("coordinator"), cases[i].ID, v.ID, true); err != nil {
+		if err := storage.NewCaseService(db).LinkVictim(as("coordinator"), cases[i].ID, v.ID, true); err != nil {
 			return err
 		}
 		release := &courtside.Release{VictimID: v.ID, Purpose: courtside.PurposeCaseCoordination,
 			Reference: "Release form (demo) in the victim's file", ExpiresAt: time.Now().UTC().AddDate(0, 6, 0)}
-		if err := db.RecordRelease(as("coordinator"), release, office); err != nil {
+		if err := storage.NewVictimService(db).RecordRelease(as("coordinator"), release, office); err != nil {
 			return err
 		}
 	}
@@ -179,14 +179,14 @@ func seedDemo(ctx context.Context, db *storage.DB, baseURL string, out io.Writer
 			start := time.Date(d.Year(), d.Month(), d.Day(), hour, minute, 0, 0, loc)
 			h := &courtside.Hearing{CaseID: c.ID, Kind: kind, StartsAt: start, EndsAt: start.Add(time.Hour),
 				Courtroom: fmt.Sprintf("%d%c", 3+ci, 'A'+i), Judge: "Presiding judge (demo)", ExternalID: fmt.Sprintf("%s-%d", c.Docket, i+1)}
-			if _, err := db.PostHearing(as("prosecutor"), h); err != nil {
+			if _, err := storage.NewHearingService(db).PostHearing(as("prosecutor"), h); err != nil {
 				return err
 			}
 			advocate := "advocate"
 			if ci == 1 {
 				advocate = "advocate2"
 			}
-			if _, err := db.AssignAdvocate(as("coordinator"), h.ID, victims[ci].ID, users[advocate].ID); err != nil {
+			if _, err := storage.NewAccompanimentService(db).AssignAdvocate(as("coordinator"), h.ID, victims[ci].ID, users[advocate].ID); err != nil {
 				return err
 			}
 		}
@@ -203,11 +203,11 @@ func printDemoLogins(ctx context.Context, db *storage.DB, users map[string]*cour
 	fmt.Fprintf(out, "%-16s %-12s %-48s %s\n", "username", "role", "API token (GraphQL bearer)", "app password (CalDAV)")
 	for _, du := range demoUsers {
 		u := users[du.username]
-		_, api, err := db.CreateToken(ctx, u.ID, courtside.TokenAPI, "demo")
+		_, api, err := storage.NewTokenService(db).CreateToken(ctx, u.ID, courtside.TokenAPI, "demo")
 		if err != nil {
 			return err
 		}
-		_, app, err := db.CreateToken(ctx, u.ID, courtside.TokenApp, "demo")
+		_, app, err := storage.NewTokenService(db).CreateToken(ctx, u.ID, courtside.TokenApp, "demo")
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"courtside/storage"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,11 +74,11 @@ func newDiskFullEnv(t *testing.T) *diskFullEnv {
 		org  string
 		tok  *string
 	}{{"admin", courtside.RoleAdmin, "", &e.admin}, {"pros", courtside.RoleProsecutor, "County DA", &e.pro}} {
-		user, err := m.DB.CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: u.name, Role: u.role}, OrganizationName: u.org})
+		user, err := storage.NewUserService(m.DB).CreateUser(ctx, courtside.NewUser{User: courtside.User{Username: u.name, Role: u.role}, OrganizationName: u.org})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, *u.tok, err = m.DB.CreateToken(ctx, user.ID, courtside.TokenAPI, "test"); err != nil {
+		if _, *u.tok, err = storage.NewTokenService(m.DB).CreateToken(ctx, user.ID, courtside.TokenAPI, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}

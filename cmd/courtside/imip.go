@@ -15,12 +15,13 @@ import (
 	"courtside"
 	"courtside/calendar"
 	"courtside/notify"
+	"courtside/storage"
 )
 
 // Invitations by e-mail (iMIP, RFC 6047): the offers, moves and cancellations sent to
 // interpreters carry the booking's iTIP object (calendar.BuildInvitation), whose ORGANIZER is
 // the reply address; the interpreter's calendar app answers there, and the inbound SMTP
-// listener (notify.MailServer) hands the answer to storage.DB.AnswerInvitation.
+// listener (notify.MailServer) hands the answer to storage.InvitationService.AnswerInvitation.
 //
 //	--imip-address ADDR      COURTSIDE_IMIP_ADDRESS      the reply address, such as bookings@courtside.example.org;
 //	                                                     unset, e-mails carry no invitation
@@ -115,7 +116,7 @@ func (m *Main) invitation(address string) func(d *courtside.PendingDelivery, to 
 		if d.Kind == courtside.NotifyHearingCancelled {
 			method = calendar.MethodCancel
 		}
-		data, err := calendar.BuildInvitation(calendar.Invitation{Method: method, UID: m.DB.InvitationUID(d.Notice.BookingID, d.Notice.InterpreterID, domain),
+		data, err := calendar.BuildInvitation(calendar.Invitation{Method: method, UID: storage.NewInvitationService(m.DB).InvitationUID(d.Notice.BookingID, d.Notice.InterpreterID, domain),
 			Sequence: d.Sequence, Stamp: now, Organizer: address, Attendee: to, Hearing: d.Notice.Hearing, Language: d.Notice.Language})
 		if err != nil {
 			return nil, err
@@ -177,7 +178,7 @@ func (m *Main) answerReplies(ctx context.Context, in notify.InboundMail) {
 		}
 		seen[reply.UID] = true
 		reply.From = in.From
-		b, err := m.DB.AnswerInvitation(ctx, reply)
+		b, err := storage.NewInvitationService(m.DB).AnswerInvitation(ctx, reply)
 		if code := courtside.ErrorCode(err); err != nil && code == courtside.EINTERNAL && !errors.Is(err, context.Canceled) {
 			m.Logger.Error("invitation reply", "err", err)
 		} else if err != nil {

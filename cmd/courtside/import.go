@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"courtside/storage"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	actor, err := actorIn(ctx, db, courtside.RoleProsecutor, *org, *as,
+	actor, err := actorIn(ctx, storage.NewUserService(db), courtside.RoleProsecutor, *org, *as,
 		fmt.Sprintf("no prosecutor's office named %q (create a prosecutor with `courtside user add --org`)", *org))
 	if err != nil {
 		return err
@@ -60,7 +61,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// service working through its events, another import) writes, and says so.
 	wait := waitingLine(stderr)
 	db.Waiting = func(waited time.Duration) { endLine(); wait(waited) }
-	res, err := db.ImportHearings(courtside.NewContextWithUser(ctx, actor), f, progress)
+	res, err := storage.NewImportService(db).ImportHearings(courtside.NewContextWithUser(ctx, actor), f, progress)
 	endLine()
 	if err != nil {
 		if courtside.ErrorCode(err) == courtside.EINVALID {
@@ -78,14 +79,14 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // actorIn picks the user of role in the organisation named org that a command acts as: the
 // one named by --as, else the first. notFound is the --org error when there is none.
-func actorIn(ctx context.Context, db interface {
+func actorIn(ctx context.Context, service interface {
 	FindUsers(context.Context, courtside.UserFilter) ([]*courtside.User, error)
 }, role courtside.Role, org, username, notFound string) (*courtside.User, error) {
 	filter := courtside.UserFilter{Role: &role}
 	if username != "" {
 		filter.Username = &username
 	}
-	users, err := db.FindUsers(ctx, filter)
+	users, err := service.FindUsers(ctx, filter)
 	if err != nil {
 		return nil, err
 	}

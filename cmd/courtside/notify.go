@@ -148,13 +148,13 @@ func (m *Main) registerNotifications() error {
 	m.handleFirst(noticePlanner, (&storage.NoticePlanner{DB: m.DB}).Handle)
 	m.handle(reminderPlanner, (&storage.ReminderPlanner{DB: m.DB, Plan: n.plan}).Handle)
 	w := n.worker
-	w.Queue, w.Logger, w.Now = m.DB, m.Logger, m.DB.Now
+	w.Queue, w.Logger, w.Now = storage.NewDeliveryQueue(m.DB), m.Logger, m.DB.Now
 	// The worker looks as soon as the notice planner has committed new deliveries.
 	router := m.Router
 	w.Wake = func() <-chan struct{} { return router.Handled(noticePlanner) }
-	base := m.Config.BaseURL
+	base, links, notices := m.Config.BaseURL, storage.NewBookingLinkService(m.DB), storage.NewNoticeLinkService(m.DB)
 	w.RespondURL = func(bookingID, interpreterID int64, expires time.Time) string {
-		return fmt.Sprintf("%s/bookings/%d/respond?token=%s", base, bookingID, m.DB.BookingLinkToken(bookingID, interpreterID, expires))
+		return fmt.Sprintf("%s/bookings/%d/respond?token=%s", base, bookingID, links.BookingLinkToken(bookingID, interpreterID, expires))
 	}
 	// With a reply address, interpreters' e-mails carry the booking's invitation (imip.go).
 	if m.Mail.address != "" {
@@ -166,7 +166,7 @@ func (m *Main) registerNotifications() error {
 		ackBase = base
 	}
 	w.AckURL = func(deliveryID, victimID int64, expires time.Time) string {
-		return fmt.Sprintf("%s/m/%d?t=%s", ackBase, deliveryID, m.DB.NoticeLinkToken(deliveryID, victimID, expires))
+		return fmt.Sprintf("%s/m/%d?t=%s", ackBase, deliveryID, notices.NoticeLinkToken(deliveryID, victimID, expires))
 	}
 	if probe := w.AckURL(1<<40, 1, time.Now()); len(probe) > notify.MaxAckURL {
 		m.Logger.Warn("acknowledgement links are too long for text messages: give COURTSIDE_ACK_BASE_URL a shorter URL",
@@ -197,7 +197,7 @@ func (m *Main) startNotifications(ctx context.Context) {
 				return
 			case <-ticker.C:
 			}
-			if k, err := m.DB.FireDueReminders(ctx, 500); err != nil && ctx.Err() == nil {
+			if k, err := storage.NewReminderService(m.DB).FireDueReminders(ctx, 500); err != nil && ctx.Err() == nil {
 				m.Logger.Error("reminder scheduler", "err", err)
 			} else if k > 0 {
 				m.Logger.Info("reminders fired", "count", k)
@@ -219,7 +219,7 @@ func (m *Main) startNotifications(ctx context.Context) {
 				return
 			case <-ticker.C:
 			}
-			if k, err := m.DB.EscalateUnacknowledged(ctx, 100); err != nil && ctx.Err() == nil {
+			if k, err := storage.NewDeliveryService(m.DB).EscalateUnacknowledged(ctx, 100); err != nil && ctx.Err() == nil {
 				m.Logger.Error("escalation sweep", "err", err)
 			} else if k > 0 {
 				m.Logger.Info("notices escalated", "count", k)
@@ -243,8 +243,8 @@ func (m *Main) stopNotifications() {
 // (/hooks/sms for replies, /hooks/sms/status for delivery receipts).
 func (m *Main) noticeRoutes(mux *http.ServeMux) {
 	templates := m.notify.worker.Templates
-	mux.Handle("/m/", web.NewAckHandler(web.AckConfig{Notices: m.DB, Pages: templates, Logger: m.Logger}))
-	hooks := notify.NewInboundHandler(notify.InboundConfig{Service: m.DB, Templates: templates, Secret: m.notify.inboundSecret,
+	mux.Handle("/m/", web.NewAckHandler(web.AckConfig{Notices: storage.NewNoticeLinkService(m.DB), Pages: templates, Logger: m.Logger}))
+	hooks := notify.NewInboundHandler(notify.InboundConfig{Service: storage.NewInboundSMSService(m.DB), Templates: templates, Secret: m.notify.inboundSecret,
 		BaseURL: m.Config.BaseURL, Logger: m.Logger})
 	mux.Handle("/hooks/sms", hooks)
 	mux.Handle("/hooks/sms/status", hooks)

@@ -118,7 +118,7 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer db.Close()
-	n, err := db.VerifyAudit(ctx)
+	n, err := storage.NewAuditService(db).VerifyAudit(ctx)
 	if err != nil {
 		return fmt.Errorf("audit log broken: %w (%d rows before it intact)", err, n)
 	}

@@ -41,7 +41,7 @@ func seedVictims(t *testing.T, path string, n int) (*courtside.User, []int64) {
 	db := openStore(t, path, path+".key")
 	defer db.Close()
 	ctx := context.Background()
-	coord, err := db.FindUserByUsername(ctx, "coord")
+	coord, err := storage.NewUserService(db).FindUserByUsername(ctx, "coord")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func seedVictims(t *testing.T, path string, n int) (*courtside.User, []int64) {
 	for i := range n {
 		v := &courtside.Victim{Pseudonym: fmt.Sprintf("V-%d", i), LegalName: fmt.Sprintf("Opsname %03d", i), PreferredLanguage: "es",
 			Contacts: []courtside.ContactPoint{{Channel: courtside.ChannelSMS, Address: fmt.Sprintf("+1202555%04d", i)}}}
-		if err := db.RegisterVictim(courtside.NewContextWithUser(ctx, coord), v); err != nil {
+		if err := storage.NewVictimService(db).RegisterVictim(courtside.NewContextWithUser(ctx, coord), v); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, v.ID)
@@ -62,7 +62,7 @@ func readVictims(t *testing.T, path, keyFile string, coord *courtside.User, ids 
 	t.Helper()
 	db := openStore(t, path, keyFile)
 	defer db.Close()
-	vs, err := db.OpenVictimPII(courtside.NewContextWithUser(context.Background(), coord), ids...)
+	vs, err := storage.NewVictimService(db).OpenVictimPII(courtside.NewContextWithUser(context.Background(), coord), ids...)
 	if err != nil {
 		t.Fatalf("open victims with %s: %v", filepath.Base(keyFile), err)
 	}
@@ -170,7 +170,7 @@ func TestOps_KeysRotate(t *testing.T) {
 
 	old := openStore(t, path, path+".key")
 	defer old.Close()
-	if _, err := old.OpenVictimPII(courtside.NewContextWithUser(context.Background(), coord), ids...); err == nil {
+	if _, err := storage.NewVictimService(old).OpenVictimPII(courtside.NewContextWithUser(context.Background(), coord), ids...); err == nil {
 		t.Fatal("the old key still opens the victims after rotation")
 	}
 	old.Close()

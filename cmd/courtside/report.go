@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"courtside/storage"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -54,12 +55,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	actor, err := actorIn(ctx, db, courtside.RoleCoordinator, *org, *as,
+	actor, err := actorIn(ctx, storage.NewUserService(db), courtside.RoleCoordinator, *org, *as,
 		fmt.Sprintf("no advocacy organisation named %q with a coordinator", *org))
 	if err != nil {
 		return err
 	}
-	rep, err := db.CaseloadReport(courtside.NewContextWithUser(ctx, actor), from, to)
+	rep, err := storage.NewReportService(db).CaseloadReport(courtside.NewContextWithUser(ctx, actor), from, to)
 	if err != nil {
 		return err
 	}

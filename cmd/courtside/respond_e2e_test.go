@@ -39,7 +39,7 @@ func TestEndToEnd_OneClickRespondLink(t *testing.T) {
 	if signer.Sealer, err = storage.NewSealer(key); err != nil {
 		t.Fatal(err)
 	}
-	token := signer.BookingLinkToken(id, interpreterID, respondBy)
+	token := storage.NewBookingLinkService(signer).BookingLinkToken(id, interpreterID, respondBy)
 	link := s.url + "/bookings/" + bookingID + "/respond?token=" + url.QueryEscape(token)
 
 	get := func() (int, string, http.Header) {

@@ -28,7 +28,7 @@ const calendarProjection = "calendar-projection"
 // liveFeed is the consumer group that feeds GraphQL subscriptions.
 const liveFeed = "live-feed"
 
-// offerSweepInterval is how often the offer-expiry sweep (storage.DB.ExpireOffers) runs.
+// offerSweepInterval is how often the offer-expiry sweep (storage.BookingService.ExpireOffers) runs.
 const offerSweepInterval = 30 * time.Second
 
 // Main is the running service: database, event router and HTTP server, closed in reverse
@@ -145,7 +145,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 		if err := seedDemo(ctx, m.DB, m.Config.BaseURL, stdout); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
-	} else if n, err := m.DB.CountUsers(ctx); err != nil {
+	} else if n, err := storage.NewUserService(m.DB).CountUsers(ctx); err != nil {
 		return err
 	} else if n == 0 {
 		fmt.Fprintf(stdout, "No users yet. Create the first administrator with:\n  courtside user add --db %s --username admin --role admin --password-stdin\n", storage.DisplayName(m.Config.DB))
@@ -153,13 +153,13 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 
 	// Objects of personal calendars stored before their extents were kept get one, so that
 	// time-range queries skip them without decoding; a failure only leaves them slower.
-	if n, err := m.DB.BackfillAvailabilityExtents(ctx, calendar.ObjectExtent); err != nil {
+	if n, err := storage.NewAvailabilityService(m.DB).BackfillAvailabilityExtents(ctx, calendar.ObjectExtent); err != nil {
 		m.Logger.Warn("availability extents", "err", err, "filled", n)
 	} else if n > 0 {
 		m.Logger.Info("availability extents", "filled", n)
 	}
 	// Likewise their occurrences, so that no calendar-query expands a recurrence.
-	if n, err := m.DB.BackfillAvailabilityOccurrences(ctx, calendar.ObjectOccurrences); err != nil {
+	if n, err := storage.NewAvailabilityService(m.DB).BackfillAvailabilityOccurrences(ctx, calendar.ObjectOccurrences); err != nil {
 		m.Logger.Warn("availability occurrences", "err", err, "filled", n)
 	} else if n > 0 {
 		m.Logger.Info("availability occurrences", "filled", n)
@@ -167,7 +167,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	// Hearings of a database written before the calendars' objects were stored get theirs,
 	// and every hearing is rendered again when another version of the renderer stored them,
 	// before any calendar is served.
-	if n, err := m.DB.BackfillCalendarObjects(ctx); err != nil {
+	if n, err := storage.NewCalendarService(m.DB).BackfillCalendarObjects(ctx); err != nil {
 		return fmt.Errorf("calendar objects: %w", err)
 	} else if n > 0 {
 		m.Logger.Info("calendar objects", "hearings", n)
@@ -192,7 +192,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	if m.Config.Demo {
 		m.useOutbox(stdout)
 	}
-	m.handle(calendarProjection, m.DB.ProjectCalendar)
+	m.handle(calendarProjection, storage.NewCalendarService(m.DB).ProjectCalendar)
 	// The live feed hands each event to the subscriptions without waiting or I/O. It runs
 	// before the event's transaction commits, so an event delivered again after a rollback
 	// reaches subscribers twice: subscriptions are at least once (graph.Hub).
@@ -255,7 +255,7 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 				return
 			case <-ticker.C:
 			}
-			n, err := m.DB.ExpireOffers(ctx)
+			n, err := storage.NewBookingService(m.DB).ExpireOffers(ctx)
 			if err != nil && ctx.Err() == nil {
 				m.Logger.Error("offer expiry sweep", "err", err, "expired", n)
 			} else if n > 0 {
@@ -267,8 +267,19 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 
 // routes builds the service's HTTP handler: the routes of docs/architecture.md, "HTTP".
 func (m *Main) routes() (http.Handler, error) {
-	gql, err := graph.NewHandler(graph.Config{Users: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
-		Victims: m.DB, Accompaniments: m.DB, Sessions: m.DB, Imports: m.DB, Deliveries: m.DB, Bookings: m.DB, Coordination: m.DB, AuditLog: m.DB, Reports: m.DB, Requests: m.DB, BaseURL: m.Config.BaseURL,
+	// Each handler is given the database's services per noun that it uses, nothing more.
+	var (
+		users, tokens, sessions = storage.NewUserService(m.DB), storage.NewTokenService(m.DB), storage.NewSessionService(m.DB)
+		courts, cases, hearings = storage.NewCourtService(m.DB), storage.NewCaseService(m.DB), storage.NewHearingService(m.DB)
+		victims, accompaniments = storage.NewVictimService(m.DB), storage.NewAccompanimentService(m.DB)
+		bookings, deliveries    = storage.NewBookingService(m.DB), storage.NewDeliveryService(m.DB)
+		coordination, reports   = storage.NewCoordinationService(m.DB), storage.NewReportService(m.DB)
+		imports, requests       = storage.NewImportService(m.DB), storage.NewRequestService(m.DB)
+		calendars, availability = storage.NewCalendarService(m.DB), storage.NewAvailabilityService(m.DB)
+	)
+	gql, err := graph.NewHandler(graph.Config{Users: users, Tokens: tokens, Courts: courts, Cases: cases, Hearings: hearings,
+		Victims: victims, Accompaniments: accompaniments, Sessions: sessions, Imports: imports, Deliveries: deliveries, Bookings: bookings,
+		Coordination: coordination, AuditLog: storage.NewAuditService(m.DB), Reports: reports, Requests: requests, BaseURL: m.Config.BaseURL,
 		Logger: m.Logger, Introspection: m.Config.Introspection, Hub: m.Hub, RequestTimeout: m.Guard.RequestTimeout,
 		// Queries execute on one core fewer than the machine has (at least one) and queue for
 		// the rest; a mutation never queues behind them, for the processor or the read pool.
@@ -282,14 +293,14 @@ func (m *Main) routes() (http.Handler, error) {
 	if organizer == "" {
 		organizer = calendar.DefaultOrganizer
 	}
-	dav := calendar.NewHandler(calendar.Config{Users: m.DB, Tokens: m.DB, Calendars: m.DB, Availability: m.DB, Bookings: m.DB,
-		Scheduling: m.DB, InvitationUID: m.DB.InvitationUID, Organizer: organizer, Logger: m.Logger})
+	dav := calendar.NewHandler(calendar.Config{Users: users, Tokens: tokens, Calendars: calendars, Availability: availability, Bookings: bookings,
+		Scheduling: storage.NewSchedulingService(m.DB), InvitationUID: storage.NewInvitationService(m.DB).InvitationUID, Organizer: organizer, Logger: m.Logger})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/.well-known/caldav", dav)
 	mux.Handle("/dav/", dav)
-	mux.Handle("/feeds/", calendar.NewFeedHandler(calendar.FeedConfig{Tokens: m.DB, Calendars: m.DB, Logger: m.Logger, Now: m.DB.Now}))
-	mux.Handle("/bookings/", web.NewRespondHandler(web.RespondConfig{Links: m.DB, Logger: m.Logger}))
+	mux.Handle("/feeds/", calendar.NewFeedHandler(calendar.FeedConfig{Tokens: tokens, Calendars: calendars, Logger: m.Logger, Now: m.DB.Now}))
+	mux.Handle("/bookings/", web.NewRespondHandler(web.RespondConfig{Links: storage.NewBookingLinkService(m.DB), Logger: m.Logger}))
 	m.noticeRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", m.ready)
@@ -299,9 +310,9 @@ func (m *Main) routes() (http.Handler, error) {
 	}
 	// The web app takes "/" and every path no other route claims (its 404 carries the same
 	// security headers as its pages).
-	app, err := web.NewApp(web.Config{Users: m.DB, Sessions: m.DB, Tokens: m.DB, Courts: m.DB, Cases: m.DB, Hearings: m.DB,
-		Victims: m.DB, Accompaniments: m.DB, Bookings: m.DB, Deliveries: m.DB, Coordination: m.DB, Reports: m.DB, Imports: m.DB,
-		PreviewDocket: m.previewDocket, Webhooks: m.DB, Requests: m.DB, FailedEvents: &failedEvents{db: m.DB, wake: m.Router.Wake}, NewWebhookSecret: notify.NewWebhookSecret,
+	app, err := web.NewApp(web.Config{Users: users, Sessions: sessions, Tokens: tokens, Courts: courts, Cases: cases, Hearings: hearings,
+		Victims: victims, Accompaniments: accompaniments, Bookings: bookings, Deliveries: deliveries, Coordination: coordination, Reports: reports, Imports: imports,
+		PreviewDocket: m.previewDocket, Webhooks: storage.NewWebhookService(m.DB), Requests: requests, FailedEvents: &failedEvents{db: m.DB, wake: m.Router.Wake}, NewWebhookSecret: notify.NewWebhookSecret,
 		BaseURL: m.Config.BaseURL, Logger: m.Logger, Now: m.DB.Now, RequestTimeout: m.Guard.RequestTimeout})
 	if err != nil {
 		return nil, err
@@ -325,7 +336,7 @@ func davDiscovery(dav, app http.Handler) http.Handler {
 
 // previewDocket is the web app's docket preview: storage's, in the web's terms.
 func (m *Main) previewDocket(ctx context.Context, r io.Reader) (*web.DocketPreview, error) {
-	lines, problems, more, err := m.DB.PreviewDocket(ctx, r)
+	lines, problems, more, err := storage.NewImportService(m.DB).PreviewDocket(ctx, r)
 	if err != nil {
 		return nil, err
 	}

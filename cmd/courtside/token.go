@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"courtside/storage"
 	"fmt"
 	"io"
 	"strconv"
@@ -38,11 +39,11 @@ func runTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer db.Close()
-	u, err := db.FindUserByUsername(ctx, *username)
+	u, err := storage.NewUserService(db).FindUserByUsername(ctx, *username)
 	if err != nil {
 		return usagef("--username: no user %q", *username)
 	}
-	t, secret, err := db.CreateToken(ctx, u.ID, k, *label)
+	t, secret, err := storage.NewTokenService(db).CreateToken(ctx, u.ID, k, *label)
 	if err != nil {
 		return err
 	}
@@ -76,11 +77,11 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer db.Close()
-	u, err := db.FindUserByUsername(ctx, *username)
+	u, err := storage.NewUserService(db).FindUserByUsername(ctx, *username)
 	if err != nil {
 		return usagef("--username: no user %q", *username)
 	}
-	tokens, err := db.ListTokens(ctx, u.ID, 0)
+	tokens, err := storage.NewTokenService(db).ListTokens(ctx, u.ID, 0)
 	if err != nil {
 		return err
 	}

@@ -443,7 +443,7 @@ func TestEndToEnd_RefusedLinksAndHooksChangeNothing(t *testing.T) {
 	}
 	deliveryID, _ := strconv.ParseInt(id, 10, 64)
 	victim, _ := strconv.ParseInt(victimID, 10, 64)
-	expired := signer.NoticeLinkToken(deliveryID, victim, time.Now().Add(-time.Minute))
+	expired := storage.NewNoticeLinkService(signer).NoticeLinkToken(deliveryID, victim, time.Now().Add(-time.Minute))
 	forged := []byte(token)
 	forged[len(forged)-2] ^= 0x01
 	if forged[len(forged)-2] == '-' || forged[len(forged)-2] == '_' || forged[len(forged)-2] == byte(token[len(token)-2]) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"courtside/storage"
 	"fmt"
 	"io"
 	"strings"
@@ -64,7 +65,7 @@ func runUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer db.Close()
-	u, err := db.CreateUser(ctx, nu)
+	u, err := storage.NewUserService(db).CreateUser(ctx, nu)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer db.Close()
-	users, err := db.FindUsers(ctx, courtside.UserFilter{})
+	users, err := storage.NewUserService(db).FindUsers(ctx, courtside.UserFilter{})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"courtside"
 	"courtside/notify"
+	"courtside/storage"
 )
 
 // runWebhookSet sets an organisation's webhook receiver: `courtside webhook set`. Without
@@ -55,7 +56,7 @@ func runWebhookSet(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		return err
 	}
 	defer db.Close()
-	if err := db.SetWebhookEndpoint(ctx, *org, *rawURL, secret); err != nil {
+	if err := storage.NewWebhookService(db).SetWebhookEndpoint(ctx, *org, *rawURL, secret); err != nil {
 		return err
 	}
 	if !*secretStdin {
