@@ -189,6 +189,7 @@ func (m *Main) startNotifications(ctx context.Context) {
 	n.schedDone, n.workDone = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(n.schedDone)
+		reminders := storage.NewReminderService(m.DB)
 		ticker := time.NewTicker(reminderInterval)
 		defer ticker.Stop()
 		for {
@@ -197,7 +198,7 @@ func (m *Main) startNotifications(ctx context.Context) {
 				return
 			case <-ticker.C:
 			}
-			if k, err := storage.NewReminderService(m.DB).FireDueReminders(ctx, 500); err != nil && ctx.Err() == nil {
+			if k, err := reminders.FireDueReminders(ctx, 500); err != nil && ctx.Err() == nil {
 				m.Logger.Error("reminder scheduler", "err", err)
 			} else if k > 0 {
 				m.Logger.Info("reminders fired", "count", k)
@@ -211,6 +212,7 @@ func (m *Main) startNotifications(ctx context.Context) {
 	n.escDone = make(chan struct{})
 	go func() {
 		defer close(n.escDone)
+		deliveries := storage.NewDeliveryService(m.DB)
 		ticker := time.NewTicker(escalationInterval)
 		defer ticker.Stop()
 		for {
@@ -219,7 +221,7 @@ func (m *Main) startNotifications(ctx context.Context) {
 				return
 			case <-ticker.C:
 			}
-			if k, err := storage.NewDeliveryService(m.DB).EscalateUnacknowledged(ctx, 100); err != nil && ctx.Err() == nil {
+			if k, err := deliveries.EscalateUnacknowledged(ctx, 100); err != nil && ctx.Err() == nil {
 				m.Logger.Error("escalation sweep", "err", err)
 			} else if k > 0 {
 				m.Logger.Info("notices escalated", "count", k)

@@ -247,6 +247,7 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 	m.sweepDone = make(chan struct{})
 	go func() {
 		defer close(m.sweepDone)
+		bookings := storage.NewBookingService(m.DB)
 		ticker := time.NewTicker(offerSweepInterval)
 		defer ticker.Stop()
 		for {
@@ -255,7 +256,7 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 				return
 			case <-ticker.C:
 			}
-			n, err := storage.NewBookingService(m.DB).ExpireOffers(ctx)
+			n, err := bookings.ExpireOffers(ctx)
 			if err != nil && ctx.Err() == nil {
 				m.Logger.Error("offer expiry sweep", "err", err, "expired", n)
 			} else if n > 0 {
