@@ -110,13 +110,13 @@ func (f *mailFlags) parse() error {
 // (REQUEST), of its hearing's move (REQUEST, the same UID, a higher SEQUENCE) and of its
 // cancellation (CANCEL), with Courtside's reply address as ORGANIZER.
 func (m *Main) invitation(address string) func(d *courtside.PendingDelivery, to string, now time.Time) (*notify.CalendarPart, error) {
-	domain := address[strings.LastIndexByte(address, '@')+1:]
+	domain, invitations := address[strings.LastIndexByte(address, '@')+1:], storage.NewInvitationService(m.DB)
 	return func(d *courtside.PendingDelivery, to string, now time.Time) (*notify.CalendarPart, error) {
 		method := calendar.MethodRequest
 		if d.Kind == courtside.NotifyHearingCancelled {
 			method = calendar.MethodCancel
 		}
-		data, err := calendar.BuildInvitation(calendar.Invitation{Method: method, UID: storage.NewInvitationService(m.DB).InvitationUID(d.Notice.BookingID, d.Notice.InterpreterID, domain),
+		data, err := calendar.BuildInvitation(calendar.Invitation{Method: method, UID: invitations.InvitationUID(d.Notice.BookingID, d.Notice.InterpreterID, domain),
 			Sequence: d.Sequence, Stamp: now, Organizer: address, Attendee: to, Hearing: d.Notice.Hearing, Language: d.Notice.Language})
 		if err != nil {
 			return nil, err
