@@ -35,6 +35,10 @@ const (
 	// NotifyBookingUnfilled tells an organisation's coordinators that no interpreter is left
 	// to offer a booking to.
 	NotifyBookingUnfilled NotificationKind = "BOOKING_UNFILLED"
+	// NotifyBookingExpired tells an interpreter that an offer they did not answer in time has
+	// lapsed: the hearing goes on, but they are no longer asked. By e-mail it withdraws the
+	// offer's invitation from their calendar.
+	NotifyBookingExpired NotificationKind = "BOOKING_EXPIRED"
 	// NotifyNoticeUnacknowledged tells the advocates accompanying a victim at a hearing (or,
 	// when none does, the organisation's coordinators) that a notice to the victim about it was
 	// not acknowledged in time: the escalation of an unanswered notice.
@@ -54,8 +58,9 @@ const (
 // NotificationKinds lists every kind, in the order the templates document them.
 var NotificationKinds = []NotificationKind{
 	NotifyHearingScheduled, NotifyHearingChanged, NotifyHearingCancelled, NotifyReminder,
-	NotifyBookingOffer, NotifyAccompanimentAssigned, NotifyNoticeSuppressed, NotifyBookingUnfilled,
-	NotifyNoticeUnacknowledged, NotifySMSStopped, NotifySMSStartRequested, NotifyRequestCreated,
+	NotifyBookingOffer, NotifyBookingExpired, NotifyAccompanimentAssigned, NotifyNoticeSuppressed,
+	NotifyBookingUnfilled, NotifyNoticeUnacknowledged, NotifySMSStopped, NotifySMSStartRequested,
+	NotifyRequestCreated,
 }
 
 // AckMethod is how a victim acknowledged a notice.

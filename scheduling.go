@@ -20,7 +20,12 @@ type ScheduledInvitation struct {
 	// "CANCEL" (a booking its hearing's cancellation ended, or an offer that expired unanswered).
 	Method string `json:"method"`
 	// Sequence is the hearing's sequence: it grows with each move and with the cancellation.
+	// An expired offer's CANCEL has one more, so that calendar apps take it as newer than the
+	// offer's last REQUEST.
 	Sequence int `json:"sequence"`
+	// Withdrawn marks a CANCEL that takes back the interpreter's invitation alone (an offer
+	// that expired) while the hearing goes on, as opposed to the hearing's cancellation.
+	Withdrawn bool `json:"withdrawn,omitempty"`
 	// Stamp is when the message's content last changed (the booking's or the hearing's last
 	// update): the same message has the same bytes whenever it is read.
 	Stamp   time.Time    `json:"stamp"`

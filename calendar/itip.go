@@ -41,8 +41,12 @@ type Invitation struct {
 	// UID is the invitation's UID, the same for every message about the booking.
 	UID string
 	// Sequence is the hearing's sequence when the message was planned: it grows with each
-	// move and with the cancellation.
+	// move and with the cancellation. A withdrawal has one more than the offer's last REQUEST.
 	Sequence int
+	// Withdrawn makes a CANCEL take back this attendee's invitation while the hearing goes on
+	// (an offer that expired unanswered): RFC 5546 section 3.2.5 has such a CANCEL carry no
+	// STATUS, and the SUMMARY does not say the hearing is cancelled. Only with MethodCancel.
+	Withdrawn bool
 	// Stamp is when the message was made (DTSTAMP).
 	Stamp time.Time
 	// Organizer is the address replies go to (an e-mail address; "mailto:" is added).
@@ -86,8 +90,11 @@ func BuildInvitation(inv Invitation) ([]byte, error) {
 	if inv.Stamp.IsZero() || inv.Sequence < 0 {
 		return nil, fmt.Errorf("calendar: invitation: no DTSTAMP or a negative SEQUENCE")
 	}
+	if inv.Withdrawn && inv.Method != MethodCancel {
+		return nil, fmt.Errorf("calendar: invitation: only a CANCEL withdraws an invitation")
+	}
 	status := h.Status
-	if inv.Method == MethodCancel {
+	if inv.Method == MethodCancel && !inv.Withdrawn {
 		status = courtside.HearingCancelled
 	}
 	// The same SUMMARY and LOCATION as the interpreter's CalDAV object (render.go).
@@ -117,7 +124,9 @@ func BuildInvitation(inv Invitation) ([]byte, error) {
 	if lang := sanitizeLine(inv.Language, 35); lang != "" {
 		ev.SetDescription("Interpreting (" + lang + ").")
 	}
-	ev.SetStatus(eventStatus(status))
+	if !inv.Withdrawn {
+		ev.SetStatus(eventStatus(status))
+	}
 	ev.SetTimeTransparency(ics.TransparencyOpaque)
 	var b strings.Builder
 	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {

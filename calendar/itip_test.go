@@ -148,6 +148,71 @@ func TestInvitation_RequestAndCancel(t *testing.T) {
 	}
 }
 
+// TestInvitation_WithdrawalCancelsTheInvitationAlone: the CANCEL of an offer that expired
+// withdraws this interpreter's invitation while the hearing goes on. RFC 5546 section 3.2.5
+// has such a CANCEL carry no STATUS (STATUS:CANCELLED would cancel the event for everyone);
+// its SUMMARY is the hearing's, not "Cancelled: ...", and its SEQUENCE is the one given (one
+// above the offer's, so that calendar apps take it as newer). Python's icalendar reads it as
+// a CANCEL of the same UID.
+func TestInvitation_WithdrawalCancelsTheInvitationAlone(t *testing.T) {
+	offer := invitationFixture()
+	inv := offer
+	inv.Method, inv.Sequence, inv.Withdrawn = MethodCancel, offer.Sequence+1, true
+	got, err := BuildInvitation(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "itip-withdrawal.ics")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("itip-withdrawal.ics differs from the golden file:\n%s", got)
+	}
+	cal, ev := onlyInvitationEvent(t, got)
+	if m, _ := cal.Props.Text(ical.PropMethod); m != MethodCancel {
+		t.Errorf("METHOD = %q", m)
+	}
+	if s := ev.Props.Get(ical.PropStatus); s != nil {
+		t.Errorf("a withdrawal carries STATUS %q", s.Value)
+	}
+	if ev.Props.Get(ical.PropUID).Value != offer.UID || ev.Props.Get(ical.PropSequence).Value != strconv.Itoa(offer.Sequence+1) {
+		t.Errorf("UID %q SEQUENCE %q", ev.Props.Get(ical.PropUID).Value, ev.Props.Get(ical.PropSequence).Value)
+	}
+	request, err := BuildInvitation(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, req := onlyInvitationEvent(t, request)
+	if sum, _ := ev.Props.Text(ical.PropSummary); sum == "" || strings.Contains(sum, "Cancelled") || sum != req.Props.Get(ical.PropSummary).Value {
+		t.Errorf("SUMMARY %q, the offer's %q", sum, req.Props.Get(ical.PropSummary).Value)
+	}
+	att := ev.Props.Values(ical.PropAttendee)
+	if len(att) != 1 || att[0].Value != "mailto:interp@mail.example" || att[0].Params.Get(ical.ParamRSVP) != "" {
+		t.Errorf("ATTENDEE %+v", att)
+	}
+
+	py := "/usr/bin/python3"
+	cmd := exec.Command(py, "-c", `import sys, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+e = [c for c in cal.walk() if c.name == "VEVENT"][0]
+print(cal["METHOD"], e["UID"], e["SEQUENCE"], e.get("STATUS", "-"))`)
+	cmd.Stdin = bytes.NewReader(got)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3-icalendar (installed by make test): %v", err)
+	}
+	if line := strings.TrimSpace(string(out)); line != "CANCEL "+offer.UID+" 1 -" {
+		t.Errorf("python3-icalendar reads %q", line)
+	}
+}
+
 // regexpReplace replaces every match of expr in s.
 func regexpReplace(s, expr, with string) string {
 	return regexp.MustCompile(expr).ReplaceAllString(s, with)
@@ -165,6 +230,7 @@ func TestInvitation_RefusesWhatCannotBeSent(t *testing.T) {
 		"end before start":     func(inv *Invitation) { inv.Hearing.EndsAt = inv.Hearing.StartsAt.Add(-time.Hour) },
 		"no DTSTAMP":           func(inv *Invitation) { inv.Stamp = time.Time{} },
 		"negative SEQUENCE":    func(inv *Invitation) { inv.Sequence = -1 },
+		"a withdrawn REQUEST":  func(inv *Invitation) { inv.Withdrawn = true },
 	} {
 		t.Run(name, func(t *testing.T) {
 			inv := invitationFixture()

@@ -81,7 +81,7 @@ func (h *handler) inboxMessages(r *http.Request, user *courtside.User) ([]inboxM
 	for _, inv := range invs {
 		data, err := BuildInvitation(Invitation{Method: inv.Method, UID: h.invitationUID(inv.BookingID, inv.InterpreterID, domain),
 			Sequence: inv.Sequence, Stamp: inv.Stamp, Organizer: h.organizer, Attendee: user.Email, Hearing: inv.Hearing,
-			Language: inv.Language})
+			Language: inv.Language, Withdrawn: inv.Withdrawn})
 		if err != nil {
 			return nil, err
 		}

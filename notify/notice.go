@@ -130,7 +130,7 @@ var receives = map[Audience][]courtside.NotificationKind{
 	},
 	AudienceInterpreter: {
 		courtside.NotifyHearingChanged, courtside.NotifyHearingCancelled,
-		courtside.NotifyReminder, courtside.NotifyBookingOffer,
+		courtside.NotifyReminder, courtside.NotifyBookingOffer, courtside.NotifyBookingExpired,
 	},
 	AudienceCoordinator: {
 		courtside.NotifyBookingUnfilled, courtside.NotifyNoticeSuppressed,
@@ -147,14 +147,15 @@ func AboutAHearing(k courtside.NotificationKind) bool {
 
 // CarriesInvitation reports whether the message of delivery d, by e-mail, carries the iTIP
 // object of an interpreter's booking (Worker.Invitation): the offer (a REQUEST), a move of its
-// hearing (the REQUEST again, updated) and the hearing's cancellation (a CANCEL), when the
-// delivery names the booking.
+// hearing (the REQUEST again, updated), the hearing's cancellation (a CANCEL) and the offer's
+// expiry (a CANCEL that withdraws the invitation alone), when the delivery names the booking.
 func CarriesInvitation(d *courtside.PendingDelivery) bool {
 	if d.Audience != AudienceInterpreter || d.Notice.BookingID == 0 {
 		return false
 	}
 	switch d.Kind {
-	case courtside.NotifyBookingOffer, courtside.NotifyHearingChanged, courtside.NotifyHearingCancelled:
+	case courtside.NotifyBookingOffer, courtside.NotifyHearingChanged, courtside.NotifyHearingCancelled,
+		courtside.NotifyBookingExpired:
 		return true
 	}
 	return false

@@ -28,7 +28,7 @@ type Worker struct {
 	RespondURL func(bookingID, interpreterID int64, expires time.Time) string
 	// Invitation returns the iTIP object (RFC 5546) that an e-mail to an interpreter about
 	// their booking carries as its text/calendar part (iMIP, RFC 6047): the offer's invitation,
-	// its update after a move, its cancellation (CarriesInvitation). to is the recipient's
+	// its update after a move, its cancellation or withdrawal (CarriesInvitation). to is the recipient's
 	// address, now the time of the send. nil leaves e-mails without one; an error is logged
 	// and the message goes without it.
 	Invitation func(d *courtside.PendingDelivery, to string, now time.Time) (*CalendarPart, error)

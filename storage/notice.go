@@ -40,6 +40,8 @@ func (p *NoticePlanner) Handle(ctx context.Context, tx *sql.Tx, ev courtside.Eve
 		kind = courtside.NotifyAccompanimentAssigned
 	case courtside.EventBookingUnfilled:
 		kind = courtside.NotifyBookingUnfilled
+	case courtside.EventBookingExpired:
+		kind = courtside.NotifyBookingExpired
 	case courtside.EventVictimLinked:
 		return p.linked(ctx, tx, ev)
 	case courtside.EventRequestCreated:
@@ -117,6 +119,14 @@ func (p *NoticePlanner) Handle(ctx context.Context, tx *sql.Tx, ev courtside.Eve
 				return err
 			}
 			n.RespondBy = &t
+		}
+		n.BookingID, n.InterpreterID = ev.BookingID, ev.UserID
+		people = []person{{audience: courtside.AudienceInterpreter, userID: ev.UserID}}
+	case courtside.NotifyBookingExpired:
+		// The interpreter who let the offer lapse is told, and by e-mail their calendar's
+		// invitation is withdrawn; the next candidate's offer is an event of its own.
+		if err := tx.QueryRowContext(ctx, `SELECT language FROM interpreter_bookings WHERE id = ?`, ev.BookingID).Scan(&n.Language); err != nil {
+			return wrapErr("expired booking", err)
 		}
 		n.BookingID, n.InterpreterID = ev.BookingID, ev.UserID
 		people = []person{{audience: courtside.AudienceInterpreter, userID: ev.UserID}}

@@ -344,3 +344,79 @@ func TestNoticePlanner_UnfilledBookingTellsTheCoordinators(t *testing.T) {
 	want := []string{fmt.Sprintf("u%d EMAIL PENDING fr", w.coordinator.ID)}
 	sameLines(t, "unfilled notices", got, want)
 }
+
+// TestNoticePlanner_ExpiredOfferTellsTheInterpreter: an offer that expires unanswered plans one
+// BOOKING_EXPIRED message to the interpreter who let it lapse, naming the booking and its
+// language (what the e-mail's withdrawal of the invitation needs), and none to anybody else;
+// the next candidate's offer is a BOOKING_OFFER of its own. Handled again, the event plans
+// nothing more.
+func TestNoticePlanner_ExpiredOfferTellsTheInterpreter(t *testing.T) {
+	w := newNoticeWorld(t)
+	first := w.addInterpreter(t, "pt1", "pt:CERTIFIED")
+	second := w.addInterpreter(t, "pt2", "pt:CERTIFIED")
+	for _, u := range []*courtside.User{first, second} {
+		if _, err := w.db.Writer.Exec(`UPDATE users SET email = ? WHERE id = ?`, u.Username+"@example.org", u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := storage.NewBookingService(w.db).RequestInterpreter(w.as(w.coordinator), w.hearing.ID, "pt", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t)
+	w.now = b.RespondBy.Add(time.Second)
+	if n, err := storage.NewBookingService(w.db).ExpireOffers(context.Background()); err != nil || n != 1 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	w.drain(t)
+	deliveries := func() []string {
+		rows, err := w.db.Writer.Query(`SELECT kind, COALESCE(user_id, 0), channel, notice FROM deliveries
+			WHERE kind IN ('BOOKING_OFFER', 'BOOKING_EXPIRED') ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var kind, channel, notice string
+			var user int64
+			if err := rows.Scan(&kind, &user, &channel, &notice); err != nil {
+				t.Fatal(err)
+			}
+			var facts courtside.NoticeFacts
+			if err := json.Unmarshal([]byte(notice), &facts); err != nil {
+				t.Fatal(err)
+			}
+			if facts.Language == "pt" { // not the fixture's own Spanish booking
+				got = append(got, fmt.Sprintf("%s u%d %s booking %d interpreter %d %s", kind, user, channel, facts.BookingID, facts.InterpreterID, facts.Language))
+			}
+		}
+		return got
+	}
+	next, err := storage.NewBookingService(w.db).FindBookings(w.as(w.coordinator), courtside.BookingFilter{HearingIDs: []int64{w.hearing.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reoffer *courtside.InterpreterBooking
+	for _, nb := range next {
+		if nb.PreviousBookingID == b.ID {
+			reoffer = nb
+		}
+	}
+	if reoffer == nil || reoffer.InterpreterID != second.ID {
+		t.Fatalf("no re-offer to pt2 after the expiry: %+v", next)
+	}
+	want := []string{
+		fmt.Sprintf("BOOKING_OFFER u%d EMAIL booking %d interpreter %d pt", first.ID, b.ID, first.ID),
+		fmt.Sprintf("BOOKING_EXPIRED u%d EMAIL booking %d interpreter %d pt", first.ID, b.ID, first.ID),
+		fmt.Sprintf("BOOKING_OFFER u%d EMAIL booking %d interpreter %d pt", second.ID, reoffer.ID, second.ID),
+	}
+	sameLines(t, "offer and expiry notices", deliveries(), want)
+
+	// The planners handle every event again (a redelivery after a crash): nothing new.
+	w.lastEvent = 0
+	if n := w.drain(t); n == 0 {
+		t.Fatal("nothing handled the second time")
+	}
+	sameLines(t, "after handling every event again", deliveries(), want)
+}

@@ -86,8 +86,15 @@ func scheduledInvitations(ctx context.Context, q queryer, userID int64, now time
 			&inv.Sequence, scanTime{&hearingUpdated}); err != nil {
 			return nil, wrapErr("scan scheduled invitation", err)
 		}
-		if status == courtside.BookingCancelled || status == courtside.BookingExpired {
+		switch status {
+		case courtside.BookingCancelled:
 			inv.Method = courtside.ITIPCancel
+		case courtside.BookingExpired:
+			// The hearing goes on: the CANCEL withdraws this interpreter's invitation alone, one
+			// SEQUENCE above the offer's REQUEST, which calendar apps would otherwise take it as
+			// no newer than.
+			inv.Method, inv.Withdrawn = courtside.ITIPCancel, true
+			inv.Sequence++
 		}
 		inv.Stamp = bookingUpdated
 		if hearingUpdated.After(inv.Stamp) {

@@ -63,8 +63,9 @@ func TestScheduling_InboxFollowsTheBooking(t *testing.T) {
 
 // TestScheduling_ExpiredOfferLeavesACancel: when interpA's offer expires unanswered, her inbox
 // holds a CANCEL of it (so an app that put the REQUEST in her calendar takes the event out),
-// at the hearing's sequence, while the hearing itself stands; interpB, offered it next, has
-// the REQUEST. Dismissed, the CANCEL stays out.
+// a withdrawal one sequence above the REQUEST's (an app ignores a CANCEL no newer than what it
+// holds), while the hearing itself stands; interpB, offered it next, has the REQUEST.
+// Dismissed, the CANCEL stays out.
 func TestScheduling_ExpiredOfferLeavesACancel(t *testing.T) {
 	f := newInvitationFixture(t)
 	ctx := context.Background()
@@ -80,8 +81,8 @@ func TestScheduling_ExpiredOfferLeavesACancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].BookingID != f.offer.ID || got[0].Method != courtside.ITIPCancel || got[0].Sequence != f.hearing.Sequence ||
-		got[0].Hearing.Status != courtside.HearingScheduled {
+	if len(got) != 1 || got[0].BookingID != f.offer.ID || got[0].Method != courtside.ITIPCancel || got[0].Sequence != f.hearing.Sequence+1 ||
+		!got[0].Withdrawn || got[0].Hearing.Status != courtside.HearingScheduled {
 		t.Fatalf("interpA's inbox after the expiry: %+v", got)
 	}
 	next, err := storage.NewSchedulingService(f.db).FindScheduledInvitations(f.as(f.interpB))
@@ -91,7 +92,7 @@ func TestScheduling_ExpiredOfferLeavesACancel(t *testing.T) {
 	if len(next) != 1 || next[0].Method != courtside.ITIPRequest || next[0].BookingID == f.offer.ID {
 		t.Fatalf("interpB's inbox after the expiry: %+v", next)
 	}
-	if err := storage.NewSchedulingService(f.db).DismissScheduledInvitation(f.as(f.interpA), f.offer.ID, courtside.ITIPCancel, f.hearing.Sequence); err != nil {
+	if err := storage.NewSchedulingService(f.db).DismissScheduledInvitation(f.as(f.interpA), f.offer.ID, courtside.ITIPCancel, f.hearing.Sequence+1); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := storage.NewSchedulingService(f.db).FindScheduledInvitations(f.as(f.interpA)); err != nil || len(got) != 0 {

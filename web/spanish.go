@@ -55,6 +55,7 @@ var spanish = map[string]string{
 	"Back to the docket":               "Volver a la agenda",
 	"Base URL: scan this code or type": "URL base: escanee este código o escriba",
 	"booked":                           "reservado",
+	"Booking expired":                  "Oferta vencida",
 	"Booking offer":                    "Oferta de reserva",
 	"Booking unfilled":                 "Reserva sin cubrir",
 	"Bookings that week":               "Reservas esa semana",

@@ -107,17 +107,21 @@ func (f *mailFlags) parse() error {
 }
 
 // invitation returns the worker's Invitation function: the iTIP object of a booking's offer
-// (REQUEST), of its hearing's move (REQUEST, the same UID, a higher SEQUENCE) and of its
-// cancellation (CANCEL), with Courtside's reply address as ORGANIZER.
+// (REQUEST), of its hearing's move (REQUEST, the same UID, a higher SEQUENCE), of its
+// cancellation (CANCEL) and of the offer's expiry (a CANCEL withdrawing the invitation alone,
+// one SEQUENCE above the offer's), with Courtside's reply address as ORGANIZER.
 func (m *Main) invitation(address string) func(d *courtside.PendingDelivery, to string, now time.Time) (*notify.CalendarPart, error) {
 	domain, invitations := address[strings.LastIndexByte(address, '@')+1:], storage.NewInvitationService(m.DB)
 	return func(d *courtside.PendingDelivery, to string, now time.Time) (*notify.CalendarPart, error) {
-		method := calendar.MethodRequest
-		if d.Kind == courtside.NotifyHearingCancelled {
+		method, sequence, withdrawn := calendar.MethodRequest, d.Sequence, false
+		switch d.Kind {
+		case courtside.NotifyHearingCancelled:
 			method = calendar.MethodCancel
+		case courtside.NotifyBookingExpired:
+			method, sequence, withdrawn = calendar.MethodCancel, d.Sequence+1, true
 		}
 		data, err := calendar.BuildInvitation(calendar.Invitation{Method: method, UID: invitations.InvitationUID(d.Notice.BookingID, d.Notice.InterpreterID, domain),
-			Sequence: d.Sequence, Stamp: now, Organizer: address, Attendee: to, Hearing: d.Notice.Hearing, Language: d.Notice.Language})
+			Sequence: sequence, Withdrawn: withdrawn, Stamp: now, Organizer: address, Attendee: to, Hearing: d.Notice.Hearing, Language: d.Notice.Language})
 		if err != nil {
 			return nil, err
 		}

@@ -51,14 +51,15 @@ const (
 	interpCMail = "interpC.interpreter@gmail.test"
 )
 
-func startIMIP(t *testing.T) *imipWorld {
+// startIMIP starts the world; extra are more flags for the server.
+func startIMIP(t *testing.T, extra ...string) *imipWorld {
 	t.Helper()
 	x := &imipWorld{s: newSinks(t)}
 	x.w = noticeWorld(t, x.s)
 	for _, u := range []struct{ name, mail string }{{"interp-a", interpAMail}, {"interp-b", interpBMail}, {"interp-c", interpCMail}} {
 		cli(t, "", "user", "add", "--db", x.w.db, "--username", u.name, "--role", "interpreter", "--email", u.mail, "--interpreter-languages", "pt:CERTIFIED")
 	}
-	x.srv, x.mailAddr = startServerWithMail(t, x.w.db, append(x.s.env, "COURTSIDE_IMIP_ADDRESS="+imipAddress), "--smtp-addr", "127.0.0.1:0")
+	x.srv, x.mailAddr = startServerWithMail(t, x.w.db, append(x.s.env, "COURTSIDE_IMIP_ADDRESS="+imipAddress), append([]string{"--smtp-addr", "127.0.0.1:0"}, extra...)...)
 	x.base = x.srv.url
 	court := mustGQL(t, x.base, x.w.admin, `mutation { createCourt(input: {name: "Eastern Courthouse", address: "1 Court Plaza, Springfield", timeZone: "America/New_York"}) { id } }`, nil)
 	kase := mustGQL(t, x.base, x.w.prosecutor, `mutation($c: ID!) { openCase(input: {docket: "26-CR-04471", courtId: $c}) { id } }`,
@@ -481,6 +482,90 @@ func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 			cancelled.prop(ical.PropStatus), interpBOffer.prop(ical.PropUID), interpBOffer.sequence(t))
 	}
 	validateWithPython(t, cancelled.raw, "CANCEL")
+}
+
+// TestEndToEnd_IMIPExpiredOfferIsWithdrawn: interpA lets an offer she got by e-mail pass its
+// deadline. The offer-expiry sweep (every second here, --offer-sweep) expires it and offers
+// interpB the hearing, and interpA gets a BOOKING_EXPIRED e-mail whose CANCEL withdraws the
+// offer's invitation: the same UID, one SEQUENCE above the offer's (so that her calendar app
+// takes it as newer), no STATUS (the hearing goes on). Her late Yes then accepts nothing.
+func TestEndToEnd_IMIPExpiredOfferIsWithdrawn(t *testing.T) {
+	x := startIMIP(t, "--offer-sweep", "1s")
+	b := mustGQL(t, x.base, x.w.coordinator, `mutation($h: ID!) { requestInterpreter(hearingId: $h, language: "pt") { id interpreter { name } } }`,
+		map[string]any{"h": x.hearingID})
+	first := dig(b, "requestInterpreter", "id").(string)
+	if who := dig(b, "requestInterpreter", "interpreter", "name"); who != "interp-a" {
+		t.Fatalf("offered to %v, want interp-a", who)
+	}
+	offer := x.waitInvitation(t, interpAMail, "REQUEST", 1)
+
+	// Her deadline passes, as the clock would move past it.
+	raw, err := openRaw(t, x.w.db, "file:"+x.w.db+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE interpreter_bookings SET respond_by = ? WHERE id = ?`,
+		time.Now().UTC().Add(-time.Minute).Format("2006-01-02T15:04:05.000Z"), first); err != nil {
+		t.Fatal(err)
+	}
+	withdrawal := x.waitInvitation(t, interpAMail, "CANCEL", 1)
+	if status, _, _ := x.booking(t, first); status != "EXPIRED" {
+		t.Fatalf("after the sweep the offer is %s", status)
+	}
+	if withdrawal.prop(ical.PropUID) != offer.prop(ical.PropUID) || withdrawal.sequence(t) != offer.sequence(t)+1 {
+		t.Errorf("withdrawal: UID %q SEQUENCE %d; offer UID %q SEQUENCE %d", withdrawal.prop(ical.PropUID), withdrawal.sequence(t),
+			offer.prop(ical.PropUID), offer.sequence(t))
+	}
+	if s := withdrawal.prop(ical.PropStatus); s != "" {
+		t.Errorf("the withdrawal says STATUS %q of a hearing that goes on", s)
+	}
+	if subject := withdrawal.msg.Header.Get("Subject"); !strings.HasPrefix(subject, "Offer closed:") {
+		t.Errorf("Subject %q", subject)
+	}
+	if !strings.Contains(withdrawal.text, "You do not need to come") || !strings.Contains(withdrawal.text, "26-CR-04471") {
+		t.Errorf("the text part:\n%s", withdrawal.text)
+	}
+	for _, leak := range []string{"Sentinel", "V-2207-B", "2025550171", "sentinel.private"} {
+		if strings.Contains(string(withdrawal.msg.Data), leak) {
+			t.Errorf("the withdrawal carries victim data %q", leak)
+		}
+	}
+	validateWithPython(t, withdrawal.raw, "CANCEL")
+
+	// The hearing went to the next candidate, with an invitation of his own.
+	next, who := x.latestBooking(t)
+	if next == first || who != "interp-b" {
+		t.Fatalf("after the expiry booking %s is %s's, want a new booking for interp-b", next, who)
+	}
+	if u := x.waitInvitation(t, interpBMail, "REQUEST", 1).prop(ical.PropUID); !strings.HasPrefix(u, "booking-"+next+"-") {
+		t.Errorf("interpB's invitation UID %q", u)
+	}
+
+	// InterpA's Yes, late, accepts nothing; the sweeps since sent her no second withdrawal.
+	if err := sendMail(x.mailAddr, googleBounce, imipAddress, answer(t, offer, "gmail", interpAMail, "ACCEPTED").render(t)); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := x.booking(t, first); status != "EXPIRED" {
+		t.Fatalf("a late Yes made the expired offer %s", status)
+	}
+	cancels := 0
+	for _, m := range x.s.smtp.Messages() {
+		if method, _, err := m.Calendar(); err == nil && method == "CANCEL" && len(m.To) == 1 && m.To[0] == interpAMail {
+			cancels++
+		}
+	}
+	if cancels != 1 {
+		t.Errorf("%d withdrawals sent to interpA, want 1", cancels)
+	}
+
+	// A sweep interval out of bounds is refused, naming the flag.
+	for _, bad := range []string{"0s", "2h", "soon"} {
+		out, code, stderr := cliResult(t, "", "serve", "--db", x.w.db, "--addr", "127.0.0.1:0", "--offer-sweep", bad)
+		if code != 2 || out != "" || !strings.Contains(stderr, "--offer-sweep") {
+			t.Errorf("serve --offer-sweep %s: exit %d, %q", bad, code, stderr)
+		}
+	}
 }
 
 // TestEndToEnd_IMIPRefusalsChangeNothing: a forged UID, a reply from another address, a

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"courtside"
@@ -28,7 +29,8 @@ const calendarProjection = "calendar-projection"
 // liveFeed is the consumer group that feeds GraphQL subscriptions.
 const liveFeed = "live-feed"
 
-// offerSweepInterval is how often the offer-expiry sweep (storage.BookingService.ExpireOffers) runs.
+// offerSweepInterval is how often the offer-expiry sweep (storage.BookingService.ExpireOffers)
+// runs unless --offer-sweep says otherwise.
 const offerSweepInterval = 30 * time.Second
 
 // Main is the running service: database, event router and HTTP server, closed in reverse
@@ -47,6 +49,9 @@ type Main struct {
 	// Transport bounds the HTTP server (transport.go); zero fields take the defaults.
 	Transport Transport
 	conns     *connLimiter // the listener's connection caps
+
+	// OfferSweep is how often the offer-expiry sweep runs; zero means offerSweepInterval.
+	OfferSweep time.Duration
 
 	// Mail is the invitations' reply address and its inbound SMTP listener (imip.go).
 	Mail     mailFlags
@@ -80,6 +85,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	transport.registerFlags(fs)
 	var mail mailFlags
 	mail.flags(fs)
+	offerSweep := fs.String("offer-sweep", env("COURTSIDE_OFFER_SWEEP", offerSweepInterval.String()),
+		"how often interpreter offers past their deadline expire and go to the next candidate, 1s to 1h (COURTSIDE_OFFER_SWEEP)")
 	if err := applyTransportEnv(fs); err != nil {
 		return err
 	}
@@ -103,11 +110,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mail.parse(); err != nil {
 		return err
 	}
+	sweep, err := time.ParseDuration(strings.TrimSpace(*offerSweep))
+	if err != nil || sweep < time.Second || sweep > time.Hour {
+		return usagef("--offer-sweep: give a duration from 1s to 1h, e.g. 30s")
+	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogJSON {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
-	m := &Main{Config: cfg, Guard: guard, Logger: slog.New(handler), Transport: transport, Mail: mail}
+	m := &Main{Config: cfg, Guard: guard, Logger: slog.New(handler), Transport: transport, Mail: mail, OfferSweep: sweep}
 	if err := m.Open(ctx, stdout); err != nil {
 		m.Close()
 		return err
@@ -240,7 +251,7 @@ func (m *Main) Open(ctx context.Context, stdout io.Writer) (err error) {
 	return nil
 }
 
-// startOfferSweep runs the offer-expiry sweep every offerSweepInterval, as the system (no
+// startOfferSweep runs the offer-expiry sweep every m.OfferSweep, as the system (no
 // user in its context), until Close stops it.
 func (m *Main) startOfferSweep(ctx context.Context) {
 	ctx, m.stopSweep = context.WithCancel(context.WithoutCancel(ctx))
@@ -248,7 +259,11 @@ func (m *Main) startOfferSweep(ctx context.Context) {
 	go func() {
 		defer close(m.sweepDone)
 		bookings := storage.NewBookingService(m.DB)
-		ticker := time.NewTicker(offerSweepInterval)
+		every := m.OfferSweep
+		if every <= 0 {
+			every = offerSweepInterval
+		}
+		ticker := time.NewTicker(every)
 		defer ticker.Stop()
 		for {
 			select {
