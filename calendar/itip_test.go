@@ -2,9 +2,7 @@ package calendar_test
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,19 +71,7 @@ func TestInvitation_RequestAndCancel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the golden file:\n%s", tt.golden, got)
-			}
+			matchGolden(t, tt.golden, got)
 			if again, _ := BuildInvitation(inv); !bytes.Equal(again, got) {
 				t.Error("the output is not deterministic")
 			}
@@ -162,19 +148,7 @@ func TestInvitation_WithdrawalCancelsTheInvitationAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "itip-withdrawal.ics")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("itip-withdrawal.ics differs from the golden file:\n%s", got)
-	}
+	matchGolden(t, "itip-withdrawal.ics", got)
 	cal, ev := onlyInvitationEvent(t, got)
 	if m, _ := cal.Props.Text(ical.PropMethod); m != MethodCancel {
 		t.Errorf("METHOD = %q", m)

@@ -17,6 +17,24 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
+// matchGolden compares got with the golden file testdata/name, which -update rewrites.
+func matchGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("rendered:\n%s\nwant (%s):\n%s", got, golden, want)
+	}
+}
+
 // hearingFixture returns a sentencing hearing in Brooklyn as an advocate's calendar holds it.
 func hearingFixture() *courtside.CalendarHearing {
 	created := time.Date(2026, 11, 2, 15, 4, 5, 0, time.UTC)
@@ -83,19 +101,7 @@ func TestRenderHearing(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkICS(t, got)
-			golden := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("rendered:\n%s\nwant (%s):\n%s", got, golden, want)
-			}
+			matchGolden(t, tt.golden, got)
 			again, _ := calendar.RenderHearing(ch, "")
 			if !bytes.Equal(got, again) {
 				t.Error("rendering the same hearing twice differs")

@@ -208,6 +208,21 @@ func (x *imipWorld) booking(t *testing.T, id string) (status, reason, interprete
 	return "", "", ""
 }
 
+// passDeadline moves the deadline of the offer of booking id a minute into the past, as the
+// clock would move past it.
+func (x *imipWorld) passDeadline(t *testing.T, id string) {
+	t.Helper()
+	raw, err := openRaw(t, x.w.db, "file:"+x.w.db+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE interpreter_bookings SET respond_by = ? WHERE id = ?`,
+		time.Now().UTC().Add(-time.Minute).Format("2006-01-02T15:04:05.000Z"), id); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // latestBooking returns the newest booking of the hearing and its interpreter.
 func (x *imipWorld) latestBooking(t *testing.T) (id, interpreter string) {
 	t.Helper()
@@ -499,16 +514,7 @@ func TestEndToEnd_IMIPExpiredOfferIsWithdrawn(t *testing.T) {
 	}
 	offer := x.waitInvitation(t, interpAMail, "REQUEST", 1)
 
-	// Her deadline passes, as the clock would move past it.
-	raw, err := openRaw(t, x.w.db, "file:"+x.w.db+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec(`UPDATE interpreter_bookings SET respond_by = ? WHERE id = ?`,
-		time.Now().UTC().Add(-time.Minute).Format("2006-01-02T15:04:05.000Z"), first); err != nil {
-		t.Fatal(err)
-	}
+	x.passDeadline(t, first)
 	withdrawal := x.waitInvitation(t, interpAMail, "CANCEL", 1)
 	if status, _, _ := x.booking(t, first); status != "EXPIRED" {
 		t.Fatalf("after the sweep the offer is %s", status)
@@ -649,15 +655,7 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 		nth = 2 // her second invitation
 	}
 	lateOffer := x.waitInvitation(t, mailOf(who), "REQUEST", nth)
-	raw, err := openRaw(t, x.w.db, "file:"+x.w.db+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec(`UPDATE interpreter_bookings SET respond_by = ? WHERE id = ?`,
-		time.Now().UTC().Add(-time.Minute).Format("2006-01-02T15:04:05.000Z"), late); err != nil {
-		t.Fatal(err)
-	}
+	x.passDeadline(t, late)
 	if err := sendMail(x.mailAddr, googleBounce, imipAddress, answer(t, lateOffer, "gmail", mailOf(who), "ACCEPTED").render(t)); err != nil {
 		t.Fatal(err)
 	}
