@@ -97,7 +97,18 @@ type MailConfig struct {
 	// Logger receives one line per dropped message and per refused connection, never an
 	// address or any content.
 	Logger *slog.Logger
+	// Observe, when set, is told of each connection refused (MailRefused) and of each
+	// message read, handed on to Replies (MailAccepted) or dropped (MailDropped): what the
+	// operator's metrics count.
+	Observe func(outcome string)
 }
+
+// The outcomes MailConfig.Observe is told of.
+const (
+	MailRefused  = "refused"
+	MailAccepted = "accepted"
+	MailDropped  = "dropped"
+)
 
 // MailServer is the SMTP server of the reply address.
 type MailServer struct {
@@ -204,6 +215,13 @@ func (l *mailListener) Accept() (net.Conn, error) {
 	}
 }
 
+// observe tells MailConfig.Observe, when set, of an outcome.
+func (s *MailServer) observe(outcome string) {
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(outcome)
+	}
+}
+
 // admit decides whether connection c is served; a refused one is answered and closed.
 func (s *MailServer) admit(c net.Conn) (net.Conn, bool) {
 	addr := remoteAddr(c)
@@ -212,6 +230,7 @@ func (s *MailServer) admit(c net.Conn) (net.Conn, bool) {
 		io.WriteString(c, reply)
 		c.Close()
 		s.cfg.Logger.Info("mail connection refused", "reason", why)
+		s.observe(MailRefused)
 		return nil, false
 	}
 	if len(s.cfg.Relays) > 0 && !inPrefixes(addr, s.cfg.Relays) {
@@ -322,17 +341,24 @@ func (m *mailSession) Data(r io.Reader) (err error) {
 	s.inflight.Add(1)
 	s.mu.Unlock()
 	defer s.inflight.Done()
+	accepted := false
 	defer func() {
 		if p := recover(); p != nil {
 			s.cfg.Logger.Error("mail dropped", "reason", "panic while reading it")
+			if !accepted { // a message handed on is counted once, as accepted
+				s.observe(MailDropped)
+			}
 			err = nil
 		}
 	}()
 	in, why := s.read(data)
 	if why != "" {
 		s.cfg.Logger.Info("mail dropped", "reason", why)
+		s.observe(MailDropped)
 		return nil
 	}
+	s.observe(MailAccepted)
+	accepted = true
 	if s.cfg.Replies != nil {
 		s.cfg.Replies(s.ctx, in)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"strings"
@@ -272,6 +273,49 @@ func TestMailServer_ConnectionCaps(t *testing.T) {
 	// The greeting, then nothing more: the server closes the silent connection.
 	if _, err := io.ReadAll(conn); err != nil {
 		t.Errorf("the session did not end on the server's side: %v", err)
+	}
+}
+
+// TestMailServer_ObservesEachOutcome: Observe hears of a message handed on (accepted), of a
+// message read and dropped (no calendar object), and of a connection refused (past the
+// connections per address), once each: what the operator's metrics count.
+func TestMailServer_ObservesEachOutcome(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	w := startMailServer(t, func(cfg *notify.MailConfig) {
+		cfg.MaxConnsPerAddr = 1
+		cfg.Observe = func(outcome string) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[outcome]++
+		}
+	})
+	counts := func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(seen)
+	}
+	c := w.dial(t, false)
+	if err := send(c, "interp-a@mail.test", []string{replyAddress}, gmailShaped("")); err != nil {
+		t.Fatal(err)
+	}
+	c.Reset()
+	if err := send(c, "interp-a@mail.test", []string{replyAddress}, "From: interp-a@mail.test\r\n\r\nJust text.\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", w.addr) // a second connection from the one address
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if line, _ := bufio.NewReader(conn).ReadString('\n'); !strings.HasPrefix(line, "421 ") {
+		t.Fatalf("the second connection is greeted %q", line)
+	}
+	want := map[string]int{notify.MailAccepted: 1, notify.MailDropped: 1, notify.MailRefused: 1}
+	waitFor(t, "the three outcomes", func() bool { return maps.Equal(counts(), want) })
+	if len(w.received()) != 1 {
+		t.Errorf("handed on %d messages, want 1", len(w.received()))
 	}
 }
 

@@ -139,7 +139,7 @@ func (m *Main) startMail(stdout io.Writer) error {
 		return nil
 	}
 	srv, err := notify.NewMailServer(notify.MailConfig{Address: f.address, TLSConfig: f.tls, Relays: f.relays, AuthServID: f.authServID,
-		Replies: m.answerReplies, Logger: m.Logger})
+		Replies: m.answerReplies, Logger: m.Logger, Observe: func(outcome string) { m.metrics.mail.WithLabelValues(outcome).Inc() }})
 	if err != nil {
 		return usagef("--imip-address: %s", courtside.ErrorMessage(err))
 	}
@@ -183,15 +183,23 @@ func (m *Main) answerReplies(ctx context.Context, in notify.InboundMail) {
 		seen[reply.UID] = true
 		reply.From = in.From
 		b, err := storage.NewInvitationService(m.DB).AnswerInvitation(ctx, reply)
-		if code := courtside.ErrorCode(err); err != nil && code == courtside.EINTERNAL && !errors.Is(err, context.Canceled) {
-			m.Logger.Error("invitation reply", "err", err)
+		if code := courtside.ErrorCode(err); err != nil && code == courtside.EINTERNAL {
+			if errors.Is(err, context.Canceled) {
+				m.Logger.Info("invitation reply not applied", "reason", "shutting down")
+			} else {
+				m.Logger.Error("invitation reply", "err", err)
+			}
+			m.metrics.replies.WithLabelValues(replyFailed).Inc()
 		} else if err != nil {
 			m.Logger.Info("invitation reply refused", "code", code, "reason", courtside.ErrorMessage(err))
+			m.metrics.replies.WithLabelValues(replyRefused).Inc()
 		} else {
 			m.Logger.Info("invitation reply", "booking", b.ID, "status", b.Status)
+			m.metrics.replies.WithLabelValues(replyAnswered).Inc()
 		}
 	}
 	if len(seen) == 0 {
 		m.Logger.Info("invitation reply dropped", "reason", "not an iTIP REPLY")
+		m.metrics.replies.WithLabelValues(replyNotAReply).Inc()
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"mime/quotedprintable"
+	"net/http"
 	"net/smtp"
 	"os"
 	"os/exec"
@@ -661,6 +663,29 @@ func TestEndToEnd_IMIPRefusalsChangeNothing(t *testing.T) {
 	}
 	if status, _, _ := x.booking(t, late); status == "ACCEPTED" {
 		t.Fatal("a reply to an expired offer accepted it")
+	}
+
+	// /metrics counts the messages handed on and what their replies did: one answered, four
+	// refused, one that was no reply; the oversized message and the one to another recipient
+	// were refused by SMTP before they were read.
+	resp, err := http.Get(x.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for series, want := range map[string]float64{
+		`courtside_imip_replies_total{outcome="answered"}`:    1,
+		`courtside_imip_replies_total{outcome="refused"}`:     4,
+		`courtside_imip_replies_total{outcome="not_a_reply"}`: 1,
+		`courtside_imip_replies_total{outcome="failed"}`:      0,
+		`courtside_imip_messages_total{outcome="accepted"}`:   6,
+		`courtside_imip_messages_total{outcome="dropped"}`:    0,
+		`courtside_imip_messages_total{outcome="refused"}`:    0,
+	} {
+		if got := metricValue(t, string(body), series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
 	}
 
 	// Each was refused for its own reason, and the log names no address.

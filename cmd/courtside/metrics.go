@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"courtside/notify"
 	"database/sql"
 	"net/http"
 	"runtime/debug"
@@ -34,6 +35,10 @@ type statsSource interface {
 //	courtside_delivery_leases                            pending deliveries a worker holds leased
 //	courtside_sql_statements_total                       SQL statements run since the database was opened
 //	courtside_build_info{version,goversion}              1, labelled with the binary's version
+//	courtside_imip_messages_total{outcome}               the reply listener's connections refused and
+//	                                                     messages accepted or dropped (notify.Mail*)
+//	courtside_imip_replies_total{outcome}                the iTIP replies in accepted messages: answered,
+//	                                                     refused, failed, not_a_reply
 //
 // and the Go runtime's and the process's own (go_*, process_*). Labels are a fixed set
 // (handler names, status codes, consumer groups), never paths, so no feed secret, username
@@ -43,7 +48,17 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	handlers *prometheus.HistogramVec
+	mail     *prometheus.CounterVec // courtside_imip_messages_total
+	replies  *prometheus.CounterVec // courtside_imip_replies_total
 }
+
+// The outcomes of courtside_imip_replies_total.
+const (
+	replyAnswered  = "answered"    // the booking answered as the reply says
+	replyRefused   = "refused"     // refused by the rules of every answer (forged, foreign, late, ...)
+	replyFailed    = "failed"      // an internal error: the sender may send it again
+	replyNotAReply = "not_a_reply" // a message with calendar objects but no iTIP REPLY
+)
 
 // newMetrics returns the metrics of a service over db; groups are its consumer groups.
 func newMetrics(db statsSource, groups []string) *metrics {
@@ -66,10 +81,18 @@ func newMetrics(db statsSource, groups []string) *metrics {
 	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
 		version = info.Main.Version
 	}
+	mt.mail = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courtside_imip_messages_total",
+		Help: "The invitation-reply listener's connections refused, and messages accepted (handed on) or dropped.",
+	}, []string{"outcome"})
+	mt.replies = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courtside_imip_replies_total",
+		Help: "iTIP replies received by e-mail, by outcome: answered, refused, failed, not_a_reply.",
+	}, []string{"outcome"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "courtside_build_info",
 		Help: "Always 1; the labels say which binary runs."}, []string{"version", "goversion"})
 	build.WithLabelValues(version, strings.TrimPrefix(goVersion(), "go")).Set(1)
-	mt.registry.MustRegister(mt.requests, mt.latency, mt.handlers, build,
+	mt.registry.MustRegister(mt.requests, mt.latency, mt.handlers, mt.mail, mt.replies, build,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "courtside_sql_statements_total",
 			Help: "SQL statements run by both connection pools since the database was opened.",
@@ -84,6 +107,12 @@ func newMetrics(db statsSource, groups []string) *metrics {
 	}
 	for _, g := range groups {
 		mt.handlers.WithLabelValues(g)
+	}
+	for _, o := range []string{notify.MailRefused, notify.MailAccepted, notify.MailDropped} {
+		mt.mail.WithLabelValues(o)
+	}
+	for _, o := range []string{replyAnswered, replyRefused, replyFailed, replyNotAReply} {
+		mt.replies.WithLabelValues(o)
 	}
 	return mt
 }

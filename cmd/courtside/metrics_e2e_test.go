@@ -16,6 +16,21 @@ import (
 // secret in a path never becomes a label); each consumer group's handler timed; the event
 // backlog per group, the dead letters and the delivery leases read from the database; the
 // SQL statement counter moving with the work done.
+// metricValue returns the value of series (a name with its labels, as written) in the text
+// format body of GET /metrics.
+func metricValue(t *testing.T, body, series string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no series %s in:\n%s", series, body)
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestEndToEnd_Metrics(t *testing.T) {
 	w := newWorld(t)
 	s := startServer(t, w.db)
@@ -40,15 +55,7 @@ func TestEndToEnd_Metrics(t *testing.T) {
 	}
 	value := func(body, series string) float64 {
 		t.Helper()
-		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
-		if m == nil {
-			t.Fatalf("no series %s in:\n%s", series, body)
-		}
-		n, err := strconv.ParseFloat(m[1], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return metricValue(t, body, series)
 	}
 
 	first := scrape()
@@ -60,6 +67,8 @@ func TestEndToEnd_Metrics(t *testing.T) {
 		"# TYPE courtside_event_dead_letters gauge",
 		"# TYPE courtside_delivery_leases gauge",
 		"# TYPE courtside_build_info gauge",
+		"# TYPE courtside_imip_messages_total counter",
+		"# TYPE courtside_imip_replies_total counter",
 		"# TYPE go_goroutines gauge",
 	} {
 		if !strings.Contains(first, want) {
