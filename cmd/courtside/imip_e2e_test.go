@@ -210,6 +210,18 @@ func (x *imipWorld) booking(t *testing.T, id string) (status, reason, interprete
 	return "", "", ""
 }
 
+// offerToInterpA asks for a Portuguese interpreter for the hearing and returns the booking,
+// offered to interp-a, whom the ranking puts first.
+func (x *imipWorld) offerToInterpA(t *testing.T) string {
+	t.Helper()
+	b := mustGQL(t, x.base, x.w.coordinator, `mutation($h: ID!) { requestInterpreter(hearingId: $h, language: "pt") { id interpreter { name } } }`,
+		map[string]any{"h": x.hearingID})
+	if who := dig(b, "requestInterpreter", "interpreter", "name"); who != "interp-a" {
+		t.Fatalf("offered to %v, want interp-a", who)
+	}
+	return dig(b, "requestInterpreter", "id").(string)
+}
+
 // passDeadline moves the deadline of the offer of booking id a minute into the past, as the
 // clock would move past it.
 func (x *imipWorld) passDeadline(t *testing.T, id string) {
@@ -382,12 +394,7 @@ const googleBounce = "3Kl8pZxcKCeQ0JNK5I1-aEHIL8FKN.BLJJLNALEHNQE7BHL.5IJDXFC@ca
 // offered the booking, accepts from Outlook, and gets the CANCEL when the hearing is cancelled.
 func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 	x := startIMIP(t)
-	b := mustGQL(t, x.base, x.w.coordinator, `mutation($h: ID!) { requestInterpreter(hearingId: $h, language: "pt") { id interpreter { name } } }`,
-		map[string]any{"h": x.hearingID})
-	first := dig(b, "requestInterpreter", "id").(string)
-	if who := dig(b, "requestInterpreter", "interpreter", "name"); who != "interp-a" {
-		t.Fatalf("offered to %v, want interp-a", who)
-	}
+	first := x.offerToInterpA(t)
 
 	// The offer: the text with its one-click link, then the invitation.
 	offer := x.waitInvitation(t, interpAMail, "REQUEST", 1)
@@ -508,12 +515,7 @@ func TestEndToEnd_IMIPGmailAcceptOutlookDeclineReoffer(t *testing.T) {
 // takes it as newer), no STATUS (the hearing goes on). Her late Yes then accepts nothing.
 func TestEndToEnd_IMIPExpiredOfferIsWithdrawn(t *testing.T) {
 	x := startIMIP(t, "--offer-sweep", "1s")
-	b := mustGQL(t, x.base, x.w.coordinator, `mutation($h: ID!) { requestInterpreter(hearingId: $h, language: "pt") { id interpreter { name } } }`,
-		map[string]any{"h": x.hearingID})
-	first := dig(b, "requestInterpreter", "id").(string)
-	if who := dig(b, "requestInterpreter", "interpreter", "name"); who != "interp-a" {
-		t.Fatalf("offered to %v, want interp-a", who)
-	}
+	first := x.offerToInterpA(t)
 	offer := x.waitInvitation(t, interpAMail, "REQUEST", 1)
 
 	x.passDeadline(t, first)
