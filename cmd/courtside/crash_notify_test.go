@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -149,25 +150,7 @@ func TestCrash_NoticesExactlyOnceByKey(t *testing.T) {
 	}
 
 	// What the database says was sent, by key.
-	type row struct {
-		kind, channel, status, audience string
-		hearing, victim, user           int64
-		sequence                        int
-	}
-	rows, err := db.Query(`SELECT idempotency_key, kind, channel, status, audience, COALESCE(hearing_id, 0), COALESCE(victim_id, 0), COALESCE(user_id, 0), sequence FROM deliveries`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byKey := map[string]row{}
-	for rows.Next() {
-		var k string
-		var r row
-		if err := rows.Scan(&k, &r.kind, &r.channel, &r.status, &r.audience, &r.hearing, &r.victim, &r.user, &r.sequence); err != nil {
-			t.Fatal(err)
-		}
-		byKey[k] = r
-	}
-	rows.Close()
+	byKey := deliveriesByKey(t, db, "1 = 1")
 
 	// What the receivers got, by key.
 	received := map[string]int{}
@@ -192,33 +175,10 @@ func TestCrash_NoticesExactlyOnceByKey(t *testing.T) {
 	if len(forbidden) > 0 {
 		t.Errorf("messages reached addresses no policy allows: %v", forbidden)
 	}
-	repeats := 0
-	for k, n := range received {
-		r, known := byKey[k]
-		if !known {
-			t.Errorf("a message arrived under key %q, which no delivery holds", k)
-			continue
-		}
-		if r.status != "SENT" {
-			t.Errorf("key %q arrived but its delivery is %s", k, r.status)
-		}
-		repeats += n - 1
-	}
+	repeats := onceByKey(t, received, byKey)
 	for k, r := range byKey {
 		if r.status == "SENT" && received[k] == 0 {
 			t.Errorf("delivery %q (%s to %s) is SENT but never arrived", k, r.kind, r.audience)
-		}
-	}
-	// One key per notice: per kind, hearing, version and recipient, at most one key arrived.
-	perNotice := map[string][]string{}
-	for k := range received {
-		r := byKey[k]
-		n := fmt.Sprintf("%s h%d s%d v%d u%d", r.kind, r.hearing, r.sequence, r.victim, r.user)
-		perNotice[n] = append(perNotice[n], k)
-	}
-	for n, keys := range perNotice {
-		if len(keys) > 1 {
-			t.Errorf("notice %s arrived under %d keys: %v", n, len(keys), keys)
 		}
 	}
 	// Every acknowledged write was told to the reachable victim: the posting as
@@ -257,4 +217,64 @@ func TestCrash_NoticesExactlyOnceByKey(t *testing.T) {
 	if len(acked) < 20 {
 		t.Errorf("only %d acknowledged writes: the load did not run", len(acked))
 	}
+}
+
+// keyedDelivery is a delivery as the exactly-once checks read it.
+type keyedDelivery struct {
+	kind, channel, status, audience string
+	hearing, victim, user           int64
+	sequence                        int
+}
+
+// deliveriesByKey reads the deliveries that match where (a condition on the deliveries table,
+// with args) by idempotency key.
+func deliveriesByKey(t *testing.T, db *sql.DB, where string, args ...any) map[string]keyedDelivery {
+	t.Helper()
+	rows, err := db.Query(`SELECT idempotency_key, kind, channel, status, audience, COALESCE(hearing_id, 0), COALESCE(victim_id, 0),
+		COALESCE(user_id, 0), sequence FROM deliveries WHERE `+where, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	byKey := map[string]keyedDelivery{}
+	for rows.Next() {
+		var k string
+		var r keyedDelivery
+		if err := rows.Scan(&k, &r.kind, &r.channel, &r.status, &r.audience, &r.hearing, &r.victim, &r.user, &r.sequence); err != nil {
+			t.Fatal(err)
+		}
+		byKey[k] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return byKey
+}
+
+// onceByKey checks what the receivers got (how many times each idempotency key arrived)
+// against the deliveries: every key that arrived is a SENT delivery's, and each notice (kind,
+// hearing, sequence and recipient) arrived under one key. It returns how many sends repeated
+// a key, which a crash between send and record may do.
+func onceByKey(t *testing.T, received map[string]int, byKey map[string]keyedDelivery) (repeats int) {
+	t.Helper()
+	perNotice := map[string][]string{}
+	for k, n := range received {
+		r, known := byKey[k]
+		if !known {
+			t.Errorf("a message arrived under key %q, which no delivery holds", k)
+			continue
+		}
+		if r.status != "SENT" {
+			t.Errorf("key %q arrived but its delivery is %s", k, r.status)
+		}
+		repeats += n - 1
+		notice := fmt.Sprintf("%s h%d s%d v%d u%d", r.kind, r.hearing, r.sequence, r.victim, r.user)
+		perNotice[notice] = append(perNotice[notice], k)
+	}
+	for notice, keys := range perNotice {
+		if len(keys) > 1 {
+			t.Errorf("notice %s arrived under %d keys: %v", notice, len(keys), keys)
+		}
+	}
+	return repeats
 }
