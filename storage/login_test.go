@@ -54,18 +54,16 @@ func (w *loginWorld) outcomes(t *testing.T, action string) (ok, failed, denied, 
 // unlimited throttles nothing in the tests that look at the lockout alone.
 var unlimited = storage.LoginLimits{AddressBurst: 100000, AddressEvery: time.Millisecond, AccountBurst: 100000, AccountEvery: time.Millisecond}
 
-// TestSession_LockoutAtomicUnderConcurrency sends 100 wrong passwords for one account at once:
-// exactly LoginFailureLimit of them are checked against the password (audited "failed"), the
-// account is locked once, every other attempt is denied unchecked, and the right password is
-// refused afterwards. Each attempt costs one argon2 evaluation all the same.
-func TestSession_LockoutAtomicUnderConcurrency(t *testing.T) {
-	w := newLoginWorld(t, unlimited)
-	before := storage.Argon2Evaluations()
+// wrongPasswordsAtOnce sends n wrong passwords for "coord" at once, spread in turn over dbs
+// (instances of one database), and fails unless each is refused as UNAUTHORIZED.
+func wrongPasswordsAtOnce(t *testing.T, n int, dbs ...*storage.DB) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	for i := range 100 {
+	errs := make(chan error, n)
+	for i := range n {
+		db := dbs[i%len(dbs)]
 		wg.Go(func() {
-			_, _, err := storage.NewSessionService(w.db).Login(context.Background(), "coord", fmt.Sprintf("wrong password number %03d", i))
+			_, _, err := storage.NewSessionService(db).Login(context.Background(), "coord", fmt.Sprintf("wrong password number %03d", i))
 			errs <- err
 		})
 	}
@@ -76,6 +74,16 @@ func TestSession_LockoutAtomicUnderConcurrency(t *testing.T) {
 			t.Fatalf("a wrong password answered %v", err)
 		}
 	}
+}
+
+// TestSession_LockoutAtomicUnderConcurrency sends 100 wrong passwords for one account at once:
+// exactly LoginFailureLimit of them are checked against the password (audited "failed"), the
+// account is locked once, every other attempt is denied unchecked, and the right password is
+// refused afterwards. Each attempt costs one argon2 evaluation all the same.
+func TestSession_LockoutAtomicUnderConcurrency(t *testing.T) {
+	w := newLoginWorld(t, unlimited)
+	before := storage.Argon2Evaluations()
+	wrongPasswordsAtOnce(t, 100, w.db)
 	if _, _, err := storage.NewSessionService(w.db).Login(context.Background(), "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 		t.Fatalf("the right password after 100 wrong ones: %v, want the account locked", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,22 +34,7 @@ func twoInstances(t *testing.T, limits storage.LoginLimits) (w *loginWorld, a, b
 func TestLoginShare_LockoutCountsEveryInstance(t *testing.T) {
 	w, a, b := twoInstances(t, unlimited)
 	const attempts = 60
-	var wg sync.WaitGroup
-	errs := make(chan error, attempts)
-	for i := range attempts {
-		db := []*storage.DB{a, b}[i%2]
-		wg.Go(func() {
-			_, _, err := storage.NewSessionService(db).Login(context.Background(), "coord", fmt.Sprintf("wrong password number %03d", i))
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
-			t.Fatalf("a wrong password answered %v", err)
-		}
-	}
+	wrongPasswordsAtOnce(t, attempts, a, b)
 	for name, db := range map[string]*storage.DB{"A": a, "B": b} {
 		if _, _, err := storage.NewSessionService(db).Login(context.Background(), "coord", loginPassword); courtside.ErrorCode(err) != courtside.EUNAUTHORIZED {
 			t.Fatalf("the right password on instance %s after %d wrong ones: %v, want the account locked", name, attempts, err)
