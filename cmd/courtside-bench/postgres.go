@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"courtside"
@@ -77,43 +76,23 @@ func pgTarget(client, k, clients, n int) int {
 // pgPhase runs clients clients for d, each running op one after another (op's k counts the
 // client's operations), and returns every operation's time and how long the phase took.
 func pgPhase(ctx context.Context, clients int, d time.Duration, op func(ctx context.Context, client, k int) error) (Sample, time.Duration, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var mu sync.Mutex
+	per := make([]Sample, clients) // each client appends to its own
+	took, err := runClients(ctx, clients, d, func(ctx context.Context, c, k int) error {
+		s := time.Now()
+		if err := op(ctx, c, k); err != nil {
+			return err
+		}
+		per[c] = append(per[c], time.Since(s))
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
 	var all Sample
-	var firstErr error
-	var wg sync.WaitGroup
-	t0 := time.Now()
-	end := t0.Add(d)
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine Sample
-			for k := 0; time.Now().Before(end); k++ {
-				s := time.Now()
-				if err := op(ctx, c, k); err != nil {
-					mu.Lock()
-					if firstErr == nil && ctx.Err() == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					cancel()
-					return
-				}
-				mine = append(mine, time.Since(s))
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			mu.Unlock()
-		}()
+	for _, p := range per {
+		all = append(all, p...)
 	}
-	wg.Wait()
-	took := time.Since(t0)
-	if firstErr != nil {
-		return nil, 0, firstErr
-	}
-	return all, took, ctx.Err()
+	return all, took, nil
 }
 
 // monitor opens a read-only view of the database db for the section's waits: the SQLite file

@@ -320,52 +320,27 @@ func (w *writeWorkload) write(ctx context.Context, i int) (time.Duration, error)
 // mix runs clients clients for d in the 9:1 mix and returns the times of reads and mutations
 // and how long the phase took.
 func (w *writeWorkload) mix(ctx context.Context, clients int, d time.Duration) (reads, writes Sample, took time.Duration, err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
 	users := []string{"bench-pros", "bench-coord"}
-	end := time.Now().Add(d)
-	t0 := time.Now()
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var r, wr Sample
-			for k := 0; time.Now().Before(end); k++ {
-				var took time.Duration
-				var err error
-				// Clients start at different places of the cycle, so that the mutations are
-				// spread over the phase rather than sent together.
-				if (k+c)%writeMixEvery == writeMixEvery-1 {
-					took, err = w.write(ctx, c*1000+k)
-					wr = append(wr, took)
-				} else {
-					took, err = w.read(ctx, users[(k+c)%len(users)])
-					r = append(r, took)
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil && ctx.Err() == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					cancel()
-					return
-				}
-			}
-			mu.Lock()
-			reads, writes = append(reads, r...), append(writes, wr...)
-			mu.Unlock()
-		}()
+	r, wr := make([]Sample, clients), make([]Sample, clients) // each client appends to its own
+	took, err = runClients(ctx, clients, d, func(ctx context.Context, c, k int) error {
+		// Clients start at different places of the cycle, so that the mutations are spread
+		// over the phase rather than sent together.
+		if (k+c)%writeMixEvery == writeMixEvery-1 {
+			t, err := w.write(ctx, c*1000+k)
+			wr[c] = append(wr[c], t)
+			return err
+		}
+		t, err := w.read(ctx, users[(k+c)%len(users)])
+		r[c] = append(r[c], t)
+		return err
+	})
+	if err != nil {
+		return nil, nil, 0, err
 	}
-	wg.Wait()
-	took = time.Since(t0)
-	if firstErr != nil {
-		return nil, nil, 0, firstErr
+	for c := range clients {
+		reads, writes = append(reads, r[c]...), append(writes, wr[c]...)
 	}
-	return reads, writes, took, ctx.Err()
+	return reads, writes, took, nil
 }
 
 // readers starts n clients running the read of the mix without pause; the function it returns
