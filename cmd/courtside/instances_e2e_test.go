@@ -7,11 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"courtside/calendar"
 	"courtside/storage/pgtest"
 )
 
@@ -74,6 +77,11 @@ func TestEndToEnd_PostgresTwoInstances(t *testing.T) {
 	if got["found"] != true || got["dtstart"] != starts.Format(time.RFC3339) {
 		t.Fatalf("the hearing posted through one instance, in CalDAV through the other: %v", got)
 	}
+	// The calendar's ctag and sync token are the database's: both instances answer the same.
+	ctag, token := calendarState(t, a.url, app)
+	if c, tk := calendarState(t, b.url, app); c != ctag || tk != token {
+		t.Fatalf("instance A answers ctag %q and sync token %q, instance B %q and %q", ctag, token, c, tk)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	changes := subscribe(ctx, t, b.url, w.advocate, first)
@@ -88,6 +96,27 @@ func TestEndToEnd_PostgresTwoInstances(t *testing.T) {
 	}
 	if dig(change, "hearing", "id") != first || dig(change, "change", "by") != "pros" {
 		t.Fatalf("the change on the other instance: %v", change)
+	}
+	// After the change, made through A: both instances answer a new ctag and sync token, the
+	// same, and B's sync from the token A gave before names the hearing that changed.
+	newCtag, newToken := calendarState(t, a.url, app)
+	if newCtag == ctag || newToken == token {
+		t.Fatalf("the change left the ctag %q and sync token %q as they were", newCtag, newToken)
+	}
+	waitUntil(t, "instance B's ctag and sync token after the change", func() bool {
+		c, tk := calendarState(t, b.url, app)
+		return c == newCtag && tk == newToken
+	})
+	id, err := strconv.ParseInt(first, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, synced := davAs(t, b.url, "adv", app, "REPORT", calendar.HearingsPath("adv"), "", "application/xml",
+		`<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>`+token+
+			`</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>`, nil)
+	if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(synced, calendar.HearingPath("adv", id)) ||
+		!strings.Contains(synced, newToken) {
+		t.Fatalf("B's sync from A's token: %d\n%s", resp.StatusCode, synced)
 	}
 
 	// A case with 40 victims, each reachable by SMS, set up through the one address.
@@ -173,4 +202,24 @@ func TestEndToEnd_PostgresTwoInstances(t *testing.T) {
 	// The address still answers, through B alone.
 	mustGQL(t, addr.URL, w.prosecutor, reschedule, map[string]any{"id": hearingID, "s": at.Add(24 * time.Hour).Format(time.RFC3339),
 		"e": at.Add(25 * time.Hour).Format(time.RFC3339)})
+}
+
+// calendarState returns the advocate's hearings calendar's CS:getctag and DAV:sync-token as the
+// instance at base answers a PROPFIND for them.
+func calendarState(t *testing.T, base, app string) (ctag, token string) {
+	t.Helper()
+	resp, body := davAs(t, base, "adv", app, "PROPFIND", calendar.HearingsPath("adv"), "0", "application/xml",
+		`<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">`+
+			`<d:prop><cs:getctag/><d:sync-token/></d:prop></d:propfind>`, nil)
+	if resp.StatusCode != http.StatusMultiStatus {
+		t.Fatalf("PROPFIND of the calendar's state: %d\n%s", resp.StatusCode, body)
+	}
+	text := func(name string) string {
+		m := regexp.MustCompile(`<(?:\w+:)?` + name + `(?:\s[^>]*)?>([^<]+)</`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no %s in:\n%s", name, body)
+		}
+		return m[1]
+	}
+	return text("getctag"), text("sync-token")
 }
